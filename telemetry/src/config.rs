@@ -1,0 +1,503 @@
+//! Telemetry configuration from the standard `OTEL_*` environment variables.
+//!
+//! Command-line flags override the environment: binaries build an
+//! [`OtelConfig`] with [`OtelConfig::from_env`] and then set the fields their
+//! flags name.
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use opentelemetry_sdk::trace::Sampler;
+
+/// A configuration value that could not be understood.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    /// An environment variable (or flag) held a value outside its domain.
+    #[error("invalid value {value:?} for {name}: {reason}")]
+    Invalid {
+        /// The variable or flag name.
+        name: String,
+        /// The offending value.
+        value: String,
+        /// What was expected instead.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(name: &str, value: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// OTLP over gRPC (default port 4317).
+    #[default]
+    Grpc,
+    /// OTLP over HTTP with protobuf bodies (default port 4318).
+    HttpProtobuf,
+    /// OTLP over HTTP with JSON bodies (default port 4318).
+    HttpJson,
+}
+
+impl Protocol {
+    /// The endpoint used when none is configured.
+    pub fn default_endpoint(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "http://localhost:4317",
+            Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318",
+        }
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "grpc" => Ok(Protocol::Grpc),
+            "http/protobuf" => Ok(Protocol::HttpProtobuf),
+            "http/json" => Ok(Protocol::HttpJson),
+            other => Err(ConfigError::invalid(
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+                other,
+                "expected grpc, http/protobuf or http/json",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::HttpJson => "http/json",
+        })
+    }
+}
+
+/// Where finished spans go (`OTEL_TRACES_EXPORTER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExporterKind {
+    /// Export over OTLP.
+    #[default]
+    Otlp,
+    /// Record spans but export nothing.
+    None,
+}
+
+impl FromStr for ExporterKind {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "otlp" => Ok(ExporterKind::Otlp),
+            "none" => Ok(ExporterKind::None),
+            other => Err(ConfigError::invalid(
+                "OTEL_TRACES_EXPORTER",
+                other,
+                "expected otlp or none",
+            )),
+        }
+    }
+}
+
+/// A sampler as named by `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SamplerConfig {
+    /// `always_on`
+    AlwaysOn,
+    /// `always_off`
+    AlwaysOff,
+    /// `traceidratio` with its ratio.
+    TraceIdRatio(f64),
+    /// `parentbased_always_on`
+    ParentBasedAlwaysOn,
+    /// `parentbased_always_off`
+    ParentBasedAlwaysOff,
+    /// `parentbased_traceidratio` with its ratio (the services' default).
+    ParentBasedTraceIdRatio(f64),
+}
+
+impl SamplerConfig {
+    /// Parses a sampler name and its optional argument (a ratio in `0..=1`,
+    /// default `1.0`, used only by the ratio samplers).
+    pub fn parse(name: &str, arg: Option<&str>) -> Result<Self, ConfigError> {
+        let ratio = || -> Result<f64, ConfigError> {
+            match arg.map(str::trim).filter(|a| !a.is_empty()) {
+                None => Ok(1.0),
+                Some(a) => parse_ratio("OTEL_TRACES_SAMPLER_ARG", a),
+            }
+        };
+        match name.trim() {
+            "always_on" => Ok(SamplerConfig::AlwaysOn),
+            "always_off" => Ok(SamplerConfig::AlwaysOff),
+            "traceidratio" => Ok(SamplerConfig::TraceIdRatio(ratio()?)),
+            "parentbased_always_on" => Ok(SamplerConfig::ParentBasedAlwaysOn),
+            "parentbased_always_off" => Ok(SamplerConfig::ParentBasedAlwaysOff),
+            "parentbased_traceidratio" => Ok(SamplerConfig::ParentBasedTraceIdRatio(ratio()?)),
+            other => Err(ConfigError::invalid(
+                "OTEL_TRACES_SAMPLER",
+                other,
+                "expected always_on, always_off, traceidratio, parentbased_always_on, \
+                 parentbased_always_off or parentbased_traceidratio",
+            )),
+        }
+    }
+
+    /// The SDK sampler this configuration names.
+    pub fn to_sampler(self) -> Sampler {
+        match self {
+            SamplerConfig::AlwaysOn => Sampler::AlwaysOn,
+            SamplerConfig::AlwaysOff => Sampler::AlwaysOff,
+            SamplerConfig::TraceIdRatio(r) => Sampler::TraceIdRatioBased(r),
+            SamplerConfig::ParentBasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+            SamplerConfig::ParentBasedAlwaysOff => {
+                Sampler::ParentBased(Box::new(Sampler::AlwaysOff))
+            }
+            SamplerConfig::ParentBasedTraceIdRatio(r) => {
+                Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(r)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for SamplerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SamplerConfig::AlwaysOn => f.write_str("always_on"),
+            SamplerConfig::AlwaysOff => f.write_str("always_off"),
+            SamplerConfig::TraceIdRatio(r) => write!(f, "traceidratio({r})"),
+            SamplerConfig::ParentBasedAlwaysOn => f.write_str("parentbased_always_on"),
+            SamplerConfig::ParentBasedAlwaysOff => f.write_str("parentbased_always_off"),
+            SamplerConfig::ParentBasedTraceIdRatio(r) => write!(f, "parentbased_traceidratio({r})"),
+        }
+    }
+}
+
+/// Parses a sampling ratio: a finite number in `0..=1`.
+pub fn parse_ratio(name: &str, value: &str) -> Result<f64, ConfigError> {
+    match value.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(ConfigError::invalid(
+            name,
+            value,
+            "expected a number between 0 and 1",
+        )),
+    }
+}
+
+/// Tuning of the `BatchSpanProcessor`; `None` keeps the SDK default, which
+/// itself honours the `OTEL_BSP_*` variables.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// Spans buffered before new ones are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048).
+    pub max_queue_size: Option<usize>,
+    /// Delay between two exports (`OTEL_BSP_SCHEDULE_DELAY`, 5 s).
+    pub scheduled_delay: Option<Duration>,
+    /// Spans per export request (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, 512).
+    pub max_export_batch_size: Option<usize>,
+}
+
+/// Everything needed to build one component's tracer provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtelConfig {
+    /// `service.name` of the resource (`OTEL_SERVICE_NAME`, else
+    /// `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else the component's name).
+    pub service_name: String,
+    /// `OTEL_TRACES_EXPORTER`: `otlp` (default) or `none`.
+    pub exporter: ExporterKind,
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` (default), `http/protobuf`, `http/json`.
+    pub protocol: Protocol,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the base URL; for HTTP `/v1/traces` is appended.
+    pub endpoint: Option<String>,
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: the traces URL, used verbatim; wins over `endpoint`.
+    pub traces_endpoint: Option<String>,
+    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
+    pub sampler: SamplerConfig,
+    /// `OTEL_RESOURCE_ATTRIBUTES` other than `service.name`, in order.
+    pub resource_attributes: Vec<(String, String)>,
+    /// Batch processor tuning.
+    pub batch: BatchOptions,
+}
+
+impl OtelConfig {
+    /// A configuration with the defaults of the spec: OTLP over gRPC to
+    /// `localhost:4317`, the given service name and sampler.
+    pub fn new(service_name: impl Into<String>, sampler: SamplerConfig) -> Self {
+        OtelConfig {
+            service_name: service_name.into(),
+            exporter: ExporterKind::Otlp,
+            protocol: Protocol::Grpc,
+            endpoint: None,
+            traces_endpoint: None,
+            sampler,
+            resource_attributes: Vec::new(),
+            batch: BatchOptions::default(),
+        }
+    }
+
+    /// Reads the process environment; `default_service_name` and
+    /// `default_sampler` apply when the variables leave them unset.
+    pub fn from_env(
+        default_service_name: &str,
+        default_sampler: SamplerConfig,
+    ) -> Result<Self, ConfigError> {
+        Self::from_lookup(default_service_name, default_sampler, |k| {
+            std::env::var(k).ok()
+        })
+    }
+
+    /// Like [`OtelConfig::from_env`], reading variables through `lookup`
+    /// (empty values count as unset, as the spec says).
+    pub fn from_lookup(
+        default_service_name: &str,
+        default_sampler: SamplerConfig,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let mut cfg = OtelConfig::new(default_service_name, default_sampler);
+
+        if let Some(attrs) = get("OTEL_RESOURCE_ATTRIBUTES") {
+            for (k, v) in parse_resource_attributes(&attrs)? {
+                if k == "service.name" {
+                    cfg.service_name = v;
+                } else {
+                    cfg.resource_attributes.push((k, v));
+                }
+            }
+        }
+        if let Some(name) = get("OTEL_SERVICE_NAME") {
+            cfg.service_name = name.trim().to_owned();
+        }
+        if let Some(e) = get("OTEL_TRACES_EXPORTER") {
+            cfg.exporter = e.parse()?;
+        }
+        if let Some(p) =
+            get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+        {
+            cfg.protocol = p.parse()?;
+        }
+        cfg.endpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT").map(|e| e.trim().to_owned());
+        cfg.traces_endpoint =
+            get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").map(|e| e.trim().to_owned());
+        if let Some(name) = get("OTEL_TRACES_SAMPLER") {
+            cfg.sampler = SamplerConfig::parse(&name, get("OTEL_TRACES_SAMPLER_ARG").as_deref())?;
+        } else if let Some(arg) = get("OTEL_TRACES_SAMPLER_ARG") {
+            // An argument alone re-tunes the default ratio sampler.
+            let r = parse_ratio("OTEL_TRACES_SAMPLER_ARG", &arg)?;
+            cfg.sampler = match cfg.sampler {
+                SamplerConfig::TraceIdRatio(_) => SamplerConfig::TraceIdRatio(r),
+                SamplerConfig::ParentBasedTraceIdRatio(_) => {
+                    SamplerConfig::ParentBasedTraceIdRatio(r)
+                }
+                other => other,
+            };
+        }
+        Ok(cfg)
+    }
+
+    /// Sets the OTLP base endpoint (builder style).
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self.traces_endpoint = None;
+        self
+    }
+
+    /// Sets the protocol (builder style).
+    pub fn with_protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The URL the exporter sends to: the traces endpoint verbatim, else the
+    /// base endpoint (plus `/v1/traces` for HTTP), else the protocol default.
+    pub fn resolved_endpoint(&self) -> String {
+        if let Some(t) = &self.traces_endpoint {
+            return t.clone();
+        }
+        let base = self
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| self.protocol.default_endpoint().to_owned());
+        match self.protocol {
+            Protocol::Grpc => base,
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                format!("{}/v1/traces", base.trim_end_matches('/'))
+            }
+        }
+    }
+}
+
+/// Parses `OTEL_RESOURCE_ATTRIBUTES`: `key1=value1,key2=value2`, values
+/// percent-decoded.
+pub fn parse_resource_attributes(s: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(ConfigError::invalid(
+                "OTEL_RESOURCE_ATTRIBUTES",
+                pair,
+                "expected key=value",
+            ));
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(ConfigError::invalid(
+                "OTEL_RESOURCE_ATTRIBUTES",
+                pair,
+                "empty key",
+            ));
+        }
+        out.push((k.to_owned(), percent_decode(v.trim())));
+    }
+    Ok(out)
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const DEFAULT: SamplerConfig = SamplerConfig::ParentBasedTraceIdRatio(1.0);
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let cfg = OtelConfig::from_lookup("order-api", DEFAULT, lookup(&[])).unwrap();
+        assert_eq!(cfg.service_name, "order-api");
+        assert_eq!(cfg.protocol, Protocol::Grpc);
+        assert_eq!(cfg.exporter, ExporterKind::Otlp);
+        assert_eq!(cfg.sampler, DEFAULT);
+        assert_eq!(cfg.resolved_endpoint(), "http://localhost:4317");
+    }
+
+    #[test]
+    fn every_variable_is_honoured() {
+        let cfg = OtelConfig::from_lookup(
+            "order-api",
+            DEFAULT,
+            lookup(&[
+                ("OTEL_SERVICE_NAME", "orders"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://jaeger:4318/"),
+                ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+                (
+                    "OTEL_RESOURCE_ATTRIBUTES",
+                    "deployment.environment=ci, service.name=ignored,team=a%20b",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.service_name, "orders");
+        assert_eq!(cfg.protocol, Protocol::HttpProtobuf);
+        assert_eq!(cfg.sampler, SamplerConfig::TraceIdRatio(0.25));
+        assert_eq!(cfg.resolved_endpoint(), "http://jaeger:4318/v1/traces");
+        assert_eq!(
+            cfg.resource_attributes,
+            vec![
+                ("deployment.environment".to_string(), "ci".to_string()),
+                ("team".to_string(), "a b".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn service_name_can_come_from_resource_attributes() {
+        let cfg = OtelConfig::from_lookup(
+            "x",
+            DEFAULT,
+            lookup(&[("OTEL_RESOURCE_ATTRIBUTES", "service.name=payments")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.service_name, "payments");
+    }
+
+    #[test]
+    fn traces_endpoint_is_used_verbatim() {
+        let cfg = OtelConfig::from_lookup(
+            "x",
+            DEFAULT,
+            lookup(&[
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318"),
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://b:9999/custom"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.resolved_endpoint(), "http://b:9999/custom");
+    }
+
+    #[test]
+    fn sampler_argument_alone_retunes_the_default_ratio() {
+        let cfg =
+            OtelConfig::from_lookup("x", DEFAULT, lookup(&[("OTEL_TRACES_SAMPLER_ARG", "0.1")]))
+                .unwrap();
+        assert_eq!(cfg.sampler, SamplerConfig::ParentBasedTraceIdRatio(0.1));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_variable_named() {
+        for (k, v) in [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "udp"),
+            ("OTEL_TRACES_SAMPLER", "sometimes"),
+            ("OTEL_TRACES_EXPORTER", "zipkin"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),
+        ] {
+            let err = OtelConfig::from_lookup("x", DEFAULT, lookup(&[(k, v)])).unwrap_err();
+            assert!(err.to_string().contains(k), "{err}");
+        }
+        let err = OtelConfig::from_lookup(
+            "x",
+            DEFAULT,
+            lookup(&[
+                ("OTEL_TRACES_SAMPLER", "traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("between 0 and 1"), "{err}");
+    }
+
+    #[test]
+    fn percent_decoding_keeps_malformed_escapes() {
+        assert_eq!(percent_decode("a%2Cb"), "a,b");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("%é"), "%é");
+    }
+}

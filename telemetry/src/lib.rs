@@ -1,0 +1,18 @@
+//! OpenTelemetry setup shared by the services, the load generator and the benches.
+//!
+//! - [`config`]: the `OTEL_*` environment variables of the design (endpoint,
+//!   protocol, service name, sampler and its argument, resource attributes),
+//!   parsed into an [`OtelConfig`] that flags and tests can also build directly.
+//! - [`provider`]: a per-component [`opentelemetry_sdk::trace::SdkTracerProvider`]
+//!   with a `BatchSpanProcessor` and an OTLP exporter (gRPC, HTTP/protobuf or
+//!   HTTP/JSON). Nothing here is a global: two services can share one process.
+//! - [`propagation`]: W3C `traceparent` + `baggage` over `http::HeaderMap`, and the
+//!   W3C Trace Context level 2 `traceresponse` header.
+
+pub mod config;
+pub mod propagation;
+pub mod provider;
+
+pub use config::{BatchOptions, ConfigError, ExporterKind, OtelConfig, Protocol, SamplerConfig};
+pub use propagation::{TraceResponse, extract_context, inject_context, traceresponse_value};
+pub use provider::{TelemetryError, build_provider, provider_with_exporter, shutdown_provider};

@@ -1,0 +1,126 @@
+//! Building and shutting down one component's tracer provider.
+
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::{
+    Resource,
+    trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanExporter},
+};
+
+use crate::config::{ExporterKind, OtelConfig, Protocol};
+
+/// A tracer provider that could not be built or shut down cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// The OTLP exporter rejected its configuration.
+    #[error("cannot build the OTLP {protocol} exporter for {endpoint}: {source}")]
+    Exporter {
+        /// The protocol asked for.
+        protocol: Protocol,
+        /// The resolved endpoint.
+        endpoint: String,
+        /// The exporter's own error.
+        source: opentelemetry_otlp::ExporterBuildError,
+    },
+    /// Flushing or shutting down the provider failed (spans may be lost).
+    #[error("tracer provider shutdown failed: {0}")]
+    Shutdown(String),
+}
+
+/// The resource of a component: `service.name` plus the configured attributes
+/// and the SDK's `telemetry.sdk.*` attributes.
+pub fn resource(cfg: &OtelConfig) -> Resource {
+    Resource::builder()
+        .with_service_name(cfg.service_name.clone())
+        .with_attributes(
+            cfg.resource_attributes
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .build()
+}
+
+/// Builds the provider a configuration describes: the sampler, the resource
+/// and (unless the exporter is `none`) a `BatchSpanProcessor` feeding an OTLP
+/// exporter.
+///
+/// With the gRPC protocol this must be called inside a Tokio runtime, which
+/// must outlive the provider (the channel runs on it).
+pub fn build_provider(cfg: &OtelConfig) -> Result<SdkTracerProvider, TelemetryError> {
+    match cfg.exporter {
+        ExporterKind::None => Ok(base_builder(cfg).build()),
+        ExporterKind::Otlp => {
+            let endpoint = cfg.resolved_endpoint();
+            let built = match cfg.protocol {
+                Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(endpoint.clone())
+                    .build(),
+                Protocol::HttpProtobuf | Protocol::HttpJson => {
+                    let protocol = if cfg.protocol == Protocol::HttpJson {
+                        opentelemetry_otlp::Protocol::HttpJson
+                    } else {
+                        opentelemetry_otlp::Protocol::HttpBinary
+                    };
+                    opentelemetry_otlp::SpanExporter::builder()
+                        .with_http()
+                        .with_protocol(protocol)
+                        .with_endpoint(endpoint.clone())
+                        .build()
+                }
+            };
+            let exporter = built.map_err(|source| TelemetryError::Exporter {
+                protocol: cfg.protocol,
+                endpoint,
+                source,
+            })?;
+            Ok(provider_with_exporter(cfg, exporter))
+        }
+    }
+}
+
+/// Builds a provider with the configuration's sampler and resource and a
+/// `BatchSpanProcessor` around the given exporter (an in-memory exporter in
+/// tests, a custom sink in benches).
+pub fn provider_with_exporter<E>(cfg: &OtelConfig, exporter: E) -> SdkTracerProvider
+where
+    E: SpanExporter + 'static,
+{
+    let mut batch = BatchConfigBuilder::default();
+    if let Some(n) = cfg.batch.max_queue_size {
+        batch = batch.with_max_queue_size(n);
+    }
+    if let Some(d) = cfg.batch.scheduled_delay {
+        batch = batch.with_scheduled_delay(d);
+    }
+    if let Some(n) = cfg.batch.max_export_batch_size {
+        batch = batch.with_max_export_batch_size(n);
+    }
+    let processor = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(batch.build())
+        .build();
+    base_builder(cfg).with_span_processor(processor).build()
+}
+
+fn base_builder(cfg: &OtelConfig) -> opentelemetry_sdk::trace::TracerProviderBuilder {
+    SdkTracerProvider::builder()
+        .with_sampler(cfg.sampler.to_sampler())
+        .with_resource(resource(cfg))
+}
+
+/// Flushes every pending span and shuts the provider down, off the async
+/// worker threads (the SDK's shutdown blocks, and would deadlock a
+/// current-thread runtime that also drives the gRPC channel).
+pub async fn shutdown_provider(provider: SdkTracerProvider) -> Result<(), TelemetryError> {
+    let joined = tokio::task::spawn_blocking(move || {
+        let flushed = provider.force_flush();
+        let shut = provider.shutdown();
+        flushed.and(shut)
+    })
+    .await;
+    match joined {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(TelemetryError::Shutdown(e.to_string())),
+        Err(e) => Err(TelemetryError::Shutdown(e.to_string())),
+    }
+}
