@@ -1,1 +1,54 @@
-fn main() {}
+//! order-api: `POST /orders`, `GET /health` (default 127.0.0.1:8000).
+
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
+
+use clap::Parser;
+use reqwest::Url;
+use services::{
+    cli::{self, ServiceArgs, TelemetryArgs},
+    faults::Service,
+    order_api::{self, DEFAULT_LISTEN, DEFAULT_PAYMENT_URL, OrderApiConfig},
+};
+
+/// The order API of the system under test, instrumented with OpenTelemetry.
+/// Telemetry follows the OTEL_* variables; the flags below override them.
+#[derive(Debug, Parser)]
+#[command(name = "order-api", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+
+    /// Base URL of the payment service.
+    #[arg(long, env = "PAYMENT_URL", value_name = "URL", default_value = DEFAULT_PAYMENT_URL)]
+    payment_url: Url,
+
+    /// How long the payment service has to answer before a 504.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    payment_timeout: Duration,
+
+    #[command(flatten)]
+    service: ServiceArgs,
+
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = OrderApiConfig {
+        payment_url: args.payment_url,
+        payment_timeout: args.payment_timeout,
+        body_limit: args.service.body_limit,
+        faults: args.service.faults(),
+    };
+    cli::main(
+        order_api::SERVICE_NAME,
+        args.listen,
+        &args.telemetry,
+        |provider| {
+            cli::log_faults(Service::OrderApi, &config.faults);
+            order_api::router(config, provider)
+        },
+    )
+}

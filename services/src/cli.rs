@@ -1,0 +1,284 @@
+//! What the two binaries share: the fault and telemetry flags, logging, and
+//! running one service until SIGTERM / Ctrl-C with every span flushed.
+
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
+
+use anyhow::Context as _;
+use axum::Router;
+use clap::Args;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use telemetry::{ConfigError, OtelConfig, Protocol, SamplerConfig};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::faults::{Faults, Service};
+
+/// The services' default sampler: the caller's decision rules the trace.
+pub const DEFAULT_SAMPLER: SamplerConfig = SamplerConfig::ParentBasedTraceIdRatio(1.0);
+
+/// Flags both services take besides `--listen`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// Largest accepted request body (bytes, or with a KiB / MiB suffix); 413 beyond.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_size)]
+    pub body_limit: usize,
+
+    /// Faults to inject, comma-separated (see docs/CONTRACT.md): drop-propagation,
+    /// no-error-status, orphan-span, skip-save-span, wrong-kind, late-export,
+    /// child-outlives-parent.
+    #[arg(long, env = "FAULTS", value_name = "LIST", default_value = "")]
+    pub faults: Faults,
+
+    /// How long the late-export fault holds `save_order` back.
+    #[arg(long, env = "FAULT_LATE_EXPORT_DELAY", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub late_export_delay: Duration,
+}
+
+impl ServiceArgs {
+    /// The enabled faults with their parameters.
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .clone()
+            .with_late_export_delay(self.late_export_delay)
+    }
+}
+
+/// Telemetry flags; each overrides its `OTEL_*` variable.
+#[derive(Debug, Clone, Args)]
+pub struct TelemetryArgs {
+    /// OTLP endpoint (overrides OTEL_EXPORTER_OTLP_ENDPOINT), e.g. http://localhost:4317.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+
+    /// OTLP protocol: grpc, http/protobuf or http/json (overrides OTEL_EXPORTER_OTLP_PROTOCOL).
+    #[arg(long, value_name = "PROTOCOL")]
+    pub otlp_protocol: Option<Protocol>,
+
+    /// Sampler (overrides OTEL_TRACES_SAMPLER): always_on, always_off, traceidratio,
+    /// parentbased_always_on, parentbased_always_off, parentbased_traceidratio.
+    #[arg(long, value_name = "NAME")]
+    pub sampler: Option<String>,
+
+    /// Sampler ratio in 0..=1 (overrides OTEL_TRACES_SAMPLER_ARG).
+    #[arg(long, value_name = "RATIO")]
+    pub sampler_arg: Option<String>,
+
+    /// service.name (overrides OTEL_SERVICE_NAME).
+    #[arg(long, value_name = "NAME")]
+    pub service_name: Option<String>,
+}
+
+impl TelemetryArgs {
+    /// The `OTEL_*` environment with these flags on top.
+    pub fn otel_config(&self, default_service_name: &str) -> Result<OtelConfig, ConfigError> {
+        self.apply(
+            OtelConfig::from_env(default_service_name, DEFAULT_SAMPLER)?,
+            |k| std::env::var(k).ok(),
+        )
+    }
+
+    fn apply(
+        &self,
+        mut cfg: OtelConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<OtelConfig, ConfigError> {
+        if let Some(protocol) = self.otlp_protocol {
+            cfg.protocol = protocol;
+        }
+        if let Some(endpoint) = &self.otlp_endpoint {
+            cfg = cfg.with_endpoint(endpoint.clone());
+        }
+        if let Some(name) = &self.service_name {
+            cfg.service_name = name.clone();
+        }
+        let arg = self
+            .sampler_arg
+            .clone()
+            .or_else(|| env("OTEL_TRACES_SAMPLER_ARG"));
+        match (&self.sampler, &self.sampler_arg) {
+            (Some(name), _) => cfg.sampler = SamplerConfig::parse(name, arg.as_deref())?,
+            (None, Some(arg)) => {
+                let ratio = telemetry::config::parse_ratio("--sampler-arg", arg)?;
+                cfg.sampler = match cfg.sampler {
+                    SamplerConfig::TraceIdRatio(_) => SamplerConfig::TraceIdRatio(ratio),
+                    SamplerConfig::ParentBasedTraceIdRatio(_) => {
+                        SamplerConfig::ParentBasedTraceIdRatio(ratio)
+                    }
+                    other => other,
+                };
+            }
+            (None, None) => {}
+        }
+        Ok(cfg)
+    }
+}
+
+/// Parses a byte size: `65536`, `64KiB`, `1MiB` (also `B`, `K`, `M`).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1024,
+        "m" | "mib" => 1024 * 1024,
+        other => return Err(format!("unknown size unit {other:?}; use B, KiB or MiB")),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("invalid size {s:?}; expected e.g. 65536, 64KiB or 1MiB"))
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`).
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Logs the enabled faults, and warns about those `service` ignores.
+pub fn log_faults(service: Service, faults: &Faults) {
+    for fault in faults.iter() {
+        if fault.applies_to(service) {
+            tracing::warn!(fault = fault.name(), "fault injection enabled");
+        } else {
+            tracing::info!(
+                fault = fault.name(),
+                "fault does not concern this service: ignored"
+            );
+        }
+    }
+}
+
+/// The binaries' body: logging, a multi-threaded runtime, then
+/// [`run_service`]; an error becomes one line on stderr and exit code 1.
+pub fn main(
+    name: &str,
+    listen: SocketAddr,
+    telemetry: &TelemetryArgs,
+    make_router: impl FnOnce(SdkTracerProvider) -> Router,
+) -> ExitCode {
+    init_logging();
+    let result = telemetry
+        .otel_config(name)
+        .map_err(anyhow::Error::from)
+        .and_then(|otel| {
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            runtime.block_on(run_service(listen, &otel, make_router))
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds `listen`, serves the router built on a provider made from `otel`
+/// until SIGTERM / Ctrl-C, waits for in-flight requests, then flushes every
+/// span and shuts the provider down.
+pub async fn run_service(
+    listen: SocketAddr,
+    otel: &OtelConfig,
+    make_router: impl FnOnce(SdkTracerProvider) -> Router,
+) -> anyhow::Result<()> {
+    let provider = telemetry::build_provider(otel)?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    tracing::info!(
+        listen = %local,
+        service_name = %otel.service_name,
+        exporter = ?otel.exporter,
+        protocol = %otel.protocol,
+        endpoint = %otel.resolved_endpoint(),
+        sampler = %otel.sampler,
+        "serving"
+    );
+    let served = crate::serve(
+        listener,
+        make_router(provider.clone()),
+        crate::shutdown_signal(),
+    )
+    .await;
+    tracing::info!("in-flight requests done; flushing spans");
+    let flushed = telemetry::shutdown_provider(provider).await;
+    served.context("server failed")?;
+    flushed?;
+    tracing::info!("all spans flushed; bye");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(65536));
+        assert_eq!(parse_size("1 MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("10b"), Ok(10));
+        for bad in [
+            "",
+            "0",
+            "KiB",
+            "12GB",
+            "-1",
+            "1.5KiB",
+            "99999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn args(sampler: Option<&str>, sampler_arg: Option<&str>) -> TelemetryArgs {
+        TelemetryArgs {
+            otlp_endpoint: Some("http://collector:4318".into()),
+            otlp_protocol: Some(Protocol::HttpProtobuf),
+            sampler: sampler.map(str::to_owned),
+            sampler_arg: sampler_arg.map(str::to_owned),
+            service_name: None,
+        }
+    }
+
+    #[test]
+    fn flags_override_the_environment() {
+        let base = OtelConfig::new("order-api", DEFAULT_SAMPLER);
+        let no_env = |_: &str| None;
+        let cfg = args(None, Some("0.25"))
+            .apply(base.clone(), no_env)
+            .unwrap();
+        assert_eq!(cfg.sampler, SamplerConfig::ParentBasedTraceIdRatio(0.25));
+        assert_eq!(cfg.resolved_endpoint(), "http://collector:4318/v1/traces");
+
+        let cfg = args(Some("always_off"), None)
+            .apply(base.clone(), no_env)
+            .unwrap();
+        assert_eq!(cfg.sampler, SamplerConfig::AlwaysOff);
+
+        // A sampler flag picks up the environment's argument when none is given.
+        let env = |k: &str| (k == "OTEL_TRACES_SAMPLER_ARG").then(|| "0.5".to_owned());
+        let cfg = args(Some("traceidratio"), None)
+            .apply(base.clone(), env)
+            .unwrap();
+        assert_eq!(cfg.sampler, SamplerConfig::TraceIdRatio(0.5));
+
+        assert!(
+            args(Some("sometimes"), None)
+                .apply(base.clone(), no_env)
+                .is_err()
+        );
+        let err = args(None, Some("2")).apply(base, no_env).unwrap_err();
+        assert!(err.to_string().contains("--sampler-arg"), "{err}");
+    }
+}
