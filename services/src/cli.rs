@@ -1,7 +1,7 @@
 //! What the two binaries share: the fault and telemetry flags, logging, and
 //! running one service until SIGTERM / Ctrl-C with every span flushed.
 
-use std::{net::SocketAddr, process::ExitCode, time::Duration};
+use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, time::Duration};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -132,12 +132,14 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("invalid size {s:?}; expected e.g. 65536, 64KiB or 1MiB"))
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`).
+/// Logs to stderr (colored only on a terminal); `RUST_LOG` filters
+/// (default `info`).
 pub fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -9,7 +9,9 @@ use serde_yaml_ng::Value;
 use services::{order_api, payment_service};
 
 fn repo_file(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -48,7 +50,10 @@ fn command(service: &Value) -> Vec<String> {
 
 /// The value following `flag` in a command.
 fn flag<'a>(command: &'a [String], flag: &str) -> &'a str {
-    let at = command.iter().position(|a| a == flag).unwrap_or_else(|| panic!("{flag} in {command:?}"));
+    let at = command
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("{flag} in {command:?}"));
     &command[at + 1]
 }
 
@@ -65,7 +70,10 @@ fn default_port(listen: &str) -> u16 {
 /// The port a service's `--listen` flag binds, which must be published as is.
 fn listen_port(service: &Value) -> u16 {
     let listen: SocketAddr = flag(&command(service), "--listen").parse().unwrap();
-    assert!(listen.ip().is_unspecified(), "a container listens on all interfaces: {listen}");
+    assert!(
+        listen.ip().is_unspecified(),
+        "a container listens on all interfaces: {listen}"
+    );
     listen.port()
 }
 
@@ -74,7 +82,9 @@ fn jaeger_is_the_v2_image_with_otlp_and_query_ports_published() {
     let compose = compose();
     let jaeger = service(&compose, "jaeger");
     let image = jaeger["image"].as_str().unwrap();
-    let tag = image.strip_prefix("jaegertracing/jaeger:").expect("the jaegertracing/jaeger image");
+    let tag = image
+        .strip_prefix("jaegertracing/jaeger:")
+        .expect("the jaegertracing/jaeger image");
     let version = tag
         .strip_prefix("${JAEGER_VERSION:-")
         .and_then(|t| t.strip_suffix('}'))
@@ -82,7 +92,10 @@ fn jaeger_is_the_v2_image_with_otlp_and_query_ports_published() {
     assert!(version.starts_with("2."), "a Jaeger v2 version: {version}");
     let ports = ports(jaeger);
     for port in [4317, 4318, 16686] {
-        assert!(ports.contains(&(port, port)), "jaeger publishes {port}: {ports:?}");
+        assert!(
+            ports.contains(&(port, port)),
+            "jaeger publishes {port}: {ports:?}"
+        );
     }
 }
 
@@ -95,8 +108,16 @@ fn services_publish_the_ports_they_listen_on_which_are_the_binaries_defaults() {
     ] {
         let svc = service(&compose, name);
         let port = listen_port(svc);
-        assert_eq!(port, default_port(default_listen), "{name} keeps its default port");
-        assert_eq!(ports(svc), vec![(port, port)], "{name} publishes its port on the host");
+        assert_eq!(
+            port,
+            default_port(default_listen),
+            "{name} keeps its default port"
+        );
+        assert_eq!(
+            ports(svc),
+            vec![(port, port)],
+            "{name} publishes its port on the host"
+        );
         assert_eq!(command(svc)[0], name, "{name} runs its own binary");
     }
 }
@@ -120,22 +141,42 @@ fn order_api_reaches_payment_service_by_its_service_name_and_port() {
 #[test]
 fn both_services_export_otlp_grpc_to_jaeger() {
     let compose = compose();
-    let jaeger_ports: Vec<u16> = ports(service(&compose, "jaeger")).iter().map(|p| p.1).collect();
+    let jaeger_ports: Vec<u16> = ports(service(&compose, "jaeger"))
+        .iter()
+        .map(|p| p.1)
+        .collect();
     for name in ["order-api", "payment-service"] {
         let svc = service(&compose, name);
         let endpoint = Url::parse(env(svc, "OTEL_EXPORTER_OTLP_ENDPOINT")).unwrap();
-        let protocol: telemetry::Protocol = env(svc, "OTEL_EXPORTER_OTLP_PROTOCOL").parse().unwrap();
+        let protocol: telemetry::Protocol =
+            env(svc, "OTEL_EXPORTER_OTLP_PROTOCOL").parse().unwrap();
         let default = Url::parse(protocol.default_endpoint()).unwrap();
-        assert_eq!(endpoint.host_str(), Some("jaeger"), "{name} exports to the jaeger service");
-        assert_eq!(endpoint.port(), default.port(), "{name}: port of {protocol}");
+        assert_eq!(
+            endpoint.host_str(),
+            Some("jaeger"),
+            "{name} exports to the jaeger service"
+        );
+        assert_eq!(
+            endpoint.port(),
+            default.port(),
+            "{name}: port of {protocol}"
+        );
         assert!(jaeger_ports.contains(&endpoint.port().unwrap()));
         let sampler = telemetry::SamplerConfig::parse(
             env(svc, "OTEL_TRACES_SAMPLER"),
             Some(env(svc, "OTEL_TRACES_SAMPLER_ARG")),
         )
         .unwrap();
-        assert_eq!(sampler, services::cli::DEFAULT_SAMPLER, "{name}: the caller decides");
-        assert_eq!(env(svc, "FAULTS"), "${FAULTS:-}", "{name}: faults off unless asked");
+        assert_eq!(
+            sampler,
+            services::cli::DEFAULT_SAMPLER,
+            "{name}: the caller decides"
+        );
+        assert_eq!(
+            env(svc, "FAULTS"),
+            "${FAULTS:-}",
+            "{name}: faults off unless asked"
+        );
     }
 }
 
@@ -149,12 +190,21 @@ fn both_services_build_from_the_root_dockerfile_which_builds_both_binaries() {
         assert_eq!(svc["build"]["context"].as_str(), Some("."));
         assert_eq!(svc["build"]["dockerfile"].as_str(), Some("Dockerfile"));
         images.push(svc["image"].as_str().unwrap().to_owned());
-        assert!(dockerfile.contains(&format!("--bin {name}")), "Dockerfile builds {name}");
-        assert!(dockerfile.contains(&format!("target/release/{name}")), "Dockerfile installs {name}");
+        assert!(
+            dockerfile.contains(&format!("--bin {name}")),
+            "Dockerfile builds {name}"
+        );
+        assert!(
+            dockerfile.contains(&format!("target/release/{name}")),
+            "Dockerfile installs {name}"
+        );
     }
     assert_eq!(images[0], images[1], "one image for both");
     // The binaries the image runs are this package's.
-    for bin in [env!("CARGO_BIN_EXE_order-api"), env!("CARGO_BIN_EXE_payment-service")] {
+    for bin in [
+        env!("CARGO_BIN_EXE_order-api"),
+        env!("CARGO_BIN_EXE_payment-service"),
+    ] {
         assert!(PathBuf::from(bin).exists(), "{bin}");
     }
 }

@@ -1,0 +1,387 @@
+//! SIGTERM during load loses no span of a completed request: the real
+//! binaries, exporting real OTLP/gRPC with a batch delay far longer than the
+//! test (so spans leave only through the shutdown flush), are stopped with
+//! SIGTERM while requests are in flight.
+
+#![cfg(unix)]
+
+mod common;
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use common::{Caller, eventually, fraud_order, valid_order};
+use opentelemetry::trace::TraceId;
+
+mod otlp_sink {
+    //! A minimal OTLP/gRPC trace receiver that keeps `(service, span name)`
+    //! per trace id.
+
+    use std::{
+        collections::HashMap,
+        net::SocketAddr,
+        sync::{Arc, Mutex},
+    };
+
+    use opentelemetry::trace::TraceId;
+    use opentelemetry_proto::tonic::{
+        collector::trace::v1::{
+            ExportTraceServiceRequest, ExportTraceServiceResponse,
+            trace_service_server::{TraceService, TraceServiceServer},
+        },
+        common::v1::any_value,
+    };
+    use tokio::net::TcpListener;
+    use tonic::{Request, Response, Status, transport::server::TcpIncoming};
+
+    type Store = Arc<Mutex<HashMap<TraceId, Vec<(String, String)>>>>;
+
+    #[derive(Clone, Default)]
+    pub struct Sink {
+        store: Store,
+    }
+
+    #[tonic::async_trait]
+    impl TraceService for Sink {
+        async fn export(
+            &self,
+            request: Request<ExportTraceServiceRequest>,
+        ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+            let mut store = self.store.lock().unwrap();
+            for rs in request.into_inner().resource_spans {
+                let service = rs
+                    .resource
+                    .iter()
+                    .flat_map(|r| &r.attributes)
+                    .find(|kv| kv.key == "service.name")
+                    .and_then(|kv| kv.value.as_ref()?.value.as_ref())
+                    .map(|v| match v {
+                        any_value::Value::StringValue(s) => s.clone(),
+                        other => format!("{other:?}"),
+                    })
+                    .unwrap_or_default();
+                for span in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
+                    let id: [u8; 16] = span.trace_id.as_slice().try_into().unwrap_or_default();
+                    store
+                        .entry(TraceId::from_bytes(id))
+                        .or_default()
+                        .push((service.clone(), span.name));
+                }
+            }
+            Ok(Response::new(ExportTraceServiceResponse::default()))
+        }
+    }
+
+    impl Sink {
+        pub async fn start() -> (Sink, SocketAddr) {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let sink = Sink::default();
+            let service = TraceServiceServer::new(sink.clone());
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(service)
+                    .serve_with_incoming(TcpIncoming::from(listener)),
+            );
+            (sink, addr)
+        }
+
+        pub fn spans(&self, trace_id: TraceId) -> Vec<(String, String)> {
+            self.store
+                .lock()
+                .unwrap()
+                .get(&trace_id)
+                .cloned()
+                .unwrap_or_default()
+        }
+
+        pub fn span_count(&self) -> usize {
+            self.store.lock().unwrap().values().map(Vec::len).sum()
+        }
+    }
+}
+
+/// A service binary, its address read from its "serving" log line.
+struct Service {
+    child: Child,
+    addr: String,
+}
+
+impl Service {
+    fn spawn(bin: &str, args: &[&str], otlp: &str) -> Service {
+        let mut child = Command::new(bin)
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+            .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
+            .env("OTEL_BSP_MAX_QUEUE_SIZE", "100000")
+            .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100000")
+            .env_remove("OTEL_TRACES_SAMPLER")
+            .env_remove("OTEL_TRACES_SAMPLER_ARG")
+            .env_remove("FAULTS")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(rest) = line.split("listen=").nth(1) {
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    tx.send(addr).ok();
+                }
+                eprintln!("{line}");
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the service logs its address");
+        Service { child, addr }
+    }
+
+    fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    async fn wait(&mut self) -> ExitStatus {
+        let child = &mut self.child;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the service exits after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scenario {
+    Valid,
+    Invalid,
+    Fraud,
+    Health,
+}
+
+impl Scenario {
+    fn pick(n: u64) -> Scenario {
+        match n % 10 {
+            0 => Scenario::Invalid,
+            1 => Scenario::Fraud,
+            2 => Scenario::Health,
+            _ => Scenario::Valid,
+        }
+    }
+
+    fn expected_status(self) -> u16 {
+        match self {
+            Scenario::Valid => 201,
+            Scenario::Invalid => 422,
+            Scenario::Fraud => 402,
+            Scenario::Health => 200,
+        }
+    }
+
+    fn expected_spans(self) -> BTreeSet<(String, String)> {
+        let o = |n: &str| ("order-api".to_owned(), n.to_owned());
+        let p = |n: &str| ("payment-service".to_owned(), n.to_owned());
+        match self {
+            Scenario::Valid => [
+                o("POST /orders"),
+                o("validate_order"),
+                o("POST /payments"),
+                o("save_order"),
+                p("POST /payments"),
+                p("fraud_check"),
+                p("charge_payment"),
+            ]
+            .into(),
+            Scenario::Invalid => [o("POST /orders"), o("validate_order")].into(),
+            Scenario::Fraud => [
+                o("POST /orders"),
+                o("validate_order"),
+                o("POST /payments"),
+                p("POST /payments"),
+                p("fraud_check"),
+            ]
+            .into(),
+            Scenario::Health => [o("GET /health")].into(),
+        }
+    }
+}
+
+struct Completed {
+    scenario: Scenario,
+    trace_id: TraceId,
+    status: u16,
+    at: Instant,
+}
+
+async fn send(
+    client: &reqwest::Client,
+    base: &str,
+    scenario: Scenario,
+    caller: Caller,
+) -> Option<u16> {
+    let request = match scenario {
+        Scenario::Health => client.get(format!("{base}/health")),
+        Scenario::Valid => client.post(format!("{base}/orders")).json(&valid_order()),
+        Scenario::Fraud => client.post(format!("{base}/orders")).json(&fraud_order()),
+        Scenario::Invalid => client.post(format!("{base}/orders")).json(
+            &serde_json::json!({"customer_id":"CUST-42","item":"Keyboard","quantity":0,"amount":1}),
+        ),
+    };
+    let response = request
+        .header("traceparent", caller.traceparent())
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    response.bytes().await.ok()?;
+    Some(status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
+    let (sink, sink_addr) = otlp_sink::Sink::start().await;
+    let otlp = format!("http://{sink_addr}");
+    let mut payment = Service::spawn(
+        env!("CARGO_BIN_EXE_payment-service"),
+        &["--charge-delay", "150ms"],
+        &otlp,
+    );
+    let payment_url = format!("http://{}", payment.addr);
+    let mut order = Service::spawn(
+        env!("CARGO_BIN_EXE_order-api"),
+        &["--payment-url", &payment_url],
+        &otlp,
+    );
+    let base = format!("http://{}", order.addr);
+
+    let completed: Arc<Mutex<Vec<Completed>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut workers = Vec::new();
+    for worker in 0..8u64 {
+        let (client, base, completed, stop) = (
+            client.clone(),
+            base.clone(),
+            completed.clone(),
+            stop.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut n = worker;
+            // Bounded: stops when told, or after 2000 requests per worker.
+            while !stop.load(Ordering::Relaxed) && n < 16_000 {
+                let scenario = Scenario::pick(n);
+                let caller = Caller::new(true);
+                if let Some(status) = send(&client, &base, scenario, caller).await {
+                    completed.lock().unwrap().push(Completed {
+                        scenario,
+                        trace_id: caller.trace_id,
+                        status,
+                        at: Instant::now(),
+                    });
+                } else {
+                    // Refused once order-api stops accepting: back off briefly.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                n += 8;
+            }
+        }));
+    }
+
+    // Under way: enough requests done, and the batch delay holds every span back.
+    eventually(Duration::from_secs(30), || async {
+        (completed.lock().unwrap().len() >= 40).then_some(())
+    })
+    .await
+    .expect("load is flowing");
+    assert_eq!(
+        sink.span_count(),
+        0,
+        "spans leave only through the shutdown flush"
+    );
+
+    let signalled = Instant::now();
+    order.sigterm();
+    let order_status = order.wait().await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    payment.sigterm();
+    let payment_status = payment.wait().await;
+    assert!(order_status.success(), "order-api exit: {order_status}");
+    assert!(
+        payment_status.success(),
+        "payment-service exit: {payment_status}"
+    );
+
+    let completed = completed.lock().unwrap();
+    let after_signal = completed.iter().filter(|c| c.at > signalled).count();
+    assert!(
+        after_signal > 0,
+        "requests in flight at SIGTERM were finished"
+    );
+    let mut per_scenario: HashMap<Scenario, usize> = HashMap::new();
+    for c in completed.iter() {
+        *per_scenario.entry(c.scenario).or_default() += 1;
+        assert_eq!(
+            c.status,
+            c.scenario.expected_status(),
+            "{:?} {}",
+            c.scenario,
+            c.trace_id
+        );
+        let got: BTreeSet<(String, String)> = sink.spans(c.trace_id).into_iter().collect();
+        assert_eq!(
+            got,
+            c.scenario.expected_spans(),
+            "spans of {:?} {}",
+            c.scenario,
+            c.trace_id
+        );
+    }
+    eprintln!(
+        "{} requests completed ({after_signal} after SIGTERM), {per_scenario:?}, {} spans received",
+        completed.len(),
+        sink.span_count()
+    );
+}
