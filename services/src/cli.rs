@@ -96,7 +96,10 @@ impl TelemetryArgs {
             .clone()
             .or_else(|| env("OTEL_TRACES_SAMPLER_ARG"));
         match (&self.sampler, &self.sampler_arg) {
-            (Some(name), _) => cfg.sampler = SamplerConfig::parse(name, arg.as_deref())?,
+            (Some(name), _) => {
+                cfg.sampler =
+                    SamplerConfig::parse(name, arg.as_deref()).map_err(|e| self.name_flag(e))?;
+            }
             (None, Some(arg)) => {
                 let ratio = telemetry::config::parse_ratio("--sampler-arg", arg)?;
                 cfg.sampler = match cfg.sampler {
@@ -110,6 +113,26 @@ impl TelemetryArgs {
             (None, None) => {}
         }
         Ok(cfg)
+    }
+
+    /// Names the flag rather than the variable in an error about a value
+    /// that came from a flag.
+    fn name_flag(&self, err: ConfigError) -> ConfigError {
+        let ConfigError::Invalid {
+            name,
+            value,
+            reason,
+        } = err;
+        let name = match name.as_str() {
+            "OTEL_TRACES_SAMPLER" => "--sampler".to_owned(),
+            "OTEL_TRACES_SAMPLER_ARG" if self.sampler_arg.is_some() => "--sampler-arg".to_owned(),
+            _ => name,
+        };
+        ConfigError::Invalid {
+            name,
+            value,
+            reason,
+        }
     }
 }
 

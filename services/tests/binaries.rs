@@ -1,0 +1,119 @@
+//! The binaries' handling of bad configuration: a clear message and a
+//! non-zero exit, never a panic or a half-started service.
+
+use std::process::{Command, Output};
+
+const ORDER_API: &str = env!("CARGO_BIN_EXE_order-api");
+const PAYMENT: &str = env!("CARGO_BIN_EXE_payment-service");
+
+fn run(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_remove("FAULTS")
+        .env_remove("OTEL_TRACES_SAMPLER")
+        .env_remove("OTEL_TRACES_SAMPLER_ARG")
+        .env_remove("OTEL_EXPORTER_OTLP_PROTOCOL")
+        .env("RUST_LOG", "off");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_fails_with(out: &Output, needle: &str) {
+    let text = stderr(out);
+    assert!(!out.status.success(), "must fail: {text}");
+    assert!(!text.contains("panicked"), "no panic: {text}");
+    assert!(text.contains(needle), "{needle:?} in {text:?}");
+}
+
+#[test]
+fn unknown_fault_is_rejected_from_flag_and_env_with_the_known_names() {
+    for bin in [ORDER_API, PAYMENT] {
+        let out = run(bin, &["--faults", "wrong-kind,drop-spans"], &[]);
+        assert_fails_with(&out, "unknown fault \"drop-spans\"");
+        assert_fails_with(&out, "child-outlives-parent");
+        let out = run(bin, &[], &[("FAULTS", "bogus")]);
+        assert_fails_with(&out, "unknown fault \"bogus\"");
+    }
+}
+
+#[test]
+fn bad_otel_environment_is_one_line_and_exit_1() {
+    for (key, value) in [
+        ("OTEL_TRACES_SAMPLER", "sometimes"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "udp"),
+        ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+    ] {
+        let out = run(ORDER_API, &["--listen", "127.0.0.1:0"], &[(key, value)]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{key}={value}: {}",
+            stderr(&out)
+        );
+        let text = stderr(&out);
+        assert_eq!(text.trim_end().lines().count(), 1, "one line: {text:?}");
+        assert!(text.starts_with("order-api: error: "), "{text:?}");
+        assert!(text.contains(key), "{text:?} names {key}");
+    }
+}
+
+#[test]
+fn bad_flags_are_rejected() {
+    let cases: [(&str, &[&str], &str); 5] = [
+        (ORDER_API, &["--payment-url", "not a url"], "--payment-url"),
+        (
+            ORDER_API,
+            &["--payment-timeout", "soon"],
+            "--payment-timeout",
+        ),
+        (PAYMENT, &["--body-limit", "12GB"], "unknown size unit"),
+        (PAYMENT, &["--listen", "localhost"], "--listen"),
+        (
+            ORDER_API,
+            &["--sampler", "sometimes", "--listen", "127.0.0.1:0"],
+            "--sampler",
+        ),
+    ];
+    for (bin, args, needle) in cases {
+        assert_fails_with(&run(bin, args, &[]), needle);
+    }
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(
+        PAYMENT,
+        &["--listen", &addr],
+        &[("OTEL_TRACES_EXPORTER", "none")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_fails_with(&out, &format!("cannot listen on {addr}"));
+}
+
+#[test]
+fn help_documents_the_flags() {
+    let out = run(ORDER_API, &["--help"], &[]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--payment-url",
+        "--payment-timeout",
+        "--body-limit",
+        "--faults",
+        "--otlp-endpoint",
+        "--otlp-protocol",
+        "--sampler",
+        "--sampler-arg",
+    ] {
+        assert!(help.contains(flag), "{flag} in --help");
+    }
+}
