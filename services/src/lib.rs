@@ -30,21 +30,23 @@
 pub mod cli;
 pub mod error;
 pub mod faults;
-pub mod http_span;
-pub mod ids;
-pub mod json_body;
+mod http_span;
+mod ids;
+mod json_body;
 pub mod order_api;
 pub mod payment_api;
 pub mod payment_service;
 mod routes;
 pub mod semconv;
 pub mod server;
-pub mod validation;
+mod validation;
 
 use opentelemetry::{InstrumentationScope, trace::TracerProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 pub use faults::{Fault, Faults};
+pub use http_span::BAGGAGE_ALLOWLIST;
+pub use json_body::DEFAULT_BODY_LIMIT;
 pub use server::{serve, shutdown_signal};
 
 /// A tracer whose instrumentation scope is the service name and this crate's

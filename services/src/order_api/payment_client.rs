@@ -77,14 +77,19 @@ impl fmt::Display for Failure {
 }
 
 impl From<reqwest::Error> for Failure {
+    /// The causes of `err` (its own text repeats the URL the caller names).
     fn from(err: reqwest::Error) -> Self {
-        let mut message = err.to_string();
+        let mut causes = Vec::new();
         let mut source = err.source();
         while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
+            causes.push(cause.to_string());
             source = cause.source();
         }
+        let message = if causes.is_empty() {
+            err.to_string()
+        } else {
+            causes.join(": ")
+        };
         Failure {
             kind: FailureKind::of(&err),
             message,
