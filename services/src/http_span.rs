@@ -40,17 +40,30 @@ pub fn instrument(router: Router, tracer: SdkTracer) -> Router {
 
 async fn trace_request(State(tracer): State<SdkTracer>, mut req: Request, next: Next) -> Response {
     let parent = telemetry::extract_context(req.headers());
+    let (name, attributes) = span_start(&req, &parent);
+    let span = tracer.build_with_context(
+        tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes),
+        &parent,
+    );
+    let cx = parent.with_span(span);
+    req.extensions_mut().insert(cx.clone());
+    let mut response = next.run(req).await;
+    finish(&cx, &mut response);
+    response
+}
+
+/// The SERVER span's name (`{method} {route}`, or the method alone when no
+/// route matched) and its attributes known before the handler runs.
+fn span_start(req: &Request, parent: &Context) -> (String, Vec<KeyValue>) {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
-
+        .map(MatchedPath::as_str);
     let (method, mut attributes) = method_attributes(req.method());
-    let name = match &route {
+    let name = match route {
         Some(route) => format!("{method} {route}"),
         None if method == "_OTHER" => "HTTP".to_owned(),
         None => method.to_owned(),
@@ -61,30 +74,23 @@ async fn trace_request(State(tracer): State<SdkTracer>, mut req: Request, next: 
         KeyValue::new(NETWORK_PROTOCOL_VERSION, protocol_version(req.version())),
     ]);
     if let Some(route) = route {
-        attributes.push(KeyValue::new(HTTP_ROUTE, route));
+        attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
     }
     attributes.extend(host_attributes(req.headers()));
     if let Some(agent) = header_str(req.headers(), header::USER_AGENT) {
         attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
     }
-    if let Some(peer) = peer {
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
         attributes.push(KeyValue::new(CLIENT_ADDRESS, peer.ip().to_string()));
         attributes.push(KeyValue::new(CLIENT_PORT, i64::from(peer.port())));
     }
-    attributes.extend(allowlisted_baggage(&parent));
+    attributes.extend(allowlisted_baggage(parent));
+    (name, attributes)
+}
 
-    let span = tracer.build_with_context(
-        tracer
-            .span_builder(name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes),
-        &parent,
-    );
-    let cx = parent.with_span(span);
-    req.extensions_mut().insert(cx.clone());
-
-    let mut response = next.run(req).await;
-
+/// Records the answer on the SERVER span (status code; ERROR for a 5xx),
+/// adds `traceresponse` to the answer and ends the span.
+fn finish(cx: &Context, response: &mut Response) {
     let span = cx.span();
     let status = response.status();
     span.set_attribute(KeyValue::new(
@@ -101,7 +107,6 @@ async fn trace_request(State(tracer): State<SdkTracer>, mut req: Request, next: 
             .insert(telemetry::propagation::TRACERESPONSE, value);
     }
     span.end();
-    response
 }
 
 /// The method as the conventions want it (`_OTHER` plus the original for a

@@ -134,8 +134,7 @@ async fn wrong_kind_breaks_cross_service_edge() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_export_breaks_incomplete() {
-    let faults =
-        Faults::of([Fault::LateExport]).with_late_export_delay(Duration::from_millis(1500));
+    let faults = Faults::of([Fault::LateExport]).with_late_export_delay(Duration::from_secs(3));
     let stack = stack_with(faults).await;
     let caller = Caller::new(true);
     assert_eq!(

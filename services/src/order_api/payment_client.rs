@@ -164,25 +164,8 @@ impl PaymentClient {
             amount: Some(order.amount),
         };
         let outcome = self.send(&cx, &request).await;
-
-        let span = cx.span();
-        match &outcome {
-            Ok((status, _)) => {
-                span.set_attribute(KeyValue::new(
-                    HTTP_RESPONSE_STATUS_CODE,
-                    i64::from(status.as_u16()),
-                ));
-                if status.is_client_error() || status.is_server_error() {
-                    span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-                    span.set_status(Status::error(status_text(*status)));
-                }
-            }
-            Err(failure) => {
-                span.set_attribute(KeyValue::new(ERROR_TYPE, failure.kind.as_str()));
-                span.set_status(Status::error(failure.message.clone()));
-            }
-        }
-        span.end();
+        record_outcome(&cx, &outcome);
+        cx.span().end();
         self.interpret(outcome)
     }
 
@@ -247,6 +230,28 @@ impl PaymentClient {
                 "cannot reach the payment service at {}: {failure}",
                 self.url
             ))),
+        }
+    }
+}
+
+/// Records the answer's status code, or the failure, on the CLIENT span:
+/// ERROR for a 4xx or 5xx answer and for no answer, with `error.type`.
+fn record_outcome(cx: &Context, outcome: &Result<(StatusCode, Bytes), Failure>) {
+    let span = cx.span();
+    match outcome {
+        Ok((status, _)) => {
+            span.set_attribute(KeyValue::new(
+                HTTP_RESPONSE_STATUS_CODE,
+                i64::from(status.as_u16()),
+            ));
+            if status.is_client_error() || status.is_server_error() {
+                span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+                span.set_status(Status::error(status_text(*status)));
+            }
+        }
+        Err(failure) => {
+            span.set_attribute(KeyValue::new(ERROR_TYPE, failure.kind.as_str()));
+            span.set_status(Status::error(failure.message.clone()));
         }
     }
 }
