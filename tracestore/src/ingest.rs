@@ -1,0 +1,391 @@
+//! From an OTLP export request to per-trace chunks for the store, shared by
+//! the gRPC and HTTP receivers.
+//!
+//! - Ids of the wrong length make the request malformed (what the
+//!   collector's protobuf decoder reports): nothing of it is stored.
+//! - Spans with an all-zero trace or span id are invalid per the OTLP and
+//!   W3C specs: they are dropped and reported as a partial success; the rest
+//!   of the request is stored.
+//! - Jaeger's ingest sanitizers run as in its storage exporter
+//!   (`internal/jptrace/sanitizer`): a missing, non-string or empty
+//!   `service.name` becomes `missing-service-name`, `service-name-wrong-type`
+//!   or `empty-service-name`; an empty span name `empty-span-name`; an end
+//!   time not after the start moves to start + 1ns with a warning.
+//! - Spans are grouped per trace the way Jaeger's memory store reshuffles
+//!   them: one resource group per trace per resource, one scope group per
+//!   trace per scope.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::gofmt;
+use crate::ids::{SpanId, TraceId};
+use crate::otlp::warnings::add_warnings;
+use crate::otlp::{
+    AnyValue, ExportTracePartialSuccess, ExportTraceServiceRequest, KeyValue, Span, Value,
+    values,
+};
+use crate::store::search::kind_name;
+use crate::store::trace::{ResourceChunk, ScopeChunk};
+use crate::store::{Batch, TraceChunk};
+
+/// A request that cannot be stored at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub String);
+
+/// Validates, sanitizes and groups a request.
+pub fn prepare(req: ExportTraceServiceRequest) -> Result<(Batch, ExportTracePartialSuccess), Malformed> {
+    validate(&req)?;
+    let mut batch = Batch::default();
+    let mut trace_index: HashMap<TraceId, usize> = HashMap::new();
+    // Which resource and scope group each trace's last chunk is for.
+    let mut current: Vec<(usize, usize)> = Vec::new();
+    let mut first_rejected: Option<String> = None;
+    let mut scope_serial = 0usize;
+
+    for (ri, rs) in req.resource_spans.into_iter().enumerate() {
+        let mut resource = rs.resource.unwrap_or_default();
+        sanitize_service_name(&mut resource.attributes);
+        let service: Arc<str> = match values::get(&resource.attributes, "service.name")
+            .and_then(values::value_of)
+        {
+            Some(Value::StringValue(s)) => Arc::from(s.as_str()),
+            _ => Arc::from(""),
+        };
+        let resource = Arc::new(resource);
+        for (si, ss) in rs.scope_spans.into_iter().enumerate() {
+            scope_serial += 1;
+            let scope = Arc::new(ss.scope.unwrap_or_default());
+            for (pi, mut span) in ss.spans.into_iter().enumerate() {
+                let trace_id = TraceId::from_slice(&span.trace_id).unwrap_or_default();
+                let span_id = SpanId::from_slice(&span.span_id).unwrap_or_default();
+                if trace_id.is_zero() || span_id.is_zero() {
+                    batch.rejected += 1;
+                    first_rejected.get_or_insert_with(|| {
+                        format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]")
+                    });
+                    continue;
+                }
+                sanitize_span(&mut span);
+                let op = (span.name.clone(), kind_name(span.kind));
+                if !batch
+                    .operations
+                    .iter()
+                    .any(|(s, o)| *s == service && *o == op)
+                {
+                    batch.operations.push((service.clone(), op));
+                }
+                let ti = *trace_index.entry(trace_id).or_insert_with(|| {
+                    batch.traces.push(TraceChunk::new(trace_id));
+                    current.push((usize::MAX, usize::MAX));
+                    batch.traces.len() - 1
+                });
+                let trace = &mut batch.traces[ti];
+                if current[ti].0 != ri {
+                    trace.resources.push(ResourceChunk {
+                        resource: resource.clone(),
+                        service: service.clone(),
+                        scopes: Vec::new(),
+                    });
+                    current[ti] = (ri, usize::MAX);
+                }
+                let Some(rchunk) = trace.resources.last_mut() else {
+                    continue;
+                };
+                if current[ti].1 != scope_serial {
+                    rchunk.scopes.push(ScopeChunk {
+                        scope: scope.clone(),
+                        spans: Vec::new(),
+                    });
+                    current[ti].1 = scope_serial;
+                }
+                let start = span.start_time_unix_nano as i64;
+                let bytes = span_bytes(&span);
+                if let Some(schunk) = rchunk.scopes.last_mut() {
+                    schunk.spans.push(span);
+                    trace.note_span(start, bytes);
+                }
+            }
+        }
+    }
+
+    let partial = match first_rejected {
+        None => ExportTracePartialSuccess::default(),
+        Some(first) => ExportTracePartialSuccess {
+            rejected_spans: batch.rejected as i64,
+            error_message: format!(
+                "{} span(s) rejected: trace_id and span_id must not be all zeros (first: {first})",
+                batch.rejected
+            ),
+        },
+    };
+    Ok((batch, partial))
+}
+
+/// Checks every id's length; the error names the first bad one.
+fn validate(req: &ExportTraceServiceRequest) -> Result<(), Malformed> {
+    let check = |path: &dyn Fn() -> String, field: &str, id: &[u8], sizes: &[usize]| {
+        if sizes.contains(&id.len()) {
+            Ok(())
+        } else {
+            Err(Malformed(format!(
+                "{}.{field}: an id of {} bytes (expected {})",
+                path(),
+                id.len(),
+                sizes
+                    .iter()
+                    .filter(|s| **s > 0)
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    };
+    for (ri, rs) in req.resource_spans.iter().enumerate() {
+        for (si, ss) in rs.scope_spans.iter().enumerate() {
+            for (pi, span) in ss.spans.iter().enumerate() {
+                let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
+                check(&path, "traceId", &span.trace_id, &[0, 16])?;
+                check(&path, "spanId", &span.span_id, &[0, 8])?;
+                check(&path, "parentSpanId", &span.parent_span_id, &[0, 8])?;
+                for (li, link) in span.links.iter().enumerate() {
+                    let lpath = || format!("{}.links[{li}]", path());
+                    check(&lpath, "traceId", &link.trace_id, &[0, 16])?;
+                    check(&lpath, "spanId", &link.span_id, &[0, 8])?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_string(kv: &mut KeyValue, s: &str) {
+    kv.value = values::string_value(s);
+}
+
+/// Jaeger's empty-service-name sanitizer.
+fn sanitize_service_name(attrs: &mut Vec<KeyValue>) {
+    match attrs.iter_mut().find(|kv| kv.key == "service.name") {
+        None => attrs.push(KeyValue {
+            key: "service.name".to_owned(),
+            value: values::string_value("missing-service-name"),
+            key_strindex: 0,
+        }),
+        Some(kv) => match values::value_of(kv) {
+            Some(Value::StringValue(s)) if s.is_empty() => set_string(kv, "empty-service-name"),
+            Some(Value::StringValue(_)) => {}
+            _ => set_string(kv, "service-name-wrong-type"),
+        },
+    }
+}
+
+/// Jaeger's empty-span-name and negative-duration sanitizers.
+fn sanitize_span(span: &mut Span) {
+    if span.name.is_empty() {
+        span.name = "empty-span-name".to_owned();
+    }
+    let start = span.start_time_unix_nano as i64;
+    let end = span.end_time_unix_nano as i64;
+    if start >= end {
+        let new_end = start.wrapping_add(1);
+        add_warnings(
+            &mut span.attributes,
+            [format!(
+                "Negative duration detected, sanitizing end timestamp. \
+                 Original end timestamp: {}, adjusted to: {}",
+                gofmt::utc_time_string(end),
+                gofmt::utc_time_string(new_end)
+            )],
+        );
+        span.end_time_unix_nano = new_end as u64;
+    }
+}
+
+/// An estimate of the heap a span occupies once stored.
+fn span_bytes(s: &Span) -> usize {
+    std::mem::size_of::<Span>()
+        + s.trace_id.capacity()
+        + s.span_id.capacity()
+        + s.parent_span_id.capacity()
+        + s.trace_state.capacity()
+        + s.name.capacity()
+        + attrs_bytes(&s.attributes)
+        + s.events
+            .iter()
+            .map(|e| std::mem::size_of_val(e) + e.name.capacity() + attrs_bytes(&e.attributes))
+            .sum::<usize>()
+        + s.links
+            .iter()
+            .map(|l| {
+                std::mem::size_of_val(l)
+                    + l.trace_id.capacity()
+                    + l.span_id.capacity()
+                    + l.trace_state.capacity()
+                    + attrs_bytes(&l.attributes)
+            })
+            .sum::<usize>()
+        + s.status.as_ref().map_or(0, |st| st.message.capacity())
+}
+
+fn attrs_bytes(attrs: &[KeyValue]) -> usize {
+    attrs
+        .iter()
+        .map(|kv| {
+            std::mem::size_of::<KeyValue>()
+                + kv.key.capacity()
+                + kv.value.as_ref().map_or(0, value_bytes)
+        })
+        .sum()
+}
+
+fn value_bytes(v: &AnyValue) -> usize {
+    std::mem::size_of::<AnyValue>()
+        + match &v.value {
+            Some(Value::StringValue(s)) => s.capacity(),
+            Some(Value::BytesValue(b)) => b.capacity(),
+            Some(Value::ArrayValue(a)) => a.values.iter().map(value_bytes).sum(),
+            Some(Value::KvlistValue(kvs)) => attrs_bytes(&kvs.values),
+            _ => 0,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::warnings::get_warnings;
+    use crate::otlp::{InstrumentationScope, Resource, ResourceSpans, ScopeSpans};
+
+    fn span(trace: u8, id: u8) -> Span {
+        Span {
+            trace_id: vec![trace; 16],
+            span_id: vec![id; 8],
+            name: format!("op{id}"),
+            start_time_unix_nano: 100,
+            end_time_unix_nano: 200,
+            ..Default::default()
+        }
+    }
+
+    fn request(resources: Vec<(Option<Resource>, Vec<Vec<Span>>)>) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: resources
+                .into_iter()
+                .map(|(resource, scopes)| ResourceSpans {
+                    resource,
+                    scope_spans: scopes
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, spans)| ScopeSpans {
+                            scope: Some(InstrumentationScope {
+                                name: format!("scope{i}"),
+                                ..Default::default()
+                            }),
+                            spans,
+                            schema_url: "s".into(),
+                        })
+                        .collect(),
+                    schema_url: "r".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn svc(name: &str) -> Option<Resource> {
+        Some(Resource {
+            attributes: vec![KeyValue {
+                key: "service.name".into(),
+                value: values::string_value(name),
+                key_strindex: 0,
+            }],
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn groups_like_jaegers_reshuffle() {
+        let req = request(vec![
+            (svc("a"), vec![vec![span(1, 1), span(2, 2)], vec![span(1, 3)]]),
+            (svc("b"), vec![vec![span(1, 4)]]),
+        ]);
+        let (batch, partial) = prepare(req).unwrap();
+        assert_eq!(partial, ExportTracePartialSuccess::default());
+        assert_eq!(batch.traces.len(), 2);
+        let t1 = &batch.traces[0];
+        assert_eq!(t1.span_count, 3);
+        assert_eq!(t1.resources.len(), 2);
+        assert_eq!(&*t1.resources[0].service, "a");
+        assert_eq!(t1.resources[0].scopes.len(), 2);
+        assert_eq!(t1.resources[0].scopes[1].scope.name, "scope1");
+        assert_eq!(&*t1.resources[1].service, "b");
+        assert_eq!(batch.traces[1].span_count, 1);
+        assert_eq!(batch.operations.len(), 4);
+    }
+
+    #[test]
+    fn sanitizes_like_jaeger() {
+        let mut zero = span(1, 1);
+        zero.end_time_unix_nano = zero.start_time_unix_nano;
+        zero.name.clear();
+        let wrong_type = Resource {
+            attributes: vec![KeyValue {
+                key: "service.name".into(),
+                value: Some(AnyValue { value: Some(Value::IntValue(3)) }),
+                key_strindex: 0,
+            }],
+            ..Default::default()
+        };
+        let req = request(vec![
+            (None, vec![vec![zero]]),
+            (svc(""), vec![vec![span(2, 2)]]),
+            (Some(wrong_type), vec![vec![span(3, 3)]]),
+        ]);
+        let (batch, _) = prepare(req).unwrap();
+        let services: Vec<&str> = batch.traces.iter().map(|t| &*t.resources[0].service).collect();
+        assert_eq!(services, ["missing-service-name", "empty-service-name", "service-name-wrong-type"]);
+        let s = &batch.traces[0].resources[0].scopes[0].spans[0];
+        assert_eq!(s.name, "empty-span-name");
+        assert_eq!(s.end_time_unix_nano, 101);
+        assert_eq!(
+            get_warnings(&s.attributes).unwrap(),
+            ["Negative duration detected, sanitizing end timestamp. Original end timestamp: \
+              1970-01-01 00:00:00.0000001 +0000 UTC, adjusted to: 1970-01-01 00:00:00.000000101 +0000 UTC"]
+        );
+    }
+
+    #[test]
+    fn zero_ids_are_a_partial_success() {
+        let mut no_span_id = span(1, 0);
+        no_span_id.span_id = vec![0; 8];
+        let mut no_trace_id = span(0, 2);
+        no_trace_id.trace_id.clear();
+        let req = request(vec![(svc("a"), vec![vec![span(1, 1), no_span_id, no_trace_id]])]);
+        let (batch, partial) = prepare(req).unwrap();
+        assert_eq!(batch.traces.len(), 1);
+        assert_eq!(batch.rejected, 2);
+        assert_eq!(partial.rejected_spans, 2);
+        assert_eq!(
+            partial.error_message,
+            "2 span(s) rejected: trace_id and span_id must not be all zeros \
+             (first: resourceSpans[0].scopeSpans[0].spans[1])"
+        );
+    }
+
+    #[test]
+    fn bad_id_lengths_are_malformed() {
+        let mut bad = span(1, 1);
+        bad.parent_span_id = vec![1, 2, 3];
+        let err = prepare(request(vec![(svc("a"), vec![vec![span(1, 2), bad]])])).unwrap_err();
+        assert_eq!(
+            err.0,
+            "resourceSpans[0].scopeSpans[0].spans[1].parentSpanId: an id of 3 bytes (expected 8)"
+        );
+        let mut bad_link = span(1, 1);
+        bad_link.links.push(crate::otlp::Link {
+            trace_id: vec![1; 15],
+            ..Default::default()
+        });
+        let err = prepare(request(vec![(svc("a"), vec![vec![bad_link]])])).unwrap_err();
+        assert!(err.0.ends_with("links[0].traceId: an id of 15 bytes (expected 16)"), "{}", err.0);
+    }
+}

@@ -1,0 +1,320 @@
+//! OTLP/JSON output exactly as the collector's `ptrace.JSONMarshaler`
+//! (pdata 1.61, what Jaeger v2 uses) writes it: proto field order, no
+//! whitespace, hex ids, 64-bit integers as decimal strings, enums as
+//! integers, default values omitted except the always-present `resource`,
+//! `scope`, `status` and key-value `value` objects.
+
+use base64::Engine as _;
+
+use super::{
+    AnyValue, Event, ExportTracePartialSuccess, InstrumentationScope, KeyValue, Link, Resource,
+    ResourceSpans, ScopeSpans, Span, Status, Value,
+};
+use crate::gofmt;
+
+/// A JSON object being written: inserts the commas between fields.
+struct Obj<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    fn open(out: &'a mut String) -> Self {
+        out.push('{');
+        Obj { out, first: true }
+    }
+
+    fn key(&mut self, name: &str) -> &mut String {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push_str("\":");
+        self.out
+    }
+
+    fn string_if(&mut self, name: &str, v: &str) {
+        if !v.is_empty() {
+            write_string(v, self.key(name));
+        }
+    }
+
+    fn u32_if(&mut self, name: &str, v: u32) {
+        if v != 0 {
+            self.key(name).push_str(&v.to_string());
+        }
+    }
+
+    fn i32_if(&mut self, name: &str, v: i32) {
+        if v != 0 {
+            self.key(name).push_str(&v.to_string());
+        }
+    }
+
+    /// A 64-bit integer: a decimal string, per the proto3 JSON mapping.
+    fn u64_if(&mut self, name: &str, v: u64) {
+        if v != 0 {
+            write_string(&v.to_string(), self.key(name));
+        }
+    }
+
+    fn hex_if(&mut self, name: &str, v: &[u8]) {
+        if !v.is_empty() {
+            let hex = crate::ids::hex(v);
+            write_string(&hex, self.key(name));
+        }
+    }
+
+    fn list<T>(&mut self, name: &str, items: &[T], each: impl Fn(&T, &mut String)) {
+        if items.is_empty() {
+            return;
+        }
+        let out = self.key(name);
+        out.push('[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            each(item, out);
+        }
+        out.push(']');
+    }
+
+    fn close(self) {
+        self.out.push('}');
+    }
+}
+
+/// `{"resourceSpans":[...]}` (a `TracesData`).
+pub fn write_traces_data(resource_spans: &[ResourceSpans], out: &mut String) {
+    let mut o = Obj::open(out);
+    o.list("resourceSpans", resource_spans, write_resource_spans);
+    o.close();
+}
+
+/// An `ExportTraceServiceResponse`: `{"partialSuccess":{...}}`.
+pub fn write_export_response(partial: &ExportTracePartialSuccess, out: &mut String) {
+    let mut o = Obj::open(out);
+    let inner = o.key("partialSuccess");
+    let mut p = Obj::open(inner);
+    if partial.rejected_spans != 0 {
+        write_string(&partial.rejected_spans.to_string(), p.key("rejectedSpans"));
+    }
+    p.string_if("errorMessage", &partial.error_message);
+    p.close();
+    o.close();
+}
+
+fn write_resource_spans(rs: &ResourceSpans, out: &mut String) {
+    let mut o = Obj::open(out);
+    write_resource(rs.resource.as_ref(), o.key("resource"));
+    o.list("scopeSpans", &rs.scope_spans, write_scope_spans);
+    o.string_if("schemaUrl", &rs.schema_url);
+    o.close();
+}
+
+fn write_resource(r: Option<&Resource>, out: &mut String) {
+    let mut o = Obj::open(out);
+    if let Some(r) = r {
+        o.list("attributes", &r.attributes, write_key_value);
+        o.u32_if("droppedAttributesCount", r.dropped_attributes_count);
+        o.list("entityRefs", &r.entity_refs, |e, out| {
+            let mut eo = Obj::open(out);
+            eo.string_if("schemaUrl", &e.schema_url);
+            eo.string_if("type", &e.r#type);
+            eo.list("idKeys", &e.id_keys, |k, out| write_string(k, out));
+            eo.list("descriptionKeys", &e.description_keys, |k, out| {
+                write_string(k, out)
+            });
+            eo.close();
+        });
+    }
+    o.close();
+}
+
+fn write_scope_spans(ss: &ScopeSpans, out: &mut String) {
+    let mut o = Obj::open(out);
+    write_scope(ss.scope.as_ref(), o.key("scope"));
+    o.list("spans", &ss.spans, write_span);
+    o.string_if("schemaUrl", &ss.schema_url);
+    o.close();
+}
+
+fn write_scope(s: Option<&InstrumentationScope>, out: &mut String) {
+    let mut o = Obj::open(out);
+    if let Some(s) = s {
+        o.string_if("name", &s.name);
+        o.string_if("version", &s.version);
+        o.list("attributes", &s.attributes, write_key_value);
+        o.u32_if("droppedAttributesCount", s.dropped_attributes_count);
+    }
+    o.close();
+}
+
+fn write_span(s: &Span, out: &mut String) {
+    let mut o = Obj::open(out);
+    o.hex_if("traceId", &s.trace_id);
+    o.hex_if("spanId", &s.span_id);
+    o.string_if("traceState", &s.trace_state);
+    o.hex_if("parentSpanId", &s.parent_span_id);
+    o.u32_if("flags", s.flags);
+    o.string_if("name", &s.name);
+    o.i32_if("kind", s.kind);
+    o.u64_if("startTimeUnixNano", s.start_time_unix_nano);
+    o.u64_if("endTimeUnixNano", s.end_time_unix_nano);
+    o.list("attributes", &s.attributes, write_key_value);
+    o.u32_if("droppedAttributesCount", s.dropped_attributes_count);
+    o.list("events", &s.events, write_event);
+    o.u32_if("droppedEventsCount", s.dropped_events_count);
+    o.list("links", &s.links, write_link);
+    o.u32_if("droppedLinksCount", s.dropped_links_count);
+    write_status(s.status.as_ref(), o.key("status"));
+    o.close();
+}
+
+fn write_status(st: Option<&Status>, out: &mut String) {
+    let mut o = Obj::open(out);
+    if let Some(st) = st {
+        o.string_if("message", &st.message);
+        o.i32_if("code", st.code);
+    }
+    o.close();
+}
+
+fn write_event(e: &Event, out: &mut String) {
+    let mut o = Obj::open(out);
+    o.u64_if("timeUnixNano", e.time_unix_nano);
+    o.string_if("name", &e.name);
+    o.list("attributes", &e.attributes, write_key_value);
+    o.u32_if("droppedAttributesCount", e.dropped_attributes_count);
+    o.close();
+}
+
+fn write_link(l: &Link, out: &mut String) {
+    let mut o = Obj::open(out);
+    o.hex_if("traceId", &l.trace_id);
+    o.hex_if("spanId", &l.span_id);
+    o.string_if("traceState", &l.trace_state);
+    o.list("attributes", &l.attributes, write_key_value);
+    o.u32_if("droppedAttributesCount", l.dropped_attributes_count);
+    o.u32_if("flags", l.flags);
+    o.close();
+}
+
+fn write_key_value(kv: &KeyValue, out: &mut String) {
+    let mut o = Obj::open(out);
+    o.string_if("key", &kv.key);
+    write_any_value(kv.value.as_ref(), o.key("value"));
+    o.i32_if("keyStrindex", kv.key_strindex);
+    o.close();
+}
+
+fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
+    let mut o = Obj::open(out);
+    match v.and_then(|v| v.value.as_ref()) {
+        None => {}
+        Some(Value::StringValue(s)) => write_string(s, o.key("stringValue")),
+        Some(Value::BoolValue(b)) => o.key("boolValue").push_str(if *b { "true" } else { "false" }),
+        Some(Value::IntValue(i)) => write_string(&i.to_string(), o.key("intValue")),
+        Some(Value::DoubleValue(d)) => {
+            let out = o.key("doubleValue");
+            if d.is_nan() {
+                write_string("NaN", out);
+            } else if d.is_infinite() {
+                write_string(if *d > 0.0 { "Infinity" } else { "-Infinity" }, out);
+            } else {
+                out.push_str(&gofmt::float(*d));
+            }
+        }
+        Some(Value::ArrayValue(a)) => {
+            let mut ao = Obj::open(o.key("arrayValue"));
+            ao.list("values", &a.values, |v, out| write_any_value(Some(v), out));
+            ao.close();
+        }
+        Some(Value::KvlistValue(kvs)) => {
+            let mut ko = Obj::open(o.key("kvlistValue"));
+            ko.list("values", &kvs.values, write_key_value);
+            ko.close();
+        }
+        Some(Value::BytesValue(b)) => {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(b);
+            write_string(&encoded, o.key("bytesValue"));
+        }
+        Some(Value::StringValueStrindex(i)) => {
+            o.key("stringValueStrindex").push_str(&i.to_string())
+        }
+    }
+    o.close();
+}
+
+/// A JSON string as json-iterator writes it without HTML escaping: `"`,
+/// `\`, `\n`, `\r`, `\t` escaped by name, other control characters as
+/// `\u00XX`, everything else as is.
+pub fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::{ArrayValue, ScopeSpans};
+
+    #[test]
+    fn matches_pdata_layout() {
+        let span = Span {
+            trace_id: [0u8; 15].into_iter().chain([1]).collect(),
+            span_id: vec![0, 0, 0, 0, 0, 0, 0, 2],
+            name: "foobar".into(),
+            kind: 2,
+            status: Some(Status { message: String::new(), code: 2 }),
+            ..Default::default()
+        };
+        let rs = ResourceSpans {
+            resource: None,
+            scope_spans: vec![ScopeSpans { scope: None, spans: vec![span], schema_url: String::new() }],
+            schema_url: String::new(),
+        };
+        let mut out = String::new();
+        write_traces_data(&[rs], &mut out);
+        assert_eq!(
+            out,
+            r#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"traceId":"00000000000000000000000000000001","spanId":"0000000000000002","name":"foobar","kind":2,"status":{"code":2}}]}]}]}"#
+        );
+    }
+
+    #[test]
+    fn values_and_strings() {
+        let kv = |v: Value| KeyValue { key: "k".into(), value: Some(AnyValue { value: Some(v) }), key_strindex: 0 };
+        let mut out = String::new();
+        write_key_value(&kv(Value::IntValue(9_007_199_254_740_993)), &mut out);
+        write_key_value(&kv(Value::DoubleValue(2.0)), &mut out);
+        write_key_value(&kv(Value::ArrayValue(ArrayValue { values: vec![] })), &mut out);
+        write_key_value(&kv(Value::StringValue("<a>\u{8}\"".into())), &mut out);
+        assert_eq!(
+            out,
+            concat!(
+                r#"{"key":"k","value":{"intValue":"9007199254740993"}}"#,
+                r#"{"key":"k","value":{"doubleValue":2}}"#,
+                r#"{"key":"k","value":{"arrayValue":{}}}"#,
+                r#"{"key":"k","value":{"stringValue":"<a>\u0008\""}}"#
+            )
+        );
+        let mut resp = String::new();
+        write_export_response(&ExportTracePartialSuccess::default(), &mut resp);
+        assert_eq!(resp, r#"{"partialSuccess":{}}"#);
+    }
+}

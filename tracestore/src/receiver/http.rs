@@ -1,0 +1,186 @@
+//! OTLP/HTTP: `POST /v1/traces` with a protobuf (`application/x-protobuf`)
+//! or JSON (`application/json`) body, optionally gzip- or deflate-encoded,
+//! answered as the collector's OTLP receiver answers: the export response in
+//! the request's encoding, errors as a `google.rpc.Status` in it, 405 and
+//! 415 as plain text. A body over the limit (before or after
+//! decompression) is a 413.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::any;
+use bytes::Bytes;
+use flate2::read::{MultiGzDecoder, ZlibDecoder};
+use http::{HeaderMap, Method, StatusCode, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use prost::Message;
+
+use crate::http_util::{not_found, with_type};
+use crate::ingest;
+use crate::otlp::{ExportTraceServiceRequest, ExportTraceServiceResponse, json_in, json_out};
+use crate::store::Store;
+
+const PROTOBUF: &str = "application/x-protobuf";
+const JSON: &str = "application/json";
+
+/// `google.rpc.Status`, the OTLP/HTTP error body.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+/// The request body's encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+impl Encoding {
+    fn content_type(self) -> &'static str {
+        match self {
+            Encoding::Protobuf => PROTOBUF,
+            Encoding::Json => JSON,
+        }
+    }
+
+    /// An error answer in this encoding (gRPC code 3, `INVALID_ARGUMENT`).
+    fn error(self, status: StatusCode, message: String) -> Response {
+        let body = match self {
+            Encoding::Protobuf => RpcStatus { code: 3, message }.encode_to_vec(),
+            Encoding::Json => {
+                let mut s = String::from("{\"code\":3,\"message\":");
+                json_out::write_string(&message, &mut s);
+                s.push('}');
+                s.into_bytes()
+            }
+        };
+        with_type(status, self.content_type(), body)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Receiver {
+    store: Arc<Store>,
+    max_body: usize,
+}
+
+/// The OTLP/HTTP router.
+pub fn router(store: Arc<Store>, max_body: usize) -> Router {
+    Router::new()
+        .route("/v1/traces", any(export))
+        .fallback(not_found)
+        .with_state(Receiver { store, max_body })
+}
+
+async fn export(
+    State(r): State<Receiver>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if method != Method::POST {
+        return with_type(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "405 method not allowed, supported: [POST]",
+        );
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let enc = match media_type.as_deref() {
+        Some(PROTOBUF) => Encoding::Protobuf,
+        Some(JSON) => Encoding::Json,
+        _ => {
+            return with_type(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "text/plain",
+                format!("415 unsupported media type, supported: [{JSON}, {PROTOBUF}]"),
+            );
+        }
+    };
+    let content_encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_owned())
+        .unwrap_or_default();
+    let raw = match Limited::new(body, r.max_body).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return too_large(enc, r.max_body),
+        Err(e) => return enc.error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+    };
+    let body = match decompress(&content_encoding, raw, r.max_body) {
+        Ok(b) => b,
+        Err(Decompress::TooLarge) => return too_large(enc, r.max_body),
+        Err(Decompress::Failed(msg)) => return enc.error(StatusCode::BAD_REQUEST, msg),
+    };
+    let request = match enc {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(body)
+            .map_err(|e| format!("invalid OTLP protobuf: {e}")),
+        Encoding::Json => json_in::decode_request(&body),
+    };
+    let request = match request {
+        Ok(req) => req,
+        Err(msg) => return enc.error(StatusCode::BAD_REQUEST, msg),
+    };
+    let (batch, partial) = match ingest::prepare(request) {
+        Ok(prepared) => prepared,
+        Err(e) => return enc.error(StatusCode::BAD_REQUEST, e.0),
+    };
+    r.store.insert(batch);
+    let body = match enc {
+        Encoding::Protobuf => {
+            let partial_success = (partial != Default::default()).then_some(partial);
+            ExportTraceServiceResponse { partial_success }.encode_to_vec()
+        }
+        Encoding::Json => {
+            let mut s = String::new();
+            json_out::write_export_response(&partial, &mut s);
+            s.into_bytes()
+        }
+    };
+    with_type(StatusCode::OK, enc.content_type(), body)
+}
+
+fn too_large(enc: Encoding, max: usize) -> Response {
+    enc.error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("request body too large: the limit is {max} bytes"),
+    )
+}
+
+enum Decompress {
+    TooLarge,
+    Failed(String),
+}
+
+fn decompress(encoding: &str, raw: Bytes, max: usize) -> Result<Bytes, Decompress> {
+    match encoding {
+        "" | "identity" => Ok(raw),
+        "gzip" | "x-gzip" => read_limited(MultiGzDecoder::new(&raw[..]), max, "gzip"),
+        "deflate" | "zlib" => read_limited(ZlibDecoder::new(&raw[..]), max, "zlib"),
+        other => Err(Decompress::Failed(format!(
+            "unsupported Content-Encoding: {other}"
+        ))),
+    }
+}
+
+fn read_limited(reader: impl Read, max: usize, what: &str) -> Result<Bytes, Decompress> {
+    let mut out = Vec::new();
+    reader
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Decompress::Failed(format!("{what}: {e}")))?;
+    if out.len() > max {
+        return Err(Decompress::TooLarge);
+    }
+    Ok(out.into())
+}

@@ -1,0 +1,470 @@
+//! The in-memory trace store: traces sharded by id so that ingest and
+//! queries on different traces never wait for each other, a global
+//! creation order for oldest-first eviction under a span or byte bound, and
+//! the service / operation index.
+
+mod index;
+pub mod search;
+pub mod trace;
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+
+pub use index::Operation;
+use index::OperationIndex;
+pub use search::TraceQuery;
+pub use trace::TraceChunk;
+
+use crate::ids::TraceId;
+use crate::otlp::ResourceSpans;
+
+/// Number of shards; a power of two.
+const SHARDS: usize = 32;
+
+/// How much the store may hold before it evicts its oldest traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum number of spans held.
+    pub max_spans: u64,
+    /// Maximum estimated heap bytes of the spans held, if bounded.
+    pub max_bytes: Option<u64>,
+}
+
+/// Counters describing the store, as served on `/tracestore/stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoreStats {
+    /// Spans held now.
+    pub spans: u64,
+    /// Traces held now.
+    pub traces: u64,
+    /// Estimated heap bytes of the spans held now.
+    pub bytes: u64,
+    /// Spans accepted since start.
+    pub received_spans: u64,
+    /// Spans rejected since start (invalid ids; reported as OTLP partial
+    /// success).
+    pub rejected_spans: u64,
+    /// Traces evicted to stay within the bound since start.
+    pub evicted_traces: u64,
+    /// Spans those evicted traces held.
+    pub evicted_spans: u64,
+    /// The span bound.
+    pub max_spans: u64,
+    /// The byte bound, if any.
+    pub max_bytes: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    spans: AtomicU64,
+    traces: AtomicU64,
+    bytes: AtomicU64,
+    received_spans: AtomicU64,
+    rejected_spans: AtomicU64,
+    evicted_traces: AtomicU64,
+    evicted_spans: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct ShardData {
+    /// Traces by creation sequence (oldest first).
+    by_seq: BTreeMap<u64, TraceChunk>,
+    /// Creation sequence of each trace id.
+    seq_of: HashMap<TraceId, u64, BuildHasherDefault<IdHasher>>,
+}
+
+#[derive(Debug)]
+struct Shard {
+    data: RwLock<ShardData>,
+    /// Sequence number of this shard's oldest trace (`u64::MAX` if none),
+    /// so the evictor finds the globally oldest trace without locking.
+    oldest: AtomicU64,
+}
+
+/// The store. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Store {
+    shards: Box<[Shard]>,
+    limits: Limits,
+    next_seq: AtomicU64,
+    counters: Counters,
+    index: OperationIndex,
+    evicting: Mutex<()>,
+    last_eviction_log: AtomicU64,
+}
+
+/// One export, prepared for storing.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Per-trace chunks, in order of first appearance.
+    pub traces: Vec<TraceChunk>,
+    /// Distinct (service, operation) pairs of the export.
+    pub operations: Vec<(Arc<str>, Operation)>,
+    /// Spans rejected while preparing.
+    pub rejected: u64,
+}
+
+impl Store {
+    /// An empty store with the given bounds.
+    pub fn new(limits: Limits) -> Self {
+        Store {
+            shards: (0..SHARDS)
+                .map(|_| Shard {
+                    data: RwLock::new(ShardData::default()),
+                    oldest: AtomicU64::new(u64::MAX),
+                })
+                .collect(),
+            limits,
+            next_seq: AtomicU64::new(0),
+            counters: Counters::default(),
+            index: OperationIndex::default(),
+            evicting: Mutex::new(()),
+            last_eviction_log: AtomicU64::new(0),
+        }
+    }
+
+    fn shard_of(id: &TraceId) -> usize {
+        (fold(id).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize % SHARDS
+    }
+
+    /// Stores a prepared export, then evicts the oldest traces while a bound
+    /// is exceeded.
+    pub fn insert(&self, batch: Batch) {
+        let c = &self.counters;
+        c.rejected_spans.fetch_add(batch.rejected, Ordering::Relaxed);
+        self.index.record(&batch.operations);
+        let mut by_shard: Vec<Vec<TraceChunk>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for t in batch.traces {
+            by_shard[Self::shard_of(&t.id)].push(t);
+        }
+        for (shard, chunks) in self.shards.iter().zip(by_shard) {
+            if chunks.is_empty() {
+                continue;
+            }
+            let (mut spans, mut bytes, mut new_traces) = (0u64, 0u64, 0u64);
+            let mut data = shard.data.write();
+            for chunk in chunks {
+                spans += chunk.span_count as u64;
+                bytes += chunk.bytes as u64;
+                if let Some(seq) = data.seq_of.get(&chunk.id).copied() {
+                    if let Some(stored) = data.by_seq.get_mut(&seq) {
+                        stored.merge(chunk);
+                    }
+                } else {
+                    // Taken under the shard lock, so sequence numbers grow
+                    // within a shard.
+                    let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                    data.seq_of.insert(chunk.id, seq);
+                    data.by_seq.insert(seq, chunk);
+                    new_traces += 1;
+                }
+            }
+            let oldest = data.by_seq.keys().next().copied().unwrap_or(u64::MAX);
+            shard.oldest.store(oldest, Ordering::Relaxed);
+            drop(data);
+            c.spans.fetch_add(spans, Ordering::Relaxed);
+            c.bytes.fetch_add(bytes, Ordering::Relaxed);
+            c.traces.fetch_add(new_traces, Ordering::Relaxed);
+            c.received_spans.fetch_add(spans, Ordering::Relaxed);
+        }
+        self.enforce_limits();
+    }
+
+    fn over_limit(&self) -> bool {
+        let c = &self.counters;
+        c.spans.load(Ordering::Relaxed) > self.limits.max_spans
+            || self
+                .limits
+                .max_bytes
+                .is_some_and(|max| c.bytes.load(Ordering::Relaxed) > max)
+    }
+
+    /// Evicts oldest-created traces until the bounds hold. One thread evicts
+    /// at a time; others carry on ingesting (so the bound may be exceeded by
+    /// the exports in flight, never for long).
+    fn enforce_limits(&self) {
+        while self.over_limit() {
+            let Some(_guard) = self.evicting.try_lock() else {
+                return;
+            };
+            let (mut traces, mut spans) = (0u64, 0u64);
+            while self.over_limit() {
+                // The shard holding the globally oldest trace, and the
+                // oldest trace of any other shard.
+                let mut best = (usize::MAX, u64::MAX);
+                let mut runner_up = u64::MAX;
+                for (i, shard) in self.shards.iter().enumerate() {
+                    let seq = shard.oldest.load(Ordering::Relaxed);
+                    if seq < best.1 {
+                        runner_up = best.1;
+                        best = (i, seq);
+                    } else if seq < runner_up {
+                        runner_up = seq;
+                    }
+                }
+                let Some(shard) = self.shards.get(best.0) else {
+                    break;
+                };
+                let mut evicted = Vec::new();
+                {
+                    let mut data = shard.data.write();
+                    while let Some(entry) = data.by_seq.first_entry() {
+                        if *entry.key() > runner_up || (!evicted.is_empty() && !self.over_limit())
+                        {
+                            break;
+                        }
+                        let stored = entry.remove();
+                        data.seq_of.remove(&stored.id);
+                        self.account_eviction(&stored);
+                        evicted.push(stored);
+                    }
+                    let oldest = data.by_seq.keys().next().copied().unwrap_or(u64::MAX);
+                    shard.oldest.store(oldest, Ordering::Relaxed);
+                }
+                traces += evicted.len() as u64;
+                spans += evicted
+                    .iter()
+                    .map(|s| s.span_count as u64)
+                    .sum::<u64>();
+                // The evicted data is freed here, outside the shard lock.
+            }
+            self.log_eviction(traces, spans);
+        }
+    }
+
+    fn account_eviction(&self, t: &TraceChunk) {
+        let c = &self.counters;
+        c.spans.fetch_sub(t.span_count as u64, Ordering::Relaxed);
+        c.bytes.fetch_sub(t.bytes as u64, Ordering::Relaxed);
+        c.traces.fetch_sub(1, Ordering::Relaxed);
+        c.evicted_traces.fetch_add(1, Ordering::Relaxed);
+        c.evicted_spans
+            .fetch_add(t.span_count as u64, Ordering::Relaxed);
+    }
+
+    /// Logs evictions at most once every ten seconds.
+    fn log_eviction(&self, traces: u64, spans: u64) {
+        if traces == 0 {
+            return;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let last = self.last_eviction_log.load(Ordering::Relaxed);
+        if now < last + 10
+            || self
+                .last_eviction_log
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let s = self.stats();
+        tracing::warn!(
+            evicted_now = traces,
+            evicted_spans_now = spans,
+            evicted_traces_total = s.evicted_traces,
+            evicted_spans_total = s.evicted_spans,
+            max_spans = s.max_spans,
+            max_bytes = s.max_bytes,
+            "memory bound reached: evicting the oldest traces"
+        );
+    }
+
+    /// A copy of one trace, if held.
+    pub fn get(&self, id: &TraceId) -> Option<Vec<ResourceSpans>> {
+        let data = self.shards[Self::shard_of(id)].data.read();
+        let seq = data.seq_of.get(id)?;
+        data.by_seq.get(seq).map(TraceChunk::to_resource_spans)
+    }
+
+    /// Copies of the newest-created traces matching the query, at most
+    /// `query.limit`, newest first.
+    pub fn find(&self, query: &TraceQuery) -> Vec<Vec<ResourceSpans>> {
+        let mut hits: Vec<(u64, TraceId)> = Vec::new();
+        for shard in self.shards.iter() {
+            let data = shard.data.read();
+            hits.extend(
+                data.by_seq
+                    .iter()
+                    .rev()
+                    .filter(|(_, t)| query.matches(t))
+                    .take(query.limit)
+                    .map(|(seq, t)| (*seq, t.id)),
+            );
+        }
+        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        hits.truncate(query.limit);
+        hits.iter().filter_map(|(_, id)| self.get(id)).collect()
+    }
+
+    /// Every service, sorted.
+    pub fn services(&self) -> Vec<String> {
+        self.index.services()
+    }
+
+    /// The operations of a service, sorted, optionally of one kind.
+    pub fn operations(&self, service: &str, kind: Option<&str>) -> Vec<Operation> {
+        self.index.operations(service, kind)
+    }
+
+    /// The current counters.
+    pub fn stats(&self) -> StoreStats {
+        let c = &self.counters;
+        StoreStats {
+            spans: c.spans.load(Ordering::Relaxed),
+            traces: c.traces.load(Ordering::Relaxed),
+            bytes: c.bytes.load(Ordering::Relaxed),
+            received_spans: c.received_spans.load(Ordering::Relaxed),
+            rejected_spans: c.rejected_spans.load(Ordering::Relaxed),
+            evicted_traces: c.evicted_traces.load(Ordering::Relaxed),
+            evicted_spans: c.evicted_spans.load(Ordering::Relaxed),
+            max_spans: self.limits.max_spans,
+            max_bytes: self.limits.max_bytes,
+        }
+    }
+}
+
+fn fold(id: &TraceId) -> u64 {
+    let (hi, lo) = id.halves();
+    hi ^ lo
+}
+
+/// Hashes trace ids (already random) with one multiply instead of SipHash.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::{InstrumentationScope, Resource, Span};
+    use crate::store::trace::{ResourceChunk, ScopeChunk};
+
+    fn chunk(id: u8, spans: usize, start: i64) -> TraceChunk {
+        let mut c = TraceChunk::new(TraceId([id; 16]));
+        c.resources.push(ResourceChunk {
+            resource: Arc::new(Resource::default()),
+            service: Arc::from("svc"),
+            scopes: vec![ScopeChunk {
+                scope: Arc::new(InstrumentationScope::default()),
+                spans: (0..spans)
+                    .map(|i| Span {
+                        trace_id: vec![id; 16],
+                        span_id: vec![i as u8 + 1; 8],
+                        name: "op".into(),
+                        start_time_unix_nano: start as u64,
+                        end_time_unix_nano: start as u64 + 10,
+                        ..Default::default()
+                    })
+                    .collect(),
+            }],
+        });
+        for _ in 0..spans {
+            c.note_span(start, 100);
+        }
+        c
+    }
+
+    fn batch(chunks: Vec<TraceChunk>) -> Batch {
+        Batch {
+            traces: chunks,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn evicts_oldest_traces_first() {
+        let store = Store::new(Limits {
+            max_spans: 10,
+            max_bytes: None,
+        });
+        for id in 1..=5 {
+            store.insert(batch(vec![chunk(id, 3, 0)]));
+        }
+        let s = store.stats();
+        assert_eq!((s.spans, s.traces), (9, 3));
+        assert_eq!((s.evicted_traces, s.evicted_spans), (2, 6));
+        assert!(store.get(&TraceId([1; 16])).is_none());
+        assert!(store.get(&TraceId([2; 16])).is_none());
+        assert!(store.get(&TraceId([3; 16])).is_some());
+        assert!(store.get(&TraceId([5; 16])).is_some());
+    }
+
+    #[test]
+    fn byte_bound_applies_too() {
+        let store = Store::new(Limits {
+            max_spans: 1_000,
+            max_bytes: Some(450),
+        });
+        for id in 1..=4 {
+            store.insert(batch(vec![chunk(id, 2, 0)]));
+        }
+        let s = store.stats();
+        assert_eq!((s.bytes, s.traces, s.evicted_traces), (400, 2, 2));
+    }
+
+    #[test]
+    fn appended_spans_keep_the_creation_order() {
+        let store = Store::new(Limits {
+            max_spans: 4,
+            max_bytes: None,
+        });
+        store.insert(batch(vec![chunk(1, 1, 0)]));
+        store.insert(batch(vec![chunk(2, 1, 0)]));
+        // More spans of trace 1 do not make it younger.
+        store.insert(batch(vec![chunk(1, 2, 0)]));
+        store.insert(batch(vec![chunk(3, 1, 0)]));
+        assert!(store.get(&TraceId([1; 16])).is_none());
+        assert!(store.get(&TraceId([2; 16])).is_some());
+        assert_eq!(store.stats().spans, 2);
+    }
+
+    #[test]
+    fn finds_newest_first_within_the_limit() {
+        let store = Store::new(Limits {
+            max_spans: 1_000,
+            max_bytes: None,
+        });
+        for id in 1..=40 {
+            store.insert(batch(vec![chunk(id, 1, i64::from(id))]));
+        }
+        let q = TraceQuery {
+            limit: 3,
+            ..Default::default()
+        };
+        let found: Vec<u8> = store
+            .find(&q)
+            .iter()
+            .map(|t| t[0].scope_spans[0].spans[0].trace_id[0])
+            .collect();
+        assert_eq!(found, [40, 39, 38]);
+        let q = TraceQuery {
+            limit: 100,
+            start_min: Some(10),
+            start_max: Some(12),
+            ..Default::default()
+        };
+        assert_eq!(store.find(&q).len(), 3);
+    }
+}
