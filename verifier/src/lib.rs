@@ -1,1 +1,44 @@
-//! placeholder
+//! Proves a system's distributed tracing right from what the trace backend
+//! stored: reads traces back through Jaeger's HTTP query API (`/api/v3`, or v1)
+//! and checks them against a declarative contract ([`Spec`]; the default is
+//! the order/payment contract of docs/CONTRACT.md), and against the loadgen's
+//! manifest when given.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), verifier::CheckError> {
+//! let mut config = verifier::VerifyConfig::new("http://127.0.0.1:16686");
+//! config.window = Some(verifier::TimeWindow::Since(std::time::Duration::from_secs(300)));
+//! let verdict = verifier::verify(&config).await?;
+//! print!("{}", verifier::render(&verdict, verifier::Format::Text, Default::default()));
+//! std::process::exit(if verdict.passed() { 0 } else { 1 });
+//! # }
+//! ```
+//!
+//! Modules: [`jaeger`] (the HTTP client and both JSON formats), [`model`] (the
+//! verifier's own trace model), [`spec`] (the contract format), [`check`] (the
+//! per-trace checks), [`manifest`], [`sampling`] (the binomial test),
+//! [`verdict`] and [`render`] (text, JSON, JUnit).
+
+pub mod check;
+pub mod config;
+pub mod error;
+pub mod jaeger;
+pub mod manifest;
+pub mod model;
+pub mod render;
+pub mod sampling;
+pub mod spec;
+pub mod verdict;
+
+mod read;
+mod run;
+
+pub use check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
+pub use config::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
+pub use error::CheckError;
+pub use jaeger::ApiVersion;
+pub use manifest::{Manifest, ManifestEntry, ManifestError};
+pub use render::{Format, TextOptions, render};
+pub use run::verify;
+pub use spec::{Spec, SpecError};
+pub use verdict::{Failure, Summary, Verdict};

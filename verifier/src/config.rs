@@ -1,0 +1,117 @@
+//! What to verify and how: [`VerifyConfig`].
+
+use std::time::{Duration, SystemTime};
+
+use crate::manifest::Manifest;
+use crate::spec::Spec;
+
+/// Which generation of Jaeger's query API to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiChoice {
+    /// `/api/v3` when the server has it, else v1.
+    #[default]
+    Auto,
+    /// Only `/api/v3` (OTLP JSON).
+    V3,
+    /// Only the v1 JSON API (Jaeger v1.x and v2 up to v2.20.0).
+    V1,
+}
+
+/// The time window whose traces are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeWindow {
+    /// From this long before the verification starts until it starts.
+    Since(Duration),
+    /// An explicit window.
+    Between {
+        /// Start (inclusive).
+        start: SystemTime,
+        /// End (inclusive).
+        end: SystemTime,
+    },
+}
+
+/// Retries with exponential backoff for transient errors (transport errors,
+/// HTTP 429, 500, 502, 503, 504).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, at least 1.
+    pub attempts: u32,
+    /// Wait before the first retry; doubles each time.
+    pub initial_backoff: Duration,
+    /// Upper bound of one wait.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 5, initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(2) }
+    }
+}
+
+/// Everything [`crate::verify`] needs. Build it with [`VerifyConfig::new`] and
+/// adjust the public fields.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    /// Base URL of Jaeger's query service (may include a base path).
+    pub jaeger_url: String,
+    /// API generation.
+    pub api: ApiChoice,
+    /// Window to search; `None` means the manifest's time span (plus a margin)
+    /// when a manifest is given, else the last 5 minutes.
+    pub window: Option<TimeWindow>,
+    /// Services to search; empty means the spec's `services`.
+    pub services: Vec<String>,
+    /// The loadgen manifest, if any.
+    pub manifest: Option<Manifest>,
+    /// The contract to check.
+    pub spec: Spec,
+    /// How long to wait for late spans.
+    pub settle: Duration,
+    /// Time between two reads while settling.
+    pub poll_interval: Duration,
+    /// A read that changed nothing for this long before `settle` ran out means
+    /// the store had settled: spans still missing then break `span-tree`;
+    /// otherwise they are `incomplete` (capped at half of `settle`).
+    pub quiet_period: Duration,
+    /// At most this many traces per search (Jaeger's `limit` / `query.search_depth`);
+    /// busier windows are split until each part is under it.
+    pub max_traces: usize,
+    /// The sampling ratio the manifest's requests were sampled with, for the binomial test.
+    pub sampling_ratio: Option<f64>,
+    /// Overrides the spec's clock-skew allowance.
+    pub clock_skew: Option<Duration>,
+    /// Retry policy for every request to Jaeger.
+    pub retry: RetryPolicy,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+    /// Ask Jaeger for raw traces (no query-time adjusters such as clock-skew correction).
+    pub raw_traces: bool,
+    /// Trace fetches by id in flight at once.
+    pub concurrency: usize,
+}
+
+impl VerifyConfig {
+    /// Defaults for the given Jaeger URL and the shipped order/payment contract.
+    pub fn new(jaeger_url: impl Into<String>) -> Self {
+        VerifyConfig {
+            jaeger_url: jaeger_url.into(),
+            api: ApiChoice::Auto,
+            window: None,
+            services: Vec::new(),
+            manifest: None,
+            spec: Spec::contract(),
+            settle: Duration::from_secs(15),
+            poll_interval: Duration::from_millis(500),
+            quiet_period: Duration::from_secs(5),
+            max_traces: 1000,
+            sampling_ratio: None,
+            clock_skew: None,
+            retry: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(30),
+            raw_traces: false,
+            concurrency: 8,
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! A client for Jaeger's HTTP query API, both generations: `/api/v3` (OTLP
+//! JSON) and the v1 JSON API. Retries transient errors with backoff, parses
+//! error bodies whatever their content type, and turns every way a server can
+//! misbehave into a [`CheckError`].
+
+mod json;
+pub mod v1;
+pub mod v3;
+
+use std::time::Duration;
+
+use reqwest::Url;
+use serde::Deserialize;
+
+use crate::config::{ApiChoice, RetryPolicy};
+use crate::error::{CheckError, one_line};
+use crate::model::{Trace, TraceId};
+
+/// A body that is not the Jaeger JSON it should be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(String);
+
+impl ParseError {
+    fn new(message: impl Into<String>) -> Self {
+        ParseError(message.into())
+    }
+
+    fn json(error: serde_json::Error) -> Self {
+        ParseError(format!("invalid JSON: {error}"))
+    }
+}
+
+/// The API generation a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiVersion {
+    /// `/api/v3`.
+    V3,
+    /// The v1 JSON API.
+    V1,
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ApiVersion::V3 => "v3",
+            ApiVersion::V1 => "v1",
+        })
+    }
+}
+
+/// Settings of a [`JaegerClient`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Which API to use.
+    pub api: ApiChoice,
+    /// Retries for transient errors.
+    pub retry: RetryPolicy,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+    /// Ask for raw traces (no query-time adjusters).
+    pub raw_traces: bool,
+}
+
+/// A connected client: the API generation is known and the server answered
+/// its service list as Jaeger does.
+#[derive(Debug, Clone)]
+pub struct JaegerClient {
+    http: reqwest::Client,
+    base: String,
+    api: ApiVersion,
+    services: Vec<String>,
+    options: ClientOptions,
+}
+
+/// One HTTP answer: status and body.
+struct Answer {
+    url: String,
+    status: u16,
+    body: bytes::Bytes,
+}
+
+#[derive(Deserialize)]
+struct V3Services {
+    services: Vec<String>,
+}
+
+impl JaegerClient {
+    /// Connects: picks the API generation (v3 first under `Auto`) and reads the
+    /// service list, which also proves the server speaks Jaeger's API.
+    pub async fn connect(base_url: &str, options: ClientOptions) -> Result<Self, CheckError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        Url::parse(&base).map_err(|e| CheckError::Config(format!("--jaeger `{base_url}` is not a URL: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(options.request_timeout)
+            .connect_timeout(options.request_timeout.min(Duration::from_secs(5)))
+            .build()
+            .map_err(|e| CheckError::Config(format!("cannot build an HTTP client: {e}")))?;
+        let mut client = JaegerClient { http, base, api: ApiVersion::V3, services: Vec::new(), options };
+        let tried_v3 = if client.options.api == ApiChoice::V1 { None } else { Some(client.v3_services().await?) };
+        match tried_v3 {
+            Some(Some(services)) => client.services = services,
+            Some(None) if client.options.api == ApiChoice::V3 => {
+                return Err(CheckError::NotJaeger {
+                    url: client.url("/api/v3/services"),
+                    reason: "the server has no /api/v3 (404); try --api v1".into(),
+                });
+            }
+            _ => {
+                client.api = ApiVersion::V1;
+                client.services = client.v1_services().await?;
+            }
+        }
+        tracing::info!(api = %client.api, services = ?client.services, "connected to Jaeger at {}", client.base);
+        Ok(client)
+    }
+
+    /// The API generation in use.
+    pub fn api(&self) -> ApiVersion {
+        self.api
+    }
+
+    /// The services the server knows.
+    pub fn services(&self) -> &[String] {
+        &self.services
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `/api/v3/services`; `None` when the server has no such route.
+    async fn v3_services(&self) -> Result<Option<Vec<String>>, CheckError> {
+        let answer = self.get(&self.url("/api/v3/services"), &[]).await?;
+        if answer.status == 404 {
+            return Ok(None);
+        }
+        let answer = answer.success()?;
+        let parsed: V3Services = serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
+        Ok(Some(parsed.services))
+    }
+
+    async fn v1_services(&self) -> Result<Vec<String>, CheckError> {
+        let answer = self.get(&self.url("/api/services"), &[]).await?.success()?;
+        let parsed: v1::Envelope<Vec<String>> = serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
+        parsed.data.ok_or_else(|| answer.not_jaeger("`data` is null"))
+    }
+
+    /// Searches one service's traces whose spans start in `[start_ns, end_ns]`,
+    /// at most `limit` traces (the server's choice of which when there are more).
+    pub async fn search(&self, service: &str, start_ns: u64, end_ns: u64, limit: usize) -> Result<Vec<Trace>, CheckError> {
+        let limit = limit.to_string();
+        let raw = self.options.raw_traces.then_some("true");
+        match self.api {
+            ApiVersion::V3 => {
+                let (min, max) = (rfc3339(start_ns), rfc3339(end_ns));
+                let mut query = vec![
+                    ("query.service_name", service),
+                    ("query.start_time_min", min.as_str()),
+                    ("query.start_time_max", max.as_str()),
+                    ("query.search_depth", limit.as_str()),
+                ];
+                query.extend(raw.map(|r| ("query.raw_traces", r)));
+                let answer = self.get(&self.url("/api/v3/traces"), &query).await?;
+                self.v3_traces(answer)
+            }
+            ApiVersion::V1 => {
+                let (start, end) = ((start_ns / 1000).to_string(), end_ns.div_ceil(1000).to_string());
+                let mut query = vec![("service", service), ("start", &start), ("end", &end), ("limit", &limit)];
+                query.extend(raw.map(|r| ("raw", r)));
+                let answer = self.get(&self.url("/api/traces"), &query).await?.success()?;
+                v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
+            }
+        }
+    }
+
+    /// Fetches one whole trace by id; `None` when the server does not have it.
+    pub async fn trace(&self, trace_id: TraceId) -> Result<Option<Trace>, CheckError> {
+        let raw: Vec<(&str, &str)> = match (self.options.raw_traces, self.api) {
+            (false, _) => vec![],
+            (true, ApiVersion::V3) => vec![("raw_traces", "true")],
+            (true, ApiVersion::V1) => vec![("raw", "true")],
+        };
+        let path = match self.api {
+            ApiVersion::V3 => format!("/api/v3/traces/{trace_id}"),
+            ApiVersion::V1 => format!("/api/traces/{trace_id}"),
+        };
+        let answer = self.get(&self.url(&path), &raw).await?;
+        let traces = match self.api {
+            ApiVersion::V3 => self.v3_traces(answer)?,
+            ApiVersion::V1 if answer.status == 404 && answer.error_message().is_some() => Vec::new(),
+            ApiVersion::V1 => {
+                let answer = answer.success()?;
+                v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))?
+            }
+        };
+        Ok(traces.into_iter().find(|t| t.trace_id == trace_id))
+    }
+
+    /// A v3 trace answer; Jaeger's 404 "No traces found" is an empty result.
+    fn v3_traces(&self, answer: Answer) -> Result<Vec<Trace>, CheckError> {
+        if answer.status == 404 && answer.error_message().is_some() {
+            return Ok(Vec::new());
+        }
+        let answer = answer.success()?;
+        v3::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
+    }
+
+    /// GET with retries on transport errors and transient statuses.
+    async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Answer, CheckError> {
+        let mut parsed = Url::parse(url).map_err(|e| CheckError::Config(format!("bad URL {url}: {e}")))?;
+        if !query.is_empty() {
+            parsed.query_pairs_mut().extend_pairs(query);
+        }
+        let retry = self.options.retry;
+        let mut backoff = retry.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            let outcome = self.http.get(parsed.clone()).send().await;
+            let last = attempt >= retry.attempts.max(1);
+            match outcome {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
+                    if !transient || last {
+                        let body = response.bytes().await.map_err(|e| CheckError::Unreachable {
+                            url: parsed.to_string(),
+                            reason: one_line(&error_chain(&e)),
+                        })?;
+                        return Ok(Answer { url: parsed.to_string(), status, body });
+                    }
+                    tracing::warn!(%status, attempt, "transient error from {parsed}; retrying");
+                }
+                Err(e) if last => {
+                    return Err(CheckError::Unreachable { url: parsed.to_string(), reason: one_line(&error_chain(&e)) });
+                }
+                Err(e) => tracing::warn!(attempt, "request to {parsed} failed: {}; retrying", error_chain(&e)),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(retry.max_backoff);
+            attempt += 1;
+        }
+    }
+}
+
+impl Answer {
+    /// The answer if its status is 2xx, else the error it stands for.
+    fn success(self) -> Result<Answer, CheckError> {
+        if (200..300).contains(&self.status) {
+            return Ok(self);
+        }
+        let message = self.error_message().unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]).into_owned();
+            if text.trim().is_empty() { "(empty body)".to_owned() } else { one_line(&text) }
+        });
+        Err(CheckError::Http { url: self.url, status: self.status, message })
+    }
+
+    /// The message of a Jaeger error body (v1 envelope or v3 gateway error),
+    /// whatever the content type says.
+    fn error_message(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct V1Error {
+            msg: String,
+        }
+        #[derive(Deserialize)]
+        struct V1Errors {
+            errors: Option<Vec<V1Error>>,
+        }
+        #[derive(Deserialize)]
+        struct V3Detail {
+            message: String,
+        }
+        #[derive(Deserialize)]
+        struct V3Error {
+            error: V3Detail,
+        }
+        if let Ok(v3) = serde_json::from_slice::<V3Error>(&self.body) {
+            return Some(one_line(&v3.error.message));
+        }
+        let v1 = serde_json::from_slice::<V1Errors>(&self.body).ok()?;
+        let messages: Vec<String> = v1.errors?.into_iter().map(|e| e.msg).collect();
+        (!messages.is_empty()).then(|| one_line(&messages.join("; ")))
+    }
+
+    fn not_jaeger(&self, reason: impl std::fmt::Display) -> CheckError {
+        CheckError::NotJaeger { url: self.url.clone(), reason: one_line(&reason.to_string()) }
+    }
+}
+
+/// An error with its causes, on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Nanoseconds since the epoch as RFC 3339 with nanoseconds, UTC.
+fn rfc3339(ns: u64) -> String {
+    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

@@ -1,0 +1,316 @@
+//! Jaeger's `/api/v3` answers: OTLP JSON (`{"result": {"resourceSpans": [...]}}`)
+//! with hex ids, nanosecond strings and enum numbers. A search merges every
+//! matching trace into one `result`, so spans are grouped by `traceId` here.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::json::{u64_lenient, value_f64, value_i64};
+use super::ParseError;
+use crate::model::{AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId};
+
+#[derive(Deserialize)]
+struct Envelope {
+    result: Option<TracesData>,
+}
+
+#[derive(Deserialize)]
+struct TracesData {
+    #[serde(rename = "resourceSpans", default)]
+    resource_spans: Vec<ResourceSpans>,
+}
+
+#[derive(Deserialize)]
+struct ResourceSpans {
+    #[serde(default)]
+    resource: Option<Resource>,
+    #[serde(rename = "scopeSpans", default)]
+    scope_spans: Vec<ScopeSpans>,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
+}
+
+#[derive(Deserialize)]
+struct ScopeSpans {
+    #[serde(default)]
+    spans: Vec<OtlpSpan>,
+}
+
+#[derive(Deserialize)]
+struct OtlpSpan {
+    #[serde(rename = "traceId")]
+    trace_id: String,
+    #[serde(rename = "spanId")]
+    span_id: String,
+    #[serde(rename = "parentSpanId", default)]
+    parent_span_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+    #[serde(rename = "startTimeUnixNano", default, deserialize_with = "u64_lenient")]
+    start: u64,
+    #[serde(rename = "endTimeUnixNano", default, deserialize_with = "u64_lenient")]
+    end: u64,
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
+    #[serde(default)]
+    events: Vec<OtlpEvent>,
+    #[serde(default)]
+    status: Option<OtlpStatus>,
+}
+
+#[derive(Deserialize)]
+struct OtlpEvent {
+    #[serde(rename = "timeUnixNano", default, deserialize_with = "u64_lenient")]
+    time: u64,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
+}
+
+#[derive(Deserialize)]
+struct OtlpStatus {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct KeyValue {
+    key: String,
+    #[serde(default)]
+    value: AnyValue,
+}
+
+#[derive(Deserialize, Default)]
+struct AnyValue {
+    #[serde(rename = "stringValue")]
+    string: Option<String>,
+    #[serde(rename = "intValue")]
+    int: Option<serde_json::Value>,
+    #[serde(rename = "doubleValue")]
+    double: Option<serde_json::Value>,
+    #[serde(rename = "boolValue")]
+    boolean: Option<bool>,
+    #[serde(rename = "bytesValue")]
+    bytes: Option<String>,
+    #[serde(rename = "arrayValue")]
+    array: Option<serde_json::Value>,
+    #[serde(rename = "kvlistValue")]
+    kvlist: Option<serde_json::Value>,
+}
+
+/// Parses a v3 trace or search answer into traces, grouped by trace id in
+/// first-seen order. A body without `result` is not a v3 answer.
+pub fn parse_traces(body: &[u8]) -> Result<Vec<Trace>, ParseError> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(ParseError::json)?;
+    let data = envelope
+        .result
+        .ok_or_else(|| ParseError::new("the answer has no `result` (not an /api/v3 trace answer)"))?;
+    let mut traces: Vec<Trace> = Vec::new();
+    let mut index: HashMap<TraceId, usize> = HashMap::new();
+    for resource_spans in data.resource_spans {
+        let service = resource_spans
+            .resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+            .and_then(|kv| kv.value.string.clone())
+            .unwrap_or_default();
+        for scope_spans in resource_spans.scope_spans {
+            for span in scope_spans.spans {
+                let trace_id = parse_trace_id(&span.trace_id)?;
+                let converted = convert_span(span, &service)?;
+                let slot = *index.entry(trace_id).or_insert_with(|| {
+                    traces.push(Trace { trace_id, spans: Vec::new(), warnings: Vec::new() });
+                    traces.len() - 1
+                });
+                traces[slot].spans.push(converted);
+            }
+        }
+    }
+    Ok(traces)
+}
+
+/// Parses an OTLP JSON id: hex, or the base64 some encoders write.
+fn decode_id(text: &str, bytes: usize) -> Option<u128> {
+    if text.len() == bytes * 2 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return u128::from_str_radix(text, 16).ok();
+    }
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    (raw.len() == bytes).then(|| raw.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
+}
+
+fn parse_trace_id(text: &str) -> Result<TraceId, ParseError> {
+    decode_id(text, 16)
+        .map(TraceId)
+        .ok_or_else(|| ParseError::new(format!("traceId `{text}` is not 32 hex digits")))
+}
+
+fn parse_span_id(text: &str, field: &str) -> Result<SpanId, ParseError> {
+    decode_id(text, 8)
+        .map(|v| SpanId(v as u64))
+        .ok_or_else(|| ParseError::new(format!("{field} `{text}` is not 16 hex digits")))
+}
+
+fn convert_span(span: OtlpSpan, service: &str) -> Result<Span, ParseError> {
+    let span_id = parse_span_id(&span.span_id, "spanId")?;
+    let parent = match span.parent_span_id.as_str() {
+        "" => None,
+        text => Some(parse_span_id(text, "parentSpanId")?).filter(|id| id.0 != 0),
+    };
+    let (status, status_message) = match span.status {
+        Some(status) => (status_code(status.code.as_ref())?, status.message),
+        None => (StatusCode::Unset, String::new()),
+    };
+    Ok(Span {
+        span_id,
+        parent,
+        name: span.name,
+        kind: span_kind(span.kind.as_ref())?,
+        service: service.to_owned(),
+        start_ns: span.start,
+        end_ns: span.end,
+        status,
+        status_message,
+        attributes: convert_attributes(span.attributes),
+        events: span
+            .events
+            .into_iter()
+            .map(|e| Event { name: e.name, time_ns: e.time, attributes: convert_attributes(e.attributes) })
+            .collect(),
+    })
+}
+
+fn span_kind(value: Option<&serde_json::Value>) -> Result<SpanKind, ParseError> {
+    let kind = match value {
+        None | Some(serde_json::Value::Null) => SpanKind::Unspecified,
+        Some(serde_json::Value::Number(n)) => match n.as_u64() {
+            Some(0) => SpanKind::Unspecified,
+            Some(1) => SpanKind::Internal,
+            Some(2) => SpanKind::Server,
+            Some(3) => SpanKind::Client,
+            Some(4) => SpanKind::Producer,
+            Some(5) => SpanKind::Consumer,
+            _ => return Err(ParseError::new(format!("unknown span kind {n}"))),
+        },
+        Some(serde_json::Value::String(s)) => match s.as_str() {
+            "SPAN_KIND_UNSPECIFIED" => SpanKind::Unspecified,
+            "SPAN_KIND_INTERNAL" => SpanKind::Internal,
+            "SPAN_KIND_SERVER" => SpanKind::Server,
+            "SPAN_KIND_CLIENT" => SpanKind::Client,
+            "SPAN_KIND_PRODUCER" => SpanKind::Producer,
+            "SPAN_KIND_CONSUMER" => SpanKind::Consumer,
+            _ => return Err(ParseError::new(format!("unknown span kind `{s}`"))),
+        },
+        Some(other) => return Err(ParseError::new(format!("span kind {other} is neither a number nor a name"))),
+    };
+    Ok(kind)
+}
+
+fn status_code(value: Option<&serde_json::Value>) -> Result<StatusCode, ParseError> {
+    let code = match value {
+        None | Some(serde_json::Value::Null) => StatusCode::Unset,
+        Some(serde_json::Value::Number(n)) => match n.as_u64() {
+            Some(0) => StatusCode::Unset,
+            Some(1) => StatusCode::Ok,
+            Some(2) => StatusCode::Error,
+            _ => return Err(ParseError::new(format!("unknown status code {n}"))),
+        },
+        Some(serde_json::Value::String(s)) => match s.as_str() {
+            "STATUS_CODE_UNSET" => StatusCode::Unset,
+            "STATUS_CODE_OK" => StatusCode::Ok,
+            "STATUS_CODE_ERROR" => StatusCode::Error,
+            _ => return Err(ParseError::new(format!("unknown status code `{s}`"))),
+        },
+        Some(other) => return Err(ParseError::new(format!("status code {other} is neither a number nor a name"))),
+    };
+    Ok(code)
+}
+
+fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
+    attributes.into_iter().map(|kv| (kv.key, convert_value(kv.value))).collect()
+}
+
+fn convert_value(value: AnyValue) -> AttrValue {
+    if let Some(s) = value.string {
+        AttrValue::Str(s)
+    } else if let Some(v) = value.int.as_ref().and_then(value_i64) {
+        AttrValue::Int(v)
+    } else if let Some(v) = value.double.as_ref().and_then(value_f64) {
+        AttrValue::Double(v)
+    } else if let Some(v) = value.boolean {
+        AttrValue::Bool(v)
+    } else if let Some(v) = value.bytes {
+        AttrValue::Bytes(v)
+    } else if let Some(v) = value.array.or(value.kvlist) {
+        AttrValue::Composite(v.to_string())
+    } else {
+        AttrValue::Composite(String::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Jaeger's own GetTrace snapshot (apiv3/snapshots/GetTrace.json), keys sorted as the
+    /// snapshot harness writes them.
+    const GET_TRACE: &str = r#"{"result":{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},
+        "spans":[{"kind":2,"name":"foobar","spanId":"0000000000000002","status":{"code":2},
+        "traceId":"00000000000000000000000000000001"}]}]}]}}"#;
+
+    #[test]
+    fn parses_jaegers_get_trace_snapshot_shape() {
+        let traces = parse_traces(GET_TRACE.as_bytes()).unwrap();
+        assert_eq!(traces.len(), 1);
+        let span = &traces[0].spans[0];
+        assert_eq!(traces[0].trace_id, TraceId(1));
+        assert_eq!(span.span_id, SpanId(2));
+        assert_eq!(span.kind, SpanKind::Server);
+        assert_eq!(span.status, StatusCode::Error);
+        assert_eq!(span.parent, None);
+        assert_eq!(span.service, "");
+    }
+
+    #[test]
+    fn merged_search_results_are_grouped_by_trace() {
+        let body = r#"{"result":{"resourceSpans":[
+          {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},
+           "scopeSpans":[{"spans":[{"traceId":"0000000000000000000000000000000a","spanId":"0000000000000001","name":"x","kind":"SPAN_KIND_CLIENT","startTimeUnixNano":"5","endTimeUnixNano":"9",
+             "attributes":[{"key":"i","value":{"intValue":"9223372036854775807"}},{"key":"d","value":{"doubleValue":1.5}},{"key":"b","value":{"boolValue":true}},{"key":"l","value":{"arrayValue":{"values":[]}}}],
+             "events":[{"timeUnixNano":"6","name":"ev","attributes":[{"key":"k","value":{"stringValue":"v"}}]}]}]}]},
+          {"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"b"}}]},
+           "scopeSpans":[{"spans":[{"traceId":"0000000000000000000000000000000b","spanId":"0000000000000002","parentSpanId":"","name":"y"},
+                                   {"traceId":"0000000000000000000000000000000a","spanId":"0000000000000003","parentSpanId":"0000000000000001","name":"z","status":{"code":"STATUS_CODE_OK","message":"m"}}]}]}]}}"#;
+        let traces = parse_traces(body.as_bytes()).unwrap();
+        assert_eq!(traces.len(), 2);
+        assert_eq!(traces[0].spans.len(), 2);
+        let first = &traces[0].spans[0];
+        assert_eq!(first.kind, SpanKind::Client);
+        assert_eq!((first.start_ns, first.end_ns), (5, 9));
+        assert_eq!(first.attr("i"), Some(&AttrValue::Int(i64::MAX)));
+        assert_eq!(first.attr("d"), Some(&AttrValue::Double(1.5)));
+        assert_eq!(first.attr("b"), Some(&AttrValue::Bool(true)));
+        assert_eq!(first.events[0].name, "ev");
+        assert_eq!(traces[0].spans[1].service, "b");
+        assert_eq!(traces[0].spans[1].parent, Some(SpanId(1)));
+        assert_eq!(traces[0].spans[1].status, StatusCode::Ok);
+        assert_eq!(traces[1].spans[0].parent, None);
+    }
+
+    #[test]
+    fn non_v3_json_is_an_error() {
+        assert!(parse_traces(br#"{"data":[]}"#).is_err());
+        assert!(parse_traces(b"<html>").is_err());
+        assert!(parse_traces(br#"{"result":{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"01"}]}]}]}}"#).is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! The loadgen's manifest (`--manifest run.jsonl`): one JSON object per request
+//! (format in docs/CONTRACT.md). Several files (one per shard) merge into one.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::model::{SpanId, TraceId};
+
+/// A manifest that cannot be used, with where the problem is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("manifest {origin}{}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+pub struct ManifestError {
+    /// The file.
+    pub origin: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct RawRecord {
+    #[serde(default)]
+    seq: u64,
+    trace_id: Option<String>,
+    #[serde(default)]
+    span_id: Option<String>,
+    sampled: Option<bool>,
+    #[serde(default)]
+    root_span: bool,
+    scenario: String,
+    #[serde(default)]
+    intended_start_us: u64,
+    #[serde(default)]
+    actual_start_us: Option<u64>,
+    #[serde(default)]
+    latency_us: u64,
+    #[serde(default)]
+    status: Option<u16>,
+}
+
+/// One request of a load run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestEntry {
+    /// Request number (per shard).
+    pub seq: u64,
+    /// The trace id; `None` when unknown (`--sampler none` without a `traceresponse`).
+    pub trace_id: Option<TraceId>,
+    /// The parent span id sent in `traceparent` (or the server span with `--sampler none`).
+    pub span_id: Option<SpanId>,
+    /// The sampled flag; `None` when unknown.
+    pub sampled: Option<bool>,
+    /// Whether the loadgen exported its CLIENT span.
+    pub root_span: bool,
+    /// Scenario name.
+    pub scenario: String,
+    /// Earliest time the request is about, µs since the epoch.
+    pub start_us: u64,
+    /// When its answer (or failure) came, µs since the epoch.
+    pub end_us: u64,
+    /// HTTP status received; `None` when no answer came.
+    pub status: Option<u16>,
+}
+
+impl ManifestEntry {
+    /// Whether the store must hold a complete trace for this request.
+    pub fn expects_trace(&self) -> bool {
+        self.trace_id.is_some() && self.sampled == Some(true) && self.status.is_some()
+    }
+
+    /// Whether the store must hold no trace for this request.
+    pub fn forbids_trace(&self) -> bool {
+        self.trace_id.is_some() && self.sampled == Some(false)
+    }
+
+    /// The span id the trace's root may name as its parent without it being an
+    /// orphan: the loadgen's span, when the loadgen did not export it.
+    pub fn accepted_parent(&self) -> Option<SpanId> {
+        if self.root_span { None } else { self.span_id }
+    }
+}
+
+/// Every request of one or more load runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    entries: Vec<ManifestEntry>,
+    by_trace: HashMap<TraceId, usize>,
+}
+
+impl Manifest {
+    /// A manifest of these entries (the first entry of a trace id wins).
+    pub fn from_entries(entries: Vec<ManifestEntry>) -> Manifest {
+        let mut by_trace = HashMap::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            if let Some(id) = entry.trace_id {
+                by_trace.entry(id).or_insert(i);
+            }
+        }
+        Manifest { entries, by_trace }
+    }
+
+    /// Reads and merges manifest files.
+    pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Manifest, ManifestError> {
+        let mut entries = Vec::new();
+        for path in paths {
+            let origin = path.as_ref().display().to_string();
+            let text = std::fs::read_to_string(path.as_ref())
+                .map_err(|e| ManifestError { origin: origin.clone(), line: None, message: format!("cannot read: {e}") })?;
+            entries.extend(Manifest::parse(&text, &origin)?.entries);
+        }
+        Ok(Manifest::from_entries(entries))
+    }
+
+    /// Parses JSON lines; `origin` names the text in errors. Blank lines are skipped.
+    pub fn parse(text: &str, origin: &str) -> Result<Manifest, ManifestError> {
+        let mut entries = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let error = |message: String| ManifestError { origin: origin.to_owned(), line: Some(n + 1), message };
+            let raw: RawRecord = serde_json::from_str(line).map_err(|e| error(e.to_string()))?;
+            let trace_id = raw
+                .trace_id
+                .as_deref()
+                .map(str::parse::<TraceId>)
+                .transpose()
+                .map_err(|e| error(format!("trace_id: {e}")))?;
+            let span_id = raw.span_id.as_deref().map(str::parse::<SpanId>).transpose().map_err(|e| error(format!("span_id: {e}")))?;
+            let actual = raw.actual_start_us.unwrap_or(raw.intended_start_us);
+            entries.push(ManifestEntry {
+                seq: raw.seq,
+                trace_id,
+                span_id,
+                sampled: raw.sampled,
+                root_span: raw.root_span,
+                scenario: raw.scenario,
+                start_us: raw.intended_start_us.min(actual),
+                end_us: (raw.intended_start_us + raw.latency_us).max(actual),
+                status: raw.status,
+            });
+        }
+        Ok(Manifest::from_entries(entries))
+    }
+
+    /// Every entry, in file order.
+    pub fn entries(&self) -> &[ManifestEntry] {
+        &self.entries
+    }
+
+    /// The entry of a trace id.
+    pub fn entry(&self, trace_id: TraceId) -> Option<&ManifestEntry> {
+        self.by_trace.get(&trace_id).map(|&i| &self.entries[i])
+    }
+
+    /// The time span of the requests, µs since the epoch; `None` when empty.
+    pub fn time_span_us(&self) -> Option<(u64, u64)> {
+        let start = self.entries.iter().map(|e| e.start_us).min()?;
+        let end = self.entries.iter().map(|e| e.end_us).max()?;
+        Some((start, end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"seq":0,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","sampled":true,"root_span":true,"scenario":"valid","intended_start_us":1764000000000000,"actual_start_us":1764000000000012,"latency_us":1840,"status":201,"expected_status":201,"outcome":"ok"}"#;
+
+    #[test]
+    fn parses_the_contract_example() {
+        let manifest = Manifest::parse(&format!("{LINE}\n\n"), "run.jsonl").unwrap();
+        let entry = &manifest.entries()[0];
+        assert_eq!(entry.trace_id.unwrap().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert!(entry.expects_trace());
+        assert!(!entry.forbids_trace());
+        assert_eq!(entry.accepted_parent(), None);
+        assert_eq!(manifest.time_span_us(), Some((1_764_000_000_000_000, 1_764_000_000_001_840)));
+        assert!(manifest.entry(entry.trace_id.unwrap()).is_some());
+    }
+
+    #[test]
+    fn unexported_root_spans_and_unknown_ids_are_understood() {
+        let text = r#"{"seq":1,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4737","span_id":"00f067aa0ba902b7","sampled":true,"root_span":false,"scenario":"valid","status":201}
+{"seq":2,"trace_id":null,"span_id":null,"sampled":null,"root_span":false,"scenario":"health","status":200}"#;
+        let manifest = Manifest::parse(text, "m").unwrap();
+        assert_eq!(manifest.entries()[0].accepted_parent(), Some(SpanId(0x00f067aa0ba902b7)));
+        assert!(!manifest.entries()[1].expects_trace());
+        assert!(!manifest.entries()[1].forbids_trace());
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let err = Manifest::parse(&format!("{LINE}\n{{\"seq\":1}}\n"), "run.jsonl").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.to_string().starts_with("manifest run.jsonl, line 2: "), "{err}");
+        let err = Manifest::parse(r#"{"trace_id":"xyz","sampled":true,"scenario":"valid"}"#, "m").unwrap_err();
+        assert!(err.message.contains("trace_id"));
+    }
+}

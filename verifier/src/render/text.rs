@@ -1,0 +1,98 @@
+//! The human-readable report.
+
+use std::fmt::Write as _;
+
+use super::TextOptions;
+use crate::verdict::{FailedTrace, Verdict};
+
+/// A summary table, then each failing trace with its findings and span tree
+/// (offending spans marked `>`), then missing traces and run-wide failures.
+pub fn render(verdict: &Verdict, options: TextOptions) -> String {
+    let mut out = String::new();
+    let s = &verdict.summary;
+    let status = if verdict.passed { "PASS" } else { "FAIL" };
+    let _ = writeln!(
+        out,
+        "verifier: {status}: {} traces checked, {} passed, {} failed, {} missing (spec {}, Jaeger {} API at {})",
+        s.checked, s.passed, s.failed, s.missing, verdict.spec, verdict.api, verdict.jaeger_url
+    );
+    let _ = writeln!(
+        out,
+        "window {} .. {}, services {}; {} reads in {:.1} s, {}",
+        verdict.window.start,
+        verdict.window.end,
+        verdict.services.join(", "),
+        verdict.settle.polls,
+        verdict.settle.elapsed_ms as f64 / 1000.0,
+        if verdict.settle.quiet { "store settled" } else { "store still changing when --settle ran out" }
+    );
+    let width = s.scenarios.keys().map(|k| k.len()).max().unwrap_or(0).max(8);
+    let _ = writeln!(out, "\n{:<width$}  {:>8}  {:>8}  {:>8}  {:>8}", "scenario", "checked", "passed", "failed", "missing");
+    for (name, c) in &s.scenarios {
+        let _ = writeln!(out, "{name:<width$}  {:>8}  {:>8}  {:>8}  {:>8}", c.checked, c.passed, c.failed, c.missing);
+    }
+    let _ = writeln!(out, "{:<width$}  {:>8}  {:>8}  {:>8}  {:>8}", "total", s.checked, s.passed, s.failed, s.missing);
+    if let Some(t) = &verdict.sampling {
+        let _ = write!(out, "\nsampling: {} of {} requests sampled ({:.2}%)", t.sampled, t.requests, t.observed_ratio * 100.0);
+        match (t.expected_ratio, t.p_value) {
+            (Some(ratio), Some(p)) => {
+                let _ = writeln!(out, ", expected {:.2}%: binomial test p = {p:.4}: {}", ratio * 100.0, if t.passed { "ok" } else { "FAIL" });
+            }
+            _ => out.push_str(" (no ratio given, not tested)\n"),
+        }
+    }
+    if s.unsampled_stored + s.unlisted + s.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "unsampled requests stored: {}; traces not in the manifest (not checked): {}; requests not judged (no answer or unknown sampling): {}",
+            s.unsampled_stored, s.unlisted, s.skipped
+        );
+    }
+    if !s.rules.is_empty() {
+        let by_rule: Vec<String> = s.rules.iter().map(|(rule, n)| format!("{rule} {n}")).collect();
+        let _ = writeln!(out, "failures by rule: {}", by_rule.join(", "));
+    }
+    for trace in verdict.traces.iter().take(options.max_traces) {
+        trace_section(&mut out, verdict, trace);
+    }
+    if verdict.traces.len() > options.max_traces {
+        let _ = writeln!(out, "\n… and {} more failing traces (--format json lists them all)", verdict.traces.len() - options.max_traces);
+    }
+    for failure in verdict.failures.iter().filter(|f| f.trace_id.is_none_or(|id| !verdict.traces.iter().any(|t| t.trace_id == id))) {
+        let _ = writeln!(out, "\nFAIL [{}] {}", failure.rule, failure.message);
+        if let Some(link) = &failure.link {
+            let _ = writeln!(out, "  {link}");
+        }
+    }
+    out
+}
+
+fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
+    let scenario = trace.scenario.as_deref().unwrap_or("?");
+    let _ = writeln!(out, "\nFAIL trace {} ({scenario})  {}", trace.trace_id, trace.link);
+    for failure in verdict.failures.iter().filter(|f| f.trace_id == Some(trace.trace_id)) {
+        let _ = writeln!(out, "  [{}] {}", failure.rule, failure.message);
+    }
+    for warning in &trace.warnings {
+        let _ = writeln!(out, "  warning from Jaeger: {warning}");
+    }
+    for line in &trace.tree {
+        let mark = if line.rules.is_empty() { ' ' } else { '>' };
+        let indent = "  ".repeat(line.depth);
+        let http = line.http_status.as_deref().map(|c| format!("  {c}")).unwrap_or_default();
+        let _ = write!(
+            out,
+            "  {mark} {indent}{} {} {}  {}{http}  {:.2} ms",
+            line.service,
+            line.kind,
+            line.name,
+            line.status,
+            line.duration_us as f64 / 1000.0
+        );
+        if !line.rules.is_empty() {
+            let rules: Vec<&str> = line.rules.iter().map(|r| r.name()).collect();
+            let _ = write!(out, "   <- {}", rules.join(", "));
+        }
+        out.push('\n');
+    }
+}

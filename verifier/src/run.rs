@@ -1,0 +1,348 @@
+//! One verification: connect, read the window until it settles, confirm
+//! suspicious traces by id, check everything, and build the [`Verdict`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
+use crate::config::{TimeWindow, VerifyConfig};
+use crate::error::CheckError;
+use crate::jaeger::{ClientOptions, JaegerClient};
+use crate::manifest::Manifest;
+use crate::model::{Trace, TraceId};
+use crate::read::{fetch_by_ids, merge, read_window};
+use crate::sampling::sampling_test;
+use crate::verdict::{Failure, FailedTrace, Settle, Summary, Verdict, Window, span_tree};
+
+/// Margin around a manifest's time span when it sets the window.
+const MANIFEST_MARGIN: Duration = Duration::from_secs(30);
+
+/// Bucket of traces that match no scenario.
+const UNCLASSIFIED: &str = "(unclassified)";
+
+/// Reads traces from Jaeger and checks them against the config's spec (and
+/// manifest). `Ok` is a verdict, passed or not; `Err` means nothing could be
+/// checked (exit code 2).
+pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
+    validate(config)?;
+    let started = Instant::now();
+    let (start_ns, end_ns) = window_ns(config)?;
+    let services = if config.services.is_empty() { config.spec.services.clone() } else { config.services.clone() };
+    let client = JaegerClient::connect(
+        &config.jaeger_url,
+        ClientOptions {
+            api: config.api,
+            retry: config.retry,
+            request_timeout: config.request_timeout,
+            raw_traces: config.raw_traces,
+        },
+    )
+    .await?;
+    let mut checker = Checker::new(&config.spec);
+    if let Some(skew) = config.clock_skew {
+        checker = checker.with_clock_skew(skew);
+    }
+    let run = Run { config, checker, manifest: config.manifest.as_ref() };
+
+    let (mut traces, settle) = run.settle(&client, &services, start_ns, end_ns, started).await?;
+    run.confirm_by_id(&client, &mut traces).await?;
+    if traces.is_empty() && run.manifest.is_none() {
+        return Err(CheckError::NothingToCheck(format!(
+            "no traces of {} between {} and {} at {}",
+            services.join(", "),
+            rfc3339(start_ns),
+            rfc3339(end_ns),
+            config.jaeger_url
+        )));
+    }
+    let missing_rule = if settle.quiet { Rule::SpanTree } else { Rule::Incomplete };
+    let checker = run.checker.clone().with_missing_rule(missing_rule);
+    let mut verdict = Verdict {
+        passed: false,
+        spec: config.spec.name.clone(),
+        jaeger_url: config.jaeger_url.trim_end_matches('/').to_owned(),
+        api: client.api(),
+        services,
+        window: Window { start: rfc3339(start_ns), end: rfc3339(end_ns) },
+        settle,
+        summary: Summary::default(),
+        sampling: None,
+        failures: Vec::new(),
+        traces: Vec::new(),
+    };
+    run.judge(&checker, &traces, &mut verdict);
+    verdict.passed = verdict.failures.is_empty();
+    Ok(verdict)
+}
+
+fn validate(config: &VerifyConfig) -> Result<(), CheckError> {
+    if let Some(ratio) = config.sampling_ratio {
+        if !(0.0..=1.0).contains(&ratio) {
+            return Err(CheckError::Config(format!("the sampling ratio {ratio} is not within 0..=1")));
+        }
+        if config.manifest.is_none() {
+            return Err(CheckError::Config("a sampling ratio needs a manifest to test against".into()));
+        }
+    }
+    if config.max_traces == 0 {
+        return Err(CheckError::Config("max traces per search must be at least 1".into()));
+    }
+    if config.manifest.as_ref().is_some_and(|m| m.entries().is_empty()) {
+        return Err(CheckError::NothingToCheck("the manifest lists no requests".into()));
+    }
+    Ok(())
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn system_ns(time: SystemTime) -> Result<u64, CheckError> {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .map_err(|_| CheckError::Config("the window starts before 1970".into()))
+}
+
+fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
+    let (start, end) = match (config.window, &config.manifest) {
+        (Some(TimeWindow::Since(since)), _) => {
+            let end = now_ns();
+            (end.saturating_sub(since.as_nanos() as u64), end)
+        }
+        (Some(TimeWindow::Between { start, end }), _) => (system_ns(start)?, system_ns(end)?),
+        (None, Some(manifest)) => {
+            let (start_us, end_us) = manifest.time_span_us().unwrap_or((0, 0));
+            let margin = MANIFEST_MARGIN.as_nanos() as u64;
+            (start_us.saturating_mul(1000).saturating_sub(margin), end_us.saturating_mul(1000).saturating_add(margin))
+        }
+        (None, None) => {
+            let end = now_ns();
+            (end.saturating_sub(300_000_000_000), end)
+        }
+    };
+    if start >= end {
+        return Err(CheckError::Config(format!("the window is empty: {} is not before {}", rfc3339(start), rfc3339(end))));
+    }
+    Ok((start, end))
+}
+
+/// RFC 3339 UTC for nanoseconds since the epoch.
+pub(crate) fn rfc3339(ns: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ns.to_string())
+}
+
+struct Run<'a> {
+    config: &'a VerifyConfig,
+    checker: Checker<'a>,
+    manifest: Option<&'a Manifest>,
+}
+
+impl Run<'_> {
+    /// What the manifest says about a trace: `None` when it is not to be checked.
+    fn context(&self, trace_id: TraceId) -> Option<TraceContext<'_>> {
+        match self.manifest {
+            None => Some(TraceContext::default()),
+            Some(manifest) => manifest
+                .entry(trace_id)
+                .filter(|e| e.expects_trace())
+                .map(|e| TraceContext { scenario: Some(&e.scenario), accepted_parent: e.accepted_parent() }),
+        }
+    }
+
+    fn check(&self, checker: &Checker<'_>, trace: &Trace) -> Option<TraceOutcome> {
+        self.context(trace.trace_id).map(|context| checker.check(trace, &context))
+    }
+
+    /// Whether every trace to check has all its spans and every sampled
+    /// request of the manifest has a trace.
+    fn complete(&self, traces: &HashMap<TraceId, Trace>) -> bool {
+        if traces.is_empty() && self.manifest.is_none() {
+            return false;
+        }
+        let traces_whole = traces
+            .values()
+            .filter_map(|t| self.check(&self.checker, t))
+            .all(|o| o.missing_spans == 0 && o.scenario.is_some());
+        traces_whole
+            && self.manifest.is_none_or(|m| {
+                m.entries().iter().filter(|e| e.expects_trace()).all(|e| e.trace_id.is_some_and(|id| traces.contains_key(&id)))
+            })
+    }
+
+    /// Reads the window until two reads agree and nothing is missing, or `settle` runs out.
+    async fn settle(
+        &self,
+        client: &JaegerClient,
+        services: &[String],
+        start_ns: u64,
+        end_ns: u64,
+        started: Instant,
+    ) -> Result<(HashMap<TraceId, Trace>, Settle), CheckError> {
+        let config = self.config;
+        let deadline = Instant::now() + config.settle;
+        let quiet_needed = config.quiet_period.min(config.settle / 2);
+        let mut previous: Option<Vec<(TraceId, usize)>> = None;
+        let mut last_change = Instant::now();
+        let mut polls = 0;
+        loop {
+            let traces = read_window(client, services, start_ns, end_ns, config.max_traces).await?;
+            polls += 1;
+            let mut fingerprint: Vec<(TraceId, usize)> = traces.iter().map(|(id, t)| (*id, t.spans.len())).collect();
+            fingerprint.sort_unstable();
+            let now = Instant::now();
+            let stable = previous.as_ref() == Some(&fingerprint);
+            if !stable {
+                last_change = now;
+            }
+            previous = Some(fingerprint);
+            let done = stable && self.complete(&traces);
+            if done || now >= deadline {
+                let quiet = done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
+                tracing::info!(polls, quiet, traces = traces.len(), "settled");
+                let settle = Settle { polls, elapsed_ms: started.elapsed().as_millis() as u64, quiet };
+                return Ok((traces, settle));
+            }
+            tracing::debug!(polls, traces = traces.len(), "waiting for spans to settle");
+            tokio::time::sleep(config.poll_interval.min(deadline - now)).await;
+        }
+    }
+
+    /// Fetches by id every trace a search may have cut short (missing spans,
+    /// orphans, no single root) and every sampled request's trace the searches missed.
+    async fn confirm_by_id(&self, client: &JaegerClient, traces: &mut HashMap<TraceId, Trace>) -> Result<(), CheckError> {
+        let mut ids: Vec<TraceId> = traces
+            .values()
+            .filter(|t| {
+                self.check(&self.checker, t).is_some_and(|o| {
+                    o.missing_spans > 0 || o.findings.iter().any(|f| matches!(f.rule, Rule::Orphan | Rule::OneRoot))
+                })
+            })
+            .map(|t| t.trace_id)
+            .collect();
+        if let Some(manifest) = self.manifest {
+            ids.extend(manifest.entries().iter().filter(|e| e.expects_trace()).filter_map(|e| e.trace_id).filter(|id| !traces.contains_key(id)));
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(count = ids.len(), "fetching traces by id to confirm");
+        for trace in fetch_by_ids(client, ids, self.config.concurrency).await? {
+            merge(traces, trace);
+        }
+        Ok(())
+    }
+
+    fn link(&self, trace_id: TraceId) -> String {
+        format!("{}/trace/{trace_id}", self.config.jaeger_url.trim_end_matches('/'))
+    }
+
+    /// Checks every trace and fills the verdict's summary, failures and trees.
+    fn judge(&self, checker: &Checker<'_>, traces: &HashMap<TraceId, Trace>, verdict: &mut Verdict) {
+        let mut ordered: Vec<&Trace> = traces.values().collect();
+        ordered.sort_by_key(|t| (t.spans.iter().map(|s| s.start_ns).min().unwrap_or(0), t.trace_id));
+        let summary = &mut verdict.summary;
+        for trace in ordered {
+            let entry = self.manifest.and_then(|m| m.entry(trace.trace_id));
+            if self.manifest.is_some() {
+                match entry {
+                    None => {
+                        summary.unlisted += 1;
+                        continue;
+                    }
+                    Some(e) if e.forbids_trace() => {
+                        summary.unsampled_stored += 1;
+                        let finding = Finding {
+                            rule: Rule::UnsampledTraceStored,
+                            span_id: None,
+                            message: format!("request {} ({}) was not sampled, but the store has {} spans of its trace", e.seq, e.scenario, trace.spans.len()),
+                        };
+                        self.record(trace, Some(e.scenario.clone()), vec![finding], (&mut verdict.failures, &mut verdict.traces));
+                        continue;
+                    }
+                    Some(e) if !e.expects_trace() => continue,
+                    Some(_) => {}
+                }
+            }
+            let Some(outcome) = self.check(checker, trace) else { continue };
+            let scenario = entry.map(|e| e.scenario.clone()).or(outcome.scenario.clone()).unwrap_or_else(|| UNCLASSIFIED.to_owned());
+            let counts = summary.scenarios.entry(scenario.clone()).or_default();
+            counts.checked += 1;
+            summary.checked += 1;
+            if outcome.passed() {
+                counts.passed += 1;
+                summary.passed += 1;
+            } else {
+                counts.failed += 1;
+                summary.failed += 1;
+                self.record(trace, Some(scenario), outcome.findings, (&mut verdict.failures, &mut verdict.traces));
+            }
+        }
+        if let Some(manifest) = self.manifest {
+            let (mut known, mut sampled) = (0, 0);
+            let summary = &mut verdict.summary;
+            for entry in manifest.entries() {
+                summary.skipped += u64::from(!entry.expects_trace() && !entry.forbids_trace());
+                if let Some(s) = entry.sampled {
+                    known += 1;
+                    sampled += u64::from(s);
+                }
+                let Some(id) = entry.trace_id.filter(|id| entry.expects_trace() && !traces.contains_key(id)) else { continue };
+                summary.missing += 1;
+                summary.scenarios.entry(entry.scenario.clone()).or_default().missing += 1;
+                verdict.failures.push(Failure {
+                    rule: Rule::MissingTrace,
+                    trace_id: Some(id),
+                    link: Some(self.link(id)),
+                    span_id: None,
+                    scenario: Some(entry.scenario.clone()),
+                    message: format!("request {} ({}, HTTP {}) was sampled, but the store has no trace {id}", entry.seq, entry.scenario, entry.status.unwrap_or(0)),
+                });
+            }
+            let test = sampling_test(known, sampled, self.config.sampling_ratio);
+            if !test.passed {
+                verdict.failures.push(Failure {
+                    rule: Rule::SamplingRatio,
+                    trace_id: None,
+                    link: None,
+                    span_id: None,
+                    scenario: None,
+                    message: format!(
+                        "{sampled} of {known} requests sampled ({:.2}%), expected {:.2}%: binomial test p = {:.3e} < {}",
+                        test.observed_ratio * 100.0,
+                        test.expected_ratio.unwrap_or(0.0) * 100.0,
+                        test.p_value.unwrap_or(0.0),
+                        crate::sampling::SIGNIFICANCE
+                    ),
+                });
+            }
+            verdict.sampling = Some(test);
+        }
+        let mut rules: BTreeMap<String, u64> = BTreeMap::new();
+        for failure in &verdict.failures {
+            *rules.entry(failure.rule.name().to_owned()).or_default() += 1;
+        }
+        verdict.summary.rules = rules;
+    }
+
+    fn record(&self, trace: &Trace, scenario: Option<String>, findings: Vec<Finding>, (failures, trees): (&mut Vec<Failure>, &mut Vec<FailedTrace>)) {
+        let link = self.link(trace.trace_id);
+        trees.push(FailedTrace {
+            trace_id: trace.trace_id,
+            link: link.clone(),
+            scenario: scenario.clone(),
+            warnings: trace.warnings.clone(),
+            tree: span_tree(trace, &findings),
+        });
+        failures.extend(findings.into_iter().map(|f| Failure {
+            rule: f.rule,
+            trace_id: Some(trace.trace_id),
+            link: Some(link.clone()),
+            span_id: f.span_id,
+            scenario: scenario.clone(),
+            message: f.message,
+        }));
+    }
+}
