@@ -1,0 +1,165 @@
+//! One keep-alive HTTP/1 connection, driven by hyper directly, and the
+//! exchange of one request on it.
+
+use std::{net::SocketAddr, time::Duration};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, header};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use telemetry::TraceResponse;
+use tokio::net::TcpStream;
+
+use crate::manifest::Outcome;
+
+/// The answer to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    /// The parsed `traceresponse`, when asked for and present.
+    pub(crate) traceresponse: Option<TraceResponse>,
+}
+
+/// A request that got no complete answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// `Connect`, `Timeout` or `Io`.
+    pub(crate) kind: Outcome,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    fn connect(e: impl std::fmt::Display) -> Failure {
+        Failure {
+            kind: Outcome::Connect,
+            message: format!("connect: {e}"),
+        }
+    }
+
+    fn io(e: impl std::fmt::Display) -> Failure {
+        Failure {
+            kind: Outcome::Io,
+            message: format!("io: {e}"),
+        }
+    }
+}
+
+/// A connection to the target, opened on first use and again after a failure.
+pub(crate) struct Connection {
+    addr: SocketAddr,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Connection {
+    pub(crate) fn new(addr: SocketAddr) -> Connection {
+        Connection { addr, sender: None }
+    }
+
+    /// Sends `request` and reads the whole answer within `timeout`; a failed
+    /// or timed-out connection is dropped, the next request opens a new one.
+    pub(crate) async fn exchange(
+        &mut self,
+        request: Request<Full<Bytes>>,
+        timeout: Duration,
+        want_traceresponse: bool,
+    ) -> Result<Answer, Failure> {
+        let result = tokio::time::timeout(timeout, self.exchange_now(request, want_traceresponse))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Failure {
+                    kind: Outcome::Timeout,
+                    message: format!("timeout: no complete answer within {timeout:?}"),
+                })
+            });
+        if result.is_err() {
+            self.sender = None;
+        }
+        result
+    }
+
+    async fn exchange_now(
+        &mut self,
+        request: Request<Full<Bytes>>,
+        want_traceresponse: bool,
+    ) -> Result<Answer, Failure> {
+        let sender = self.ready_sender().await?;
+        let response = sender.send_request(request).await.map_err(Failure::io)?;
+        let status = response.status().as_u16();
+        let traceresponse = if want_traceresponse {
+            response
+                .headers()
+                .get(telemetry::propagation::TRACERESPONSE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(TraceResponse::parse)
+        } else {
+            None
+        };
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(Failure::io)?;
+        }
+        Ok(Answer {
+            status,
+            traceresponse,
+        })
+    }
+
+    /// A connection ready for a request: the open one if it still is, else
+    /// a new one (a keep-alive connection the server closed while idle is
+    /// replaced, not counted as a failure).
+    async fn ready_sender(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, Failure> {
+        if let Some(sender) = &mut self.sender
+            && !sender.is_closed()
+            && sender.ready().await.is_ok()
+        {
+            // Re-borrow: the checks above ended their borrows.
+            return self
+                .sender
+                .as_mut()
+                .ok_or_else(|| Failure::io("connection vanished"));
+        }
+        self.sender = None;
+        let stream = TcpStream::connect(self.addr)
+            .await
+            .map_err(Failure::connect)?;
+        stream.set_nodelay(true).map_err(Failure::connect)?;
+        let (sender, connection) = http1::Builder::new()
+            .handshake(TokioIo::new(stream))
+            .await
+            .map_err(Failure::connect)?;
+        tokio::spawn(async move {
+            // Errors surface on the request that meets them.
+            let _ = connection.await;
+        });
+        Ok(self.sender.insert(sender))
+    }
+}
+
+/// Builds a request with the headers every scenario sends.
+pub(crate) fn request(
+    method: http::Method,
+    uri: http::Uri,
+    host: &HeaderValue,
+    body: Bytes,
+    traceparent: Option<HeaderValue>,
+    baggage: &'static str,
+) -> Request<Full<Bytes>> {
+    let has_body = !body.is_empty();
+    let mut request = Request::new(Full::new(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    headers.insert(header::HOST, host.clone());
+    if has_body {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    if let Some(tp) = traceparent {
+        headers.insert("traceparent", tp);
+    }
+    headers.insert("baggage", HeaderValue::from_static(baggage));
+    request
+}

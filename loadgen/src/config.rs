@@ -1,0 +1,372 @@
+//! What a run is asked to do: [`LoadConfig`] and the values it is made of.
+
+use std::{fmt, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+
+use http::{HeaderValue, Uri};
+use serde::{Deserialize, Serialize};
+use telemetry::OtelConfig;
+
+use crate::{error::LoadError, root_span::SpanSink, scenario::Mix, scenario::Scenario};
+
+/// Everything one run needs. Build it with [`LoadConfig::new`] and adjust the
+/// public fields; [`crate::run`] validates it.
+#[derive(Debug)]
+pub struct LoadConfig {
+    /// The order-api base URL.
+    pub target: Target,
+    /// Intended request rate of all shards together, per second.
+    pub rps: f64,
+    /// Stop scheduling after this long (with `requests`, whichever comes first).
+    pub duration: Option<Duration>,
+    /// Stop after this many requests in all shards together.
+    pub requests: Option<u64>,
+    /// Scenario weights.
+    pub mix: Mix,
+    /// The sampling ratio of the traces this run roots, or none.
+    pub sampler: SamplerChoice,
+    /// Seeds the scenario sequence, the payloads and the trace ids.
+    pub seed: u64,
+    /// Requests scheduled but not finished (queued or on the wire) at most;
+    /// when reached, the schedule waits and the report counts a cap hit.
+    pub max_in_flight: usize,
+    /// Per-request timeout, from the moment a connection picks it up.
+    pub timeout: Duration,
+    /// Keep-alive HTTP/1 connections.
+    pub connections: usize,
+    /// This instance's share of the rate, the requests and the id space.
+    pub shard: Shard,
+    /// Where to stream the manifest (JSON lines), if anywhere.
+    pub manifest: Option<PathBuf>,
+    /// Whether and where the loadgen CLIENT span of each sampled request goes.
+    pub root_spans: RootSpans,
+    /// Draw a progress line on stdout (only shown when it is a terminal).
+    pub progress: bool,
+}
+
+impl LoadConfig {
+    /// A run of `rps` requests per second against `target` with the defaults:
+    /// 30 s, the default mix, every trace sampled, seed 0, 32 connections,
+    /// at most 1,000 in flight, a 30 s timeout, no manifest, no root spans,
+    /// no progress line.
+    pub fn new(target: Target, rps: f64) -> LoadConfig {
+        LoadConfig {
+            target,
+            rps,
+            duration: Some(Duration::from_secs(30)),
+            requests: None,
+            mix: Mix::default(),
+            sampler: SamplerChoice::Ratio(1.0),
+            seed: 0,
+            max_in_flight: 1000,
+            timeout: Duration::from_secs(30),
+            connections: 32,
+            shard: Shard::default(),
+            manifest: None,
+            root_spans: RootSpans::Off,
+            progress: false,
+        }
+    }
+
+    /// Checks the values that the types alone do not constrain.
+    pub fn validate(&self) -> Result<(), LoadError> {
+        let bad = |msg: String| Err(LoadError::Config(msg));
+        if !(self.rps.is_finite() && self.rps > 0.0) {
+            return bad(format!(
+                "the rate must be a positive number, got {}",
+                self.rps
+            ));
+        }
+        if self.duration.is_none() && self.requests.is_none() {
+            return bad("give a duration, a number of requests, or both".to_owned());
+        }
+        if self.duration.is_some_and(|d| d.is_zero()) || self.requests == Some(0) {
+            return bad("the duration and the number of requests must be positive".to_owned());
+        }
+        if self.connections == 0 || self.max_in_flight == 0 {
+            return bad("connections and max in flight must be at least 1".to_owned());
+        }
+        if self.timeout.is_zero() {
+            return bad("the timeout must be positive".to_owned());
+        }
+        if let SamplerChoice::Ratio(r) = self.sampler
+            && !(0.0..=1.0).contains(&r)
+        {
+            return bad(format!("the sampling ratio must be in 0..=1, got {r}"));
+        }
+        Ok(())
+    }
+
+    /// Whether the run exports a CLIENT span per sampled request.
+    pub(crate) fn exports_root_spans(&self) -> bool {
+        !matches!(self.root_spans, RootSpans::Off) && self.sampler != SamplerChoice::None
+    }
+}
+
+/// The loadgen's own sampling decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SamplerChoice {
+    /// Root every trace; the SDK's `TraceIdRatioBased` sampler with this
+    /// ratio decides the sampled flag sent in `traceparent`.
+    Ratio(f64),
+    /// Send no `traceparent`: the service decides, and its `traceresponse`
+    /// header tells the trace id and the decision.
+    None,
+}
+
+impl fmt::Display for SamplerChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SamplerChoice::Ratio(r) => write!(f, "{r}"),
+            SamplerChoice::None => f.write_str("none"),
+        }
+    }
+}
+
+impl FromStr for SamplerChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "none" => Ok(SamplerChoice::None),
+            other => match other.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(SamplerChoice::Ratio(r)),
+                _ => Err(format!(
+                    "expected a ratio between 0 and 1 or `none`, got {other:?}"
+                )),
+            },
+        }
+    }
+}
+
+/// Instance `index` of `count` (`--shard i/n`): it takes every `count`-th
+/// slot of the common schedule, starting at slot `index`, and its own stream
+/// of the seeded generators, so shards of one seed never share a trace id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 0-based position of this instance.
+    pub index: u32,
+    /// How many instances share the load.
+    pub count: u32,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || format!("expected i/n with 0 <= i < n, got {s:?}");
+        let (i, n) = s.trim().split_once('/').ok_or_else(err)?;
+        let index: u32 = i.trim().parse().map_err(|_| err())?;
+        let count: u32 = n.trim().parse().map_err(|_| err())?;
+        if count == 0 || index >= count {
+            return Err(err());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Whether and where the loadgen CLIENT spans go.
+#[derive(Debug)]
+pub enum RootSpans {
+    /// No span: the `traceparent` names a parent that is never exported
+    /// (`--no-root-span`; the manifest then says `root_span: false`).
+    Off,
+    /// Export over OTLP as the configuration says (endpoint, protocol,
+    /// service name, resource, batch tuning); its sampler is ignored, the
+    /// run's [`SamplerChoice`] rules. `OTEL_TRACES_EXPORTER=none` means `Off`.
+    Otlp(OtelConfig),
+    /// Export into `exporter` (an in-memory exporter in tests, a null sink in
+    /// benches) with the resource and batch tuning of `otel`.
+    Exporter {
+        /// Service name, resource attributes and batch tuning.
+        otel: OtelConfig,
+        /// Where the spans go.
+        exporter: SpanSink,
+    },
+}
+
+/// The base URL of the order API: `http://host[:port][/base]`.
+#[derive(Debug, Clone)]
+pub struct Target {
+    base: String,
+    host: String,
+    port: u16,
+    host_header: HeaderValue,
+    per_scenario: Arc<[ScenarioTarget]>,
+}
+
+/// The request target and the span's `url.full` of one scenario.
+#[derive(Debug)]
+pub(crate) struct ScenarioTarget {
+    pub(crate) uri: Uri,
+    pub(crate) url_full: Arc<str>,
+}
+
+impl Target {
+    /// Parses an `http://` URL; a path is a base that the scenario paths
+    /// (`/orders`, `/health`) are appended to. HTTPS is not supported.
+    pub fn parse(url: &str) -> Result<Target, String> {
+        let uri: Uri = url
+            .trim()
+            .parse()
+            .map_err(|e| format!("invalid target URL {url:?}: {e}"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(other) => {
+                return Err(format!(
+                    "unsupported scheme {other:?} in {url:?}: only http is supported"
+                ));
+            }
+            None => return Err(format!("the target URL {url:?} needs http://")),
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("the target URL {url:?} has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(format!("the target URL {url:?} must not carry credentials"));
+        }
+        if uri.query().is_some() {
+            return Err(format!("the target URL {url:?} must not have a query"));
+        }
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = authority.port_u16().unwrap_or(80);
+        let base_path = uri.path().trim_end_matches('/').to_owned();
+        let base = format!("http://{authority}{base_path}");
+        let host_header = HeaderValue::from_str(authority.as_str())
+            .map_err(|e| format!("invalid host in {url:?}: {e}"))?;
+        let mut per_scenario = Vec::with_capacity(Scenario::ALL.len());
+        for scenario in Scenario::ALL {
+            let path = format!("{base_path}{}", scenario.path());
+            per_scenario.push(ScenarioTarget {
+                uri: path
+                    .parse()
+                    .map_err(|e| format!("invalid path in target URL {url:?}: {e}"))?,
+                url_full: Arc::from(format!("{base}{}", scenario.path())),
+            });
+        }
+        Ok(Target {
+            base,
+            host,
+            port,
+            host_header,
+            per_scenario: per_scenario.into(),
+        })
+    }
+
+    /// The host name or address (`server.address`).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port (`server.port`), 80 when the URL has none.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub(crate) fn host_header(&self) -> &HeaderValue {
+        &self.host_header
+    }
+
+    pub(crate) fn scenario(&self, scenario: Scenario) -> &ScenarioTarget {
+        &self.per_scenario[scenario.index()]
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.base)
+    }
+}
+
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Target::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_keeps_a_base_path_and_defaults_the_port() {
+        let t = Target::parse("http://orders.internal/api/").unwrap();
+        assert_eq!(t.to_string(), "http://orders.internal/api");
+        assert_eq!((t.host(), t.port()), ("orders.internal", 80));
+        assert_eq!(t.scenario(Scenario::Valid).uri, "/api/orders");
+        assert_eq!(
+            &*t.scenario(Scenario::Health).url_full,
+            "http://orders.internal/api/health"
+        );
+        let t = Target::parse("http://[::1]:8000").unwrap();
+        assert_eq!((t.host(), t.port()), ("::1", 8000));
+        assert_eq!(t.host_header(), "[::1]:8000");
+    }
+
+    #[test]
+    fn bad_targets_are_rejected() {
+        for (bad, reason) in [
+            ("https://x:1", "only http"),
+            ("x:8000", "http://"),
+            ("http://", "invalid target"),
+            ("http://u:p@x:1", "credentials"),
+            ("http://x:1/?a=b", "query"),
+        ] {
+            let err = Target::parse(bad).unwrap_err();
+            assert!(err.contains(reason), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn shards_and_samplers_parse() {
+        assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
+        for bad in ["3/3", "1", "a/2", "0/0", "-1/2"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "0.25".parse::<SamplerChoice>(),
+            Ok(SamplerChoice::Ratio(0.25))
+        );
+        assert_eq!("none".parse::<SamplerChoice>(), Ok(SamplerChoice::None));
+        for bad in ["1.5", "-0.1", "half", "NaN"] {
+            assert!(bad.parse::<SamplerChoice>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let target = Target::parse("http://127.0.0.1:1").unwrap();
+        let mut c = LoadConfig::new(target, 0.0);
+        assert!(c.validate().unwrap_err().to_string().contains("rate"));
+        c.rps = 10.0;
+        c.duration = None;
+        assert!(c.validate().unwrap_err().to_string().contains("duration"));
+        c.requests = Some(5);
+        c.connections = 0;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("connections")
+        );
+        c.connections = 1;
+        assert!(c.validate().is_ok());
+    }
+}

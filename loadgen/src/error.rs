@@ -1,0 +1,60 @@
+//! Why a run could not start or a set of reports could not be merged.
+
+use std::path::PathBuf;
+
+/// A run that could not start (a request failing is not an error: the
+/// report counts it).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The configuration is inconsistent; the message says how.
+    #[error("{0}")]
+    Config(String),
+    /// The target's host name did not resolve.
+    #[error("cannot resolve the target host {host}: {reason}")]
+    Resolve {
+        /// The host of the target URL.
+        host: String,
+        /// Why it did not resolve.
+        reason: String,
+    },
+    /// The manifest file could not be created.
+    #[error("cannot create the manifest {}: {source}", path.display())]
+    Manifest {
+        /// The path asked for.
+        path: PathBuf,
+        /// The file system's answer.
+        source: std::io::Error,
+    },
+    /// The span exporter could not be built.
+    #[error(transparent)]
+    Telemetry(#[from] telemetry::TelemetryError),
+    /// The pacing thread could not be started.
+    #[error("cannot start the pacing thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Reports that cannot be merged.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MergeError {
+    /// Nothing to merge.
+    #[error("no reports to merge")]
+    Empty,
+    /// A report of another format or version.
+    #[error("report {index} has format {found:?}, expected {expected:?}")]
+    Format {
+        /// 0-based position of the report in the list.
+        index: usize,
+        /// Its `format` field.
+        found: String,
+        /// The format this loadgen writes.
+        expected: &'static str,
+    },
+    /// A report whose histograms cannot be combined.
+    #[error("report {index}: {reason}")]
+    Histogram {
+        /// 0-based position of the report in the list.
+        index: usize,
+        /// What went wrong.
+        reason: String,
+    },
+}

@@ -1,0 +1,92 @@
+//! The open-loop pacer: a dedicated thread that releases each request at its
+//! intended start, whatever the connections are doing. A thread sleeps with
+//! tens of microseconds of precision; the async timer rounds up to a
+//! millisecond, which would add up to a millisecond to every corrected
+//! latency.
+
+use std::{
+    sync::atomic::Ordering,
+    thread,
+    time::{Duration, Instant},
+};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::{
+    plan::{Planner, Schedule},
+    worker::{Job, Shared},
+};
+
+/// What the pacer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Paced {
+    /// Requests handed to the connections.
+    pub(crate) dispatched: u64,
+    /// Times a due request found the in-flight cap reached.
+    pub(crate) cap_hits: u64,
+}
+
+/// The longest the pacer sleeps before it looks at the cap again, should a
+/// wake-up be missed.
+const CAP_RECHECK: Duration = Duration::from_millis(5);
+
+/// Releases the schedule's requests until it ends, the wall-clock duration
+/// runs out (when behind), or a stop is requested.
+pub(crate) fn pace(
+    shared: &Shared,
+    schedule: Schedule,
+    mut planner: Planner,
+    jobs: UnboundedSender<Job>,
+) -> Paced {
+    let t0 = shared.clock.base();
+    let deadline = schedule.duration().map(|d| t0 + d);
+    let mut paced = Paced::default();
+    while let Some(offset) = schedule.offset(paced.dispatched) {
+        let intended = t0 + offset;
+        let plan = planner.next_plan();
+        if !sleep_until(shared, intended) {
+            break;
+        }
+        if shared.in_flight.load(Ordering::SeqCst) >= shared.max_in_flight {
+            paced.cap_hits += 1;
+            if !wait_for_slot(shared) {
+                break;
+            }
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            // Behind schedule at the end of a timed run: it is over.
+            break;
+        }
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        if jobs.send(Job { plan, intended }).is_err() {
+            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+            break;
+        }
+        paced.dispatched += 1;
+    }
+    paced
+}
+
+/// Sleeps until `t`; `false` when a stop came first.
+fn sleep_until(shared: &Shared, t: Instant) -> bool {
+    loop {
+        if shared.stopped() {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= t {
+            return true;
+        }
+        thread::park_timeout(t - now);
+    }
+}
+
+/// Waits until the in-flight count is below the cap; `false` on a stop.
+fn wait_for_slot(shared: &Shared) -> bool {
+    shared.pacer_waiting.store(true, Ordering::SeqCst);
+    while shared.in_flight.load(Ordering::SeqCst) >= shared.max_in_flight && !shared.stopped() {
+        thread::park_timeout(CAP_RECHECK);
+    }
+    shared.pacer_waiting.store(false, Ordering::SeqCst);
+    !shared.stopped()
+}

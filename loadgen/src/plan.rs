@@ -1,0 +1,308 @@
+//! What each request of a run will be: when it is due (the open-loop
+//! [`Schedule`]) and what it sends (the seeded [`Planner`]).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderValue;
+use opentelemetry::trace::{SpanId, SpanKind, TraceId};
+use opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::{
+    config::{SamplerChoice, Shard},
+    payload::Payloads,
+    scenario::{Mix, Scenario},
+};
+
+/// The fixed intended start times of one shard: shard `i` of `n` takes the
+/// slots `i, i + n, i + 2n, ...` of a common schedule of `rps` slots per
+/// second, so shards started together interleave evenly.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    rps: f64,
+    shard: Shard,
+    requests: Option<u64>,
+    duration: Option<Duration>,
+}
+
+impl Schedule {
+    /// `requests` counts all shards together; this shard gets its share.
+    pub(crate) fn new(
+        rps: f64,
+        shard: Shard,
+        requests: Option<u64>,
+        duration: Option<Duration>,
+    ) -> Schedule {
+        Schedule {
+            rps,
+            shard,
+            requests,
+            duration,
+        }
+    }
+
+    /// Offset of request `seq` from the start of the run, or `None` past the end.
+    pub(crate) fn offset(&self, seq: u64) -> Option<Duration> {
+        if self
+            .requests
+            .is_some_and(|total| seq >= self.shard_requests(total))
+        {
+            return None;
+        }
+        let slot = seq as f64 * f64::from(self.shard.count) + f64::from(self.shard.index);
+        let offset = Duration::from_secs_f64(slot / self.rps);
+        match self.duration {
+            Some(d) if offset >= d => None,
+            _ => Some(offset),
+        }
+    }
+
+    /// This shard's number of requests, if bounded by a count.
+    pub(crate) fn shard_total(&self) -> Option<u64> {
+        self.requests.map(|total| self.shard_requests(total))
+    }
+
+    /// This shard's share of `total` requests.
+    fn shard_requests(&self, total: u64) -> u64 {
+        let (i, n) = (u64::from(self.shard.index), u64::from(self.shard.count));
+        if total > i {
+            (total - i - 1) / n + 1
+        } else {
+            0
+        }
+    }
+
+    /// This shard's intended rate.
+    pub(crate) fn shard_rps(&self) -> f64 {
+        self.rps / f64::from(self.shard.count)
+    }
+
+    /// The time between two requests of this shard.
+    pub(crate) fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.shard_rps())
+    }
+
+    /// The wall-clock length of the run, if bounded by time.
+    pub(crate) fn duration(&self) -> Option<Duration> {
+        self.duration
+    }
+}
+
+/// The trace ids of one request and the sampling decision on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TraceIds {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) sampled: bool,
+}
+
+impl TraceIds {
+    /// The W3C `traceparent` value.
+    pub(crate) fn traceparent(&self) -> HeaderValue {
+        let value = format!(
+            "00-{}-{}-{}",
+            self.trace_id,
+            self.span_id,
+            if self.sampled { "01" } else { "00" }
+        );
+        // Hex digits and dashes only: always a valid header value.
+        HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
+    }
+}
+
+/// One planned request.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestPlan {
+    pub(crate) seq: u64,
+    pub(crate) scenario: Scenario,
+    pub(crate) body: Bytes,
+    /// `None` with `--sampler none`.
+    pub(crate) ids: Option<TraceIds>,
+    pub(crate) traceparent: Option<HeaderValue>,
+}
+
+/// Draws each request's scenario, body and ids from generators seeded by
+/// the seed and the shard, in sequence: the same seed and shard give the
+/// same requests.
+#[derive(Debug)]
+pub(crate) struct Planner {
+    choices: ChaCha8Rng,
+    ids: ChaCha8Rng,
+    mix: Mix,
+    payloads: Payloads,
+    sampler: Option<Sampler>,
+    seq: u64,
+}
+
+impl Planner {
+    pub(crate) fn new(seed: u64, shard: Shard, mix: Mix, sampler: SamplerChoice) -> Planner {
+        let stream = |k: u64| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(u64::from(shard.index) * 2 + k);
+            rng
+        };
+        Planner {
+            choices: stream(0),
+            ids: stream(1),
+            mix,
+            payloads: Payloads::generate(seed),
+            sampler: match sampler {
+                SamplerChoice::Ratio(r) => Some(Sampler::TraceIdRatioBased(r)),
+                SamplerChoice::None => None,
+            },
+            seq: 0,
+        }
+    }
+
+    /// The next request.
+    pub(crate) fn next_plan(&mut self) -> RequestPlan {
+        let scenario = self
+            .mix
+            .pick(self.choices.random_range(0..self.mix.total()));
+        let body = self.payloads.pick(scenario, self.choices.next_u64());
+        let ids = self.sampler.as_ref().map(|sampler| {
+            let trace_id = TraceId::from(nonzero(|| self.ids.random::<u128>()));
+            let span_id = SpanId::from(nonzero(|| self.ids.random::<u64>()));
+            let decision = sampler
+                .should_sample(
+                    None,
+                    trace_id,
+                    scenario.span_name(),
+                    &SpanKind::Client,
+                    &[],
+                    &[],
+                )
+                .decision;
+            TraceIds {
+                trace_id,
+                span_id,
+                sampled: decision == SamplingDecision::RecordAndSample,
+            }
+        });
+        let plan = RequestPlan {
+            seq: self.seq,
+            scenario,
+            body,
+            ids,
+            traceparent: ids.map(|ids| ids.traceparent()),
+        };
+        self.seq += 1;
+        plan
+    }
+}
+
+fn nonzero<T: Default + PartialEq>(mut draw: impl FnMut() -> T) -> T {
+    loop {
+        let v = draw();
+        if v != T::default() {
+            return v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(index: u32, count: u32) -> Shard {
+        Shard { index, count }
+    }
+
+    #[test]
+    fn the_schedule_is_fixed_and_shards_interleave() {
+        let s = Schedule::new(1000.0, shard(0, 1), None, Some(Duration::from_millis(10)));
+        let offsets: Vec<_> = (0..11).map(|k| s.offset(k)).collect();
+        assert_eq!(offsets[3], Some(Duration::from_millis(3)));
+        assert_eq!(offsets[10], None, "the duration is exclusive");
+        let a = Schedule::new(1000.0, shard(0, 2), None, None);
+        let b = Schedule::new(1000.0, shard(1, 2), None, None);
+        assert_eq!(a.offset(1), Some(Duration::from_millis(2)));
+        assert_eq!(b.offset(1), Some(Duration::from_millis(3)));
+        assert_eq!(a.shard_rps(), 500.0);
+    }
+
+    #[test]
+    fn shards_split_the_requests_exactly() {
+        for total in [0u64, 1, 2, 7, 10, 1001] {
+            let counts: Vec<u64> = (0..3)
+                .map(|i| {
+                    let s = Schedule::new(10.0, shard(i, 3), Some(total), None);
+                    (0..).take_while(|&k| s.offset(k).is_some()).count() as u64
+                })
+                .collect();
+            assert_eq!(counts.iter().sum::<u64>(), total, "{counts:?}");
+            assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1);
+        }
+    }
+
+    fn plans(seed: u64, shard: Shard, sampler: SamplerChoice, n: usize) -> Vec<RequestPlan> {
+        let mut p = Planner::new(seed, shard, Mix::default(), sampler);
+        (0..n).map(|_| p.next_plan()).collect()
+    }
+
+    #[test]
+    fn the_same_seed_and_shard_plan_the_same_requests() {
+        let key = |p: &RequestPlan| (p.seq, p.scenario, p.body.clone(), p.ids);
+        let a: Vec<_> = plans(5, shard(0, 1), SamplerChoice::Ratio(0.5), 50)
+            .iter()
+            .map(key)
+            .collect();
+        let b: Vec<_> = plans(5, shard(0, 1), SamplerChoice::Ratio(0.5), 50)
+            .iter()
+            .map(key)
+            .collect();
+        let c: Vec<_> = plans(6, shard(0, 1), SamplerChoice::Ratio(0.5), 50)
+            .iter()
+            .map(key)
+            .collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn shards_of_one_seed_never_share_trace_ids() {
+        let ids = |i| -> std::collections::HashSet<TraceId> {
+            plans(1, shard(i, 2), SamplerChoice::Ratio(1.0), 500)
+                .iter()
+                .map(|p| p.ids.unwrap().trace_id)
+                .collect()
+        };
+        assert!(ids(0).is_disjoint(&ids(1)));
+    }
+
+    #[test]
+    fn the_decision_is_the_sdk_ratio_sampler_on_the_trace_id() {
+        let all = plans(3, shard(0, 1), SamplerChoice::Ratio(0.3), 2000);
+        for plan in &all {
+            let ids = plan.ids.unwrap();
+            // TraceIdRatioBased: the low 63 bits against ratio * 2^63.
+            let low = u64::from_be_bytes(ids.trace_id.to_bytes()[8..].try_into().unwrap()) >> 1;
+            assert_eq!(ids.sampled, low < (0.3 * (1u64 << 63) as f64) as u64);
+            let tp = plan
+                .traceparent
+                .as_ref()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert_eq!(
+                tp,
+                format!(
+                    "00-{}-{}-0{}",
+                    ids.trace_id,
+                    ids.span_id,
+                    u8::from(ids.sampled)
+                )
+            );
+        }
+        let sampled = all.iter().filter(|p| p.ids.unwrap().sampled).count();
+        assert!((500..700).contains(&sampled), "{sampled}");
+        assert!(
+            plans(3, shard(0, 1), SamplerChoice::None, 5)
+                .iter()
+                .all(|p| p.ids.is_none())
+        );
+    }
+}

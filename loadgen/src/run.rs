@@ -1,0 +1,219 @@
+//! One run from start to report: sets up the connections, the pacer and the
+//! exporters, waits for the schedule to end (or the stop future), drains the
+//! requests on the wire and gathers the figures.
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    clock::Clock,
+    config::{LoadConfig, SamplerChoice, Target},
+    error::LoadError,
+    manifest::ManifestWriter,
+    pacer::{self, Paced},
+    plan::{Planner, Schedule},
+    progress::{self, Extent},
+    report::{Report, RunFigures, RunInfo},
+    root_span::RootSpanExporter,
+    scenario::Scenario,
+    stats::Stats,
+    worker::{self, Shared, SharedParts},
+};
+
+/// Statistics shards at most (connections share them round-robin).
+const MAX_STAT_SHARDS: usize = 16;
+
+/// Runs the load `config` describes until its schedule ends or `stop`
+/// completes; then waits for the requests on the wire, flushes the manifest
+/// and the spans, and returns the report.
+///
+/// Must be called inside a multi-threaded Tokio runtime. Requests failing
+/// (even all of them) is not an error: the report counts them.
+pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<Report, LoadError> {
+    config.validate()?;
+    let exports_root_spans = config.exports_root_spans();
+    let LoadConfig {
+        target,
+        rps,
+        duration,
+        requests,
+        mix,
+        sampler,
+        seed,
+        max_in_flight,
+        timeout,
+        connections,
+        shard,
+        manifest,
+        root_spans,
+        progress: show_progress,
+    } = config;
+    let addr = resolve(&target).await?;
+    let manifest = manifest
+        .as_deref()
+        .map(ManifestWriter::create)
+        .transpose()?;
+    let spans = match (exports_root_spans, sampler) {
+        (true, SamplerChoice::Ratio(ratio)) => RootSpanExporter::build(root_spans, ratio, &target)?,
+        _ => None,
+    };
+    let mut info = RunInfo {
+        loadgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        target: target.to_string(),
+        started_at: String::new(),
+        elapsed_s: 0.0,
+        rps_total: rps,
+        rps: rps / f64::from(shard.count),
+        duration_s: duration.map(|d| d.as_secs_f64()),
+        requests,
+        shard,
+        seed,
+        mix: mix.to_string(),
+        sampler: sampler.to_string(),
+        root_spans: spans.is_some(),
+        connections,
+        max_in_flight,
+        timeout_ms: timeout.as_millis() as u64,
+        stopped_early: false,
+    };
+
+    let schedule = Schedule::new(rps, shard, requests, duration);
+    let planner = Planner::new(seed, shard, mix, sampler);
+    let clock = Clock::start();
+    info.started_at = humantime::format_rfc3339_millis(clock.wall(clock.base())).to_string();
+    let shared = Arc::new(Shared::new(SharedParts {
+        target,
+        addr,
+        timeout,
+        read_traceresponse: sampler == SamplerChoice::None,
+        clock,
+        max_in_flight,
+        stat_shards: connections.min(MAX_STAT_SHARDS),
+        manifest,
+        spans,
+    }));
+
+    let (jobs, queue) = mpsc::unbounded_channel();
+    let queue = Arc::new(tokio::sync::Mutex::new(queue));
+    let workers: Vec<_> = (0..connections)
+        .map(|i| tokio::spawn(worker::work(i, shared.clone(), queue.clone())))
+        .collect();
+    let extent = duration.map_or_else(
+        || Extent::Requests(schedule.shard_total().unwrap_or(0)),
+        |d| Extent::Millis(d.as_millis() as u64),
+    );
+    let bar = show_progress.then(|| progress::progress_bar(extent));
+    let ticker = tokio::spawn(progress::tick(shared.clone(), bar.clone(), extent));
+
+    let (done_tx, done_rx) = oneshot::channel();
+    let pacer_shared = shared.clone();
+    let pacer = std::thread::Builder::new()
+        .name("loadgen-pacer".into())
+        .spawn(move || {
+            let paced = pacer::pace(&pacer_shared, schedule, planner, jobs);
+            let _ = done_tx.send(paced);
+        })
+        .map_err(LoadError::Thread)?;
+    let _ = shared.pacer.set(pacer.thread().clone());
+
+    let mut stop = std::pin::pin!(stop);
+    let mut done_rx = done_rx;
+    let paced = tokio::select! {
+        paced = &mut done_rx => paced,
+        () = &mut stop => {
+            shared.request_stop();
+            done_rx.await
+        }
+    }
+    // The pacer only ends by sending; a panic there is a bug, counted as nothing sent.
+    .unwrap_or_default();
+    let _ = pacer.join();
+    for w in workers {
+        let _ = w.await;
+    }
+    ticker.abort();
+    let _ = ticker.await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    info.elapsed_s = clock.base().elapsed().as_secs_f64();
+    info.stopped_early = shared.stopped();
+    gather(shared, info, &schedule, paced, mix_weights(&mix)).await
+}
+
+/// The figures of a finished run.
+async fn gather(
+    shared: Arc<Shared>,
+    info: RunInfo,
+    schedule: &Schedule,
+    paced: Paced,
+    weighted: [bool; 4],
+) -> Result<Report, LoadError> {
+    let mut problems = Vec::new();
+    if let Some(manifest) = &shared.manifest
+        && let Err(e) = manifest.finish()
+    {
+        problems.push(format!("{e}; the run was stopped"));
+    }
+    let spans_ended = shared.spans_ended.load(Ordering::Relaxed);
+    let mut spans_exported = 0;
+    if let Some(spans) = &shared.spans {
+        let (exported, shutdown_error) = spans.finish().await;
+        spans_exported = exported;
+        if let Some(e) = shutdown_error {
+            problems.push(e);
+        }
+        if exported < spans_ended {
+            problems.push(format!(
+                "{} of {spans_ended} loadgen CLIENT spans were not exported (exporter failure or full queue)",
+                spans_ended - exported
+            ));
+        }
+    }
+    let mut stats = Stats::default();
+    for shard in shared.stats.iter() {
+        stats.merge(&shard.lock());
+    }
+    let sent = shared.live.started.load(Ordering::Relaxed);
+    let first = schedule.offset(0).unwrap_or(Duration::ZERO);
+    let last = Duration::from_nanos(shared.last_start_ns.load(Ordering::Relaxed));
+    let send_window_s = if sent == 0 {
+        0.0
+    } else {
+        (last.saturating_sub(first) + schedule.interval()).as_secs_f64()
+    };
+    Ok(Report::from_run(RunFigures {
+        info,
+        stats,
+        sent,
+        cancelled: shared.cancelled.load(Ordering::Relaxed),
+        cap_hits: paced.cap_hits,
+        send_window_s,
+        root_spans_ended: spans_ended,
+        root_spans_exported: spans_exported,
+        problems,
+        weighted,
+    }))
+}
+
+fn mix_weights(mix: &crate::scenario::Mix) -> [bool; 4] {
+    Scenario::ALL.map(|s| mix.weight(s) > 0)
+}
+
+/// The first address of the target host.
+async fn resolve(target: &Target) -> Result<SocketAddr, LoadError> {
+    let err = |reason: String| LoadError::Resolve {
+        host: target.host().to_owned(),
+        reason,
+    };
+    let mut addrs = tokio::net::lookup_host((target.host(), target.port()))
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    addrs.next().ok_or_else(|| err("no address".to_owned()))
+}

@@ -1,0 +1,199 @@
+//! What the connections record while a run goes: per-scenario counts and
+//! HDR latency histograms (sharded to keep locks uncontended), and live
+//! counters for the progress line.
+
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use hdrhistogram::Histogram;
+
+use crate::{manifest::Outcome, scenario::Scenario};
+
+/// A histogram of microseconds with 3 significant digits that grows to
+/// whatever maximum it meets.
+pub(crate) fn new_histogram() -> Histogram<u64> {
+    // 3 significant digits is within the supported 0..=5: never fails.
+    Histogram::new(3).unwrap_or_else(|_| unreachable!("3 significant digits are supported"))
+}
+
+/// Records `value`, growing the histogram as needed (beyond `i64::MAX / 2`
+/// it is clamped).
+fn record(histogram: &mut Histogram<u64>, value: u64) {
+    if histogram.record(value).is_err() {
+        histogram.saturating_record(value);
+    }
+}
+
+/// Counts and latencies of one scenario.
+#[derive(Debug, Clone)]
+pub(crate) struct ScenarioStats {
+    pub(crate) count: u64,
+    pub(crate) ok: u64,
+    pub(crate) unexpected_status: u64,
+    pub(crate) connect: u64,
+    pub(crate) timeout: u64,
+    pub(crate) io: u64,
+    pub(crate) statuses: BTreeMap<u16, u64>,
+    /// Coordinated-omission corrected latency (from the intended start), µs.
+    pub(crate) latency: Histogram<u64>,
+}
+
+impl Default for ScenarioStats {
+    fn default() -> Self {
+        ScenarioStats {
+            count: 0,
+            ok: 0,
+            unexpected_status: 0,
+            connect: 0,
+            timeout: 0,
+            io: 0,
+            statuses: BTreeMap::new(),
+            latency: new_histogram(),
+        }
+    }
+}
+
+impl ScenarioStats {
+    pub(crate) fn merge(&mut self, other: &ScenarioStats) {
+        self.count += other.count;
+        self.ok += other.ok;
+        self.unexpected_status += other.unexpected_status;
+        self.connect += other.connect;
+        self.timeout += other.timeout;
+        self.io += other.io;
+        for (status, n) in &other.statuses {
+            *self.statuses.entry(*status).or_default() += n;
+        }
+        // Both auto-resize: adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+    }
+}
+
+/// Everything recorded by a group of connections.
+#[derive(Debug, Clone)]
+pub(crate) struct Stats {
+    pub(crate) scenarios: [ScenarioStats; 4],
+    /// Actual minus intended start, µs: how far behind the schedule ran.
+    pub(crate) start_lag: Histogram<u64>,
+    pub(crate) sampled: u64,
+    pub(crate) not_sampled: u64,
+    pub(crate) sampling_unknown: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            scenarios: Default::default(),
+            start_lag: new_histogram(),
+            sampled: 0,
+            not_sampled: 0,
+            sampling_unknown: 0,
+        }
+    }
+}
+
+/// One finished request, as the statistics see it.
+pub(crate) struct Finished {
+    pub(crate) scenario: Scenario,
+    pub(crate) outcome: Outcome,
+    pub(crate) status: Option<u16>,
+    pub(crate) latency_us: u64,
+    pub(crate) start_lag_us: u64,
+    pub(crate) sampled: Option<bool>,
+}
+
+impl Stats {
+    pub(crate) fn record(&mut self, f: &Finished) {
+        let s = &mut self.scenarios[f.scenario.index()];
+        s.count += 1;
+        match f.outcome {
+            Outcome::Ok => s.ok += 1,
+            Outcome::UnexpectedStatus => s.unexpected_status += 1,
+            Outcome::Connect => s.connect += 1,
+            Outcome::Timeout => s.timeout += 1,
+            Outcome::Io => s.io += 1,
+        }
+        if let Some(status) = f.status {
+            *s.statuses.entry(status).or_default() += 1;
+        }
+        record(&mut s.latency, f.latency_us);
+        record(&mut self.start_lag, f.start_lag_us);
+        match f.sampled {
+            Some(true) => self.sampled += 1,
+            Some(false) => self.not_sampled += 1,
+            None => self.sampling_unknown += 1,
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Stats) {
+        for (mine, theirs) in self.scenarios.iter_mut().zip(&other.scenarios) {
+            mine.merge(theirs);
+        }
+        let _ = self.start_lag.add(&other.start_lag);
+        self.sampled += other.sampled;
+        self.not_sampled += other.not_sampled;
+        self.sampling_unknown += other.sampling_unknown;
+    }
+}
+
+/// Counters read by the progress line while the run goes.
+#[derive(Debug, Default)]
+pub(crate) struct Live {
+    pub(crate) started: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    pub(crate) failed: AtomicU64,
+}
+
+impl Live {
+    pub(crate) fn snapshot(&self) -> (u64, u64, u64) {
+        (
+            self.started.load(Ordering::Relaxed),
+            self.completed.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(scenario: Scenario, outcome: Outcome, status: Option<u16>, us: u64) -> Finished {
+        Finished {
+            scenario,
+            outcome,
+            status,
+            latency_us: us,
+            start_lag_us: 1,
+            sampled: Some(true),
+        }
+    }
+
+    #[test]
+    fn records_and_merges_counts_statuses_and_latency() {
+        let mut a = Stats::default();
+        a.record(&finished(Scenario::Valid, Outcome::Ok, Some(201), 100));
+        a.record(&finished(
+            Scenario::Valid,
+            Outcome::UnexpectedStatus,
+            Some(500),
+            3_000_000,
+        ));
+        let mut b = Stats::default();
+        b.record(&finished(Scenario::Valid, Outcome::Connect, None, 50));
+        b.record(&finished(Scenario::Fraud, Outcome::Ok, Some(402), 70));
+        a.merge(&b);
+        let v = &a.scenarios[Scenario::Valid.index()];
+        assert_eq!(
+            (v.count, v.ok, v.unexpected_status, v.connect),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(v.statuses, BTreeMap::from([(201, 1), (500, 1)]));
+        assert_eq!(v.latency.len(), 3);
+        assert!(v.latency.max() >= 2_990_000, "grows to the largest value");
+        assert_eq!(a.scenarios[Scenario::Fraud.index()].count, 1);
+        assert_eq!(a.sampled, 4);
+    }
+}
