@@ -1,0 +1,23 @@
+//! Shared test support: contract traces, their Jaeger JSON, a mock Jaeger.
+
+#![allow(dead_code)]
+
+pub mod mock;
+pub mod traces;
+
+use std::time::Duration;
+
+use verifier::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
+
+/// A config for tests: short settling and fast retries.
+pub fn config(url: &str) -> VerifyConfig {
+    let mut config = VerifyConfig::new(url);
+    config.window = Some(TimeWindow::Since(Duration::from_secs(600)));
+    config.settle = Duration::from_millis(600);
+    config.poll_interval = Duration::from_millis(50);
+    config.quiet_period = Duration::from_millis(200);
+    config.retry = RetryPolicy { attempts: 3, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50) };
+    config.request_timeout = Duration::from_secs(5);
+    config.api = ApiChoice::Auto;
+    config
+}
