@@ -42,11 +42,6 @@ impl TraceId {
         TraceId(b)
     }
 
-    /// 32 lowercase hex digits (OTLP JSON).
-    pub fn to_hex(&self) -> String {
-        hex(&self.0)
-    }
-
     /// Jaeger v1's rendering: 16 hex digits when the high half is zero,
     /// otherwise 32 (`TraceID.String()` in jaeger-idl).
     pub fn to_jaeger_string(&self) -> String {
@@ -137,11 +132,6 @@ impl SpanId {
     pub fn is_zero(&self) -> bool {
         self.0 == [0; 8]
     }
-
-    /// 16 lowercase hex digits.
-    pub fn to_hex(&self) -> String {
-        hex(&self.0)
-    }
 }
 
 /// Lowercase hex of any byte string.
@@ -176,7 +166,7 @@ mod tests {
     fn jaeger_width_rules() {
         let short = TraceId::from_halves(0, 1);
         assert_eq!(short.to_jaeger_string(), "0000000000000001");
-        assert_eq!(short.to_hex(), "00000000000000000000000000000001");
+        assert_eq!(hex(&short.0), "00000000000000000000000000000001");
         let long = TraceId::from_halves(0x83a9efd15c1c98a9, 0x77e0711cc93ee28b);
         assert_eq!(
             long.to_jaeger_string(),

@@ -31,6 +31,7 @@
 //! or current-thread); the servers run as tasks on it until
 //! [`RunningTraceStore::shutdown`] or until the handle is dropped.
 
+pub mod cli;
 mod config;
 mod error;
 mod gofmt;

@@ -1,6 +1,12 @@
 //! The Jaeger query API (v1 as in Jaeger v2.20.0, and `/api/v3`) and
 //! tracestore's own `/tracestore/stats`.
 
+mod adjust;
+mod gojson;
+mod v1;
+mod v1_model;
+mod v3;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,9 +15,15 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use http::StatusCode;
+use serde_json::Value as Json;
 
 use crate::http_util::{method_not_allowed, not_found, with_type};
+use crate::otlp::ResourceSpans;
 use crate::store::Store;
+
+/// The memory store's answer to a search depth (limit) below 1, which
+/// Jaeger reports as a 500.
+const SEARCH_DEPTH_ERROR: &str = "search depth must be greater than 0 and less than max traces";
 
 /// What the query handlers share.
 #[derive(Debug, Clone)]
@@ -22,9 +34,21 @@ pub struct QueryState {
     pub max_clock_skew_adjust: Duration,
 }
 
+impl QueryState {
+    /// A trace as a query returns it: adjusted, unless raw.
+    fn adjusted(&self, mut trace: Vec<ResourceSpans>, raw: bool) -> Vec<ResourceSpans> {
+        if !raw {
+            adjust::adjust(&mut trace, self.max_clock_skew_adjust);
+        }
+        trace
+    }
+}
+
 /// The query API router.
 pub fn router(state: QueryState) -> Router {
     Router::new()
+        .merge(v1::routes())
+        .merge(v3::routes())
         .route("/tracestore/stats", get(stats))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -35,4 +59,81 @@ pub fn router(state: QueryState) -> Router {
 async fn stats(State(s): State<QueryState>) -> Response {
     let body = serde_json::to_vec(&s.store.stats()).unwrap_or_default();
     with_type(StatusCode::OK, "application/json", body)
+}
+
+/// Go's `json.Unmarshal` into `map[string]string`: `null` is an empty map,
+/// a `null` value an empty string, the last of repeated keys wins; the
+/// type-error texts are Go's, the syntax-error texts close to Go's.
+fn json_string_map(s: &str) -> Result<Vec<(String, String)>, String> {
+    fn kind(v: &Json) -> &'static str {
+        match v {
+            Json::Null => "null",
+            Json::Bool(_) => "bool",
+            Json::Number(_) => "number",
+            Json::String(_) => "string",
+            Json::Array(_) => "array",
+            Json::Object(_) => "object",
+        }
+    }
+    let parsed: Json = serde_json::from_str(s).map_err(|e| {
+        if e.is_eof() {
+            return "unexpected end of JSON input".to_owned();
+        }
+        let offending = s
+            .lines()
+            .nth(e.line().saturating_sub(1))
+            .and_then(|line| line.chars().nth(e.column().saturating_sub(1)))
+            .unwrap_or(' ');
+        format!("invalid character {offending:?} looking for beginning of value")
+    })?;
+    match parsed {
+        Json::Null => Ok(Vec::new()),
+        Json::Object(map) => {
+            let mut out = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                match v {
+                    Json::String(s) => out.push((k, s)),
+                    Json::Null => out.push((k, String::new())),
+                    other => {
+                        return Err(format!(
+                            "json: cannot unmarshal {} into Go value of type string",
+                            kind(&other)
+                        ));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        other => Err(format!(
+            "json: cannot unmarshal {} into Go value of type map[string]string",
+            kind(&other)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_string_map;
+
+    #[test]
+    fn string_maps_decode_like_go() {
+        assert_eq!(
+            json_string_map(r#"{"a":"1","b":null,"a":"2"}"#).unwrap(),
+            [("a".to_owned(), "2".to_owned()), ("b".to_owned(), String::new())]
+        );
+        assert_eq!(json_string_map("null").unwrap(), []);
+        assert_eq!(
+            json_string_map(r#"{"a":1}"#).unwrap_err(),
+            "json: cannot unmarshal number into Go value of type string"
+        );
+        assert_eq!(
+            json_string_map("[1]").unwrap_err(),
+            "json: cannot unmarshal array into Go value of type map[string]string"
+        );
+        assert_eq!(json_string_map(r#"{"a":"#).unwrap_err(), "unexpected end of JSON input");
+        assert_eq!(
+            json_string_map("x").unwrap_err(),
+            "invalid character 'x' looking for beginning of value"
+        );
+    }
 }

@@ -1,0 +1,136 @@
+//! The `tracestore` command line.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::config::TraceStoreConfig;
+
+/// Embedded Jaeger-compatible trace backend: OTLP in (gRPC and HTTP), the
+/// Jaeger query API out (v1 and /api/v3), all in memory.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "tracestore", version)]
+pub struct Args {
+    /// OTLP/gRPC listen address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4317")]
+    pub otlp_grpc_addr: SocketAddr,
+
+    /// OTLP/HTTP listen address (POST /v1/traces).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4318")]
+    pub otlp_http_addr: SocketAddr,
+
+    /// Jaeger query API listen address.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:16686")]
+    pub query_addr: SocketAddr,
+
+    /// Most spans kept in memory; the oldest traces are evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_spans: u64,
+
+    /// Most (estimated) memory for spans, e.g. 512MiB or 2GB; the oldest
+    /// traces are evicted beyond it. Unbounded by default.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_bytes: Option<u64>,
+
+    /// Largest shift Jaeger's clock-skew adjuster may apply on read, e.g.
+    /// 500ms; 0s (the default) only records a warning on the span.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub max_clock_skew_adjust: Duration,
+
+    /// Largest OTLP/gRPC message accepted (after decompression).
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    pub max_grpc_message_size: u64,
+
+    /// Largest OTLP/HTTP body accepted (before and after decompression).
+    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_size)]
+    pub max_http_body_size: u64,
+
+    /// Log level (error, warn, info, debug, trace) or a tracing filter
+    /// directive such as `tracestore=debug`.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+impl Args {
+    /// The store configuration the flags describe.
+    pub fn config(&self) -> TraceStoreConfig {
+        TraceStoreConfig {
+            otlp_grpc_addr: self.otlp_grpc_addr,
+            otlp_http_addr: self.otlp_http_addr,
+            query_addr: self.query_addr,
+            max_spans: self.max_spans,
+            max_bytes: self.max_bytes,
+            max_clock_skew_adjust: self.max_clock_skew_adjust,
+            max_grpc_message_bytes: usize::try_from(self.max_grpc_message_size).unwrap_or(usize::MAX),
+            max_http_body_bytes: usize::try_from(self.max_http_body_size).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+/// Parses a byte size: a number with an optional unit, `B`, `KB`/`MB`/`GB`
+/// (powers of 1000) or `KiB`/`MiB`/`GiB` (powers of 1024), case-insensitive.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (expected e.g. 1048576, 512MiB or 2GB)"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "k" => 1_000,
+        "mb" | "m" => 1_000_000,
+        "gb" | "g" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} in {s:?} (use B, KB, MB, GB, KiB, MiB or GiB)")),
+    };
+    match n.checked_mul(multiplier) {
+        Some(0) => Err(format!("{s:?}: the size must be above zero")),
+        Some(v) => Ok(v),
+        None => Err(format!("{s:?} is too large")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size(" 4 kib "), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+    }
+
+    #[test]
+    fn flags_build_the_config() {
+        let args = Args::try_parse_from([
+            "tracestore",
+            "--query-addr",
+            "0.0.0.0:9999",
+            "--max-spans",
+            "10",
+            "--max-bytes",
+            "1MiB",
+            "--max-clock-skew-adjust",
+            "250ms",
+        ])
+        .unwrap();
+        let cfg = args.config();
+        assert_eq!(cfg.query_addr, "0.0.0.0:9999".parse().unwrap());
+        assert_eq!(cfg.otlp_grpc_addr, TraceStoreConfig::default().otlp_grpc_addr);
+        assert_eq!((cfg.max_spans, cfg.max_bytes), (10, Some(1 << 20)));
+        assert_eq!(cfg.max_clock_skew_adjust, Duration::from_millis(250));
+        assert!(Args::try_parse_from(["tracestore", "--max-spans", "0"]).is_err());
+        assert!(Args::try_parse_from(["tracestore", "--query-addr", "nowhere"]).is_err());
+    }
+}

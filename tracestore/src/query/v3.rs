@@ -1,0 +1,228 @@
+//! Jaeger's `/api/v3` HTTP API as in Jaeger v2.20.0
+//! (`.../internal/apiv3/http_gateway.go`, `query_parser.go`): OTLP JSON
+//! results, camelCase parameters with their snake_case aliases, errors as
+//! `{"error":{"httpCode":..,"message":..}}`, and 404 `No traces found` for
+//! an empty result.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use axum::routing::get;
+use http::StatusCode;
+use serde::Serialize;
+
+use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
+use crate::gofmt::{self, Query};
+use crate::http_util::{go_error, with_type};
+use crate::ids::TraceId;
+use crate::otlp::{ResourceSpans, json_out, values::write_go_string};
+use crate::store::TraceQuery;
+
+/// Default `query.searchDepth`.
+const DEFAULT_SEARCH_DEPTH: i64 = 100;
+
+/// The v3 routes.
+pub fn routes() -> Router<QueryState> {
+    Router::new()
+        .route("/api/v3/services", get(services))
+        .route("/api/v3/operations", get(operations))
+        .route("/api/v3/traces", get(find_traces))
+        .route("/api/v3/traces/{trace_id}", get(get_trace))
+}
+
+#[derive(Serialize)]
+struct GatewayError {
+    error: GatewayErrorDetails,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GatewayErrorDetails {
+    http_code: u16,
+    message: String,
+}
+
+/// `tryHandleError`: the gateway error body via Go's `http.Error`.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    let body = GatewayError {
+        error: GatewayErrorDetails {
+            http_code: status.as_u16(),
+            message: message.into(),
+        },
+    };
+    let text = gojson::to_vec(&body, false).unwrap_or_default();
+    go_error(status, &String::from_utf8_lossy(&text))
+}
+
+fn json(body: String) -> Response {
+    with_type(StatusCode::OK, "application/json", body)
+}
+
+/// `{"services":[...]}`.
+async fn services(State(s): State<QueryState>) -> Response {
+    let mut out = String::from("{\"services\":[");
+    for (i, name) in s.store.services().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_go_string(name, &mut out);
+    }
+    out.push_str("]}");
+    json(out)
+}
+
+/// `{"operations":[{"name","spanKind"}]}`; an unspecified kind reads
+/// `internal`.
+async fn operations(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Response {
+    let q = Query::parse(raw.as_deref().unwrap_or(""));
+    let (kind, _) = q.get_either("spanKind", "span_kind");
+    let kind = Some(kind).filter(|k| !k.is_empty());
+    let mut out = String::from("{\"operations\":[");
+    for (i, (name, span_kind)) in s.store.operations(q.get("service"), kind).iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        if !name.is_empty() {
+            out.push_str("\"name\":");
+            write_go_string(name, &mut out);
+            out.push(',');
+        }
+        out.push_str("\"spanKind\":");
+        write_go_string(if span_kind.is_empty() { "internal" } else { span_kind }, &mut out);
+        out.push('}');
+    }
+    out.push_str("]}");
+    json(out)
+}
+
+/// `returnTraces`: every trace's resource spans in one `result`, or 404.
+fn traces_response(traces: Vec<Vec<ResourceSpans>>) -> Response {
+    if traces.is_empty() {
+        return error(StatusCode::NOT_FOUND, "No traces found");
+    }
+    let all: Vec<ResourceSpans> = traces.into_iter().flatten().collect();
+    let mut out = String::from("{\"result\":");
+    json_out::write_traces_data(&all, &mut out);
+    out.push('}');
+    json(out)
+}
+
+fn malformed(name: &str, err: String) -> String {
+    format!("malformed parameter {name}: {err}")
+}
+
+/// `GET /api/v3/traces/{trace_id}`.
+async fn get_trace(
+    State(s): State<QueryState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = Query::parse(raw.as_deref().unwrap_or(""));
+    let id = match TraceId::parse_query_id(&id) {
+        Ok(id) => id,
+        Err(e) => return error(StatusCode::BAD_REQUEST, malformed("trace_id", e)),
+    };
+    // Time bounds are hints the memory store ignores; they must parse.
+    for (canonical, alias) in [("startTime", "start_time"), ("endTime", "end_time")] {
+        let (v, name) = q.get_either(canonical, alias);
+        if !v.is_empty()
+            && let Err(e) = gofmt::parse_rfc3339(v)
+        {
+            return error(StatusCode::BAD_REQUEST, malformed(name, e));
+        }
+    }
+    let (v, name) = q.get_either("rawTraces", "raw_traces");
+    let raw_traces = match v {
+        "" => false,
+        v => match gofmt::parse_bool(v) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, malformed(name, e)),
+        },
+    };
+    let found = s.store.get(&id).map(|t| s.adjusted(t, raw_traces));
+    traces_response(found.into_iter().collect())
+}
+
+/// The parsed `GET /api/v3/traces` parameters.
+struct FindParams {
+    query: TraceQuery,
+    search_depth: i64,
+    raw: bool,
+}
+
+/// `parseFindTracesQuery`, in Jaeger's order of checks.
+fn parse_find(q: &Query) -> Result<FindParams, String> {
+    let (service, _) = q.get_either("query.serviceName", "query.service_name");
+    let (operation, _) = q.get_either("query.operationName", "query.operation_name");
+    let attributes = match q.get("query.attributes") {
+        "" => Vec::new(),
+        v => super::json_string_map(v).map_err(|e| malformed("query.attributes", e))?,
+    };
+    let (min, min_name) = q.get_either("query.startTimeMin", "query.start_time_min");
+    let (max, max_name) = q.get_either("query.startTimeMax", "query.start_time_max");
+    if min.is_empty() || max.is_empty() {
+        return Err("query.startTimeMin and query.startTimeMax are required".into());
+    }
+    let start_min = gofmt::parse_rfc3339(min).map_err(|e| malformed(min_name, e))?;
+    let start_max = gofmt::parse_rfc3339(max).map_err(|e| malformed(max_name, e))?;
+    if start_min >= start_max {
+        return Err("query.startTimeMin must be before query.startTimeMax".into());
+    }
+    let (mut depth, mut depth_name) = q.get_either("query.searchDepth", "query.search_depth");
+    if depth.is_empty() {
+        (depth, depth_name) = (q.get("query.num_traces"), "query.num_traces");
+    }
+    let search_depth = match depth {
+        "" => DEFAULT_SEARCH_DEPTH,
+        v => gofmt::atoi(v).map_err(|e| malformed(depth_name, e))?,
+    };
+    let mut durations = [0i64; 2];
+    for (slot, (canonical, alias)) in durations.iter_mut().zip([
+        ("query.durationMin", "query.duration_min"),
+        ("query.durationMax", "query.duration_max"),
+    ]) {
+        let (v, name) = q.get_either(canonical, alias);
+        if !v.is_empty() {
+            *slot = gofmt::parse_duration(v).map_err(|e| malformed(name, e))?;
+        }
+    }
+    let (v, name) = q.get_either("query.rawTraces", "query.raw_traces");
+    let raw = match v {
+        "" => false,
+        v => gofmt::parse_bool(v).map_err(|e| malformed(name, e))?,
+    };
+    Ok(FindParams {
+        query: TraceQuery {
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            start_min: Some(start_min),
+            start_max: Some(start_max),
+            duration_min: durations[0],
+            duration_max: durations[1],
+            attributes,
+            limit: usize::try_from(search_depth).unwrap_or(0),
+        },
+        search_depth,
+        raw,
+    })
+}
+
+/// `GET /api/v3/traces`.
+async fn find_traces(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Response {
+    let q = Query::parse(raw.as_deref().unwrap_or(""));
+    let params = match parse_find(&q) {
+        Ok(p) => p,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
+    };
+    if params.search_depth <= 0 {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, SEARCH_DEPTH_ERROR);
+    }
+    let traces = s
+        .store
+        .find(&params.query)
+        .into_iter()
+        .map(|t| s.adjusted(t, params.raw))
+        .collect();
+    traces_response(traces)
+}
