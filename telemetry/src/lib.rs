@@ -15,4 +15,7 @@ pub mod provider;
 
 pub use config::{BatchOptions, ConfigError, ExporterKind, OtelConfig, Protocol, SamplerConfig};
 pub use propagation::{TraceResponse, extract_context, inject_context, traceresponse_value};
-pub use provider::{TelemetryError, build_provider, provider_with_exporter, shutdown_provider};
+pub use provider::{
+    TelemetryError, base_builder, build_exporter, build_provider, provider_with_exporter,
+    shutdown_provider,
+};

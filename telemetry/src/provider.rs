@@ -47,36 +47,44 @@ pub fn resource(cfg: &OtelConfig) -> Resource {
 /// With the gRPC protocol this must be called inside a Tokio runtime, which
 /// must outlive the provider (the channel runs on it).
 pub fn build_provider(cfg: &OtelConfig) -> Result<SdkTracerProvider, TelemetryError> {
-    match cfg.exporter {
-        ExporterKind::None => Ok(base_builder(cfg).build()),
-        ExporterKind::Otlp => {
-            let endpoint = cfg.resolved_endpoint();
-            let built = match cfg.protocol {
-                Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(endpoint.clone())
-                    .build(),
-                Protocol::HttpProtobuf | Protocol::HttpJson => {
-                    let protocol = if cfg.protocol == Protocol::HttpJson {
-                        opentelemetry_otlp::Protocol::HttpJson
-                    } else {
-                        opentelemetry_otlp::Protocol::HttpBinary
-                    };
-                    opentelemetry_otlp::SpanExporter::builder()
-                        .with_http()
-                        .with_protocol(protocol)
-                        .with_endpoint(endpoint.clone())
-                        .build()
-                }
-            };
-            let exporter = built.map_err(|source| TelemetryError::Exporter {
-                protocol: cfg.protocol,
-                endpoint,
-                source,
-            })?;
-            Ok(provider_with_exporter(cfg, exporter))
-        }
+    match build_exporter(cfg)? {
+        None => Ok(base_builder(cfg).build()),
+        Some(exporter) => Ok(provider_with_exporter(cfg, exporter)),
     }
+}
+
+/// The OTLP exporter a configuration describes, or `None` when its exporter
+/// is `none`. With gRPC, call it inside a Tokio runtime.
+pub fn build_exporter(
+    cfg: &OtelConfig,
+) -> Result<Option<opentelemetry_otlp::SpanExporter>, TelemetryError> {
+    if cfg.exporter == ExporterKind::None {
+        return Ok(None);
+    }
+    let endpoint = cfg.resolved_endpoint();
+    let built = match cfg.protocol {
+        Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .build(),
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            let protocol = if cfg.protocol == Protocol::HttpJson {
+                opentelemetry_otlp::Protocol::HttpJson
+            } else {
+                opentelemetry_otlp::Protocol::HttpBinary
+            };
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(protocol)
+                .with_endpoint(endpoint.clone())
+                .build()
+        }
+    };
+    built.map(Some).map_err(|source| TelemetryError::Exporter {
+        protocol: cfg.protocol,
+        endpoint,
+        source,
+    })
 }
 
 /// Builds a provider with the configuration's sampler and resource and a
@@ -102,7 +110,9 @@ where
     base_builder(cfg).with_span_processor(processor).build()
 }
 
-fn base_builder(cfg: &OtelConfig) -> opentelemetry_sdk::trace::TracerProviderBuilder {
+/// A provider builder with the configuration's sampler and resource and no
+/// span processor yet.
+pub fn base_builder(cfg: &OtelConfig) -> opentelemetry_sdk::trace::TracerProviderBuilder {
     SdkTracerProvider::builder()
         .with_sampler(cfg.sampler.to_sampler())
         .with_resource(resource(cfg))
