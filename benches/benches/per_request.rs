@@ -1,0 +1,30 @@
+//! One order through order-api's handler chain (and the payment service over
+//! loopback) with tracing off, at sampler 0.1 and at sampler 1.0.
+
+use benches::{
+    env::BenchEnv,
+    orders::{OrderStack, Tracing},
+    workload::Scenario,
+};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn per_request(c: &mut Criterion) {
+    let env = BenchEnv::start().expect("start the bench sink");
+    let mut group = c.benchmark_group("per_request");
+    group.throughput(Throughput::Elements(1));
+    for tracing in Tracing::ALL {
+        let stack = OrderStack::start(&env, tracing).expect("start the services");
+        for scenario in Scenario::ALL {
+            let id = format!("{}/{}", scenario.name(), tracing.name());
+            group.bench_function(id, |b| {
+                b.to_async(env.runtime())
+                    .iter(|| async { stack.order(scenario).await.expect("order") })
+            });
+        }
+        stack.shutdown(&env).expect("stop the services");
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_request);
+criterion_main!(benches);

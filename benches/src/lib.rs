@@ -1,0 +1,16 @@
+//! Fixtures shared by the criterion benches in `benches/benches/`.
+//!
+//! - [`env`]: a Tokio runtime and an in-process `tracestore`, the OTLP sink
+//!   every exporting bench sends to over loopback.
+//! - [`setups`]: the tracer configurations under comparison (no provider,
+//!   AlwaysOff, TraceIdRatio 0.1, AlwaysOn with batch or simple export over
+//!   gRPC or HTTP).
+//! - [`workload`]: the span every span bench creates, shaped like the
+//!   services' `validate_order` span.
+//! - [`orders`]: order-api and payment-service in process, for the
+//!   per-request benches.
+
+pub mod env;
+pub mod orders;
+pub mod setups;
+pub mod workload;
