@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use clap::{Parser, ValueEnum};
-use verifier::{ApiChoice, CheckError, Format, Manifest, RetryPolicy, Spec, TextOptions, TimeWindow, VerifyConfig};
+use verifier::{
+    ApiChoice, CheckError, Format, Manifest, RetryPolicy, Spec, TextOptions, TimeWindow,
+    VerifyConfig,
+};
 
 /// Reads traces back through Jaeger's HTTP query API and proves the trace
 /// contract: span trees, statuses, attributes, events, cross-service parentage,
@@ -16,7 +19,11 @@ use verifier::{ApiChoice, CheckError, Format, Manifest, RetryPolicy, Spec, TextO
 #[command(name = "verifier", version)]
 struct Args {
     /// Jaeger query service base URL.
-    #[arg(long, env = "JAEGER_QUERY_URL", default_value = "http://127.0.0.1:16686")]
+    #[arg(
+        long,
+        env = "JAEGER_QUERY_URL",
+        default_value = "http://127.0.0.1:16686"
+    )]
     jaeger: String,
     /// Query API generation: v3 first with fallback to v1 (auto), or only one.
     #[arg(long, value_enum, default_value_t = Api::Auto)]
@@ -114,10 +121,14 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => return could_not_check(&format!("cannot start the async runtime: {e}")),
     };
@@ -160,7 +171,10 @@ async fn run(args: Args) -> Result<bool, CheckError> {
     config.max_traces = args.max_traces;
     config.clock_skew = args.clock_skew;
     config.raw_traces = args.raw;
-    config.retry = RetryPolicy { attempts: args.retries.max(1), ..RetryPolicy::default() };
+    config.retry = RetryPolicy {
+        attempts: args.retries.max(1),
+        ..RetryPolicy::default()
+    };
     config.request_timeout = args.request_timeout;
 
     let verdict = verifier::verify(&config).await?;
@@ -169,13 +183,16 @@ async fn run(args: Args) -> Result<bool, CheckError> {
         OutputFormat::Json => Format::Json,
         OutputFormat::Junit => Format::Junit,
     };
-    let text_options = TextOptions { max_traces: args.show };
+    let text_options = TextOptions {
+        max_traces: args.show,
+    };
     let report = verifier::render(&verdict, format, text_options);
     match &args.output {
         None => print!("{report}"),
         Some(path) => {
-            std::fs::write(path, &report)
-                .map_err(|e| CheckError::Config(format!("cannot write --output {}: {e}", path.display())))?;
+            std::fs::write(path, &report).map_err(|e| {
+                CheckError::Config(format!("cannot write --output {}: {e}", path.display()))
+            })?;
             print!("{}", verifier::render(&verdict, Format::Text, text_options));
         }
     }

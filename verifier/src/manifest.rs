@@ -106,8 +106,11 @@ impl Manifest {
         let mut entries = Vec::new();
         for path in paths {
             let origin = path.as_ref().display().to_string();
-            let text = std::fs::read_to_string(path.as_ref())
-                .map_err(|e| ManifestError { origin: origin.clone(), line: None, message: format!("cannot read: {e}") })?;
+            let text = std::fs::read_to_string(path.as_ref()).map_err(|e| ManifestError {
+                origin: origin.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            })?;
             entries.extend(Manifest::parse(&text, &origin)?.entries);
         }
         Ok(Manifest::from_entries(entries))
@@ -120,7 +123,11 @@ impl Manifest {
             if line.trim().is_empty() {
                 continue;
             }
-            let error = |message: String| ManifestError { origin: origin.to_owned(), line: Some(n + 1), message };
+            let error = |message: String| ManifestError {
+                origin: origin.to_owned(),
+                line: Some(n + 1),
+                message,
+            };
             let raw: RawRecord = serde_json::from_str(line).map_err(|e| error(e.to_string()))?;
             let trace_id = raw
                 .trace_id
@@ -128,7 +135,12 @@ impl Manifest {
                 .map(str::parse::<TraceId>)
                 .transpose()
                 .map_err(|e| error(format!("trace_id: {e}")))?;
-            let span_id = raw.span_id.as_deref().map(str::parse::<SpanId>).transpose().map_err(|e| error(format!("span_id: {e}")))?;
+            let span_id = raw
+                .span_id
+                .as_deref()
+                .map(str::parse::<SpanId>)
+                .transpose()
+                .map_err(|e| error(format!("span_id: {e}")))?;
             let actual = raw.actual_start_us.unwrap_or(raw.intended_start_us);
             entries.push(ManifestEntry {
                 seq: raw.seq,
@@ -173,11 +185,17 @@ mod tests {
     fn parses_the_contract_example() {
         let manifest = Manifest::parse(&format!("{LINE}\n\n"), "run.jsonl").unwrap();
         let entry = &manifest.entries()[0];
-        assert_eq!(entry.trace_id.unwrap().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            entry.trace_id.unwrap().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
         assert!(entry.expects_trace());
         assert!(!entry.forbids_trace());
         assert_eq!(entry.accepted_parent(), None);
-        assert_eq!(manifest.time_span_us(), Some((1_764_000_000_000_000, 1_764_000_000_001_840)));
+        assert_eq!(
+            manifest.time_span_us(),
+            Some((1_764_000_000_000_000, 1_764_000_000_001_840))
+        );
         assert!(manifest.entry(entry.trace_id.unwrap()).is_some());
     }
 
@@ -186,7 +204,10 @@ mod tests {
         let text = r#"{"seq":1,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4737","span_id":"00f067aa0ba902b7","sampled":true,"root_span":false,"scenario":"valid","status":201}
 {"seq":2,"trace_id":null,"span_id":null,"sampled":null,"root_span":false,"scenario":"health","status":200}"#;
         let manifest = Manifest::parse(text, "m").unwrap();
-        assert_eq!(manifest.entries()[0].accepted_parent(), Some(SpanId(0x00f067aa0ba902b7)));
+        assert_eq!(
+            manifest.entries()[0].accepted_parent(),
+            Some(SpanId(0x00f067aa0ba902b7))
+        );
         assert!(!manifest.entries()[1].expects_trace());
         assert!(!manifest.entries()[1].forbids_trace());
     }
@@ -195,8 +216,15 @@ mod tests {
     fn bad_lines_are_named() {
         let err = Manifest::parse(&format!("{LINE}\n{{\"seq\":1}}\n"), "run.jsonl").unwrap_err();
         assert_eq!(err.line, Some(2));
-        assert!(err.to_string().starts_with("manifest run.jsonl, line 2: "), "{err}");
-        let err = Manifest::parse(r#"{"trace_id":"xyz","sampled":true,"scenario":"valid"}"#, "m").unwrap_err();
+        assert!(
+            err.to_string().starts_with("manifest run.jsonl, line 2: "),
+            "{err}"
+        );
+        let err = Manifest::parse(
+            r#"{"trace_id":"xyz","sampled":true,"scenario":"valid"}"#,
+            "m",
+        )
+        .unwrap_err();
         assert!(err.message.contains("trace_id"));
     }
 }

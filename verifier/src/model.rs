@@ -292,6 +292,9 @@ mod tests {
         assert!("xyz".parse::<TraceId>().is_err());
         assert!("+1".parse::<SpanId>().is_err());
         assert!("00000000000000001".parse::<SpanId>().is_err());
-        assert_eq!("00f067aa0ba902b7".parse::<SpanId>().unwrap().to_string(), "00f067aa0ba902b7");
+        assert_eq!(
+            "00f067aa0ba902b7".parse::<SpanId>().unwrap().to_string(),
+            "00f067aa0ba902b7"
+        );
     }
 }

@@ -35,7 +35,12 @@ pub(crate) async fn read_window(
                     )));
                 }
                 let middle = start + (end - start) / 2;
-                tracing::debug!(service, start, end, "search hit the limit of {limit}; splitting the window");
+                tracing::debug!(
+                    service,
+                    start,
+                    end,
+                    "search hit the limit of {limit}; splitting the window"
+                );
                 windows.push((middle, end));
                 windows.push((start, middle));
                 continue;
@@ -60,7 +65,11 @@ pub(crate) fn merge(traces: &mut HashMap<TraceId, Trace>, trace: Trace) {
 }
 
 /// Fetches whole traces by id, `concurrency` at a time; absent ones are left out.
-pub(crate) async fn fetch_by_ids(client: &JaegerClient, ids: Vec<TraceId>, concurrency: usize) -> Result<Vec<Trace>, CheckError> {
+pub(crate) async fn fetch_by_ids(
+    client: &JaegerClient,
+    ids: Vec<TraceId>,
+    concurrency: usize,
+) -> Result<Vec<Trace>, CheckError> {
     let found: Vec<Option<Trace>> = stream::iter(ids)
         .map(|id| client.trace(id))
         .buffer_unordered(concurrency.max(1))

@@ -12,7 +12,7 @@ use crate::manifest::Manifest;
 use crate::model::{Trace, TraceId};
 use crate::read::{fetch_by_ids, merge, read_window};
 use crate::sampling::sampling_test;
-use crate::verdict::{Failure, FailedTrace, Settle, Summary, Verdict, Window, span_tree};
+use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, span_tree};
 
 /// Margin around a manifest's time span when it sets the window.
 const MANIFEST_MARGIN: Duration = Duration::from_secs(30);
@@ -27,7 +27,11 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
     validate(config)?;
     let started = Instant::now();
     let (start_ns, end_ns) = window_ns(config)?;
-    let services = if config.services.is_empty() { config.spec.services.clone() } else { config.services.clone() };
+    let services = if config.services.is_empty() {
+        config.spec.services.clone()
+    } else {
+        config.services.clone()
+    };
     let client = JaegerClient::connect(
         &config.jaeger_url,
         ClientOptions {
@@ -42,9 +46,15 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
     if let Some(skew) = config.clock_skew {
         checker = checker.with_clock_skew(skew);
     }
-    let run = Run { config, checker, manifest: config.manifest.as_ref() };
+    let run = Run {
+        config,
+        checker,
+        manifest: config.manifest.as_ref(),
+    };
 
-    let (mut traces, settle) = run.settle(&client, &services, start_ns, end_ns, started).await?;
+    let (mut traces, settle) = run
+        .settle(&client, &services, start_ns, end_ns, started)
+        .await?;
     run.confirm_by_id(&client, &mut traces).await?;
     if traces.is_empty() && run.manifest.is_none() {
         return Err(CheckError::NothingToCheck(format!(
@@ -55,7 +65,11 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
             config.jaeger_url
         )));
     }
-    let missing_rule = if settle.quiet { Rule::SpanTree } else { Rule::Incomplete };
+    let missing_rule = if settle.quiet {
+        Rule::SpanTree
+    } else {
+        Rule::Incomplete
+    };
     let checker = run.checker.clone().with_missing_rule(missing_rule);
     let mut verdict = Verdict {
         passed: false,
@@ -63,7 +77,10 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
         jaeger_url: config.jaeger_url.trim_end_matches('/').to_owned(),
         api: client.api(),
         services,
-        window: Window { start: rfc3339(start_ns), end: rfc3339(end_ns) },
+        window: Window {
+            start: rfc3339(start_ns),
+            end: rfc3339(end_ns),
+        },
         settle,
         summary: Summary::default(),
         sampling: None,
@@ -78,23 +95,37 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
 fn validate(config: &VerifyConfig) -> Result<(), CheckError> {
     if let Some(ratio) = config.sampling_ratio {
         if !(0.0..=1.0).contains(&ratio) {
-            return Err(CheckError::Config(format!("the sampling ratio {ratio} is not within 0..=1")));
+            return Err(CheckError::Config(format!(
+                "the sampling ratio {ratio} is not within 0..=1"
+            )));
         }
         if config.manifest.is_none() {
-            return Err(CheckError::Config("a sampling ratio needs a manifest to test against".into()));
+            return Err(CheckError::Config(
+                "a sampling ratio needs a manifest to test against".into(),
+            ));
         }
     }
     if config.max_traces == 0 {
-        return Err(CheckError::Config("max traces per search must be at least 1".into()));
+        return Err(CheckError::Config(
+            "max traces per search must be at least 1".into(),
+        ));
     }
-    if config.manifest.as_ref().is_some_and(|m| m.entries().is_empty()) {
-        return Err(CheckError::NothingToCheck("the manifest lists no requests".into()));
+    if config
+        .manifest
+        .as_ref()
+        .is_some_and(|m| m.entries().is_empty())
+    {
+        return Err(CheckError::NothingToCheck(
+            "the manifest lists no requests".into(),
+        ));
     }
     Ok(())
 }
 
 fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn system_ns(time: SystemTime) -> Result<u64, CheckError> {
@@ -113,7 +144,10 @@ fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
         (None, Some(manifest)) => {
             let (start_us, end_us) = manifest.time_span_us().unwrap_or((0, 0));
             let margin = MANIFEST_MARGIN.as_nanos() as u64;
-            (start_us.saturating_mul(1000).saturating_sub(margin), end_us.saturating_mul(1000).saturating_add(margin))
+            (
+                start_us.saturating_mul(1000).saturating_sub(margin),
+                end_us.saturating_mul(1000).saturating_add(margin),
+            )
         }
         (None, None) => {
             let end = now_ns();
@@ -121,7 +155,11 @@ fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
         }
     };
     if start >= end {
-        return Err(CheckError::Config(format!("the window is empty: {} is not before {}", rfc3339(start), rfc3339(end))));
+        return Err(CheckError::Config(format!(
+            "the window is empty: {} is not before {}",
+            rfc3339(start),
+            rfc3339(end)
+        )));
     }
     Ok((start, end))
 }
@@ -130,7 +168,10 @@ fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
 pub(crate) fn rfc3339(ns: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ns.to_string())
 }
 
@@ -148,12 +189,16 @@ impl Run<'_> {
             Some(manifest) => manifest
                 .entry(trace_id)
                 .filter(|e| e.expects_trace())
-                .map(|e| TraceContext { scenario: Some(&e.scenario), accepted_parent: e.accepted_parent() }),
+                .map(|e| TraceContext {
+                    scenario: Some(&e.scenario),
+                    accepted_parent: e.accepted_parent(),
+                }),
         }
     }
 
     fn check(&self, checker: &Checker<'_>, trace: &Trace) -> Option<TraceOutcome> {
-        self.context(trace.trace_id).map(|context| checker.check(trace, &context))
+        self.context(trace.trace_id)
+            .map(|context| checker.check(trace, &context))
     }
 
     /// Whether every trace to check has all its spans and every sampled
@@ -168,7 +213,10 @@ impl Run<'_> {
             .all(|o| o.missing_spans == 0 && o.scenario.is_some());
         traces_whole
             && self.manifest.is_none_or(|m| {
-                m.entries().iter().filter(|e| e.expects_trace()).all(|e| e.trace_id.is_some_and(|id| traces.contains_key(&id)))
+                m.entries()
+                    .iter()
+                    .filter(|e| e.expects_trace())
+                    .all(|e| e.trace_id.is_some_and(|id| traces.contains_key(&id)))
             })
     }
 
@@ -190,7 +238,8 @@ impl Run<'_> {
         loop {
             let traces = read_window(client, services, start_ns, end_ns, config.max_traces).await?;
             polls += 1;
-            let mut fingerprint: Vec<(TraceId, usize)> = traces.iter().map(|(id, t)| (*id, t.spans.len())).collect();
+            let mut fingerprint: Vec<(TraceId, usize)> =
+                traces.iter().map(|(id, t)| (*id, t.spans.len())).collect();
             fingerprint.sort_unstable();
             let now = Instant::now();
             let stable = previous.as_ref() == Some(&fingerprint);
@@ -202,7 +251,11 @@ impl Run<'_> {
             if done || now >= deadline {
                 let quiet = done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
                 tracing::info!(polls, quiet, traces = traces.len(), "settled");
-                let settle = Settle { polls, elapsed_ms: started.elapsed().as_millis() as u64, quiet };
+                let settle = Settle {
+                    polls,
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    quiet,
+                };
                 return Ok((traces, settle));
             }
             tracing::debug!(polls, traces = traces.len(), "waiting for spans to settle");
@@ -212,18 +265,32 @@ impl Run<'_> {
 
     /// Fetches by id every trace a search may have cut short (missing spans,
     /// orphans, no single root) and every sampled request's trace the searches missed.
-    async fn confirm_by_id(&self, client: &JaegerClient, traces: &mut HashMap<TraceId, Trace>) -> Result<(), CheckError> {
+    async fn confirm_by_id(
+        &self,
+        client: &JaegerClient,
+        traces: &mut HashMap<TraceId, Trace>,
+    ) -> Result<(), CheckError> {
         let mut ids: Vec<TraceId> = traces
             .values()
             .filter(|t| {
                 self.check(&self.checker, t).is_some_and(|o| {
-                    o.missing_spans > 0 || o.findings.iter().any(|f| matches!(f.rule, Rule::Orphan | Rule::OneRoot))
+                    o.missing_spans > 0
+                        || o.findings
+                            .iter()
+                            .any(|f| matches!(f.rule, Rule::Orphan | Rule::OneRoot))
                 })
             })
             .map(|t| t.trace_id)
             .collect();
         if let Some(manifest) = self.manifest {
-            ids.extend(manifest.entries().iter().filter(|e| e.expects_trace()).filter_map(|e| e.trace_id).filter(|id| !traces.contains_key(id)));
+            ids.extend(
+                manifest
+                    .entries()
+                    .iter()
+                    .filter(|e| e.expects_trace())
+                    .filter_map(|e| e.trace_id)
+                    .filter(|id| !traces.contains_key(id)),
+            );
         }
         if ids.is_empty() {
             return Ok(());
@@ -236,13 +303,26 @@ impl Run<'_> {
     }
 
     fn link(&self, trace_id: TraceId) -> String {
-        format!("{}/trace/{trace_id}", self.config.jaeger_url.trim_end_matches('/'))
+        format!(
+            "{}/trace/{trace_id}",
+            self.config.jaeger_url.trim_end_matches('/')
+        )
     }
 
     /// Checks every trace and fills the verdict's summary, failures and trees.
-    fn judge(&self, checker: &Checker<'_>, traces: &HashMap<TraceId, Trace>, verdict: &mut Verdict) {
+    fn judge(
+        &self,
+        checker: &Checker<'_>,
+        traces: &HashMap<TraceId, Trace>,
+        verdict: &mut Verdict,
+    ) {
         let mut ordered: Vec<&Trace> = traces.values().collect();
-        ordered.sort_by_key(|t| (t.spans.iter().map(|s| s.start_ns).min().unwrap_or(0), t.trace_id));
+        ordered.sort_by_key(|t| {
+            (
+                t.spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
+                t.trace_id,
+            )
+        });
         let summary = &mut verdict.summary;
         for trace in ordered {
             let entry = self.manifest.and_then(|m| m.entry(trace.trace_id));
@@ -257,17 +337,32 @@ impl Run<'_> {
                         let finding = Finding {
                             rule: Rule::UnsampledTraceStored,
                             span_id: None,
-                            message: format!("request {} ({}) was not sampled, but the store has {} spans of its trace", e.seq, e.scenario, trace.spans.len()),
+                            message: format!(
+                                "request {} ({}) was not sampled, but the store has {} spans of its trace",
+                                e.seq,
+                                e.scenario,
+                                trace.spans.len()
+                            ),
                         };
-                        self.record(trace, Some(e.scenario.clone()), vec![finding], (&mut verdict.failures, &mut verdict.traces));
+                        self.record(
+                            trace,
+                            Some(e.scenario.clone()),
+                            vec![finding],
+                            (&mut verdict.failures, &mut verdict.traces),
+                        );
                         continue;
                     }
                     Some(e) if !e.expects_trace() => continue,
                     Some(_) => {}
                 }
             }
-            let Some(outcome) = self.check(checker, trace) else { continue };
-            let scenario = entry.map(|e| e.scenario.clone()).or(outcome.scenario.clone()).unwrap_or_else(|| UNCLASSIFIED.to_owned());
+            let Some(outcome) = self.check(checker, trace) else {
+                continue;
+            };
+            let scenario = entry
+                .map(|e| e.scenario.clone())
+                .or(outcome.scenario.clone())
+                .unwrap_or_else(|| UNCLASSIFIED.to_owned());
             let counts = summary.scenarios.entry(scenario.clone()).or_default();
             counts.checked += 1;
             summary.checked += 1;
@@ -277,7 +372,12 @@ impl Run<'_> {
             } else {
                 counts.failed += 1;
                 summary.failed += 1;
-                self.record(trace, Some(scenario), outcome.findings, (&mut verdict.failures, &mut verdict.traces));
+                self.record(
+                    trace,
+                    Some(scenario),
+                    outcome.findings,
+                    (&mut verdict.failures, &mut verdict.traces),
+                );
             }
         }
         if let Some(manifest) = self.manifest {
@@ -289,16 +389,30 @@ impl Run<'_> {
                     known += 1;
                     sampled += u64::from(s);
                 }
-                let Some(id) = entry.trace_id.filter(|id| entry.expects_trace() && !traces.contains_key(id)) else { continue };
+                let Some(id) = entry
+                    .trace_id
+                    .filter(|id| entry.expects_trace() && !traces.contains_key(id))
+                else {
+                    continue;
+                };
                 summary.missing += 1;
-                summary.scenarios.entry(entry.scenario.clone()).or_default().missing += 1;
+                summary
+                    .scenarios
+                    .entry(entry.scenario.clone())
+                    .or_default()
+                    .missing += 1;
                 verdict.failures.push(Failure {
                     rule: Rule::MissingTrace,
                     trace_id: Some(id),
                     link: Some(self.link(id)),
                     span_id: None,
                     scenario: Some(entry.scenario.clone()),
-                    message: format!("request {} ({}, HTTP {}) was sampled, but the store has no trace {id}", entry.seq, entry.scenario, entry.status.unwrap_or(0)),
+                    message: format!(
+                        "request {} ({}, HTTP {}) was sampled, but the store has no trace {id}",
+                        entry.seq,
+                        entry.scenario,
+                        entry.status.unwrap_or(0)
+                    ),
                 });
             }
             let test = sampling_test(known, sampled, self.config.sampling_ratio);
@@ -327,7 +441,13 @@ impl Run<'_> {
         verdict.summary.rules = rules;
     }
 
-    fn record(&self, trace: &Trace, scenario: Option<String>, findings: Vec<Finding>, (failures, trees): (&mut Vec<Failure>, &mut Vec<FailedTrace>)) {
+    fn record(
+        &self,
+        trace: &Trace,
+        scenario: Option<String>,
+        findings: Vec<Finding>,
+        (failures, trees): (&mut Vec<Failure>, &mut Vec<FailedTrace>),
+    ) {
         let link = self.link(trace.trace_id);
         trees.push(FailedTrace {
             trace_id: trace.trace_id,

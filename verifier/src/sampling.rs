@@ -22,7 +22,11 @@ pub const SIGNIFICANCE: f64 = 0.001;
 
 /// Runs the test for `sampled` of `requests` against `ratio` (when known).
 pub fn sampling_test(requests: u64, sampled: u64, ratio: Option<f64>) -> SamplingTest {
-    let observed_ratio = if requests == 0 { 0.0 } else { sampled as f64 / requests as f64 };
+    let observed_ratio = if requests == 0 {
+        0.0
+    } else {
+        sampled as f64 / requests as f64
+    };
     let p_value = ratio.map(|p| binomial_two_sided(requests, sampled, p));
     SamplingTest {
         requests,
@@ -53,14 +57,20 @@ pub fn binomial_two_sided(n: u64, k: u64, p: f64) -> f64 {
     let mode = (((n + 1) as f64) * p).floor().min(n as f64) as u64;
     let mut log_rel = vec![0.0f64; (n + 1) as usize];
     for i in (mode + 1)..=n {
-        log_rel[i as usize] = log_rel[(i - 1) as usize] + (((n - i + 1) as f64) / i as f64).ln() + odds;
+        log_rel[i as usize] =
+            log_rel[(i - 1) as usize] + (((n - i + 1) as f64) / i as f64).ln() + odds;
     }
     for i in (0..mode).rev() {
-        log_rel[i as usize] = log_rel[(i + 1) as usize] - (((n - i) as f64) / (i + 1) as f64).ln() - odds;
+        log_rel[i as usize] =
+            log_rel[(i + 1) as usize] - (((n - i) as f64) / (i + 1) as f64).ln() - odds;
     }
     let total: f64 = log_rel.iter().map(|l| l.exp()).sum();
     let threshold = log_rel[k as usize] + 1e-7; // relative tolerance, as R uses
-    let tail: f64 = log_rel.iter().filter(|&&l| l <= threshold).map(|l| l.exp()).sum();
+    let tail: f64 = log_rel
+        .iter()
+        .filter(|&&l| l <= threshold)
+        .map(|l| l.exp())
+        .sum();
     (tail / total).min(1.0)
 }
 

@@ -195,7 +195,11 @@ pub(crate) fn span_tree(trace: &Trace, findings: &[Finding]) -> Vec<TreeLine> {
                 status: span.status.label(),
                 http_status: span.attr(HTTP_STATUS).map(|v| v.to_string()),
                 duration_us: span.duration_ns() / 1000,
-                rules: findings.iter().filter(|f| f.span_id == Some(span.span_id)).map(|f| f.rule).collect(),
+                rules: findings
+                    .iter()
+                    .filter(|f| f.span_id == Some(span.span_id))
+                    .map(|f| f.rule)
+                    .collect(),
             });
             stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
         }

@@ -28,7 +28,20 @@ async fn verifier(args: Vec<String>) -> Output {
 }
 
 fn args(url: &str, extra: &[&str]) -> Vec<String> {
-    let mut all = vec!["--jaeger", url, "--since", "10m", "--settle", "500ms", "--poll-interval", "50ms", "--quiet-period", "100ms", "--retries", "2"];
+    let mut all = vec![
+        "--jaeger",
+        url,
+        "--since",
+        "10m",
+        "--settle",
+        "500ms",
+        "--poll-interval",
+        "50ms",
+        "--quiet-period",
+        "100ms",
+        "--retries",
+        "2",
+    ];
     all.extend_from_slice(extra);
     all.into_iter().map(String::from).collect()
 }
@@ -42,9 +55,18 @@ fn stderr(out: &Output) -> String {
 }
 
 fn assert_could_not_check(out: &Output, needle: &str) {
-    assert_eq!(out.status.code(), Some(2), "stdout: {}\nstderr: {}", stdout(out), stderr(out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
     let err = stderr(out);
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("verifier: could not check: ")).collect();
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("verifier: could not check: "))
+        .collect();
     assert_eq!(lines.len(), 1, "one reason line: {err}");
     assert!(lines[0].contains(needle), "{needle:?} not in {err}");
 }
@@ -57,23 +79,57 @@ fn broken() -> TTrace {
 
 #[tokio::test]
 async fn passing_traces_exit_0() {
-    let mock = MockJaeger::start(Api::Both, vec![traces::valid(BASE + 1, t0(1)), traces::fraud(BASE + 3, t0(3))]).await;
+    let mock = MockJaeger::start(
+        Api::Both,
+        vec![
+            traces::valid(BASE + 1, t0(1)),
+            traces::fraud(BASE + 3, t0(3)),
+        ],
+    )
+    .await;
     let out = verifier(args(&mock.url, &[])).await;
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).starts_with("verifier: PASS: 2 traces checked, 2 passed"), "{}", stdout(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).starts_with("verifier: PASS: 2 traces checked, 2 passed"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test]
 async fn failing_traces_exit_1_with_the_rule_link_and_tree() {
     let mock = MockJaeger::start(Api::V1, vec![traces::valid(BASE + 1, t0(1)), broken()]).await;
     let out = verifier(args(&mock.url, &[])).await;
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let text = stdout(&out);
     let id = format!("{:032x}", BASE + 2);
-    assert!(text.contains(&format!("FAIL trace {id} (valid)  {}/trace/{id}", mock.url)), "{text}");
-    assert!(text.contains("[orphan] order-api INTERNAL save_order: parent 0000000000000bad is not in the trace"), "{text}");
+    assert!(
+        text.contains(&format!("FAIL trace {id} (valid)  {}/trace/{id}", mock.url)),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "[orphan] order-api INTERNAL save_order: parent 0000000000000bad is not in the trace"
+        ),
+        "{text}"
+    );
     assert!(text.contains("  > order-api INTERNAL save_order"), "{text}");
-    assert!(text.contains("        order-api INTERNAL validate_order"), "tree indented: {text}");
+    assert!(
+        text.contains("        order-api INTERNAL validate_order"),
+        "tree indented: {text}"
+    );
 }
 
 #[tokio::test]
@@ -84,20 +140,42 @@ async fn json_and_junit_reports() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], false);
     assert_eq!(json["failures"][0]["rule"], "orphan");
-    assert_eq!(json["failures"][0]["trace_id"], format!("{:032x}", BASE + 2));
+    assert_eq!(
+        json["failures"][0]["trace_id"],
+        format!("{:032x}", BASE + 2)
+    );
     assert_eq!(json["summary"]["scenarios"]["valid"]["failed"], 1);
     assert_eq!(json["traces"][0]["tree"].as_array().unwrap().len(), 8);
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.xml");
-    let out = verifier(args(&mock.url, &["--format", "junit", "--output", path.to_str().unwrap()])).await;
+    let out = verifier(args(
+        &mock.url,
+        &["--format", "junit", "--output", path.to_str().unwrap()],
+    ))
+    .await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).starts_with("verifier: FAIL"), "the text summary still goes to stdout");
+    assert!(
+        stdout(&out).starts_with("verifier: FAIL"),
+        "the text summary still goes to stdout"
+    );
     let xml = std::fs::read_to_string(&path).unwrap();
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
-    assert!(xml.contains(r#"<testsuite name="valid" tests="14" failures="1">"#), "{xml}");
-    assert!(xml.contains(r#"<testcase classname="verifier.valid" name="orphan">"#), "{xml}");
-    assert!(xml.contains(r#"<testcase classname="verifier.valid" name="span-tree"/>"#), "{xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testsuite name="valid" tests="14" failures="1">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase classname="verifier.valid" name="orphan">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase classname="verifier.valid" name="span-tree"/>"#),
+        "{xml}"
+    );
     assert!(xml.contains(r#"<failure type="orphan""#), "{xml}");
 }
 
@@ -132,7 +210,10 @@ async fn malformed_spec_exits_2_naming_the_line() {
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "name = \"x\"\nservices = [\"a\"]\n\n[[scenario]]\nname = \"s\"\n[[scenario.span]]\nid = \"r\"\nservice = \"a\"\nkind = \"clinet\"\nname = \"GET /\"\n").unwrap();
     let out = verifier(args(&mock.url, &["--spec", path.to_str().unwrap()])).await;
-    assert_could_not_check(&out, &format!("spec {}, line 9: unknown variant `clinet`", path.display()));
+    assert_could_not_check(
+        &out,
+        &format!("spec {}, line 9: unknown variant `clinet`", path.display()),
+    );
     let out = verifier(args(&mock.url, &["--spec", "/nonexistent/spec.toml"])).await;
     assert_could_not_check(&out, "cannot read");
     assert_eq!(mock.counters().0, 0, "a bad spec stops before any request");
@@ -148,8 +229,14 @@ async fn bad_flags_and_manifests_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     std::fs::write(&path, "{\"seq\":0}\n").unwrap();
-    assert_could_not_check(&verifier(args(&mock.url, &["--manifest", path.to_str().unwrap()])).await, "line 1");
-    assert_could_not_check(&verifier(args(&mock.url, &["--sampling-ratio", "0.5"])).await, "needs a manifest");
+    assert_could_not_check(
+        &verifier(args(&mock.url, &["--manifest", path.to_str().unwrap()])).await,
+        "line 1",
+    );
+    assert_could_not_check(
+        &verifier(args(&mock.url, &["--sampling-ratio", "0.5"])).await,
+        "needs a manifest",
+    );
 }
 
 #[tokio::test]
@@ -162,20 +249,49 @@ async fn manifest_and_sampling_ratio_from_the_command_line() {
             stored.spans[0].span_id
         )
     };
-    let text = [line(0, stored.trace_id, true), line(1, BASE + 9, false), line(2, BASE + 10, false), line(3, BASE + 11, false)].join("\n");
+    let text = [
+        line(0, stored.trace_id, true),
+        line(1, BASE + 9, false),
+        line(2, BASE + 10, false),
+        line(3, BASE + 11, false),
+    ]
+    .join("\n");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
     std::fs::write(&path, text).unwrap();
     let mock = MockJaeger::start(Api::V3, vec![stored]).await;
     let manifest = path.to_str().unwrap();
-    let base = ["--jaeger", &mock.url, "--manifest", manifest, "--settle", "300ms", "--poll-interval", "50ms"];
+    let base = [
+        "--jaeger",
+        &mock.url,
+        "--manifest",
+        manifest,
+        "--settle",
+        "300ms",
+        "--poll-interval",
+        "50ms",
+    ];
     let run = |extra: &[&str]| verifier(base.iter().chain(extra).map(|s| s.to_string()).collect());
     let out = run(&["--sampling-ratio", "0.25"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("sampling: 1 of 4 requests sampled (25.00%), expected 25.00%"), "{}", stdout(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("sampling: 1 of 4 requests sampled (25.00%), expected 25.00%"),
+        "{}",
+        stdout(&out)
+    );
     let out = run(&["--sampling-ratio", "0.0"]).await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("[sampling-ratio]"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("[sampling-ratio]"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test]
@@ -205,8 +321,18 @@ http_status = 200
     let path = dir.path().join("web.toml");
     std::fs::write(&path, spec).unwrap();
     let mock = MockJaeger::start(Api::V3, vec![trace]).await;
-    let out = verifier(args(&mock.url, &["--spec", path.to_str().unwrap(), "--service", "web"])).await;
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let out = verifier(args(
+        &mock.url,
+        &["--spec", path.to_str().unwrap(), "--service", "web"],
+    ))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("home"), "{}", stdout(&out));
     // The order/payment contract does not know this trace.
     let out = verifier(args(&mock.url, &["--service", "web"])).await;
@@ -219,5 +345,8 @@ async fn print_spec_prints_the_built_in_contract() {
     let out = verifier(vec!["--print-spec".into()]).await;
     assert_eq!(out.status.code(), Some(0));
     let printed = stdout(&out);
-    assert_eq!(verifier::Spec::from_toml(&printed, "printed").unwrap(), verifier::Spec::contract());
+    assert_eq!(
+        verifier::Spec::from_toml(&printed, "printed").unwrap(),
+        verifier::Spec::contract()
+    );
 }

@@ -14,8 +14,12 @@ use verifier::{ApiChoice, Manifest, Rule, Verdict, VerifyConfig};
 
 /// Export every 100 ms so the test does not wait for the 5 s default.
 fn otel(service: &str, store: &RunningTraceStore) -> OtelConfig {
-    let mut config = OtelConfig::new(service, SamplerConfig::ParentBasedTraceIdRatio(1.0)).with_endpoint(store.otlp_grpc_endpoint());
-    config.batch = BatchOptions { scheduled_delay: Some(Duration::from_millis(100)), ..BatchOptions::default() };
+    let mut config = OtelConfig::new(service, SamplerConfig::ParentBasedTraceIdRatio(1.0))
+        .with_endpoint(store.otlp_grpc_endpoint());
+    config.batch = BatchOptions {
+        scheduled_delay: Some(Duration::from_millis(100)),
+        ..BatchOptions::default()
+    };
     config
 }
 
@@ -29,19 +33,39 @@ struct System {
 
 impl System {
     async fn start(faults: &str) -> System {
-        let store = TraceStore::start(TraceStoreConfig::ephemeral()).await.unwrap();
+        let store = TraceStore::start(TraceStoreConfig::ephemeral())
+            .await
+            .unwrap();
         let faults: Faults = faults.parse().unwrap();
-        let mut system = System { store, order_url: String::new(), providers: Vec::new(), stops: Vec::new(), servers: Vec::new() };
+        let mut system = System {
+            store,
+            order_url: String::new(),
+            providers: Vec::new(),
+            stops: Vec::new(),
+            servers: Vec::new(),
+        };
 
-        let payment_provider = telemetry::build_provider(&otel("payment-service", &system.store)).unwrap();
-        let payment_config = payment_service::PaymentServiceConfig { faults: faults.clone(), ..Default::default() };
-        let payment_url = system.serve(payment_service::router(payment_config, payment_provider.clone())).await;
+        let payment_provider =
+            telemetry::build_provider(&otel("payment-service", &system.store)).unwrap();
+        let payment_config = payment_service::PaymentServiceConfig {
+            faults: faults.clone(),
+            ..Default::default()
+        };
+        let payment_url = system
+            .serve(payment_service::router(
+                payment_config,
+                payment_provider.clone(),
+            ))
+            .await;
         system.providers.push(payment_provider);
 
         let order_provider = telemetry::build_provider(&otel("order-api", &system.store)).unwrap();
-        let mut order_config = order_api::OrderApiConfig::new(reqwest::Url::parse(&payment_url).unwrap());
+        let mut order_config =
+            order_api::OrderApiConfig::new(reqwest::Url::parse(&payment_url).unwrap());
         order_config.faults = faults;
-        system.order_url = system.serve(order_api::router(order_config, order_provider.clone())).await;
+        system.order_url = system
+            .serve(order_api::router(order_config, order_provider.clone()))
+            .await;
         system.providers.push(order_provider);
         system
     }
@@ -50,9 +74,10 @@ impl System {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        self.servers.push(tokio::spawn(services::serve(listener, router, async {
-            stopped.await.ok();
-        })));
+        self.servers
+            .push(tokio::spawn(services::serve(listener, router, async {
+                stopped.await.ok();
+            })));
         self.stops.push(stop);
         url
     }
@@ -62,12 +87,22 @@ impl System {
         use loadgen::{LoadConfig, Mix, RootSpans, SamplerChoice, Scenario, Target};
         let mut config = LoadConfig::new(Target::parse(&self.order_url).unwrap(), 400.0);
         config.requests = Some(requests);
-        config.mix = Mix::new(&[(Scenario::Valid, 4), (Scenario::Invalid, 2), (Scenario::Fraud, 2), (Scenario::Health, 2)]).unwrap();
+        config.mix = Mix::new(&[
+            (Scenario::Valid, 4),
+            (Scenario::Invalid, 2),
+            (Scenario::Fraud, 2),
+            (Scenario::Health, 2),
+        ])
+        .unwrap();
         config.sampler = SamplerChoice::Ratio(0.5);
         config.seed = 7;
         config.connections = 4;
         config.manifest = Some(manifest.to_owned());
-        config.root_spans = if root_spans { RootSpans::Otlp(otel("loadgen", &self.store)) } else { RootSpans::Off };
+        config.root_spans = if root_spans {
+            RootSpans::Otlp(otel("loadgen", &self.store))
+        } else {
+            RootSpans::Off
+        };
         let report = loadgen::run(config, std::future::pending()).await.unwrap();
         drop(report);
     }
@@ -110,14 +145,27 @@ async fn correct_services_pass_over_v3_and_v1() {
     system.load(&manifest, 80, true).await;
     system.stop().await;
     for api in [ApiChoice::V3, ApiChoice::V1] {
-        let verdict = verifier::verify(&config(&system.store, &manifest, api)).await.unwrap();
+        let verdict = verifier::verify(&config(&system.store, &manifest, api))
+            .await
+            .unwrap();
         assert!(verdict.passed(), "{api:?}\n{}", explain(&verdict));
         let sampling = verdict.sampling.as_ref().unwrap();
         assert_eq!(sampling.requests, 80);
-        assert_eq!(verdict.summary.checked, sampling.sampled, "every sampled request checked");
+        assert_eq!(
+            verdict.summary.checked, sampling.sampled,
+            "every sampled request checked"
+        );
         assert!(verdict.summary.checked > 10, "{}", explain(&verdict));
         for scenario in ["valid", "invalid", "fraud", "health"] {
-            assert!(verdict.summary.scenarios.get(scenario).is_some_and(|s| s.passed > 0), "{scenario}: {}", explain(&verdict));
+            assert!(
+                verdict
+                    .summary
+                    .scenarios
+                    .get(scenario)
+                    .is_some_and(|s| s.passed > 0),
+                "{scenario}: {}",
+                explain(&verdict)
+            );
         }
     }
     system.store.shutdown().await;
@@ -130,7 +178,9 @@ async fn unexported_loadgen_spans_pass_with_the_manifest() {
     let mut system = System::start("").await;
     system.load(&manifest, 30, false).await;
     system.stop().await;
-    let verdict = verifier::verify(&config(&system.store, &manifest, ApiChoice::Auto)).await.unwrap();
+    let verdict = verifier::verify(&config(&system.store, &manifest, ApiChoice::Auto))
+        .await
+        .unwrap();
     assert!(verdict.passed(), "{}", explain(&verdict));
     assert!(verdict.summary.checked > 5);
     system.store.shutdown().await;
@@ -138,7 +188,11 @@ async fn unexported_loadgen_spans_pass_with_the_manifest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_in_the_services_are_caught() {
-    for (fault, rule) in [("orphan-span", Rule::Orphan), ("wrong-kind", Rule::CrossServiceEdge), ("no-error-status", Rule::ErrorStatus)] {
+    for (fault, rule) in [
+        ("orphan-span", Rule::Orphan),
+        ("wrong-kind", Rule::CrossServiceEdge),
+        ("no-error-status", Rule::ErrorStatus),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let manifest = dir.path().join("run.jsonl");
         let mut system = System::start(fault).await;
@@ -148,7 +202,11 @@ async fn faults_in_the_services_are_caught() {
         config.settle = Duration::from_secs(2);
         let verdict = verifier::verify(&config).await.unwrap();
         assert!(!verdict.passed(), "{fault}");
-        assert!(verdict.failures_of(rule).count() > 0, "{fault} should break {rule}:\n{}", explain(&verdict));
+        assert!(
+            verdict.failures_of(rule).count() > 0,
+            "{fault} should break {rule}:\n{}",
+            explain(&verdict)
+        );
         system.store.shutdown().await;
     }
 }

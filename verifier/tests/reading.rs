@@ -11,7 +11,7 @@ use common::mock::{Api, Fault, MockJaeger};
 use common::traces::{self, TTrace};
 use verifier::{ApiChoice, ApiVersion, CheckError, verify};
 
-const BASE: u128 = 0x0af7_651_916c_d43d_d848_4ad7_a5c0_0000;
+const BASE: u128 = 0x00af_7651_916c_d43d_d848_4ad7_a5c0_0000;
 
 fn t0(n: u64) -> u64 {
     traces::seconds_ago(120) + n * 1_000_000
@@ -19,16 +19,24 @@ fn t0(n: u64) -> u64 {
 
 #[tokio::test]
 async fn reads_every_trace_when_the_window_holds_more_than_the_limit() {
-    let many: Vec<TTrace> = (0..57u64).map(|n| traces::health(BASE + n as u128, t0(n))).collect();
+    let many: Vec<TTrace> = (0..57u64)
+        .map(|n| traces::health(BASE + n as u128, t0(n)))
+        .collect();
     for api in [Api::V3, Api::V1] {
         let mock = MockJaeger::start(api, many.clone()).await;
         let mut config = common::config(&mock.url);
         config.max_traces = 10;
         let verdict = verify(&config).await.unwrap();
         assert!(verdict.passed(), "{api:?}");
-        assert_eq!(verdict.summary.checked, 57, "{api:?}: every trace read despite a limit of 10");
+        assert_eq!(
+            verdict.summary.checked, 57,
+            "{api:?}: every trace read despite a limit of 10"
+        );
         let (_, searches, _) = mock.counters();
-        assert!(searches > 2 * 6, "{api:?}: the window was split ({searches} searches)");
+        assert!(
+            searches > 2 * 6,
+            "{api:?}: the window was split ({searches} searches)"
+        );
     }
 }
 
@@ -36,7 +44,9 @@ async fn reads_every_trace_when_the_window_holds_more_than_the_limit() {
 async fn a_window_that_cannot_be_split_under_the_limit_is_could_not_check() {
     // Three traces starting in the same microsecond, a limit of two.
     let start = t0(0);
-    let same: Vec<TTrace> = (0..3u64).map(|n| traces::health(BASE + 0x100 + n as u128, start)).collect();
+    let same: Vec<TTrace> = (0..3u64)
+        .map(|n| traces::health(BASE + 0x100 + n as u128, start))
+        .collect();
     let mock = MockJaeger::start(Api::V3, same).await;
     let mut config = common::config(&mock.url);
     config.max_traces = 2;
@@ -57,16 +67,31 @@ async fn late_spans_arriving_during_settle_are_waited_for() {
         config.settle = Duration::from_secs(10);
         let started = Instant::now();
         let verdict = verify(&config).await.unwrap();
-        assert!(verdict.passed(), "{api:?}: {}", verifier::render::render_text(&verdict, Default::default()));
-        assert!(verdict.settle.polls >= 5, "{api:?}: {} polls", verdict.settle.polls);
-        assert!(started.elapsed() < Duration::from_secs(5), "{api:?}: stopped once complete and stable");
+        assert!(
+            verdict.passed(),
+            "{api:?}: {}",
+            verifier::render::render_text(&verdict, Default::default())
+        );
+        assert!(
+            verdict.settle.polls >= 5,
+            "{api:?}: {} polls",
+            verdict.settle.polls
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{api:?}: stopped once complete and stable"
+        );
     }
 }
 
 #[tokio::test]
 async fn auto_prefers_v3_and_falls_back_to_v1() {
     let trace = traces::health(BASE + 0x300, t0(2));
-    for (api, expected) in [(Api::Both, ApiVersion::V3), (Api::V3, ApiVersion::V3), (Api::V1, ApiVersion::V1)] {
+    for (api, expected) in [
+        (Api::Both, ApiVersion::V3),
+        (Api::V3, ApiVersion::V3),
+        (Api::V1, ApiVersion::V1),
+    ] {
         let mock = MockJaeger::start(api, vec![trace.clone()]).await;
         let verdict = verify(&common::config(&mock.url)).await.unwrap();
         assert_eq!(verdict.api, expected, "{api:?}");
@@ -107,11 +132,25 @@ async fn unreachable_jaeger_is_could_not_check() {
 async fn misbehaving_jaeger_is_could_not_check() {
     let trace = traces::health(BASE + 0x500, t0(4));
     for (fault, check) in [
-        (Fault::Status(500), (|e: &CheckError| matches!(e, CheckError::Http { status: 500, .. }) && e.to_string().contains("storage is on fire")) as fn(&CheckError) -> bool),
-        (Fault::Status(503), |e| matches!(e, CheckError::Http { status: 503, .. })),
-        (Fault::Status(401), |e| matches!(e, CheckError::Http { status: 401, .. })),
-        (Fault::NotJson, |e| matches!(e, CheckError::NotJaeger { .. })),
-        (Fault::WrongJson, |e| matches!(e, CheckError::NotJaeger { .. })),
+        (
+            Fault::Status(500),
+            (|e: &CheckError| {
+                matches!(e, CheckError::Http { status: 500, .. })
+                    && e.to_string().contains("storage is on fire")
+            }) as fn(&CheckError) -> bool,
+        ),
+        (Fault::Status(503), |e| {
+            matches!(e, CheckError::Http { status: 503, .. })
+        }),
+        (Fault::Status(401), |e| {
+            matches!(e, CheckError::Http { status: 401, .. })
+        }),
+        (Fault::NotJson, |e| {
+            matches!(e, CheckError::NotJaeger { .. })
+        }),
+        (Fault::WrongJson, |e| {
+            matches!(e, CheckError::NotJaeger { .. })
+        }),
     ] {
         for api in [Api::V3, Api::V1] {
             let mock = MockJaeger::start(api, vec![trace.clone()]).await;
@@ -125,7 +164,8 @@ async fn misbehaving_jaeger_is_could_not_check() {
 
 #[tokio::test]
 async fn a_server_that_is_not_jaeger_at_all_is_could_not_check() {
-    let router = axum::Router::new().fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "nothing here") });
+    let router = axum::Router::new()
+        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "nothing here") });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.ok() });

@@ -29,7 +29,9 @@ async fn run(api: Api, traces: &[TTrace], tweak: &dyn Fn(&mut VerifyConfig)) -> 
     let mock = MockJaeger::start(api, traces.to_vec()).await;
     let mut config = common::config(&mock.url);
     tweak(&mut config);
-    verify(&config).await.unwrap_or_else(|e| panic!("{api:?}: could not check: {e}"))
+    verify(&config)
+        .await
+        .unwrap_or_else(|e| panic!("{api:?}: could not check: {e}"))
 }
 
 fn rules_of(verdict: &Verdict) -> Vec<Rule> {
@@ -40,16 +42,30 @@ fn rules_of(verdict: &Verdict) -> Vec<Rule> {
 }
 
 /// Serves the traces over v3 and over v1; the verifier must fail with exactly `rule`.
-async fn assert_breaks_only(rule: Rule, traces: Vec<TTrace>, tweak: &dyn Fn(&mut VerifyConfig)) -> Verdict {
+async fn assert_breaks_only(
+    rule: Rule,
+    traces: Vec<TTrace>,
+    tweak: &dyn Fn(&mut VerifyConfig),
+) -> Verdict {
     let mut last = None;
     for api in [Api::V3, Api::V1] {
         let verdict = run(api, &traces, tweak).await;
         let text = verifier::render::render_text(&verdict, Default::default());
-        assert!(!verdict.passed(), "{api:?}: expected a failure of {rule}\n{text}");
-        assert_eq!(rules_of(&verdict), vec![rule], "{api:?}: expected only {rule}\n{text}");
+        assert!(
+            !verdict.passed(),
+            "{api:?}: expected a failure of {rule}\n{text}"
+        );
+        assert_eq!(
+            rules_of(&verdict),
+            vec![rule],
+            "{api:?}: expected only {rule}\n{text}"
+        );
         let failure = verdict.failures_of(rule).next().unwrap();
         if let Some(id) = failure.trace_id {
-            assert_eq!(failure.link.as_deref(), Some(format!("{}/trace/{id}", verdict.jaeger_url).as_str()));
+            assert_eq!(
+                failure.link.as_deref(),
+                Some(format!("{}/trace/{id}", verdict.jaeger_url).as_str())
+            );
             assert!(text.contains(&format!("[{rule}]")), "{text}");
         }
         last = Some(verdict);
@@ -67,7 +83,10 @@ async fn correct_traces_of_every_scenario_pass_over_v3_and_v1() {
         assert!(verdict.passed(), "{api:?}\n{text}");
         assert_eq!(verdict.summary.checked, 5);
         for scenario in ["valid", "invalid", "fraud", "health"] {
-            assert!(verdict.summary.scenarios[scenario].passed >= 1, "{scenario}: {text}");
+            assert!(
+                verdict.summary.scenarios[scenario].passed >= 1,
+                "{scenario}: {text}"
+            );
         }
         assert_eq!(verdict.summary.scenarios["valid"].passed, 2);
         assert!(verdict.settle.quiet);
@@ -85,7 +104,11 @@ async fn classification_falls_back_to_request_attributes() {
     // The loadgen requires loadgen.scenario on its own span: drop those spans too.
     let traces: Vec<TTrace> = traces.into_iter().map(TTrace::rooted_at_server).collect();
     let verdict = run(Api::V3, &traces, &no_tweak).await;
-    assert!(verdict.passed(), "{}", verifier::render::render_text(&verdict, Default::default()));
+    assert!(
+        verdict.passed(),
+        "{}",
+        verifier::render::render_text(&verdict, Default::default())
+    );
     for scenario in ["valid", "invalid", "fraud", "health"] {
         assert!(verdict.summary.scenarios[scenario].passed >= 1);
     }
@@ -93,12 +116,26 @@ async fn classification_falls_back_to_request_attributes() {
 
 #[tokio::test]
 async fn traces_rooted_at_the_order_server_span_pass() {
-    let traces: Vec<TTrace> = all_scenarios().into_iter().map(TTrace::rooted_at_server).collect();
+    let traces: Vec<TTrace> = all_scenarios()
+        .into_iter()
+        .map(TTrace::rooted_at_server)
+        .collect();
     let verdict = run(Api::V1, &traces, &no_tweak).await;
-    assert!(verdict.passed(), "{}", verifier::render::render_text(&verdict, Default::default()));
+    assert!(
+        verdict.passed(),
+        "{}",
+        verifier::render::render_text(&verdict, Default::default())
+    );
 }
 
-fn manifest_line(trace: &TTrace, seq: u64, scenario: &str, sampled: bool, root_span: bool, status: Option<u16>) -> String {
+fn manifest_line(
+    trace: &TTrace,
+    seq: u64,
+    scenario: &str,
+    sampled: bool,
+    root_span: bool,
+    status: Option<u16>,
+) -> String {
     let start_us = trace.spans.iter().map(|s| s.start_ns).min().unwrap() / 1000;
     serde_json::json!({
         "seq": seq, "trace_id": trace.trace_id_hex(), "span_id": format!("{:016x}", ((trace.trace_id as u64) & 0xffff_ffff) << 8 | 1),
@@ -115,11 +152,18 @@ fn manifest(lines: &[String]) -> Manifest {
 
 #[tokio::test]
 async fn unexported_loadgen_span_is_the_accepted_root_with_a_manifest_only() {
-    let traces: Vec<TTrace> = all_scenarios().into_iter().map(TTrace::without_root_span).collect();
+    let traces: Vec<TTrace> = all_scenarios()
+        .into_iter()
+        .map(TTrace::without_root_span)
+        .collect();
     let scenarios = ["valid", "invalid", "fraud", "health", "valid"];
     let codes = [201, 422, 402, 200, 201];
-    let lines: Vec<String> =
-        traces.iter().zip(scenarios.iter().zip(codes)).enumerate().map(|(i, (t, (sc, code)))| manifest_line(t, i as u64, sc, true, false, Some(code))).collect();
+    let lines: Vec<String> = traces
+        .iter()
+        .zip(scenarios.iter().zip(codes))
+        .enumerate()
+        .map(|(i, (t, (sc, code)))| manifest_line(t, i as u64, sc, true, false, Some(code)))
+        .collect();
     let with_manifest = manifest(&lines);
     for api in [Api::V3, Api::V1] {
         let verdict = run(api, &traces, &|c| {
@@ -127,7 +171,11 @@ async fn unexported_loadgen_span_is_the_accepted_root_with_a_manifest_only() {
             c.window = None;
         })
         .await;
-        assert!(verdict.passed(), "{api:?}: {}", verifier::render::render_text(&verdict, Default::default()));
+        assert!(
+            verdict.passed(),
+            "{api:?}: {}",
+            verifier::render::render_text(&verdict, Default::default())
+        );
         assert_eq!(verdict.summary.checked, 5);
     }
     // Without the manifest nothing says the parent was never exported: orphans.
@@ -140,7 +188,11 @@ async fn one_root() {
     let mut trace = traces::valid(BASE + 10, t0(10));
     trace.span("save_order").parent = None;
     let verdict = assert_breaks_only(Rule::OneRoot, vec![trace], &no_tweak).await;
-    assert!(verdict.failures[0].message.contains("2 roots"), "{}", verdict.failures[0].message);
+    assert!(
+        verdict.failures[0].message.contains("2 roots"),
+        "{}",
+        verdict.failures[0].message
+    );
 }
 
 #[tokio::test]
@@ -148,9 +200,15 @@ async fn orphan() {
     let mut trace = traces::valid(BASE + 11, t0(11));
     trace.span("save_order").parent = Some(0xdead_beef);
     let verdict = assert_breaks_only(Rule::Orphan, vec![trace.clone()], &no_tweak).await;
-    assert_eq!(verdict.failures[0].span_id.map(|s| s.0), Some(trace.span_id("save_order")));
+    assert_eq!(
+        verdict.failures[0].span_id.map(|s| s.0),
+        Some(trace.span_id("save_order"))
+    );
     let text = verifier::render::render_text(&verdict, Default::default());
-    assert!(text.contains("> order-api INTERNAL save_order"), "the offending span is marked:\n{text}");
+    assert!(
+        text.contains("> order-api INTERNAL save_order"),
+        "the offending span is marked:\n{text}"
+    );
 }
 
 #[tokio::test]
@@ -168,7 +226,11 @@ async fn child_within_parent() {
     let parent_end = trace.span("order-api:POST /orders").end_ns;
     trace.span("save_order").end_ns = parent_end + 200_000_000;
     let verdict = assert_breaks_only(Rule::ChildWithinParent, vec![trace], &no_tweak).await;
-    assert!(verdict.failures[0].message.contains("ends 200.0 ms after"), "{}", verdict.failures[0].message);
+    assert!(
+        verdict.failures[0].message.contains("ends 200.0 ms after"),
+        "{}",
+        verdict.failures[0].message
+    );
 }
 
 #[tokio::test]
@@ -202,7 +264,13 @@ async fn span_tree_missing_span() {
     let mut trace = traces::valid(BASE + 17, t0(17));
     trace.remove("save_order");
     let verdict = assert_breaks_only(Rule::SpanTree, vec![trace], &no_tweak).await;
-    assert!(verdict.failures[0].message.contains("order-api INTERNAL save_order is missing"), "{}", verdict.failures[0].message);
+    assert!(
+        verdict.failures[0]
+            .message
+            .contains("order-api INTERNAL save_order is missing"),
+        "{}",
+        verdict.failures[0].message
+    );
     assert!(verdict.settle.quiet);
 }
 
@@ -210,8 +278,15 @@ async fn span_tree_missing_span() {
 async fn span_tree_when_propagation_is_dropped() {
     // The `drop-propagation` fault: payment spans start a trace of their own.
     let mut trace = traces::valid(BASE + 18, t0(18));
-    let mut stray = TTrace { trace_id: BASE + 19, spans: Vec::new() };
-    for name in ["payment-service:POST /payments", "fraud_check", "charge_payment"] {
+    let mut stray = TTrace {
+        trace_id: BASE + 19,
+        spans: Vec::new(),
+    };
+    for name in [
+        "payment-service:POST /payments",
+        "fraud_check",
+        "charge_payment",
+    ] {
         stray.spans.push(trace.remove(name));
     }
     stray.spans[0].parent = None;
@@ -223,7 +298,10 @@ async fn span_tree_when_propagation_is_dropped() {
     })
     .await;
     assert!(verdict.failures[0].message.contains("payment-service SERVER POST /payments is missing under order-api CLIENT POST /payments (and below it:"));
-    assert_eq!(verdict.summary.unlisted, 1, "the stray trace is not in the manifest");
+    assert_eq!(
+        verdict.summary.unlisted, 1,
+        "the stray trace is not in the manifest"
+    );
 }
 
 #[tokio::test]
@@ -237,7 +315,11 @@ async fn span_tree_unexpected_span() {
     extra.attrs.clear();
     trace.spans.push(extra);
     let verdict = assert_breaks_only(Rule::SpanTree, vec![trace], &no_tweak).await;
-    assert!(verdict.failures[0].message.contains("unexpected span order-api INTERNAL cache_lookup"));
+    assert!(
+        verdict.failures[0]
+            .message
+            .contains("unexpected span order-api INTERNAL cache_lookup")
+    );
 }
 
 #[tokio::test]
@@ -246,11 +328,21 @@ async fn attributes_missing_or_mistyped() {
     missing.span("save_order").unset("order.id");
     assert_breaks_only(Rule::Attributes, vec![missing], &no_tweak).await;
     let mut mistyped = traces::valid(BASE + 22, t0(22));
-    mistyped.span("validate_order").set("order.quantity", s("2"));
+    mistyped
+        .span("validate_order")
+        .set("order.quantity", s("2"));
     let verdict = assert_breaks_only(Rule::Attributes, vec![mistyped], &no_tweak).await;
-    assert!(verdict.failures[0].message.contains("of type string, expected int"), "{}", verdict.failures[0].message);
+    assert!(
+        verdict.failures[0]
+            .message
+            .contains("of type string, expected int"),
+        "{}",
+        verdict.failures[0].message
+    );
     let mut wrong_value = traces::fraud(BASE + 23, t0(23));
-    wrong_value.span("order-api:POST /payments").set("error.type", s("timeout"));
+    wrong_value
+        .span("order-api:POST /payments")
+        .set("error.type", s("timeout"));
     assert_breaks_only(Rule::Attributes, vec![wrong_value], &no_tweak).await;
 }
 
@@ -267,7 +359,9 @@ async fn events_missing() {
 #[tokio::test]
 async fn http_status() {
     let mut trace = traces::valid(BASE + 26, t0(26));
-    trace.span("order-api:POST /orders").set("http.response.status_code", Val::I(500));
+    trace
+        .span("order-api:POST /orders")
+        .set("http.response.status_code", Val::I(500));
     let verdict = assert_breaks_only(Rule::HttpStatus, vec![trace], &no_tweak).await;
     assert!(verdict.failures[0].message.contains("= 500, expected 201"));
 }
@@ -281,7 +375,9 @@ async fn classification() {
     assert_breaks_only(Rule::Classification, vec![bogus], &no_tweak).await;
     let mut unknown = traces::health(BASE + 28, t0(28)).rooted_at_server();
     unknown.spans[0].name = "GET /metrics".into();
-    unknown.spans[0].set("http.route", s("/metrics")).set("url.path", s("/metrics"));
+    unknown.spans[0]
+        .set("http.route", s("/metrics"))
+        .set("url.path", s("/metrics"));
     let verdict = assert_breaks_only(Rule::Classification, vec![unknown], &no_tweak).await;
     assert_eq!(verdict.summary.scenarios["(unclassified)"].failed, 1);
 }
@@ -291,9 +387,16 @@ async fn incomplete_when_settle_runs_out_before_the_store_settles() {
     let mut trace = traces::valid(BASE + 29, t0(29));
     trace.remove("save_order");
     // One read and no time to settle.
-    let verdict = assert_breaks_only(Rule::Incomplete, vec![trace.clone()], &|c| c.settle = std::time::Duration::ZERO).await;
+    let verdict = assert_breaks_only(Rule::Incomplete, vec![trace.clone()], &|c| {
+        c.settle = std::time::Duration::ZERO
+    })
+    .await;
     assert!(!verdict.settle.quiet);
-    assert!(verdict.failures[0].message.contains("save_order is missing"));
+    assert!(
+        verdict.failures[0]
+            .message
+            .contains("save_order is missing")
+    );
     // A store that keeps changing (new traces keep arriving) until settle runs out.
     for api in [Api::V3, Api::V1] {
         let mock = MockJaeger::start(api, vec![trace.clone()]).await;
@@ -311,7 +414,10 @@ async fn incomplete_when_settle_runs_out_before_the_store_settles() {
 async fn missing_trace() {
     let stored = traces::valid(BASE + 31, t0(31));
     let lost = traces::fraud(BASE + 32, t0(32));
-    let lines = vec![manifest_line(&stored, 0, "valid", true, true, Some(201)), manifest_line(&lost, 1, "fraud", true, true, Some(402))];
+    let lines = vec![
+        manifest_line(&stored, 0, "valid", true, true, Some(201)),
+        manifest_line(&lost, 1, "fraud", true, true, Some(402)),
+    ];
     let m = manifest(&lines);
     let verdict = assert_breaks_only(Rule::MissingTrace, vec![stored], &|c| {
         c.manifest = Some(m.clone());
@@ -333,7 +439,11 @@ async fn missing_from_search_but_present_by_id_is_not_missing() {
     config.manifest = Some(manifest(&lines));
     config.window = None;
     let verdict = verify(&config).await.unwrap();
-    assert!(verdict.passed(), "{}", verifier::render::render_text(&verdict, Default::default()));
+    assert!(
+        verdict.passed(),
+        "{}",
+        verifier::render::render_text(&verdict, Default::default())
+    );
     assert!(mock.counters().2 >= 1, "fetched by id");
 }
 
@@ -341,7 +451,10 @@ async fn missing_from_search_but_present_by_id_is_not_missing() {
 async fn unsampled_trace_stored() {
     let sampled = traces::valid(BASE + 34, t0(34));
     let unsampled = traces::health(BASE + 35, t0(35));
-    let lines = vec![manifest_line(&sampled, 0, "valid", true, true, Some(201)), manifest_line(&unsampled, 1, "health", false, false, Some(200))];
+    let lines = vec![
+        manifest_line(&sampled, 0, "valid", true, true, Some(201)),
+        manifest_line(&unsampled, 1, "health", false, false, Some(200)),
+    ];
     let m = manifest(&lines);
     let verdict = assert_breaks_only(Rule::UnsampledTraceStored, vec![sampled, unsampled], &|c| {
         c.manifest = Some(m.clone());
@@ -359,7 +472,14 @@ async fn sampling_ratio() {
     // 399 more requests, half of them sampled (but without an answer, so no trace is due).
     for i in 1..400u64 {
         let ghost = traces::health(BASE + 0x2000 + i as u128, t0(36));
-        lines.push(manifest_line(&ghost, i, "health", i % 2 == 0, false, if i % 2 == 0 { None } else { Some(200) }));
+        lines.push(manifest_line(
+            &ghost,
+            i,
+            "health",
+            i % 2 == 0,
+            false,
+            if i % 2 == 0 { None } else { Some(200) },
+        ));
     }
     let m = manifest(&lines);
     let verdict = assert_breaks_only(Rule::SamplingRatio, vec![stored.clone()], &|c| {
@@ -378,7 +498,11 @@ async fn sampling_ratio() {
         c.sampling_ratio = Some(0.5);
     })
     .await;
-    assert!(verdict.passed(), "{}", verifier::render::render_text(&verdict, Default::default()));
+    assert!(
+        verdict.passed(),
+        "{}",
+        verifier::render::render_text(&verdict, Default::default())
+    );
     assert!(verdict.sampling.unwrap().p_value.unwrap() > 0.5);
 }
 
@@ -388,6 +512,9 @@ async fn every_rule_of_the_contract_is_covered_here() {
     let source = include_str!("rules.rs");
     for rule in Rule::ALL {
         let variant = format!("Rule::{rule:?}");
-        assert!(source.contains(&variant), "no test breaks {rule} ({variant})");
+        assert!(
+            source.contains(&variant),
+            "no test breaks {rule} ({variant})"
+        );
     }
 }

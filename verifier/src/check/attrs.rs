@@ -1,6 +1,6 @@
 //! Attribute, event, status and HTTP status checks on single spans.
 
-use super::{describe, Finding, Rule};
+use super::{Finding, Rule, describe};
 use crate::model::{AttrValue, Attributes, Span, StatusCode, attr};
 use crate::spec::{AttrRequirement, ExpectedSpan, HTTP_STATUS, SpanRule};
 
@@ -23,7 +23,13 @@ impl Reported {
 }
 
 /// Applies every span rule whose selector matches the span.
-pub(super) fn apply_span_rules(rules: &[SpanRule], index: usize, span: &Span, reported: &mut Reported, findings: &mut Vec<Finding>) {
+pub(super) fn apply_span_rules(
+    rules: &[SpanRule],
+    index: usize,
+    span: &Span,
+    reported: &mut Reported,
+    findings: &mut Vec<Finding>,
+) {
     let is_error = span.status == StatusCode::Error;
     for rule in rules {
         if !rule.selector.matches(span) || rule.error.is_some_and(|e| e != is_error) {
@@ -41,15 +47,33 @@ pub(super) fn apply_span_rules(rules: &[SpanRule], index: usize, span: &Span, re
 }
 
 /// Checks a span against what its scenario expects of it.
-pub(super) fn check_expected(expected: &ExpectedSpan, index: usize, span: &Span, reported: &mut Reported, findings: &mut Vec<Finding>) {
+pub(super) fn check_expected(
+    expected: &ExpectedSpan,
+    index: usize,
+    span: &Span,
+    reported: &mut Reported,
+    findings: &mut Vec<Finding>,
+) {
     let is_error = span.status == StatusCode::Error;
     if is_error != expected.error {
         let message = if expected.error {
-            format!("{} has status {}; the contract has ERROR here", describe(span), span.status.label())
+            format!(
+                "{} has status {}; the contract has ERROR here",
+                describe(span),
+                span.status.label()
+            )
         } else {
-            format!("{} has status ERROR ({}); the contract has none here", describe(span), span.status_message)
+            format!(
+                "{} has status ERROR ({}); the contract has none here",
+                describe(span),
+                span.status_message
+            )
         };
-        findings.push(Finding { rule: Rule::ErrorStatus, span_id: Some(span.span_id), message });
+        findings.push(Finding {
+            rule: Rule::ErrorStatus,
+            span_id: Some(span.span_id),
+            message,
+        });
     }
     if let Some(code) = expected.http_status {
         match span.attr(HTTP_STATUS) {
@@ -57,7 +81,10 @@ pub(super) fn check_expected(expected: &ExpectedSpan, index: usize, span: &Span,
             Some(value) => findings.push(Finding {
                 rule: Rule::HttpStatus,
                 span_id: Some(span.span_id),
-                message: format!("{} has {HTTP_STATUS} = {value}, expected {code}", describe(span)),
+                message: format!(
+                    "{} has {HTTP_STATUS} = {value}, expected {code}",
+                    describe(span)
+                ),
             }),
             None if reported.first(index, HTTP_STATUS) => findings.push(Finding {
                 rule: Rule::Attributes,
@@ -89,16 +116,22 @@ pub(super) fn check_expected(expected: &ExpectedSpan, index: usize, span: &Span,
     }
 }
 
-fn check_attributes(requirements: &[AttrRequirement], index: usize, span: &Span, reported: &mut Reported, findings: &mut Vec<Finding>) {
+fn check_attributes(
+    requirements: &[AttrRequirement],
+    index: usize,
+    span: &Span,
+    reported: &mut Reported,
+    findings: &mut Vec<Finding>,
+) {
     for requirement in requirements {
-        if let Some(problem) = problem(requirement, &span.attributes) {
-            if reported.first(index, &requirement.key) {
-                findings.push(Finding {
-                    rule: Rule::Attributes,
-                    span_id: Some(span.span_id),
-                    message: format!("{} {problem}", describe(span)),
-                });
-            }
+        if let Some(problem) = problem(requirement, &span.attributes)
+            && reported.first(index, &requirement.key)
+        {
+            findings.push(Finding {
+                rule: Rule::Attributes,
+                span_id: Some(span.span_id),
+                message: format!("{} {problem}", describe(span)),
+            });
         }
     }
 }
@@ -115,10 +148,16 @@ fn problem(requirement: &AttrRequirement, attributes: &Attributes) -> Option<Str
         }),
         Some(value) => {
             if let Some(ty) = requirement.ty.filter(|ty| !ty.accepts(value)) {
-                return Some(format!("has {key} = {value} of type {}, expected {}", value.type_name(), ty.name()));
+                return Some(format!(
+                    "has {key} = {value} of type {}, expected {}",
+                    value.type_name(),
+                    ty.name()
+                ));
             }
             match &requirement.value {
-                Some(expected) if !value.loosely_equals(expected) => Some(format!("has {key} = {value}, expected {expected}")),
+                Some(expected) if !value.loosely_equals(expected) => {
+                    Some(format!("has {key} = {value}, expected {expected}"))
+                }
                 _ => None,
             }
         }

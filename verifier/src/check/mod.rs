@@ -146,7 +146,11 @@ pub struct Checker<'a> {
 impl<'a> Checker<'a> {
     /// A checker with the spec's clock-skew allowance, reporting missing spans as `span-tree`.
     pub fn new(spec: &'a Spec) -> Self {
-        Checker { spec, clock_skew_ns: duration_ns(spec.clock_skew), missing_rule: Rule::SpanTree }
+        Checker {
+            spec,
+            clock_skew_ns: duration_ns(spec.clock_skew),
+            missing_rule: Rule::SpanTree,
+        }
     }
 
     /// Overrides the clock-skew allowance.
@@ -170,20 +174,47 @@ impl<'a> Checker<'a> {
     /// Checks one trace.
     pub fn check(&self, trace: &Trace, context: &TraceContext<'_>) -> TraceOutcome {
         let mut findings = Vec::new();
-        let structure = structure::analyse(trace, context.accepted_parent, self.clock_skew_ns, &mut findings);
+        let structure = structure::analyse(
+            trace,
+            context.accepted_parent,
+            self.clock_skew_ns,
+            &mut findings,
+        );
         let mut reported = attrs::Reported::default();
         for (index, span) in trace.spans.iter().enumerate() {
-            attrs::apply_span_rules(&self.spec.span_rules, index, span, &mut reported, &mut findings);
+            attrs::apply_span_rules(
+                &self.spec.span_rules,
+                index,
+                span,
+                &mut reported,
+                &mut findings,
+            );
         }
         let mut outcome = TraceOutcome::default();
         match classify::classify(self.spec, trace, context.scenario) {
-            Err(message) => findings.push(Finding { rule: Rule::Classification, span_id: None, message }),
+            Err(message) => findings.push(Finding {
+                rule: Rule::Classification,
+                span_id: None,
+                message,
+            }),
             Ok(scenario) => {
-                let matched = tree::match_tree(trace, &structure, scenario, self.missing_rule, &mut findings);
+                let matched = tree::match_tree(
+                    trace,
+                    &structure,
+                    scenario,
+                    self.missing_rule,
+                    &mut findings,
+                );
                 outcome.missing_spans = matched.missing;
                 for (expected, actual) in scenario.spans.iter().zip(&matched.assignment) {
                     if let Some(index) = *actual {
-                        attrs::check_expected(expected, index, &trace.spans[index], &mut reported, &mut findings);
+                        attrs::check_expected(
+                            expected,
+                            index,
+                            &trace.spans[index],
+                            &mut reported,
+                            &mut findings,
+                        );
                     }
                 }
                 outcome.scenario = Some(scenario.name.clone());

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{describe, Finding, Rule};
+use super::{Finding, Rule, describe};
 use crate::model::{SpanId, SpanKind, Trace};
 
 /// The resolved shape of a trace.
@@ -20,7 +20,12 @@ pub(super) struct Structure {
     pub flagged: Vec<bool>,
 }
 
-pub(super) fn analyse(trace: &Trace, accepted_parent: Option<SpanId>, skew_ns: u64, findings: &mut Vec<Finding>) -> Structure {
+pub(super) fn analyse(
+    trace: &Trace,
+    accepted_parent: Option<SpanId>,
+    skew_ns: u64,
+    findings: &mut Vec<Finding>,
+) -> Structure {
     let spans = &trace.spans;
     let n = spans.len();
     let mut by_id: HashMap<SpanId, usize> = HashMap::with_capacity(n);
@@ -32,7 +37,12 @@ pub(super) fn analyse(trace: &Trace, accepted_parent: Option<SpanId>, skew_ns: u
             findings.push(Finding {
                 rule: Rule::DuplicateSpanId,
                 span_id: Some(span.span_id),
-                message: format!("span id {} is used by {} and {}", span.span_id, describe(&spans[first]), describe(span)),
+                message: format!(
+                    "span id {} is used by {} and {}",
+                    span.span_id,
+                    describe(&spans[first]),
+                    describe(span)
+                ),
             });
         } else {
             by_id.insert(span.span_id, i);
@@ -82,12 +92,18 @@ pub(super) fn analyse(trace: &Trace, accepted_parent: Option<SpanId>, skew_ns: u
             message: format!("{} roots: {}", roots.len(), names.join(", ")),
         });
     } else if roots.is_empty() && orphans == 0 && n > 0 {
-        findings.push(Finding { rule: Rule::OneRoot, span_id: None, message: "no root: the parent links form a cycle".into() });
+        findings.push(Finding {
+            rule: Rule::OneRoot,
+            span_id: None,
+            message: "no root: the parent links form a cycle".into(),
+        });
     }
     for (i, span) in spans.iter().enumerate() {
         let Some(pi) = parent[i] else { continue };
         let up = &spans[pi];
-        if up.service != span.service && !(span.kind == SpanKind::Server && up.kind == SpanKind::Client) {
+        if up.service != span.service
+            && !(span.kind == SpanKind::Server && up.kind == SpanKind::Client)
+        {
             flagged[i] = true;
             flagged[pi] = true;
             findings.push(Finding {
@@ -112,11 +128,21 @@ pub(super) fn analyse(trace: &Trace, accepted_parent: Option<SpanId>, skew_ns: u
             findings.push(Finding {
                 rule: Rule::ChildWithinParent,
                 span_id: Some(span.span_id),
-                message: format!("{} {what} its parent {} (allowance {})", describe(span), describe(up), micros(skew_ns)),
+                message: format!(
+                    "{} {what} its parent {} (allowance {})",
+                    describe(span),
+                    describe(up),
+                    micros(skew_ns)
+                ),
             });
         }
     }
-    Structure { parent, children, roots, flagged }
+    Structure {
+        parent,
+        children,
+        roots,
+        flagged,
+    }
 }
 
 /// A nanosecond amount for messages.

@@ -1,0 +1,145 @@
+use super::*;
+use crate::model::{AttrValue, SpanKind, StatusCode, TraceId};
+
+fn span(
+    id: u64,
+    parent: Option<u64>,
+    service: &str,
+    kind: SpanKind,
+    name: &str,
+    start: u64,
+    end: u64,
+) -> Span {
+    Span {
+        span_id: SpanId(id),
+        parent: parent.map(SpanId),
+        name: name.to_owned(),
+        kind,
+        service: service.to_owned(),
+        start_ns: start,
+        end_ns: end,
+        status: StatusCode::Unset,
+        status_message: String::new(),
+        attributes: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+fn server_attrs(route: &str, code: i64) -> Vec<(String, AttrValue)> {
+    vec![
+        ("http.request.method".into(), AttrValue::Str("GET".into())),
+        ("http.route".into(), AttrValue::Str(route.into())),
+        ("url.path".into(), AttrValue::Str(route.into())),
+        ("url.scheme".into(), AttrValue::Str("http".into())),
+        ("http.response.status_code".into(), AttrValue::Int(code)),
+    ]
+}
+
+/// A health check as order-api alone records it (no loadgen span).
+fn health(parent: Option<u64>) -> Trace {
+    let mut server = span(
+        2,
+        parent,
+        "order-api",
+        SpanKind::Server,
+        "GET /health",
+        1_000,
+        2_000,
+    );
+    server.attributes = server_attrs("/health", 200);
+    Trace {
+        trace_id: TraceId(7),
+        spans: vec![server],
+        warnings: Vec::new(),
+    }
+}
+
+#[test]
+fn an_absent_optional_root_is_accepted() {
+    let spec = Spec::contract();
+    let outcome = Checker::new(&spec).check(&health(None), &TraceContext::default());
+    assert!(outcome.passed(), "{:?}", outcome.findings);
+    assert_eq!(outcome.scenario.as_deref(), Some("health"));
+}
+
+#[test]
+fn the_accepted_parent_makes_a_root_and_only_it_does() {
+    let spec = Spec::contract();
+    let checker = Checker::new(&spec);
+    let context = TraceContext {
+        scenario: Some("health"),
+        accepted_parent: Some(SpanId(1)),
+    };
+    assert!(checker.check(&health(Some(1)), &context).passed());
+    let outcome = checker.check(&health(Some(1)), &TraceContext::default());
+    assert_eq!(
+        outcome.findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        vec![Rule::Orphan]
+    );
+}
+
+#[test]
+fn missing_spans_break_the_chosen_rule_and_are_counted() {
+    let spec = Spec::contract();
+    let mut trace = health(None);
+    trace.spans[0].name = "POST /orders".into();
+    trace.spans[0].attributes = server_attrs("/orders", 201);
+    let context = TraceContext {
+        scenario: Some("valid"),
+        accepted_parent: None,
+    };
+    let outcome = Checker::new(&spec)
+        .with_missing_rule(Rule::Incomplete)
+        .check(&trace, &context);
+    assert_eq!(outcome.missing_spans, 6);
+    let rules: Vec<Rule> = outcome.findings.iter().map(|f| f.rule).collect();
+    // validate_order, POST /payments (with its subtree named in the message), save_order.
+    assert_eq!(rules, vec![Rule::Incomplete; 3], "{:?}", outcome.findings);
+    assert!(
+        outcome.findings[1]
+            .message
+            .contains("(and below it: POST /payments, charge_payment, fraud_check)")
+    );
+}
+
+#[test]
+fn the_clock_skew_allowance_is_honoured() {
+    let spec = Spec::contract();
+    let mut trace = health(None);
+    let mut child = span(
+        3,
+        Some(2),
+        "order-api",
+        SpanKind::Internal,
+        "x",
+        1_000,
+        2_000 + 15_000_000,
+    );
+    child.attributes.clear();
+    trace.spans.push(child);
+    let strict = Checker::new(&spec).check(&trace, &TraceContext::default());
+    assert!(
+        strict
+            .findings
+            .iter()
+            .any(|f| f.rule == Rule::ChildWithinParent)
+    );
+    let lenient = Checker::new(&spec)
+        .with_clock_skew(Duration::from_millis(20))
+        .check(&trace, &TraceContext::default());
+    assert!(
+        !lenient
+            .findings
+            .iter()
+            .any(|f| f.rule == Rule::ChildWithinParent)
+    );
+}
+
+#[test]
+fn rule_names_are_the_contracts() {
+    let names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+    assert_eq!(names.len(), 15);
+    for rule in Rule::ALL {
+        assert_eq!(serde_json::to_value(rule).unwrap(), rule.name());
+    }
+}

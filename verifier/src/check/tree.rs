@@ -3,7 +3,7 @@
 //! span left over.
 
 use super::structure::Structure;
-use super::{describe, Finding, Rule};
+use super::{Finding, Rule, describe};
 use crate::model::{Span, Trace};
 use crate::spec::{ExpectedSpan, Scenario};
 
@@ -36,11 +36,19 @@ pub(super) fn match_tree(
     };
     // The root, or (when it may be absent) its only child, is one of the trace's roots.
     let mut root_absent = false;
-    if let Some(&r) = structure.roots.iter().find(|&&r| same(&expected[0], &spans[r])) {
+    if let Some(&r) = structure
+        .roots
+        .iter()
+        .find(|&&r| same(&expected[0], &spans[r]))
+    {
         assign(0, r, &mut assignment, &mut used);
     } else if scenario.optional_root {
         let child = expected[0].children[0];
-        if let Some(&r) = structure.roots.iter().find(|&&r| same(&expected[child], &spans[r])) {
+        if let Some(&r) = structure
+            .roots
+            .iter()
+            .find(|&&r| same(&expected[child], &spans[r]))
+        {
             assign(child, r, &mut assignment, &mut used);
             root_absent = true;
         }
@@ -56,14 +64,21 @@ pub(super) fn match_tree(
                 assign(e, c, &mut assignment, &mut used);
                 continue;
             }
-            let other_kind = children.iter().find(|&&c| !used[c] && spans[c].name == exp.name && spans[c].service == exp.service);
+            let other_kind = children.iter().find(|&&c| {
+                !used[c] && spans[c].name == exp.name && spans[c].service == exp.service
+            });
             if let Some(&c) = other_kind {
                 assign(e, c, &mut assignment, &mut used);
                 if !structure.flagged[c] {
                     findings.push(Finding {
                         rule: Rule::SpanTree,
                         span_id: Some(spans[c].span_id),
-                        message: format!("{} is {}, expected {}", describe(&spans[c]), spans[c].kind.label(), exp.kind.label()),
+                        message: format!(
+                            "{} is {}, expected {}",
+                            describe(&spans[c]),
+                            spans[c].kind.label(),
+                            exp.kind.label()
+                        ),
                     });
                 }
                 continue;
@@ -72,11 +87,16 @@ pub(super) fn match_tree(
         if let Some(c) = (0..spans.len()).find(|&c| !used[c] && same(exp, &spans[c])) {
             assign(e, c, &mut assignment, &mut used);
             if !structure.flagged[c] {
-                let actual = structure.parent[c].map_or("no parent".to_owned(), |p| format!("parent {}", describe(&spans[p])));
+                let actual = structure.parent[c].map_or("no parent".to_owned(), |p| {
+                    format!("parent {}", describe(&spans[p]))
+                });
                 let wanted = match parent {
                     Some(p) => format!("expected under {}", describe(&spans[p])),
                     None if exp.parent.is_none() => "expected to be the root".to_owned(),
-                    None => format!("expected under {} (absent)", expected[exp.parent.unwrap_or(0)].describe()),
+                    None => format!(
+                        "expected under {} (absent)",
+                        expected[exp.parent.unwrap_or(0)].describe()
+                    ),
                 };
                 findings.push(Finding {
                     rule: Rule::SpanTree,
@@ -108,23 +128,40 @@ pub(super) fn match_tree(
         }
         let parent = exp.parent.and_then(|p| assignment[p]);
         let mut message = match parent {
-            Some(p) => format!("{} is missing under {}", exp.describe(), describe(&spans[p])),
+            Some(p) => format!(
+                "{} is missing under {}",
+                exp.describe(),
+                describe(&spans[p])
+            ),
             None => format!("{} is missing", exp.describe()),
         };
         if !below.is_empty() {
             message.push_str(&format!(" (and below it: {})", below.join(", ")));
         }
-        findings.push(Finding { rule: missing_rule, span_id: parent.map(|p| spans[p].span_id), message });
+        findings.push(Finding {
+            rule: missing_rule,
+            span_id: parent.map(|p| spans[p].span_id),
+            message,
+        });
     }
     for (c, span) in spans.iter().enumerate() {
         if !used[c] && !structure.flagged[c] {
-            let under = structure.parent[c].map_or("as a root".to_owned(), |p| format!("under {}", describe(&spans[p])));
+            let under = structure.parent[c].map_or("as a root".to_owned(), |p| {
+                format!("under {}", describe(&spans[p]))
+            });
             findings.push(Finding {
                 rule: Rule::SpanTree,
                 span_id: Some(span.span_id),
-                message: format!("unexpected span {} {under} in scenario `{}`", describe(span), scenario.name),
+                message: format!(
+                    "unexpected span {} {under} in scenario `{}`",
+                    describe(span),
+                    scenario.name
+                ),
             });
         }
     }
-    Matched { assignment, missing }
+    Matched {
+        assignment,
+        missing,
+    }
 }

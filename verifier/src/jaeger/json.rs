@@ -50,7 +50,9 @@ impl NumberOrString {
 }
 
 fn invalid<E: serde::de::Error>(what: &str) -> E {
-    E::custom(format!("expected {what} (a JSON number or a decimal string)"))
+    E::custom(format!(
+        "expected {what} (a JSON number or a decimal string)"
+    ))
 }
 
 /// Deserializes a `u64` given as a number or a string; absent or null is 0.
@@ -63,10 +65,14 @@ pub fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 /// Converts a JSON value holding an int64 (number or string).
 pub fn value_i64(value: &serde_json::Value) -> Option<i64> {
-    NumberOrString::deserialize(value).ok().and_then(|n| n.to_i64())
+    NumberOrString::deserialize(value)
+        .ok()
+        .and_then(|n| n.to_i64())
 }
 
 /// Converts a JSON value holding a double (number or string).
 pub fn value_f64(value: &serde_json::Value) -> Option<f64> {
-    NumberOrString::deserialize(value).ok().and_then(|n| n.to_f64())
+    NumberOrString::deserialize(value)
+        .ok()
+        .and_then(|n| n.to_f64())
 }

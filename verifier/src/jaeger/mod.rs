@@ -91,14 +91,25 @@ impl JaegerClient {
     /// service list, which also proves the server speaks Jaeger's API.
     pub async fn connect(base_url: &str, options: ClientOptions) -> Result<Self, CheckError> {
         let base = base_url.trim_end_matches('/').to_owned();
-        Url::parse(&base).map_err(|e| CheckError::Config(format!("--jaeger `{base_url}` is not a URL: {e}")))?;
+        Url::parse(&base)
+            .map_err(|e| CheckError::Config(format!("--jaeger `{base_url}` is not a URL: {e}")))?;
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout.min(Duration::from_secs(5)))
             .build()
             .map_err(|e| CheckError::Config(format!("cannot build an HTTP client: {e}")))?;
-        let mut client = JaegerClient { http, base, api: ApiVersion::V3, services: Vec::new(), options };
-        let tried_v3 = if client.options.api == ApiChoice::V1 { None } else { Some(client.v3_services().await?) };
+        let mut client = JaegerClient {
+            http,
+            base,
+            api: ApiVersion::V3,
+            services: Vec::new(),
+            options,
+        };
+        let tried_v3 = if client.options.api == ApiChoice::V1 {
+            None
+        } else {
+            Some(client.v3_services().await?)
+        };
         match tried_v3 {
             Some(Some(services)) => client.services = services,
             Some(None) if client.options.api == ApiChoice::V3 => {
@@ -137,19 +148,29 @@ impl JaegerClient {
             return Ok(None);
         }
         let answer = answer.success()?;
-        let parsed: V3Services = serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
+        let parsed: V3Services =
+            serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
         Ok(Some(parsed.services))
     }
 
     async fn v1_services(&self) -> Result<Vec<String>, CheckError> {
         let answer = self.get(&self.url("/api/services"), &[]).await?.success()?;
-        let parsed: v1::Envelope<Vec<String>> = serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
-        parsed.data.ok_or_else(|| answer.not_jaeger("`data` is null"))
+        let parsed: v1::Envelope<Vec<String>> =
+            serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
+        parsed
+            .data
+            .ok_or_else(|| answer.not_jaeger("`data` is null"))
     }
 
     /// Searches one service's traces whose spans start in `[start_ns, end_ns]`,
     /// at most `limit` traces (the server's choice of which when there are more).
-    pub async fn search(&self, service: &str, start_ns: u64, end_ns: u64, limit: usize) -> Result<Vec<Trace>, CheckError> {
+    pub async fn search(
+        &self,
+        service: &str,
+        start_ns: u64,
+        end_ns: u64,
+        limit: usize,
+    ) -> Result<Vec<Trace>, CheckError> {
         let limit = limit.to_string();
         let raw = self.options.raw_traces.then_some("true");
         match self.api {
@@ -166,10 +187,21 @@ impl JaegerClient {
                 self.v3_traces(answer)
             }
             ApiVersion::V1 => {
-                let (start, end) = ((start_ns / 1000).to_string(), end_ns.div_ceil(1000).to_string());
-                let mut query = vec![("service", service), ("start", &start), ("end", &end), ("limit", &limit)];
+                let (start, end) = (
+                    (start_ns / 1000).to_string(),
+                    end_ns.div_ceil(1000).to_string(),
+                );
+                let mut query = vec![
+                    ("service", service),
+                    ("start", &start),
+                    ("end", &end),
+                    ("limit", &limit),
+                ];
                 query.extend(raw.map(|r| ("raw", r)));
-                let answer = self.get(&self.url("/api/traces"), &query).await?.success()?;
+                let answer = self
+                    .get(&self.url("/api/traces"), &query)
+                    .await?
+                    .success()?;
                 v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
             }
         }
@@ -189,7 +221,9 @@ impl JaegerClient {
         let answer = self.get(&self.url(&path), &raw).await?;
         let traces = match self.api {
             ApiVersion::V3 => self.v3_traces(answer)?,
-            ApiVersion::V1 if answer.status == 404 && answer.error_message().is_some() => Vec::new(),
+            ApiVersion::V1 if answer.status == 404 && answer.error_message().is_some() => {
+                Vec::new()
+            }
             ApiVersion::V1 => {
                 let answer = answer.success()?;
                 v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))?
@@ -209,7 +243,8 @@ impl JaegerClient {
 
     /// GET with retries on transport errors and transient statuses.
     async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Answer, CheckError> {
-        let mut parsed = Url::parse(url).map_err(|e| CheckError::Config(format!("bad URL {url}: {e}")))?;
+        let mut parsed =
+            Url::parse(url).map_err(|e| CheckError::Config(format!("bad URL {url}: {e}")))?;
         if !query.is_empty() {
             parsed.query_pairs_mut().extend_pairs(query);
         }
@@ -224,18 +259,32 @@ impl JaegerClient {
                     let status = response.status().as_u16();
                     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
                     if !transient || last {
-                        let body = response.bytes().await.map_err(|e| CheckError::Unreachable {
+                        let body = response
+                            .bytes()
+                            .await
+                            .map_err(|e| CheckError::Unreachable {
+                                url: parsed.to_string(),
+                                reason: one_line(&error_chain(&e)),
+                            })?;
+                        return Ok(Answer {
                             url: parsed.to_string(),
-                            reason: one_line(&error_chain(&e)),
-                        })?;
-                        return Ok(Answer { url: parsed.to_string(), status, body });
+                            status,
+                            body,
+                        });
                     }
                     tracing::warn!(%status, attempt, "transient error from {parsed}; retrying");
                 }
                 Err(e) if last => {
-                    return Err(CheckError::Unreachable { url: parsed.to_string(), reason: one_line(&error_chain(&e)) });
+                    return Err(CheckError::Unreachable {
+                        url: parsed.to_string(),
+                        reason: one_line(&error_chain(&e)),
+                    });
                 }
-                Err(e) => tracing::warn!(attempt, "request to {parsed} failed: {}; retrying", error_chain(&e)),
+                Err(e) => tracing::warn!(
+                    attempt,
+                    "request to {parsed} failed: {}; retrying",
+                    error_chain(&e)
+                ),
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(retry.max_backoff);
@@ -252,9 +301,17 @@ impl Answer {
         }
         let message = self.error_message().unwrap_or_else(|| {
             let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]).into_owned();
-            if text.trim().is_empty() { "(empty body)".to_owned() } else { one_line(&text) }
+            if text.trim().is_empty() {
+                "(empty body)".to_owned()
+            } else {
+                one_line(&text)
+            }
         });
-        Err(CheckError::Http { url: self.url, status: self.status, message })
+        Err(CheckError::Http {
+            url: self.url,
+            status: self.status,
+            message,
+        })
     }
 
     /// The message of a Jaeger error body (v1 envelope or v3 gateway error),
@@ -285,7 +342,10 @@ impl Answer {
     }
 
     fn not_jaeger(&self, reason: impl std::fmt::Display) -> CheckError {
-        CheckError::NotJaeger { url: self.url.clone(), reason: one_line(&reason.to_string()) }
+        CheckError::NotJaeger {
+            url: self.url.clone(),
+            reason: one_line(&reason.to_string()),
+        }
     }
 }
 
@@ -303,6 +363,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Nanoseconds since the epoch as RFC 3339 with nanoseconds, UTC.
 fn rfc3339(ns: u64) -> String {
-    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

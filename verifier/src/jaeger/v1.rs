@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::json::{u64_lenient, value_f64, value_i64};
 use super::ParseError;
-use crate::model::{AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId};
+use super::json::{u64_lenient, value_f64, value_i64};
+use crate::model::{
+    AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId,
+};
 
 /// The v1 envelope; `data` is what the endpoint serves.
 #[derive(Deserialize)]
@@ -91,7 +93,8 @@ struct V1Log {
 
 /// Parses a v1 trace or search answer (`data` is an array of traces).
 pub fn parse_traces(body: &[u8]) -> Result<Vec<Trace>, ParseError> {
-    let envelope: Envelope<Vec<V1Trace>> = serde_json::from_slice(body).map_err(ParseError::json)?;
+    let envelope: Envelope<Vec<V1Trace>> =
+        serde_json::from_slice(body).map_err(ParseError::json)?;
     let traces = envelope
         .data
         .ok_or_else(|| ParseError::new("the answer has no `data` (not a v1 trace answer)"))?;
@@ -114,7 +117,8 @@ pub fn parse_traces(body: &[u8]) -> Result<Vec<Trace>, ParseError> {
 }
 
 fn parse_id<T: std::str::FromStr>(text: &str, field: &str) -> Result<T, ParseError> {
-    text.parse().map_err(|_| ParseError::new(format!("{field} `{text}` is not a hex id")))
+    text.parse()
+        .map_err(|_| ParseError::new(format!("{field} `{text}` is not a hex id")))
 }
 
 fn convert_trace(trace: V1Trace) -> Result<Trace, ParseError> {
@@ -132,10 +136,19 @@ fn convert_trace(trace: V1Trace) -> Result<Trace, ParseError> {
                 )));
             }
         };
-        warnings.extend(span.warnings.iter().flatten().map(|w| format!("span {}: {w}", span.span_id)));
+        warnings.extend(
+            span.warnings
+                .iter()
+                .flatten()
+                .map(|w| format!("span {}: {w}", span.span_id)),
+        );
         spans.push(convert_span(span, service)?);
     }
-    Ok(Trace { trace_id, spans, warnings })
+    Ok(Trace {
+        trace_id,
+        spans,
+        warnings,
+    })
 }
 
 fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
@@ -143,7 +156,9 @@ fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
     // Jaeger's model: the parent is the first CHILD_OF reference within the same trace.
     let mut parent = None;
     for reference in span.references.iter().flatten() {
-        if reference.ref_type == "CHILD_OF" && parse_id::<TraceId>(&reference.trace_id, "traceID")? == span_trace {
+        if reference.ref_type == "CHILD_OF"
+            && parse_id::<TraceId>(&reference.trace_id, "traceID")? == span_trace
+        {
             parent = Some(parse_id::<SpanId>(&reference.span_id, "spanID")?).filter(|id| id.0 != 0);
             break;
         }
@@ -163,8 +178,13 @@ fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
                     _ => StatusCode::Unset,
                 })
             }
-            "otel.status_description" => status_message = tag.value.as_str().unwrap_or_default().to_owned(),
-            "error" => error_tag = matches!(convert_tag_value(&tag), AttrValue::Bool(true)) || tag.value == "true",
+            "otel.status_description" => {
+                status_message = tag.value.as_str().unwrap_or_default().to_owned()
+            }
+            "error" => {
+                error_tag =
+                    matches!(convert_tag_value(&tag), AttrValue::Bool(true)) || tag.value == "true"
+            }
             "otel.scope.name" | "otel.scope.version" | "w3c.tracestate" => {}
             _ => {
                 let value = convert_tag_value(&tag);
@@ -172,7 +192,11 @@ fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
             }
         }
     }
-    let status = status.unwrap_or(if error_tag { StatusCode::Error } else { StatusCode::Unset });
+    let status = status.unwrap_or(if error_tag {
+        StatusCode::Error
+    } else {
+        StatusCode::Unset
+    });
     let events = span.logs.into_iter().flatten().map(convert_log).collect();
     let start_ns = span.start_time.saturating_mul(1000);
     Ok(Span {
@@ -213,7 +237,11 @@ fn convert_log(log: V1Log) -> Event {
             attributes.push((field.key, value));
         }
     }
-    Event { name, time_ns: log.timestamp.saturating_mul(1000), attributes }
+    Event {
+        name,
+        time_ns: log.timestamp.saturating_mul(1000),
+        attributes,
+    }
 }
 
 /// Converts a typed v1 tag; a value that does not fit its type is kept as text.
@@ -226,11 +254,17 @@ fn convert_tag_value(tag: &V1Tag) -> AttrValue {
         "string" => AttrValue::Str(as_text()),
         "bool" => match &tag.value {
             serde_json::Value::Bool(b) => AttrValue::Bool(*b),
-            serde_json::Value::String(s) if s == "true" || s == "false" => AttrValue::Bool(s == "true"),
+            serde_json::Value::String(s) if s == "true" || s == "false" => {
+                AttrValue::Bool(s == "true")
+            }
             _ => AttrValue::Str(as_text()),
         },
-        "int64" => value_i64(&tag.value).map(AttrValue::Int).unwrap_or_else(|| AttrValue::Str(as_text())),
-        "float64" => value_f64(&tag.value).map(AttrValue::Double).unwrap_or_else(|| AttrValue::Str(as_text())),
+        "int64" => value_i64(&tag.value)
+            .map(AttrValue::Int)
+            .unwrap_or_else(|| AttrValue::Str(as_text())),
+        "float64" => value_f64(&tag.value)
+            .map(AttrValue::Double)
+            .unwrap_or_else(|| AttrValue::Str(as_text())),
         "binary" => AttrValue::Bytes(as_text()),
         _ => match &tag.value {
             serde_json::Value::Bool(b) => AttrValue::Bool(*b),
@@ -276,23 +310,49 @@ mod tests {
         let traces = parse_traces(UI_01.as_bytes()).unwrap();
         assert_eq!(traces.len(), 1);
         let trace = &traces[0];
-        assert_eq!(trace.trace_id.to_string(), "00000000000000000000000000000001");
-        assert_eq!(trace.warnings, vec!["some trace warning".to_owned(), "span 0000000000000003: some span warning".to_owned()]);
+        assert_eq!(
+            trace.trace_id.to_string(),
+            "00000000000000000000000000000001"
+        );
+        assert_eq!(
+            trace.warnings,
+            vec![
+                "some trace warning".to_owned(),
+                "span 0000000000000003: some span warning".to_owned()
+            ]
+        );
         let root = &trace.spans[0];
         assert_eq!(root.service, "service-x");
         assert_eq!(root.start_ns, 1_485_467_191_639_875_000);
         assert_eq!(root.end_ns, root.start_ns + 5_000);
         assert_eq!(root.events[0].name, "some-event");
         assert_eq!(root.events[1].name, "");
-        assert_eq!(root.events[1].attributes, vec![("x".to_owned(), AttrValue::Str("y".into()))]);
+        assert_eq!(
+            root.events[1].attributes,
+            vec![("x".to_owned(), AttrValue::Str("y".into()))]
+        );
         let tagged = &trace.spans[1];
-        assert_eq!(tagged.status, StatusCode::Error, "error=true without otel.status_code is an error");
-        assert_eq!(tagged.attr("javascript_limit"), Some(&AttrValue::Int(9_223_372_036_854_775_222)));
+        assert_eq!(
+            tagged.status,
+            StatusCode::Error,
+            "error=true without otel.status_code is an error"
+        );
+        assert_eq!(
+            tagged.attr("javascript_limit"),
+            Some(&AttrValue::Int(9_223_372_036_854_775_222))
+        );
         assert_eq!(tagged.attr("peer.ipv4"), Some(&AttrValue::Int(23456)));
         assert_eq!(tagged.attr("temperature"), Some(&AttrValue::Double(72.5)));
-        assert_eq!(tagged.attr("blob"), Some(&AttrValue::Bytes("AAAwOQ==".into())));
+        assert_eq!(
+            tagged.attr("blob"),
+            Some(&AttrValue::Bytes("AAAwOQ==".into()))
+        );
         assert_eq!(tagged.attr("error"), None);
-        assert_eq!(trace.spans[2].parent, Some(SpanId(3)), "first CHILD_OF within the trace");
+        assert_eq!(
+            trace.spans[2].parent,
+            Some(SpanId(3)),
+            "first CHILD_OF within the trace"
+        );
     }
 
     #[test]
@@ -308,7 +368,10 @@ mod tests {
         assert_eq!(span.kind, SpanKind::Server);
         assert_eq!(span.status, StatusCode::Error);
         assert_eq!(span.status_message, "boom");
-        assert_eq!(span.attributes, vec![("net.peer.ip".to_owned(), AttrValue::Str("1.2.3.4".into()))]);
+        assert_eq!(
+            span.attributes,
+            vec![("net.peer.ip".to_owned(), AttrValue::Str("1.2.3.4".into()))]
+        );
         assert_eq!(span.parent, Some(SpanId(0x909541b92cf05311)));
     }
 

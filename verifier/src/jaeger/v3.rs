@@ -6,9 +6,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::json::{u64_lenient, value_f64, value_i64};
 use super::ParseError;
-use crate::model::{AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId};
+use super::json::{u64_lenient, value_f64, value_i64};
+use crate::model::{
+    AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId,
+};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -53,7 +55,11 @@ struct OtlpSpan {
     name: String,
     #[serde(default)]
     kind: Option<serde_json::Value>,
-    #[serde(rename = "startTimeUnixNano", default, deserialize_with = "u64_lenient")]
+    #[serde(
+        rename = "startTimeUnixNano",
+        default,
+        deserialize_with = "u64_lenient"
+    )]
     start: u64,
     #[serde(rename = "endTimeUnixNano", default, deserialize_with = "u64_lenient")]
     end: u64,
@@ -112,9 +118,9 @@ struct AnyValue {
 /// first-seen order. A body without `result` is not a v3 answer.
 pub fn parse_traces(body: &[u8]) -> Result<Vec<Trace>, ParseError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(ParseError::json)?;
-    let data = envelope
-        .result
-        .ok_or_else(|| ParseError::new("the answer has no `result` (not an /api/v3 trace answer)"))?;
+    let data = envelope.result.ok_or_else(|| {
+        ParseError::new("the answer has no `result` (not an /api/v3 trace answer)")
+    })?;
     let mut traces: Vec<Trace> = Vec::new();
     let mut index: HashMap<TraceId, usize> = HashMap::new();
     for resource_spans in data.resource_spans {
@@ -129,7 +135,11 @@ pub fn parse_traces(body: &[u8]) -> Result<Vec<Trace>, ParseError> {
                 let trace_id = parse_trace_id(&span.trace_id)?;
                 let converted = convert_span(span, &service)?;
                 let slot = *index.entry(trace_id).or_insert_with(|| {
-                    traces.push(Trace { trace_id, spans: Vec::new(), warnings: Vec::new() });
+                    traces.push(Trace {
+                        trace_id,
+                        spans: Vec::new(),
+                        warnings: Vec::new(),
+                    });
                     traces.len() - 1
                 });
                 traces[slot].spans.push(converted);
@@ -145,7 +155,9 @@ fn decode_id(text: &str, bytes: usize) -> Option<u128> {
         return u128::from_str_radix(text, 16).ok();
     }
     use base64::Engine as _;
-    let raw = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
     (raw.len() == bytes).then(|| raw.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
 }
 
@@ -185,7 +197,11 @@ fn convert_span(span: OtlpSpan, service: &str) -> Result<Span, ParseError> {
         events: span
             .events
             .into_iter()
-            .map(|e| Event { name: e.name, time_ns: e.time, attributes: convert_attributes(e.attributes) })
+            .map(|e| Event {
+                name: e.name,
+                time_ns: e.time,
+                attributes: convert_attributes(e.attributes),
+            })
             .collect(),
     })
 }
@@ -211,7 +227,11 @@ fn span_kind(value: Option<&serde_json::Value>) -> Result<SpanKind, ParseError> 
             "SPAN_KIND_CONSUMER" => SpanKind::Consumer,
             _ => return Err(ParseError::new(format!("unknown span kind `{s}`"))),
         },
-        Some(other) => return Err(ParseError::new(format!("span kind {other} is neither a number nor a name"))),
+        Some(other) => {
+            return Err(ParseError::new(format!(
+                "span kind {other} is neither a number nor a name"
+            )));
+        }
     };
     Ok(kind)
 }
@@ -231,13 +251,20 @@ fn status_code(value: Option<&serde_json::Value>) -> Result<StatusCode, ParseErr
             "STATUS_CODE_ERROR" => StatusCode::Error,
             _ => return Err(ParseError::new(format!("unknown status code `{s}`"))),
         },
-        Some(other) => return Err(ParseError::new(format!("status code {other} is neither a number nor a name"))),
+        Some(other) => {
+            return Err(ParseError::new(format!(
+                "status code {other} is neither a number nor a name"
+            )));
+        }
     };
     Ok(code)
 }
 
 fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
-    attributes.into_iter().map(|kv| (kv.key, convert_value(kv.value))).collect()
+    attributes
+        .into_iter()
+        .map(|kv| (kv.key, convert_value(kv.value)))
+        .collect()
 }
 
 fn convert_value(value: AnyValue) -> AttrValue {

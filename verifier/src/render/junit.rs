@@ -25,14 +25,42 @@ pub fn render(verdict: &Verdict) -> String {
 }
 
 fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
-    let per_trace: Vec<Rule> = Rule::ALL.iter().copied().filter(|r| *r != Rule::SamplingRatio).collect();
-    let mut scenarios: BTreeSet<&str> = verdict.summary.scenarios.keys().map(String::as_str).collect();
-    scenarios.extend(verdict.failures.iter().filter_map(|f| f.scenario.as_deref()));
-    let run_failures: Vec<&Failure> = verdict.failures.iter().filter(|f| f.rule == Rule::SamplingRatio).collect();
+    let per_trace: Vec<Rule> = Rule::ALL
+        .iter()
+        .copied()
+        .filter(|r| *r != Rule::SamplingRatio)
+        .collect();
+    let mut scenarios: BTreeSet<&str> = verdict
+        .summary
+        .scenarios
+        .keys()
+        .map(String::as_str)
+        .collect();
+    scenarios.extend(
+        verdict
+            .failures
+            .iter()
+            .filter_map(|f| f.scenario.as_deref()),
+    );
+    let run_failures: Vec<&Failure> = verdict
+        .failures
+        .iter()
+        .filter(|f| f.rule == Rule::SamplingRatio)
+        .collect();
     let tests = scenarios.len() * per_trace.len() + 1;
     let failed_cases = scenarios
         .iter()
-        .map(|s| per_trace.iter().filter(|r| verdict.failures.iter().any(|f| f.rule == **r && f.scenario.as_deref() == Some(s))).count())
+        .map(|s| {
+            per_trace
+                .iter()
+                .filter(|r| {
+                    verdict
+                        .failures
+                        .iter()
+                        .any(|f| f.rule == **r && f.scenario.as_deref() == Some(s))
+                })
+                .count()
+        })
         .sum::<usize>()
         + usize::from(!run_failures.is_empty());
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -42,7 +70,11 @@ fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
         .with_attribute(("failures", failed_cases.to_string().as_str()))
         .write_inner_content(|w| {
             for scenario in &scenarios {
-                let failures: Vec<&Failure> = verdict.failures.iter().filter(|f| f.scenario.as_deref() == Some(scenario)).collect();
+                let failures: Vec<&Failure> = verdict
+                    .failures
+                    .iter()
+                    .filter(|f| f.scenario.as_deref() == Some(scenario))
+                    .collect();
                 suite(w, scenario, &per_trace, &failures)?;
             }
             suite(w, "run", &[Rule::SamplingRatio], &run_failures)
@@ -50,8 +82,16 @@ fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
     Ok(())
 }
 
-fn suite(w: &mut Writer<Vec<u8>>, name: &str, rules: &[Rule], failures: &[&Failure]) -> io::Result<()> {
-    let failed = rules.iter().filter(|r| failures.iter().any(|f| f.rule == **r)).count();
+fn suite(
+    w: &mut Writer<Vec<u8>>,
+    name: &str,
+    rules: &[Rule],
+    failures: &[&Failure],
+) -> io::Result<()> {
+    let failed = rules
+        .iter()
+        .filter(|r| failures.iter().any(|f| f.rule == **r))
+        .count();
     w.create_element("testsuite")
         .with_attribute(("name", name))
         .with_attribute(("tests", rules.len().to_string().as_str()))
@@ -70,8 +110,15 @@ fn suite(w: &mut Writer<Vec<u8>>, name: &str, rules: &[Rule], failures: &[&Failu
                 case.write_inner_content(|w| {
                     let mut body = String::new();
                     for f in broken.iter().take(LISTED) {
-                        let trace = f.trace_id.map(|t| format!("trace {t}: ")).unwrap_or_default();
-                        let link = f.link.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+                        let trace = f
+                            .trace_id
+                            .map(|t| format!("trace {t}: "))
+                            .unwrap_or_default();
+                        let link = f
+                            .link
+                            .as_deref()
+                            .map(|l| format!(" ({l})"))
+                            .unwrap_or_default();
                         body.push_str(&format!("{trace}{}{link}\n", f.message));
                     }
                     if broken.len() > LISTED {
@@ -79,7 +126,10 @@ fn suite(w: &mut Writer<Vec<u8>>, name: &str, rules: &[Rule], failures: &[&Failu
                     }
                     w.create_element("failure")
                         .with_attribute(("type", rule.name()))
-                        .with_attribute(("message", format!("{} failures: {}", broken.len(), broken[0].message).as_str()))
+                        .with_attribute((
+                            "message",
+                            format!("{} failures: {}", broken.len(), broken[0].message).as_str(),
+                        ))
                         .write_text_content(BytesText::new(&body))?;
                     Ok(())
                 })?;

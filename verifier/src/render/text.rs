@@ -24,19 +24,52 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
         verdict.services.join(", "),
         verdict.settle.polls,
         verdict.settle.elapsed_ms as f64 / 1000.0,
-        if verdict.settle.quiet { "store settled" } else { "store still changing when --settle ran out" }
+        if verdict.settle.quiet {
+            "store settled"
+        } else {
+            "store still changing when --settle ran out"
+        }
     );
-    let width = s.scenarios.keys().map(|k| k.len()).max().unwrap_or(0).max(8);
-    let _ = writeln!(out, "\n{:<width$}  {:>8}  {:>8}  {:>8}  {:>8}", "scenario", "checked", "passed", "failed", "missing");
+    let width = s
+        .scenarios
+        .keys()
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let _ = writeln!(
+        out,
+        "\n{:<width$}  {:>8}  {:>8}  {:>8}  {:>8}",
+        "scenario", "checked", "passed", "failed", "missing"
+    );
     for (name, c) in &s.scenarios {
-        let _ = writeln!(out, "{name:<width$}  {:>8}  {:>8}  {:>8}  {:>8}", c.checked, c.passed, c.failed, c.missing);
+        let _ = writeln!(
+            out,
+            "{name:<width$}  {:>8}  {:>8}  {:>8}  {:>8}",
+            c.checked, c.passed, c.failed, c.missing
+        );
     }
-    let _ = writeln!(out, "{:<width$}  {:>8}  {:>8}  {:>8}  {:>8}", "total", s.checked, s.passed, s.failed, s.missing);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>8}  {:>8}  {:>8}  {:>8}",
+        "total", s.checked, s.passed, s.failed, s.missing
+    );
     if let Some(t) = &verdict.sampling {
-        let _ = write!(out, "\nsampling: {} of {} requests sampled ({:.2}%)", t.sampled, t.requests, t.observed_ratio * 100.0);
+        let _ = write!(
+            out,
+            "\nsampling: {} of {} requests sampled ({:.2}%)",
+            t.sampled,
+            t.requests,
+            t.observed_ratio * 100.0
+        );
         match (t.expected_ratio, t.p_value) {
             (Some(ratio), Some(p)) => {
-                let _ = writeln!(out, ", expected {:.2}%: binomial test p = {p:.4}: {}", ratio * 100.0, if t.passed { "ok" } else { "FAIL" });
+                let _ = writeln!(
+                    out,
+                    ", expected {:.2}%: binomial test p = {p:.4}: {}",
+                    ratio * 100.0,
+                    if t.passed { "ok" } else { "FAIL" }
+                );
             }
             _ => out.push_str(" (no ratio given, not tested)\n"),
         }
@@ -49,16 +82,27 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
         );
     }
     if !s.rules.is_empty() {
-        let by_rule: Vec<String> = s.rules.iter().map(|(rule, n)| format!("{rule} {n}")).collect();
+        let by_rule: Vec<String> = s
+            .rules
+            .iter()
+            .map(|(rule, n)| format!("{rule} {n}"))
+            .collect();
         let _ = writeln!(out, "failures by rule: {}", by_rule.join(", "));
     }
     for trace in verdict.traces.iter().take(options.max_traces) {
         trace_section(&mut out, verdict, trace);
     }
     if verdict.traces.len() > options.max_traces {
-        let _ = writeln!(out, "\n… and {} more failing traces (--format json lists them all)", verdict.traces.len() - options.max_traces);
+        let _ = writeln!(
+            out,
+            "\n… and {} more failing traces (--format json lists them all)",
+            verdict.traces.len() - options.max_traces
+        );
     }
-    for failure in verdict.failures.iter().filter(|f| f.trace_id.is_none_or(|id| !verdict.traces.iter().any(|t| t.trace_id == id))) {
+    for failure in verdict.failures.iter().filter(|f| {
+        f.trace_id
+            .is_none_or(|id| !verdict.traces.iter().any(|t| t.trace_id == id))
+    }) {
         let _ = writeln!(out, "\nFAIL [{}] {}", failure.rule, failure.message);
         if let Some(link) = &failure.link {
             let _ = writeln!(out, "  {link}");
@@ -69,8 +113,16 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
 
 fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
     let scenario = trace.scenario.as_deref().unwrap_or("?");
-    let _ = writeln!(out, "\nFAIL trace {} ({scenario})  {}", trace.trace_id, trace.link);
-    for failure in verdict.failures.iter().filter(|f| f.trace_id == Some(trace.trace_id)) {
+    let _ = writeln!(
+        out,
+        "\nFAIL trace {} ({scenario})  {}",
+        trace.trace_id, trace.link
+    );
+    for failure in verdict
+        .failures
+        .iter()
+        .filter(|f| f.trace_id == Some(trace.trace_id))
+    {
         let _ = writeln!(out, "  [{}] {}", failure.rule, failure.message);
     }
     for warning in &trace.warnings {
@@ -79,7 +131,11 @@ fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
     for line in &trace.tree {
         let mark = if line.rules.is_empty() { ' ' } else { '>' };
         let indent = "  ".repeat(line.depth);
-        let http = line.http_status.as_deref().map(|c| format!("  {c}")).unwrap_or_default();
+        let http = line
+            .http_status
+            .as_deref()
+            .map(|c| format!("  {c}"))
+            .unwrap_or_default();
         let _ = write!(
             out,
             "  {mark} {indent}{} {} {}  {}{http}  {:.2} ms",

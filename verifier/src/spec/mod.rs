@@ -225,8 +225,11 @@ impl Spec {
     /// Reads a spec file.
     pub fn from_file(path: &Path) -> Result<Spec, SpecError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SpecError { origin: origin.clone(), line: None, message: format!("cannot read: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+            origin: origin.clone(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
         Spec::from_toml(&text, &origin)
     }
 
@@ -255,7 +258,11 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn error(&self, offset: Option<usize>, message: impl Into<String>) -> SpecError {
         let line = offset.map(|o| self.text[..o.min(self.text.len())].matches('\n').count() + 1);
-        SpecError { origin: self.origin.to_owned(), line, message: message.into() }
+        SpecError {
+            origin: self.origin.to_owned(),
+            line,
+            message: message.into(),
+        }
     }
 
     fn at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> SpecError {
@@ -267,7 +274,10 @@ impl Ctx<'_> {
             return Err(self.error(None, "`name` is empty"));
         }
         if raw.services.get_ref().is_empty() {
-            return Err(self.at(&raw.services, "`services` is empty: name at least one service to search"));
+            return Err(self.at(
+                &raw.services,
+                "`services` is empty: name at least one service to search",
+            ));
         }
         let clock_skew = match &raw.clock_skew {
             None => Duration::from_millis(10),
@@ -279,9 +289,17 @@ impl Ctx<'_> {
             .into_iter()
             .map(|rule| {
                 Ok(SpanRule {
-                    selector: SpanSelector { service: rule.service, kind: rule.kind, name: rule.name },
+                    selector: SpanSelector {
+                        service: rule.service,
+                        kind: rule.kind,
+                        name: rule.name,
+                    },
                     error: rule.error,
-                    attributes: self.requirements(&rule.attributes, &BTreeMap::new(), &rule.values)?,
+                    attributes: self.requirements(
+                        &rule.attributes,
+                        &BTreeMap::new(),
+                        &rule.values,
+                    )?,
                     status_message: rule.status_message,
                 })
             })
@@ -292,7 +310,10 @@ impl Ctx<'_> {
         let mut scenarios: Vec<Scenario> = Vec::with_capacity(raw.scenarios.len());
         for scenario in raw.scenarios {
             if scenarios.iter().any(|s| &s.name == scenario.name.get_ref()) {
-                return Err(self.at(&scenario.name, format!("scenario `{}` is defined twice", scenario.name.get_ref())));
+                return Err(self.at(
+                    &scenario.name,
+                    format!("scenario `{}` is defined twice", scenario.name.get_ref()),
+                ));
             }
             scenarios.push(self.scenario(scenario)?);
         }
@@ -313,7 +334,10 @@ impl Ctx<'_> {
             return Err(self.at(&raw.name, "a scenario has an empty name"));
         }
         if raw.span.is_empty() {
-            return Err(self.at(&raw.name, format!("scenario `{name}` has no [[scenario.span]]")));
+            return Err(self.at(
+                &raw.name,
+                format!("scenario `{name}` has no [[scenario.span]]"),
+            ));
         }
         let when = raw
             .when
@@ -322,27 +346,54 @@ impl Ctx<'_> {
                 let conditions = w
                     .conditions
                     .iter()
-                    .map(|(key, cond)| Ok(self.conditions(cond)?.into_iter().map(|c| (key.clone(), c))))
+                    .map(|(key, cond)| {
+                        Ok(self.conditions(cond)?.into_iter().map(|c| (key.clone(), c)))
+                    })
                     .collect::<Result<Vec<_>, SpecError>>()?
                     .into_iter()
                     .flatten()
                     .collect();
-                Ok(When { selector: SpanSelector { service: w.service, kind: w.kind, name: Some(w.span) }, conditions })
+                Ok(When {
+                    selector: SpanSelector {
+                        service: w.service,
+                        kind: w.kind,
+                        name: Some(w.span),
+                    },
+                    conditions,
+                })
             })
             .collect::<Result<_, SpecError>>()?;
         let (spans, optional_root) = self.tree(&name, raw.span)?;
-        Ok(Scenario { name, when, spans, optional_root })
+        Ok(Scenario {
+            name,
+            when,
+            spans,
+            optional_root,
+        })
     }
 
     /// Orders the spans parents-first from the single root and checks ids and parents.
-    fn tree(&self, scenario: &str, raw: Vec<RawSpan>) -> Result<(Vec<ExpectedSpan>, bool), SpecError> {
+    fn tree(
+        &self,
+        scenario: &str,
+        raw: Vec<RawSpan>,
+    ) -> Result<(Vec<ExpectedSpan>, bool), SpecError> {
         let mut ids: HashMap<&str, usize> = HashMap::new();
         for (i, span) in raw.iter().enumerate() {
             if span.id.get_ref().is_empty() {
-                return Err(self.at(&span.id, format!("scenario `{scenario}`: a span has an empty id")));
+                return Err(self.at(
+                    &span.id,
+                    format!("scenario `{scenario}`: a span has an empty id"),
+                ));
             }
             if ids.insert(span.id.get_ref(), i).is_some() {
-                return Err(self.at(&span.id, format!("scenario `{scenario}`: span id `{}` is used twice", span.id.get_ref())));
+                return Err(self.at(
+                    &span.id,
+                    format!(
+                        "scenario `{scenario}`: span id `{}` is used twice",
+                        span.id.get_ref()
+                    ),
+                ));
             }
         }
         let mut root = None;
@@ -358,7 +409,13 @@ impl Ctx<'_> {
                 None => root = Some(i),
                 Some(parent) => match ids.get(parent.get_ref().as_str()) {
                     Some(&p) if p == i => {
-                        return Err(self.at(parent, format!("scenario `{scenario}`: span `{}` is its own parent", span.id.get_ref())));
+                        return Err(self.at(
+                            parent,
+                            format!(
+                                "scenario `{scenario}`: span `{}` is its own parent",
+                                span.id.get_ref()
+                            ),
+                        ));
                     }
                     Some(&p) => raw_parent[i] = Some(p),
                     None => {
@@ -371,7 +428,10 @@ impl Ctx<'_> {
             }
         }
         let Some(root) = root else {
-            return Err(self.at(&raw[0].id, format!("scenario `{scenario}`: no span is the root (every span has a parent)")));
+            return Err(self.at(
+                &raw[0].id,
+                format!("scenario `{scenario}`: no span is the root (every span has a parent)"),
+            ));
         };
         // Breadth-first from the root: parents come before children.
         let mut order = vec![root];
@@ -382,7 +442,13 @@ impl Ctx<'_> {
             next += 1;
         }
         if let Some(lost) = (0..raw.len()).find(|i| !order.contains(i)) {
-            return Err(self.at(&raw[lost].id, format!("scenario `{scenario}`: span `{}` is not below the root (a parent cycle)", raw[lost].id.get_ref())));
+            return Err(self.at(
+                &raw[lost].id,
+                format!(
+                    "scenario `{scenario}`: span `{}` is not below the root (a parent cycle)",
+                    raw[lost].id.get_ref()
+                ),
+            ));
         }
         let position: Vec<usize> = {
             let mut pos = vec![0; raw.len()];
@@ -394,10 +460,19 @@ impl Ctx<'_> {
         for (i, span) in raw.iter().enumerate() {
             if let Some(optional) = span.optional.as_ref().filter(|o| *o.get_ref()) {
                 if i != root {
-                    return Err(self.at(optional, format!("scenario `{scenario}`: only the root may be optional, not `{}`", span.id.get_ref())));
+                    return Err(self.at(
+                        optional,
+                        format!(
+                            "scenario `{scenario}`: only the root may be optional, not `{}`",
+                            span.id.get_ref()
+                        ),
+                    ));
                 }
                 if raw_parent.iter().filter(|p| **p == Some(root)).count() != 1 {
-                    return Err(self.at(optional, format!("scenario `{scenario}`: an optional root needs exactly one child")));
+                    return Err(self.at(
+                        optional,
+                        format!("scenario `{scenario}`: an optional root needs exactly one child"),
+                    ));
                 }
             }
         }
@@ -405,13 +480,23 @@ impl Ctx<'_> {
         let mut spans = Vec::with_capacity(raw.len());
         let mut raw = raw.into_iter().map(Some).collect::<Vec<_>>();
         for &old in &order {
-            let Some(span) = raw[old].take() else { continue };
-            let attributes = self.requirements(&span.attributes, &span.optional_attributes, &span.values)?;
-            let events = span.event.into_iter().map(|e| self.event(e)).collect::<Result<_, _>>()?;
+            let Some(span) = raw[old].take() else {
+                continue;
+            };
+            let attributes =
+                self.requirements(&span.attributes, &span.optional_attributes, &span.values)?;
+            let events = span
+                .event
+                .into_iter()
+                .map(|e| self.event(e))
+                .collect::<Result<_, _>>()?;
             spans.push(ExpectedSpan {
                 id: span.id.into_inner(),
                 parent: raw_parent[old].map(|p| position[p]),
-                children: (0..raw_parent.len()).filter(|&c| raw_parent[c] == Some(old)).map(|c| position[c]).collect(),
+                children: (0..raw_parent.len())
+                    .filter(|&c| raw_parent[c] == Some(old))
+                    .map(|c| position[c])
+                    .collect(),
                 service: span.service,
                 kind: span.kind,
                 name: span.name,
@@ -425,7 +510,10 @@ impl Ctx<'_> {
     }
 
     fn event(&self, raw: RawEvent) -> Result<ExpectedEvent, SpecError> {
-        Ok(ExpectedEvent { attributes: self.requirements(&raw.attributes, &BTreeMap::new(), &raw.values)?, name: raw.name })
+        Ok(ExpectedEvent {
+            attributes: self.requirements(&raw.attributes, &BTreeMap::new(), &raw.values)?,
+            name: raw.name,
+        })
     }
 
     fn requirements(
@@ -436,33 +524,60 @@ impl Ctx<'_> {
     ) -> Result<Vec<AttrRequirement>, SpecError> {
         let mut out: Vec<AttrRequirement> = required
             .iter()
-            .map(|(key, ty)| AttrRequirement { key: key.clone(), ty: Some(*ty), value: None, optional: false })
+            .map(|(key, ty)| AttrRequirement {
+                key: key.clone(),
+                ty: Some(*ty),
+                value: None,
+                optional: false,
+            })
             .collect();
         for (key, ty) in optional {
             if required.contains_key(key) {
-                return Err(self.error(None, format!("attribute `{key}` is both required and optional")));
+                return Err(self.error(
+                    None,
+                    format!("attribute `{key}` is both required and optional"),
+                ));
             }
-            out.push(AttrRequirement { key: key.clone(), ty: Some(*ty), value: None, optional: true });
+            out.push(AttrRequirement {
+                key: key.clone(),
+                ty: Some(*ty),
+                value: None,
+                optional: true,
+            });
         }
         for (key, value) in values {
             let value = self.value(value)?;
             match out.iter_mut().find(|r| &r.key == key) {
                 Some(existing) => existing.value = Some(value),
-                None => out.push(AttrRequirement { key: key.clone(), ty: None, value: Some(value), optional: false }),
+                None => out.push(AttrRequirement {
+                    key: key.clone(),
+                    ty: None,
+                    value: Some(value),
+                    optional: false,
+                }),
             }
         }
         Ok(out)
     }
 
     fn value(&self, value: &Spanned<toml::Value>) -> Result<AttrValue, SpecError> {
-        convert_value(value.get_ref()).ok_or_else(|| self.at(value, "a value must be a string, an integer, a float or a boolean"))
+        convert_value(value.get_ref()).ok_or_else(|| {
+            self.at(
+                value,
+                "a value must be a string, an integer, a float or a boolean",
+            )
+        })
     }
 
     fn conditions(&self, raw: &Spanned<RawCondition>) -> Result<Vec<Condition>, SpecError> {
         let r = raw.get_ref();
         let value = |v: &Option<toml::Value>| -> Result<Option<AttrValue>, SpecError> {
             v.as_ref()
-                .map(|v| convert_value(v).ok_or_else(|| self.at(raw, "`eq`/`ne` must be a string, a number or a boolean")))
+                .map(|v| {
+                    convert_value(v).ok_or_else(|| {
+                        self.at(raw, "`eq`/`ne` must be a string, a number or a boolean")
+                    })
+                })
                 .transpose()
         };
         let mut out = Vec::new();
@@ -474,7 +589,10 @@ impl Ctx<'_> {
         out.extend(r.gt.map(Condition::Gt));
         out.extend(r.ge.map(Condition::Ge));
         if out.is_empty() {
-            return Err(self.at(raw, "a condition needs one of exists, eq, ne, lt, le, gt, ge"));
+            return Err(self.at(
+                raw,
+                "a condition needs one of exists, eq, ne, lt, le, gt, ge",
+            ));
         }
         Ok(out)
     }

@@ -31,15 +31,22 @@ fn syntax_errors_name_the_line() {
     let err = error_of("name = \"t\"\nservices = [\"a\"\n");
     assert_eq!(err.origin, "test.toml");
     assert!(err.line.is_some(), "{err}");
-    assert!(err.to_string().starts_with("spec test.toml, line "), "{err}");
+    assert!(
+        err.to_string().starts_with("spec test.toml, line "),
+        "{err}"
+    );
 }
 
 #[test]
 fn unknown_fields_and_bad_kinds_are_named() {
-    let err = error_of(&format!("{HEAD}[[scenario]]\nname = \"s\"\n[[scenario.span]]\nid = \"r\"\nservice = \"a\"\nkind = \"client\"\nname = \"x\"\ncolour = 1\n"));
+    let err = error_of(&format!(
+        "{HEAD}[[scenario]]\nname = \"s\"\n[[scenario.span]]\nid = \"r\"\nservice = \"a\"\nkind = \"client\"\nname = \"x\"\ncolour = 1\n"
+    ));
     assert_eq!(err.line, Some(10), "{err}");
     assert!(err.message.contains("colour"), "{err}");
-    let err = error_of(&format!("{HEAD}[[scenario]]\nname = \"s\"\n[[scenario.span]]\nid = \"r\"\nservice = \"a\"\nkind = \"sever\"\nname = \"x\"\n"));
+    let err = error_of(&format!(
+        "{HEAD}[[scenario]]\nname = \"s\"\n[[scenario.span]]\nid = \"r\"\nservice = \"a\"\nkind = \"sever\"\nname = \"x\"\n"
+    ));
     assert_eq!(err.line, Some(8), "{err}");
     assert!(err.message.contains("sever"), "{err}");
 }
@@ -66,7 +73,10 @@ fn tree_mistakes_name_the_span_and_line() {
          [[scenario.span]]\nid = \"p\"\nparent = \"r\"\noptional = true\nservice = \"a\"\nkind = \"server\"\nname = \"y\"\n"
     );
     let err = error_of(&optional_child);
-    assert!(err.message.contains("only the root may be optional"), "{err}");
+    assert!(
+        err.message.contains("only the root may be optional"),
+        "{err}"
+    );
     assert_eq!(err.line, Some(13));
 }
 
@@ -80,9 +90,15 @@ fn bad_values_durations_and_conditions_are_named() {
     ));
     assert_eq!(err.line, Some(7), "{err}");
     assert!(err.message.contains("needs one of"), "{err}");
-    let err = error_of(&format!("{HEAD}[[span_rule]]\nvalues = {{ \"k\" = [1] }}\n"));
+    let err = error_of(&format!(
+        "{HEAD}[[span_rule]]\nvalues = {{ \"k\" = [1] }}\n"
+    ));
     assert_eq!(err.line, Some(4), "{err}");
     assert!(error_of(HEAD).message.contains("no [[scenario]]"));
-    assert!(error_of("name = \"t\"\nservices = []\n").message.contains("`services` is empty"));
+    assert!(
+        error_of("name = \"t\"\nservices = []\n")
+            .message
+            .contains("`services` is empty")
+    );
     assert!(error_of("name = \"t\"\n").message.contains("services"));
 }

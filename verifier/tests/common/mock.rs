@@ -87,9 +87,18 @@ impl MockJaeger {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(async { rx.await.ok(); }).await.ok();
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    rx.await.ok();
+                })
+                .await
+                .ok();
         });
-        MockJaeger { url, inner, _shutdown: Arc::new(tx) }
+        MockJaeger {
+            url,
+            inner,
+            _shutdown: Arc::new(tx),
+        }
     }
 
     pub fn set_fault(&self, fault: Fault) {
@@ -97,7 +106,11 @@ impl MockJaeger {
     }
 
     pub fn add_late_span(&self, after_searches: usize, trace_id: u128, span: TSpan) {
-        self.inner.lock().unwrap().late.push((after_searches, trace_id, span));
+        self.inner
+            .lock()
+            .unwrap()
+            .late
+            .push((after_searches, trace_id, span));
     }
 
     pub fn churn(&self, make: impl FnMut(usize) -> TTrace + Send + 'static) {
@@ -110,14 +123,23 @@ impl MockJaeger {
 
     pub fn counters(&self) -> (usize, usize, usize) {
         let inner = self.inner.lock().unwrap();
-        (inner.counters.requests, inner.counters.searches, inner.counters.gets)
+        (
+            inner.counters.requests,
+            inner.counters.searches,
+            inner.counters.gets,
+        )
     }
 }
 
 type Shared = Arc<Mutex<Inner>>;
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Jaeger writes error bodies with Go's http.Error: JSON labelled text/plain.
@@ -128,7 +150,12 @@ fn error_response(status: u16, v3: bool, message: &str) -> Response {
         json!({"data": null, "total": 0, "limit": 0, "offset": 0, "errors": [{"code": status, "msg": message}]})
     };
     let code = StatusCode::from_u16(status).unwrap();
-    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{body}\n")).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{body}\n"),
+    )
+        .into_response()
 }
 
 /// Counts the request and applies the fault or the API gate; `Some` short-circuits.
@@ -137,10 +164,26 @@ fn gate(inner: &mut Inner, v3: bool) -> Option<Response> {
     match inner.fault {
         Fault::None => {}
         Fault::Status(code) => return Some(error_response(code, v3, "storage is on fire")),
-        Fault::Transient(n) if inner.counters.requests <= n => return Some(error_response(503, v3, "try again")),
+        Fault::Transient(n) if inner.counters.requests <= n => {
+            return Some(error_response(503, v3, "try again"));
+        }
         Fault::Transient(_) => {}
-        Fault::NotJson => return Some((StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<html>hello</html>").into_response()),
-        Fault::WrongJson => return Some(json_response(StatusCode::OK, json!({"hello": "world", "items": [1, 2]}))),
+        Fault::NotJson => {
+            return Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<html>hello</html>",
+                )
+                    .into_response(),
+            );
+        }
+        Fault::WrongJson => {
+            return Some(json_response(
+                StatusCode::OK,
+                json!({"hello": "world", "items": [1, 2]}),
+            ));
+        }
     }
     let served = match inner.api {
         Api::Both => true,
@@ -151,7 +194,11 @@ fn gate(inner: &mut Inner, v3: bool) -> Option<Response> {
 }
 
 fn services(inner: &Inner) -> Vec<String> {
-    let mut names: Vec<String> = inner.traces.iter().flat_map(|t| t.spans.iter().map(|s| s.service.clone())).collect();
+    let mut names: Vec<String> = inner
+        .traces
+        .iter()
+        .flat_map(|t| t.spans.iter().map(|s| s.service.clone()))
+        .collect();
     names.sort();
     names.dedup();
     names
@@ -162,7 +209,10 @@ fn search(inner: &mut Inner, service: &str, min: u64, max: u64, limit: usize) ->
     inner.counters.searches += 1;
     let searches = inner.counters.searches;
     let released: Vec<(u128, TSpan)> = {
-        let (now, later): (Vec<_>, Vec<_>) = inner.late.drain(..).partition(|(after, _, _)| *after < searches);
+        let (now, later): (Vec<_>, Vec<_>) = inner
+            .late
+            .drain(..)
+            .partition(|(after, _, _)| *after < searches);
         inner.late = later;
         now.into_iter().map(|(_, t, s)| (t, s)).collect()
     };
@@ -179,7 +229,11 @@ fn search(inner: &mut Inner, service: &str, min: u64, max: u64, limit: usize) ->
         .traces
         .iter()
         .filter(|t| !inner.hidden.contains(&t.trace_id))
-        .filter(|t| t.spans.iter().any(|s| s.service == service && s.start_ns >= min && s.start_ns <= max))
+        .filter(|t| {
+            t.spans
+                .iter()
+                .any(|s| s.service == service && s.start_ns >= min && s.start_ns <= max)
+        })
         .collect();
     found.sort_by_key(|t| std::cmp::Reverse(t.spans.iter().map(|s| s.start_ns).min()));
     found.into_iter().take(limit).cloned().collect()
@@ -192,7 +246,8 @@ fn by_id(inner: &mut Inner, id: &str) -> Option<TTrace> {
 }
 
 fn rfc3339_ns(text: &str) -> Option<u64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
     u64::try_from(t.unix_timestamp_nanos()).ok()
 }
 
@@ -204,7 +259,10 @@ async fn v3_services(State(inner): State<Shared>) -> Response {
     json_response(StatusCode::OK, json!({"services": services(&inner)}))
 }
 
-async fn v3_search(State(inner): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn v3_search(
+    State(inner): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let mut inner = inner.lock().unwrap();
     if let Some(r) = gate(&mut inner, true) {
         return r;
@@ -213,10 +271,22 @@ async fn v3_search(State(inner): State<Shared>, Query(q): Query<HashMap<String, 
         q.get("query.start_time_min").and_then(|t| rfc3339_ns(t)),
         q.get("query.start_time_max").and_then(|t| rfc3339_ns(t)),
     ) else {
-        return error_response(400, true, "query.startTimeMin and query.startTimeMax are required");
+        return error_response(
+            400,
+            true,
+            "query.startTimeMin and query.startTimeMax are required",
+        );
     };
-    let Some(depth) = q.get("query.search_depth").and_then(|d| d.parse::<usize>().ok()).filter(|d| *d > 0) else {
-        return error_response(500, true, "search depth must be greater than 0 and less than max traces");
+    let Some(depth) = q
+        .get("query.search_depth")
+        .and_then(|d| d.parse::<usize>().ok())
+        .filter(|d| *d > 0)
+    else {
+        return error_response(
+            500,
+            true,
+            "search depth must be greater than 0 and less than max traces",
+        );
     };
     let service = q.get("query.service_name").cloned().unwrap_or_default();
     let found = search(&mut inner, &service, min, max, depth);
@@ -243,10 +313,16 @@ async fn v1_services(State(inner): State<Shared>) -> Response {
         return r;
     }
     let names = services(&inner);
-    json_response(StatusCode::OK, json!({"data": names, "total": names.len(), "limit": 0, "offset": 0, "errors": null}))
+    json_response(
+        StatusCode::OK,
+        json!({"data": names, "total": names.len(), "limit": 0, "offset": 0, "errors": null}),
+    )
 }
 
-async fn v1_search(State(inner): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn v1_search(
+    State(inner): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let mut inner = inner.lock().unwrap();
     if let Some(r) = gate(&mut inner, false) {
         return r;

@@ -16,7 +16,11 @@ pub fn config(url: &str) -> VerifyConfig {
     config.settle = Duration::from_millis(600);
     config.poll_interval = Duration::from_millis(50);
     config.quiet_period = Duration::from_millis(200);
-    config.retry = RetryPolicy { attempts: 3, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50) };
+    config.retry = RetryPolicy {
+        attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+    };
     config.request_timeout = Duration::from_secs(5);
     config.api = ApiChoice::Auto;
     config

@@ -84,7 +84,9 @@ pub struct TTrace {
 impl TTrace {
     /// The span of that name (and service, when names repeat: "svc:name").
     pub fn span(&mut self, key: &str) -> &mut TSpan {
-        let (service, name) = key.split_once(':').map_or((None, key), |(s, n)| (Some(s), n));
+        let (service, name) = key
+            .split_once(':')
+            .map_or((None, key), |(s, n)| (Some(s), n));
         self.spans
             .iter_mut()
             .find(|sp| sp.name == name && service.is_none_or(|s| sp.service == s))
@@ -130,12 +132,27 @@ struct Builder {
 
 impl Builder {
     fn new(trace_id: u128, t0: u64) -> Self {
-        Builder { trace: TTrace { trace_id, spans: Vec::new() }, t0 }
+        Builder {
+            trace: TTrace {
+                trace_id,
+                spans: Vec::new(),
+            },
+            t0,
+        }
     }
 
     /// Adds a span; `parent` indexes an earlier span; times in µs after t0.
-    fn span(&mut self, service: &str, kind: Kind, name: &str, parent: Option<usize>, start_us: u64, end_us: u64) -> &mut TSpan {
-        let span_id = ((self.trace.trace_id as u64) & 0xffff_ffff) << 8 | (self.trace.spans.len() as u64 + 1);
+    fn span(
+        &mut self,
+        service: &str,
+        kind: Kind,
+        name: &str,
+        parent: Option<usize>,
+        start_us: u64,
+        end_us: u64,
+    ) -> &mut TSpan {
+        let span_id =
+            ((self.trace.trace_id as u64) & 0xffff_ffff) << 8 | (self.trace.spans.len() as u64 + 1);
         let parent = parent.map(|p| self.trace.spans[p].span_id);
         self.trace.spans.push(TSpan {
             span_id,
@@ -153,7 +170,15 @@ impl Builder {
         self.trace.spans.last_mut().unwrap()
     }
 
-    fn client(&mut self, service: &str, name: &str, parent: Option<usize>, times: (u64, u64), port: i64, code: i64) -> &mut TSpan {
+    fn client(
+        &mut self,
+        service: &str,
+        name: &str,
+        parent: Option<usize>,
+        times: (u64, u64),
+        port: i64,
+        code: i64,
+    ) -> &mut TSpan {
         let (method, path) = name.split_once(' ').unwrap();
         let span = self.span(service, Kind::Client, name, parent, times.0, times.1);
         span.set("http.request.method", s(method))
@@ -164,7 +189,14 @@ impl Builder {
         span
     }
 
-    fn server(&mut self, service: &str, name: &str, parent: Option<usize>, times: (u64, u64), code: i64) -> &mut TSpan {
+    fn server(
+        &mut self,
+        service: &str,
+        name: &str,
+        parent: Option<usize>,
+        times: (u64, u64),
+        code: i64,
+    ) -> &mut TSpan {
         let (method, path) = name.split_once(' ').unwrap();
         let span = self.span(service, Kind::Server, name, parent, times.0, times.1);
         span.set("http.request.method", s(method))
@@ -179,14 +211,38 @@ impl Builder {
         let client = self.client("loadgen", "POST /orders", None, (0, 2000), 8000, code);
         client.set("loadgen.scenario", s(scenario));
         if code >= 400 {
-            client.error(&format!("HTTP {code}")).set("error.type", s(&code.to_string()));
+            client
+                .error(&format!("HTTP {code}"))
+                .set("error.type", s(&code.to_string()));
         }
-        self.server("order-api", "POST /orders", Some(0), (100, 1900), code).set("loadgen.scenario", s(scenario));
-        self.span("order-api", Kind::Internal, "validate_order", Some(1), 150, 250)
-            .set("order.customer_id", s(if amount > 10000.0 { "CUST-SHADY" } else { "CUST-42" }))
-            .set("order.item", s(if amount > 10000.0 { "Watch" } else { "Keyboard" }))
-            .set("order.quantity", Val::I(2))
-            .set("order.amount", Val::D(amount));
+        self.server("order-api", "POST /orders", Some(0), (100, 1900), code)
+            .set("loadgen.scenario", s(scenario));
+        self.span(
+            "order-api",
+            Kind::Internal,
+            "validate_order",
+            Some(1),
+            150,
+            250,
+        )
+        .set(
+            "order.customer_id",
+            s(if amount > 10000.0 {
+                "CUST-SHADY"
+            } else {
+                "CUST-42"
+            }),
+        )
+        .set(
+            "order.item",
+            s(if amount > 10000.0 {
+                "Watch"
+            } else {
+                "Keyboard"
+            }),
+        )
+        .set("order.quantity", Val::I(2))
+        .set("order.amount", Val::D(amount));
     }
 }
 
@@ -194,16 +250,51 @@ impl Builder {
 pub fn valid(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("valid", 201, 149.99);
-    b.client("order-api", "POST /payments", Some(1), (300, 1500), 8001, 200);
-    b.server("payment-service", "POST /payments", Some(3), (400, 1400), 200);
-    b.span("payment-service", Kind::Internal, "fraud_check", Some(4), 450, 600).set("payment.amount", Val::D(149.99));
-    b.span("payment-service", Kind::Internal, "charge_payment", Some(4), 650, 1300)
-        .set("payment.id", s("pay-1"))
-        .event("payment.charged", vec![("payment.id", s("pay-1"))]);
-    b.span("order-api", Kind::Internal, "save_order", Some(1), 1550, 1800)
-        .set("order.id", s("ord-1"))
-        .set("db.rows.total", Val::I(9_007_199_254_740_993))
-        .event("order.saved", vec![("order.id", s("ord-1"))]);
+    b.client(
+        "order-api",
+        "POST /payments",
+        Some(1),
+        (300, 1500),
+        8001,
+        200,
+    );
+    b.server(
+        "payment-service",
+        "POST /payments",
+        Some(3),
+        (400, 1400),
+        200,
+    );
+    b.span(
+        "payment-service",
+        Kind::Internal,
+        "fraud_check",
+        Some(4),
+        450,
+        600,
+    )
+    .set("payment.amount", Val::D(149.99));
+    b.span(
+        "payment-service",
+        Kind::Internal,
+        "charge_payment",
+        Some(4),
+        650,
+        1300,
+    )
+    .set("payment.id", s("pay-1"))
+    .event("payment.charged", vec![("payment.id", s("pay-1"))]);
+    b.span(
+        "order-api",
+        Kind::Internal,
+        "save_order",
+        Some(1),
+        1550,
+        1800,
+    )
+    .set("order.id", s("ord-1"))
+    .set("db.rows.total", Val::I(9_007_199_254_740_993))
+    .event("order.saved", vec![("order.id", s("ord-1"))]);
     b.trace
 }
 
@@ -211,9 +302,13 @@ pub fn valid(trace_id: u128, t0: u64) -> TTrace {
 pub fn invalid(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("invalid", 422, -5.0);
-    b.trace.spans[2]
-        .error("amount must be positive")
-        .event("exception", vec![("exception.type", s("ValidationError")), ("exception.message", s("amount must be positive"))]);
+    b.trace.spans[2].error("amount must be positive").event(
+        "exception",
+        vec![
+            ("exception.type", s("ValidationError")),
+            ("exception.message", s("amount must be positive")),
+        ],
+    );
     b.trace
 }
 
@@ -221,28 +316,58 @@ pub fn invalid(trace_id: u128, t0: u64) -> TTrace {
 pub fn fraud(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("fraud", 402, 25000.0);
-    b.client("order-api", "POST /payments", Some(1), (300, 1500), 8001, 402)
-        .error("HTTP 402")
-        .set("error.type", s("402"));
-    b.server("payment-service", "POST /payments", Some(3), (400, 1400), 402);
-    b.span("payment-service", Kind::Internal, "fraud_check", Some(4), 450, 600)
-        .set("payment.amount", Val::D(25000.0))
-        .error("amount over the fraud threshold")
-        .event("fraud.detected", vec![("payment.amount", Val::D(25000.0)), ("fraud.threshold", Val::D(10000.0))]);
+    b.client(
+        "order-api",
+        "POST /payments",
+        Some(1),
+        (300, 1500),
+        8001,
+        402,
+    )
+    .error("HTTP 402")
+    .set("error.type", s("402"));
+    b.server(
+        "payment-service",
+        "POST /payments",
+        Some(3),
+        (400, 1400),
+        402,
+    );
+    b.span(
+        "payment-service",
+        Kind::Internal,
+        "fraud_check",
+        Some(4),
+        450,
+        600,
+    )
+    .set("payment.amount", Val::D(25000.0))
+    .error("amount over the fraud threshold")
+    .event(
+        "fraud.detected",
+        vec![
+            ("payment.amount", Val::D(25000.0)),
+            ("fraud.threshold", Val::D(10000.0)),
+        ],
+    );
     b.trace
 }
 
 /// A health check: 2 spans, 200.
 pub fn health(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
-    b.client("loadgen", "GET /health", None, (0, 500), 8000, 200).set("loadgen.scenario", s("health"));
+    b.client("loadgen", "GET /health", None, (0, 500), 8000, 200)
+        .set("loadgen.scenario", s("health"));
     b.server("order-api", "GET /health", Some(0), (50, 450), 200);
     b.trace
 }
 
 /// Nanoseconds since the epoch, `ago` seconds before now.
 pub fn seconds_ago(ago: u64) -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     now - ago * 1_000_000_000
 }
 
@@ -258,7 +383,12 @@ fn v3_value(v: &Val) -> Value {
 }
 
 fn v3_attrs(attrs: &[(String, Val)]) -> Value {
-    Value::Array(attrs.iter().map(|(k, v)| json!({"key": k, "value": v3_value(v)})).collect())
+    Value::Array(
+        attrs
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v3_value(v)}))
+            .collect(),
+    )
 }
 
 fn v3_span(trace_id: u128, span: &TSpan) -> Value {
@@ -327,13 +457,19 @@ pub fn v3_answer(traces: &[&TTrace]) -> Value {
 
 /// Jaeger prints 64-bit-wide trace ids as 16 hex digits.
 pub fn v1_trace_id(trace_id: u128) -> String {
-    if trace_id >> 64 == 0 { format!("{:016x}", trace_id) } else { format!("{trace_id:032x}") }
+    if trace_id >> 64 == 0 {
+        format!("{:016x}", trace_id)
+    } else {
+        format!("{trace_id:032x}")
+    }
 }
 
 fn v1_tag(key: &str, v: &Val) -> Value {
     match v {
         Val::S(x) => json!({"key": key, "type": "string", "value": x}),
-        Val::I(x) if x.unsigned_abs() > (1u64 << 53) - 1 => json!({"key": key, "type": "int64", "value": x.to_string()}),
+        Val::I(x) if x.unsigned_abs() > (1u64 << 53) - 1 => {
+            json!({"key": key, "type": "int64", "value": x.to_string()})
+        }
         Val::I(x) => json!({"key": key, "type": "int64", "value": x}),
         Val::D(x) => json!({"key": key, "type": "float64", "value": x}),
         Val::B(x) => json!({"key": key, "type": "bool", "value": x}),
