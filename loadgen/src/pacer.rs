@@ -24,6 +24,16 @@ pub(crate) struct Paced {
     pub(crate) dispatched: u64,
     /// Times a due request found the in-flight cap reached.
     pub(crate) cap_hits: u64,
+    /// Requests of a timed run never sent because the run fell so far
+    /// behind that the duration (plus its grace) ran out first.
+    pub(crate) missed: u64,
+}
+
+/// How long a timed run that fell behind may go on sending its backlog past
+/// its duration: a tenth of it, at least a second (so a late last slot of a
+/// busy machine is still sent and the counts stay exact).
+fn grace(duration: Duration) -> Duration {
+    (duration / 10).max(Duration::from_secs(1))
 }
 
 /// The longest the pacer sleeps before it looks at the cap again, should a
@@ -39,7 +49,7 @@ pub(crate) fn pace(
     jobs: UnboundedSender<Job>,
 ) -> Paced {
     let t0 = shared.clock.base();
-    let deadline = schedule.duration().map(|d| t0 + d);
+    let deadline = schedule.duration().map(|d| t0 + d + grace(d));
     let mut paced = Paced::default();
     while let Some(offset) = schedule.offset(paced.dispatched) {
         let intended = t0 + offset;
@@ -54,7 +64,7 @@ pub(crate) fn pace(
             }
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            // Behind schedule at the end of a timed run: it is over.
+            paced.missed = schedule.len() - paced.dispatched;
             break;
         }
         shared.in_flight.fetch_add(1, Ordering::SeqCst);

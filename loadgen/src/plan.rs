@@ -64,6 +64,23 @@ impl Schedule {
         self.requests.map(|total| self.shard_requests(total))
     }
 
+    /// How many requests the whole schedule of this shard holds.
+    pub(crate) fn len(&self) -> u64 {
+        let (i, n) = (f64::from(self.shard.index), f64::from(self.shard.count));
+        let by_time = self.duration.map_or(u64::MAX, |d| {
+            ((d.as_secs_f64() * self.rps - i) / n).ceil().max(0.0) as u64
+        });
+        let mut len = self.shard_total().unwrap_or(u64::MAX).min(by_time);
+        // Settle the float estimate against `offset` itself.
+        while len > 0 && self.offset(len - 1).is_none() {
+            len -= 1;
+        }
+        while self.offset(len).is_some() {
+            len += 1;
+        }
+        len
+    }
+
     /// This shard's share of `total` requests.
     fn shard_requests(&self, total: u64) -> u64 {
         let (i, n) = (u64::from(self.shard.index), u64::from(self.shard.count));
@@ -216,6 +233,9 @@ mod tests {
         let offsets: Vec<_> = (0..11).map(|k| s.offset(k)).collect();
         assert_eq!(offsets[3], Some(Duration::from_millis(3)));
         assert_eq!(offsets[10], None, "the duration is exclusive");
+        assert_eq!(s.len(), 10);
+        let thirds = Schedule::new(3.0, shard(2, 3), None, Some(Duration::from_secs(5)));
+        assert_eq!(thirds.len(), 5, "slots 2, 5, 8, 11, 14 of 0..15");
         let a = Schedule::new(1000.0, shard(0, 2), None, None);
         let b = Schedule::new(1000.0, shard(1, 2), None, None);
         assert_eq!(a.offset(1), Some(Duration::from_millis(2)));
@@ -233,6 +253,10 @@ mod tests {
                 })
                 .collect();
             assert_eq!(counts.iter().sum::<u64>(), total, "{counts:?}");
+            let lens: Vec<u64> = (0..3)
+                .map(|i| Schedule::new(10.0, shard(i, 3), Some(total), None).len())
+                .collect();
+            assert_eq!(lens, counts);
             assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1);
         }
     }

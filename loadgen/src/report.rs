@@ -88,6 +88,9 @@ pub struct ScheduleReport {
     pub achieved_rps: f64,
     /// Times a due request found the in-flight cap reached and had to wait.
     pub cap_hits: u64,
+    /// Requests of a timed run never sent: the run fell so far behind that
+    /// its duration plus a grace (a tenth, at least 1 s) ran out first.
+    pub missed: u64,
     /// Actual minus intended start.
     pub start_lag: Latency,
 }
@@ -243,6 +246,7 @@ pub(crate) struct RunFigures {
     pub(crate) sent: u64,
     pub(crate) cancelled: u64,
     pub(crate) cap_hits: u64,
+    pub(crate) missed: u64,
     /// Seconds from the first slot to the last actual start, plus one interval.
     pub(crate) send_window_s: f64,
     pub(crate) root_spans_ended: u64,
@@ -303,6 +307,7 @@ impl Report {
                 intended_rps: f.info.rps,
                 achieved_rps: rate(f.sent),
                 cap_hits: f.cap_hits,
+                missed: f.missed,
                 start_lag: Latency::from_histogram(f.stats.start_lag.clone()),
             },
             tracing: TracingReport {
@@ -412,6 +417,7 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
         s.intended_rps += r.schedule.intended_rps;
         s.achieved_rps += r.schedule.achieved_rps;
         s.cap_hits += r.schedule.cap_hits;
+        s.missed += r.schedule.missed;
         s.start_lag = s
             .start_lag
             .merged(&r.schedule.start_lag)
@@ -515,6 +521,13 @@ impl fmt::Display for Report {
                 String::new()
             }
         )?;
+        if s.missed > 0 {
+            writeln!(
+                f,
+                "missed: {} scheduled requests were never sent (the run fell behind past its duration)",
+                s.missed
+            )?;
+        }
         if self.behind_schedule() {
             writeln!(
                 f,
@@ -658,6 +671,7 @@ mod tests {
             stats,
             cancelled: 0,
             cap_hits: 0,
+            missed: 0,
             send_window_s: 1.0,
             root_spans_ended: 0,
             root_spans_exported: 0,

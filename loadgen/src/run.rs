@@ -194,6 +194,7 @@ async fn gather(
         sent,
         cancelled: shared.cancelled.load(Ordering::Relaxed),
         cap_hits: paced.cap_hits,
+        missed: paced.missed,
         send_window_s,
         root_spans_ended: spans_ended,
         root_spans_exported: spans_exported,
