@@ -62,7 +62,8 @@ impl Args {
             max_spans: self.max_spans,
             max_bytes: self.max_bytes,
             max_clock_skew_adjust: self.max_clock_skew_adjust,
-            max_grpc_message_bytes: usize::try_from(self.max_grpc_message_size).unwrap_or(usize::MAX),
+            max_grpc_message_bytes: usize::try_from(self.max_grpc_message_size)
+                .unwrap_or(usize::MAX),
             max_http_body_bytes: usize::try_from(self.max_http_body_size).unwrap_or(usize::MAX),
         }
     }
@@ -72,9 +73,7 @@ impl Args {
 /// (powers of 1000) or `KiB`/`MiB`/`GiB` (powers of 1024), case-insensitive.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let n: u64 = digits
         .parse()
@@ -87,7 +86,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "kib" => 1 << 10,
         "mib" => 1 << 20,
         "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?} in {s:?} (use B, KB, MB, GB, KiB, MiB or GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {s:?} (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ));
+        }
     };
     match n.checked_mul(multiplier) {
         Some(0) => Err(format!("{s:?}: the size must be above zero")),
@@ -127,7 +130,10 @@ mod tests {
         .unwrap();
         let cfg = args.config();
         assert_eq!(cfg.query_addr, "0.0.0.0:9999".parse().unwrap());
-        assert_eq!(cfg.otlp_grpc_addr, TraceStoreConfig::default().otlp_grpc_addr);
+        assert_eq!(
+            cfg.otlp_grpc_addr,
+            TraceStoreConfig::default().otlp_grpc_addr
+        );
         assert_eq!((cfg.max_spans, cfg.max_bytes), (10, Some(1 << 20)));
         assert_eq!(cfg.max_clock_skew_adjust, Duration::from_millis(250));
         assert!(Args::try_parse_from(["tracestore", "--max-spans", "0"]).is_err());

@@ -485,8 +485,8 @@ pub fn parse_rfc3339(value: &str) -> Result<i64, String> {
         return Err(short(&format!(": extra text: {}", time_quote(rest))));
     }
     let month = time::Month::try_from(month as u8).map_err(|_| out_of_range("month"))?;
-    let date = time::Date::from_calendar_date(year, month, day as u8)
-        .map_err(|_| out_of_range("day"))?;
+    let date =
+        time::Date::from_calendar_date(year, month, day as u8).map_err(|_| out_of_range("day"))?;
     let t = date
         .with_hms(hour as u8, minute as u8, second as u8)
         .map_err(|_| out_of_range("hour"))?

@@ -35,7 +35,11 @@ pub async fn method_not_allowed() -> Response {
 }
 
 /// A body with a content type.
-pub fn with_type(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
+pub fn with_type(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Body>,
+) -> Response {
     let mut res = Response::new(body.into());
     *res.status_mut() = status;
     res.headers_mut()

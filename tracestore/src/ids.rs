@@ -44,7 +44,7 @@ impl TraceId {
 
     /// Jaeger v1's rendering: 16 hex digits when the high half is zero,
     /// otherwise 32 (`TraceID.String()` in jaeger-idl).
-    pub fn to_jaeger_string(&self) -> String {
+    pub fn to_jaeger_string(self) -> String {
         let (high, low) = self.halves();
         if high == 0 {
             format!("{low:016x}")
@@ -145,7 +145,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Decodes hex (either case); `None` on odd length or a non-hex digit.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.as_bytes()
@@ -168,10 +168,7 @@ mod tests {
         assert_eq!(short.to_jaeger_string(), "0000000000000001");
         assert_eq!(hex(&short.0), "00000000000000000000000000000001");
         let long = TraceId::from_halves(0x83a9efd15c1c98a9, 0x77e0711cc93ee28b);
-        assert_eq!(
-            long.to_jaeger_string(),
-            "83a9efd15c1c98a977e0711cc93ee28b"
-        );
+        assert_eq!(long.to_jaeger_string(), "83a9efd15c1c98a977e0711cc93ee28b");
     }
 
     #[test]
@@ -204,10 +201,7 @@ mod tests {
     #[test]
     fn query_ids_accept_base64() {
         let id = TraceId::from_halves(2, 1);
-        assert_eq!(
-            TraceId::parse_query_id("AAAAAAAAAAIAAAAAAAAAAQ=="),
-            Ok(id)
-        );
+        assert_eq!(TraceId::parse_query_id("AAAAAAAAAAIAAAAAAAAAAQ=="), Ok(id));
         assert_eq!(TraceId::parse_query_id("AAAAAAAAAAIAAAAAAAAAAQ"), Ok(id));
         // Decodes as raw base64 to one byte: the length error wins.
         assert_eq!(

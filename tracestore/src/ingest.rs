@@ -22,8 +22,7 @@ use crate::gofmt;
 use crate::ids::{SpanId, TraceId};
 use crate::otlp::warnings::add_warnings;
 use crate::otlp::{
-    AnyValue, ExportTracePartialSuccess, ExportTraceServiceRequest, KeyValue, Span, Value,
-    values,
+    AnyValue, ExportTracePartialSuccess, ExportTraceServiceRequest, KeyValue, Span, Value, values,
 };
 use crate::store::search::kind_name;
 use crate::store::trace::{ResourceChunk, ScopeChunk};
@@ -35,7 +34,9 @@ use crate::store::{Batch, TraceChunk};
 pub struct Malformed(pub String);
 
 /// Validates, sanitizes and groups a request.
-pub fn prepare(req: ExportTraceServiceRequest) -> Result<(Batch, ExportTracePartialSuccess), Malformed> {
+pub fn prepare(
+    req: ExportTraceServiceRequest,
+) -> Result<(Batch, ExportTracePartialSuccess), Malformed> {
     validate(&req)?;
     let mut batch = Batch::default();
     let mut trace_index: HashMap<TraceId, usize> = HashMap::new();
@@ -47,12 +48,11 @@ pub fn prepare(req: ExportTraceServiceRequest) -> Result<(Batch, ExportTracePart
     for (ri, rs) in req.resource_spans.into_iter().enumerate() {
         let mut resource = rs.resource.unwrap_or_default();
         sanitize_service_name(&mut resource.attributes);
-        let service: Arc<str> = match values::get(&resource.attributes, "service.name")
-            .and_then(values::value_of)
-        {
-            Some(Value::StringValue(s)) => Arc::from(s.as_str()),
-            _ => Arc::from(""),
-        };
+        let service: Arc<str> =
+            match values::get(&resource.attributes, "service.name").and_then(values::value_of) {
+                Some(Value::StringValue(s)) => Arc::from(s.as_str()),
+                _ => Arc::from(""),
+            };
         let resource = Arc::new(resource);
         for (si, ss) in rs.scope_spans.into_iter().enumerate() {
             scope_serial += 1;
@@ -305,7 +305,10 @@ mod tests {
     #[test]
     fn groups_like_jaegers_reshuffle() {
         let req = request(vec![
-            (svc("a"), vec![vec![span(1, 1), span(2, 2)], vec![span(1, 3)]]),
+            (
+                svc("a"),
+                vec![vec![span(1, 1), span(2, 2)], vec![span(1, 3)]],
+            ),
             (svc("b"), vec![vec![span(1, 4)]]),
         ]);
         let (batch, partial) = prepare(req).unwrap();
@@ -330,7 +333,9 @@ mod tests {
         let wrong_type = Resource {
             attributes: vec![KeyValue {
                 key: "service.name".into(),
-                value: Some(AnyValue { value: Some(Value::IntValue(3)) }),
+                value: Some(AnyValue {
+                    value: Some(Value::IntValue(3)),
+                }),
                 key_strindex: 0,
             }],
             ..Default::default()
@@ -341,15 +346,28 @@ mod tests {
             (Some(wrong_type), vec![vec![span(3, 3)]]),
         ]);
         let (batch, _) = prepare(req).unwrap();
-        let services: Vec<&str> = batch.traces.iter().map(|t| &*t.resources[0].service).collect();
-        assert_eq!(services, ["missing-service-name", "empty-service-name", "service-name-wrong-type"]);
+        let services: Vec<&str> = batch
+            .traces
+            .iter()
+            .map(|t| &*t.resources[0].service)
+            .collect();
+        assert_eq!(
+            services,
+            [
+                "missing-service-name",
+                "empty-service-name",
+                "service-name-wrong-type"
+            ]
+        );
         let s = &batch.traces[0].resources[0].scopes[0].spans[0];
         assert_eq!(s.name, "empty-span-name");
         assert_eq!(s.end_time_unix_nano, 101);
         assert_eq!(
             get_warnings(&s.attributes).unwrap(),
-            ["Negative duration detected, sanitizing end timestamp. Original end timestamp: \
-              1970-01-01 00:00:00.0000001 +0000 UTC, adjusted to: 1970-01-01 00:00:00.000000101 +0000 UTC"]
+            [
+                "Negative duration detected, sanitizing end timestamp. Original end timestamp: \
+              1970-01-01 00:00:00.0000001 +0000 UTC, adjusted to: 1970-01-01 00:00:00.000000101 +0000 UTC"
+            ]
         );
     }
 
@@ -359,7 +377,10 @@ mod tests {
         no_span_id.span_id = vec![0; 8];
         let mut no_trace_id = span(0, 2);
         no_trace_id.trace_id.clear();
-        let req = request(vec![(svc("a"), vec![vec![span(1, 1), no_span_id, no_trace_id]])]);
+        let req = request(vec![(
+            svc("a"),
+            vec![vec![span(1, 1), no_span_id, no_trace_id]],
+        )]);
         let (batch, partial) = prepare(req).unwrap();
         assert_eq!(batch.traces.len(), 1);
         assert_eq!(batch.rejected, 2);
@@ -386,6 +407,11 @@ mod tests {
             ..Default::default()
         });
         let err = prepare(request(vec![(svc("a"), vec![vec![bad_link]])])).unwrap_err();
-        assert!(err.0.ends_with("links[0].traceId: an id of 15 bytes (expected 16)"), "{}", err.0);
+        assert!(
+            err.0
+                .ends_with("links[0].traceId: an id of 15 bytes (expected 16)"),
+            "{}",
+            err.0
+        );
     }
 }

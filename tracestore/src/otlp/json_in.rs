@@ -150,7 +150,9 @@ fn span(v: &Json, path: &str) -> Result<Span, String> {
                 s.dropped_attributes_count = uint32(v, &p)?
             }
             "events" => s.events = array(v, &p, event)?,
-            "droppedEventsCount" | "dropped_events_count" => s.dropped_events_count = uint32(v, &p)?,
+            "droppedEventsCount" | "dropped_events_count" => {
+                s.dropped_events_count = uint32(v, &p)?
+            }
             "links" => s.links = array(v, &p, link)?,
             "droppedLinksCount" | "dropped_links_count" => s.dropped_links_count = uint32(v, &p)?,
             "status" => s.status = Some(status(v, &p)?),
@@ -345,8 +347,14 @@ mod tests {
         assert_eq!(span.span_id, (1..=8).collect::<Vec<u8>>());
         assert!(span.parent_span_id.is_empty());
         assert_eq!(span.kind, 3);
-        assert_eq!((span.start_time_unix_nano, span.end_time_unix_nano), (10, 20));
-        assert_eq!(span.attributes[0].value.as_ref().unwrap().value, Some(Value::IntValue(-5)));
+        assert_eq!(
+            (span.start_time_unix_nano, span.end_time_unix_nano),
+            (10, 20)
+        );
+        assert_eq!(
+            span.attributes[0].value.as_ref().unwrap().value,
+            Some(Value::IntValue(-5))
+        );
         assert!(matches!(
             span.attributes[1].value.as_ref().unwrap().value,
             Some(Value::DoubleValue(d)) if d.is_nan()
@@ -361,16 +369,30 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let err = decode_request(br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}"#)
-            .unwrap_err();
+        let err = decode_request(
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             "resourceSpans[0].scopeSpans[0].spans[0].traceId: invalid hex id \"xyz\""
         );
-        assert!(decode_request(b"{not json").unwrap_err().starts_with("invalid JSON"));
-        assert_eq!(decode_request(b"[]").unwrap_err(), "request: expected an object");
-        let err = decode_request(br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SIDEWAYS"}]}]}]}"#)
-            .unwrap_err();
-        assert!(err.ends_with("spans[0].kind: expected an enum number or name"), "{err}");
+        assert!(
+            decode_request(b"{not json")
+                .unwrap_err()
+                .starts_with("invalid JSON")
+        );
+        assert_eq!(
+            decode_request(b"[]").unwrap_err(),
+            "request: expected an object"
+        );
+        let err = decode_request(
+            br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SIDEWAYS"}]}]}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.ends_with("spans[0].kind: expected an enum number or name"),
+            "{err}"
+        );
     }
 }

@@ -216,7 +216,9 @@ fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
     match v.and_then(|v| v.value.as_ref()) {
         None => {}
         Some(Value::StringValue(s)) => write_string(s, o.key("stringValue")),
-        Some(Value::BoolValue(b)) => o.key("boolValue").push_str(if *b { "true" } else { "false" }),
+        Some(Value::BoolValue(b)) => o
+            .key("boolValue")
+            .push_str(if *b { "true" } else { "false" }),
         Some(Value::IntValue(i)) => write_string(&i.to_string(), o.key("intValue")),
         Some(Value::DoubleValue(d)) => {
             let out = o.key("doubleValue");
@@ -280,12 +282,19 @@ mod tests {
             span_id: vec![0, 0, 0, 0, 0, 0, 0, 2],
             name: "foobar".into(),
             kind: 2,
-            status: Some(Status { message: String::new(), code: 2 }),
+            status: Some(Status {
+                message: String::new(),
+                code: 2,
+            }),
             ..Default::default()
         };
         let rs = ResourceSpans {
             resource: None,
-            scope_spans: vec![ScopeSpans { scope: None, spans: vec![span], schema_url: String::new() }],
+            scope_spans: vec![ScopeSpans {
+                scope: None,
+                spans: vec![span],
+                schema_url: String::new(),
+            }],
             schema_url: String::new(),
         };
         let mut out = String::new();
@@ -298,11 +307,18 @@ mod tests {
 
     #[test]
     fn values_and_strings() {
-        let kv = |v: Value| KeyValue { key: "k".into(), value: Some(AnyValue { value: Some(v) }), key_strindex: 0 };
+        let kv = |v: Value| KeyValue {
+            key: "k".into(),
+            value: Some(AnyValue { value: Some(v) }),
+            key_strindex: 0,
+        };
         let mut out = String::new();
         write_key_value(&kv(Value::IntValue(9_007_199_254_740_993)), &mut out);
         write_key_value(&kv(Value::DoubleValue(2.0)), &mut out);
-        write_key_value(&kv(Value::ArrayValue(ArrayValue { values: vec![] })), &mut out);
+        write_key_value(
+            &kv(Value::ArrayValue(ArrayValue { values: vec![] })),
+            &mut out,
+        );
         write_key_value(&kv(Value::StringValue("<a>\u{8}\"".into())), &mut out);
         assert_eq!(
             out,

@@ -144,17 +144,25 @@ mod tests {
         assert_eq!(as_string(Some(&Value::IntValue(-7))), "-7");
         assert_eq!(as_string(Some(&Value::DoubleValue(2.0))), "2");
         assert_eq!(as_string(Some(&Value::BoolValue(true))), "true");
-        assert_eq!(as_string(Some(&Value::BytesValue(vec![0, 0, 48, 57]))), "AAAwOQ==");
+        assert_eq!(
+            as_string(Some(&Value::BytesValue(vec![0, 0, 48, 57]))),
+            "AAAwOQ=="
+        );
         assert_eq!(as_string(None), "");
         let map = Value::KvlistValue(KeyValueList {
             values: vec![
                 kv("z", Value::StringValue("<b>".into())),
-                kv("a", Value::ArrayValue(ArrayValue {
-                    values: vec![
-                        AnyValue { value: Some(Value::IntValue(1)) },
-                        AnyValue { value: None },
-                    ],
-                })),
+                kv(
+                    "a",
+                    Value::ArrayValue(ArrayValue {
+                        values: vec![
+                            AnyValue {
+                                value: Some(Value::IntValue(1)),
+                            },
+                            AnyValue { value: None },
+                        ],
+                    }),
+                ),
             ],
         });
         assert_eq!(
@@ -162,20 +170,16 @@ mod tests {
             r#"{"a":[1,null],"z":"\u003cb\u003e"}"#
         );
         let nan = Value::ArrayValue(ArrayValue {
-            values: vec![AnyValue { value: Some(Value::DoubleValue(f64::NAN)) }],
+            values: vec![AnyValue {
+                value: Some(Value::DoubleValue(f64::NAN)),
+            }],
         });
         assert_eq!(as_string(Some(&nan)), "");
     }
 
     #[test]
     fn first_key_wins() {
-        let attrs = vec![
-            kv("k", Value::IntValue(1)),
-            kv("k", Value::IntValue(2)),
-        ];
-        assert_eq!(
-            as_string(get(&attrs, "k").and_then(value_of)),
-            "1"
-        );
+        let attrs = vec![kv("k", Value::IntValue(1)), kv("k", Value::IntValue(2))];
+        assert_eq!(as_string(get(&attrs, "k").and_then(value_of)), "1");
     }
 }

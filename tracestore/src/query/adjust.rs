@@ -18,6 +18,7 @@
 //!
 //! Warnings land in the `@jaeger@warnings` span attribute, as in Jaeger.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -32,7 +33,10 @@ pub fn adjust(trace: &mut [ResourceSpans], max_clock_skew: Duration) {
     dedupe_client_server_span_ids(trace);
     sort_collections(trace);
     dedupe_spans(trace);
-    correct_clock_skew(trace, i64::try_from(max_clock_skew.as_nanos()).unwrap_or(i64::MAX));
+    correct_clock_skew(
+        trace,
+        i64::try_from(max_clock_skew.as_nanos()).unwrap_or(i64::MAX),
+    );
     normalize_ip_attributes(trace);
     move_library_attributes(trace);
     remove_empty_span_links(trace);
@@ -190,7 +194,9 @@ fn host_key(rs: &ResourceSpans) -> String {
             _ => {}
         }
     }
-    values::get(attrs, "host.name").map(str_of).unwrap_or_default()
+    values::get(attrs, "host.name")
+        .map(str_of)
+        .unwrap_or_default()
 }
 
 struct Node {
@@ -208,18 +214,19 @@ fn correct_clock_skew(trace: &mut [ResourceSpans], max_delta: i64) {
         for (si, ss) in rs.scope_spans.iter_mut().enumerate() {
             for (pi, span) in ss.spans.iter_mut().enumerate() {
                 let id = span_id(span);
-                if by_id.contains_key(&id) {
-                    add_warnings(
+                match by_id.entry(id) {
+                    Entry::Occupied(_) => add_warnings(
                         &mut span.attributes,
                         ["duplicate span IDs; skipping clock skew adjustment".to_owned()],
-                    );
-                } else {
-                    by_id.insert(id, nodes.len());
-                    nodes.push(Node {
-                        pos: (ri, si, pi),
-                        host: host.clone(),
-                        children: Vec::new(),
-                    });
+                    ),
+                    Entry::Vacant(slot) => {
+                        slot.insert(nodes.len());
+                        nodes.push(Node {
+                            pos: (ri, si, pi),
+                            host: host.clone(),
+                            children: Vec::new(),
+                        });
+                    }
                 }
             }
         }
@@ -427,7 +434,11 @@ mod tests {
         Span {
             trace_id: vec![1; 16],
             span_id: id.to_be_bytes().to_vec(),
-            parent_span_id: if parent == 0 { vec![] } else { parent.to_be_bytes().to_vec() },
+            parent_span_id: if parent == 0 {
+                vec![]
+            } else {
+                parent.to_be_bytes().to_vec()
+            },
             name: format!("s{id}"),
             start_time_unix_nano: start,
             end_time_unix_nano: end,
@@ -448,7 +459,11 @@ mod tests {
     }
 
     fn kv(k: &str, v: Value) -> KeyValue {
-        KeyValue { key: k.into(), value: Some(AnyValue { value: Some(v) }), key_strindex: 0 }
+        KeyValue {
+            key: k.into(),
+            value: Some(AnyValue { value: Some(v) }),
+            key_strindex: 0,
+        }
     }
 
     fn warnings(t: &[ResourceSpans], i: usize) -> Option<Vec<String>> {
@@ -458,7 +473,11 @@ mod tests {
     #[test]
     fn clock_skew_warns_when_disabled_and_shifts_when_allowed() {
         // The child starts 100ns before its parent and is shorter.
-        let spans = vec![span(1, 0, 1000, 2000), span(2, 1, 900, 1400), span(3, 9, 0, 10)];
+        let spans = vec![
+            span(1, 0, 1000, 2000),
+            span(2, 1, 900, 1400),
+            span(3, 9, 0, 10),
+        ];
         let mut t = trace(spans.clone());
         correct_clock_skew(&mut t, 0);
         assert_eq!(
@@ -473,8 +492,14 @@ mod tests {
         let mut t = trace(spans);
         correct_clock_skew(&mut t, 1_000_000);
         let child = &t[0].scope_spans[0].spans[1];
-        assert_eq!((child.start_time_unix_nano, child.end_time_unix_nano), (1250, 1750));
-        assert_eq!(warnings(&t, 1).unwrap(), ["This span's timestamps were adjusted by 350ns"]);
+        assert_eq!(
+            (child.start_time_unix_nano, child.end_time_unix_nano),
+            (1250, 1750)
+        );
+        assert_eq!(
+            warnings(&t, 1).unwrap(),
+            ["This span's timestamps were adjusted by 350ns"]
+        );
     }
 
     #[test]
@@ -496,10 +521,20 @@ mod tests {
     #[test]
     fn sorting_merges_duplicate_keys_and_dedupe_drops_copies() {
         let mut a = span(1, 0, 0, 10);
-        a.attributes = vec![kv("b", Value::IntValue(1)), kv("a", Value::IntValue(2)), kv("b", Value::IntValue(3))];
+        a.attributes = vec![
+            kv("b", Value::IntValue(1)),
+            kv("a", Value::IntValue(2)),
+            kv("b", Value::IntValue(3)),
+        ];
         a.events = vec![
-            Event { name: "z".into(), ..Default::default() },
-            Event { name: "a".into(), ..Default::default() },
+            Event {
+                name: "z".into(),
+                ..Default::default()
+            },
+            Event {
+                name: "a".into(),
+                ..Default::default()
+            },
         ];
         let mut t = trace(vec![a.clone(), a]);
         sort_collections(&mut t);
@@ -508,7 +543,10 @@ mod tests {
         assert_eq!(s.len(), 1);
         let keys: Vec<&str> = s[0].attributes.iter().map(|kv| kv.key.as_str()).collect();
         assert_eq!(keys, ["a", "b"]);
-        assert_eq!(values::value_of(&s[0].attributes[1]), Some(&Value::IntValue(3)));
+        assert_eq!(
+            values::value_of(&s[0].attributes[1]),
+            Some(&Value::IntValue(3))
+        );
         assert_eq!(s[0].events[0].name, "a");
     }
 
@@ -517,18 +555,37 @@ mod tests {
         let mut s = span(1, 0, 0, 10);
         s.attributes = vec![
             kv("peer.ipv4", Value::IntValue(0x0808_0404)),
-            kv("telemetry.sdk.name", Value::StringValue("opentelemetry".into())),
+            kv(
+                "telemetry.sdk.name",
+                Value::StringValue("opentelemetry".into()),
+            ),
         ];
-        s.links = vec![Link { trace_id: vec![0; 16], span_id: vec![1; 8], ..Default::default() }];
+        s.links = vec![Link {
+            trace_id: vec![0; 16],
+            span_id: vec![1; 8],
+            ..Default::default()
+        }];
         let mut t = trace(vec![s]);
         normalize_ip_attributes(&mut t);
         move_library_attributes(&mut t);
         remove_empty_span_links(&mut t);
         let span = &t[0].scope_spans[0].spans[0];
-        assert_eq!(values::value_of(&span.attributes[0]), Some(&Value::StringValue("8.8.4.4".into())));
+        assert_eq!(
+            values::value_of(&span.attributes[0]),
+            Some(&Value::StringValue("8.8.4.4".into()))
+        );
         assert!(values::get(&span.attributes, "telemetry.sdk.name").is_none());
-        assert!(values::get(&t[0].resource.as_ref().unwrap().attributes, "telemetry.sdk.name").is_some());
+        assert!(
+            values::get(
+                &t[0].resource.as_ref().unwrap().attributes,
+                "telemetry.sdk.name"
+            )
+            .is_some()
+        );
         assert!(span.links.is_empty());
-        assert_eq!(get_warnings(&span.attributes).unwrap(), ["Invalid span link removed"]);
+        assert_eq!(
+            get_warnings(&span.attributes).unwrap(),
+            ["Invalid span link removed"]
+        );
     }
 }

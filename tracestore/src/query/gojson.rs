@@ -60,7 +60,11 @@ impl<F: Formatter> Formatter for GoFormatter<F> {
         self.0.end_array(w)
     }
 
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_array_value(w, first)
     }
 
@@ -76,7 +80,11 @@ impl<F: Formatter> Formatter for GoFormatter<F> {
         self.0.end_object(w)
     }
 
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_object_key(w, first)
     }
 
@@ -105,8 +113,12 @@ mod tests {
             out,
             r#"{"a":"\u003c\u0026\u003e\u2028\n","e":[],"f":100,"g":1e+21}"#
         );
-        let pretty = String::from_utf8(to_vec(&serde_json::json!({"a": [1], "b": {}}), true).unwrap())
-            .unwrap();
-        assert_eq!(pretty, "{\n    \"a\": [\n        1\n    ],\n    \"b\": {}\n}");
+        let pretty =
+            String::from_utf8(to_vec(&serde_json::json!({"a": [1], "b": {}}), true).unwrap())
+                .unwrap();
+        assert_eq!(
+            pretty,
+            "{\n    \"a\": [\n        1\n    ],\n    \"b\": {}\n}"
+        );
     }
 }

@@ -119,7 +119,10 @@ mod tests {
     fn string_maps_decode_like_go() {
         assert_eq!(
             json_string_map(r#"{"a":"1","b":null,"a":"2"}"#).unwrap(),
-            [("a".to_owned(), "2".to_owned()), ("b".to_owned(), String::new())]
+            [
+                ("a".to_owned(), "2".to_owned()),
+                ("b".to_owned(), String::new())
+            ]
         );
         assert_eq!(json_string_map("null").unwrap(), []);
         assert_eq!(
@@ -130,7 +133,10 @@ mod tests {
             json_string_map("[1]").unwrap_err(),
             "json: cannot unmarshal array into Go value of type map[string]string"
         );
-        assert_eq!(json_string_map(r#"{"a":"#).unwrap_err(), "unexpected end of JSON input");
+        assert_eq!(
+            json_string_map(r#"{"a":"#).unwrap_err(),
+            "unexpected end of JSON input"
+        );
         assert_eq!(
             json_string_map("x").unwrap_err(),
             "invalid character 'x' looking for beginning of value"

@@ -30,7 +30,10 @@ const DEFAULT_LOOKBACK_NANOS: i64 = 2 * 24 * 3600 * 1_000_000_000;
 pub fn routes() -> Router<QueryState> {
     Router::new()
         .route("/api/services", get(services))
-        .route("/api/services/{service}/operations", get(service_operations))
+        .route(
+            "/api/services/{service}/operations",
+            get(service_operations),
+        )
         .route("/api/operations", get(operations))
         .route("/api/traces", get(search))
         .route("/api/traces/{trace_id}", get(trace))
@@ -92,9 +95,7 @@ fn write<T: Serialize>(q: &Query, body: &T) -> Response {
         Ok(bytes) => with_type(StatusCode::OK, "application/json", bytes),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "failed writing HTTP response: failed marshalling HTTP response to JSON: {e}"
-            ),
+            format!("failed writing HTTP response: failed marshalling HTTP response to JSON: {e}"),
         ),
     }
 }
@@ -207,9 +208,8 @@ fn parse_tags(q: &Query) -> Result<Vec<(String, String)>, String> {
         tags.insert(k.to_owned(), v.to_owned());
     }
     for json in q.all("tags") {
-        let map = super::json_string_map(json).map_err(|e| {
-            format!("malformed 'tags' parameter, cannot unmarshal JSON: {e}")
-        })?;
+        let map = super::json_string_map(json)
+            .map_err(|e| format!("malformed 'tags' parameter, cannot unmarshal JSON: {e}"))?;
         tags.extend(map);
     }
     Ok(tags.into_iter().collect())
@@ -285,7 +285,11 @@ async fn search(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Respons
             .collect()
     } else {
         let mut seen = std::collections::HashSet::new();
-        let ids: Vec<TraceId> = params.trace_ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        let ids: Vec<TraceId> = params
+            .trace_ids
+            .into_iter()
+            .filter(|id| seen.insert(*id))
+            .collect();
         let mut found = Vec::new();
         let mut missing = Vec::new();
         for id in ids {
@@ -331,10 +335,7 @@ async fn trace(
         Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
     };
     match s.store.get(&id) {
-        Some(t) => write(
-            &q,
-            &envelope(vec![ui_trace(&s.adjusted(t, raw_traces))], 0),
-        ),
+        Some(t) => write(&q, &envelope(vec![ui_trace(&s.adjusted(t, raw_traces))], 0)),
         None => error(StatusCode::NOT_FOUND, "trace not found"),
     }
 }

@@ -11,7 +11,9 @@ use serde::{Serialize, Serializer};
 
 use crate::ids::TraceId;
 use crate::otlp::warnings::{WARNINGS_ATTRIBUTE, get_warnings};
-use crate::otlp::{InstrumentationScope, KeyValue, ResourceSpans, Span, SpanKind, StatusCode, Value, values};
+use crate::otlp::{
+    InstrumentationScope, KeyValue, ResourceSpans, Span, SpanKind, StatusCode, Value, values,
+};
 
 /// Largest integer a JavaScript number holds exactly; beyond it int64 tags
 /// are written as strings.
@@ -355,7 +357,10 @@ pub fn ui_trace(trace: &[ResourceSpans]) -> UiTrace {
         spans.push(span);
     }
     UiTrace {
-        trace_id: spans.first().map(|s| s.trace_id.clone()).unwrap_or_default(),
+        trace_id: spans
+            .first()
+            .map(|s| s.trace_id.clone())
+            .unwrap_or_default(),
         spans,
         processes: processes
             .into_iter()

@@ -78,7 +78,12 @@ async fn operations(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Res
     let (kind, _) = q.get_either("spanKind", "span_kind");
     let kind = Some(kind).filter(|k| !k.is_empty());
     let mut out = String::from("{\"operations\":[");
-    for (i, (name, span_kind)) in s.store.operations(q.get("service"), kind).iter().enumerate() {
+    for (i, (name, span_kind)) in s
+        .store
+        .operations(q.get("service"), kind)
+        .iter()
+        .enumerate()
+    {
         if i > 0 {
             out.push(',');
         }
@@ -89,7 +94,14 @@ async fn operations(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Res
             out.push(',');
         }
         out.push_str("\"spanKind\":");
-        write_go_string(if span_kind.is_empty() { "internal" } else { span_kind }, &mut out);
+        write_go_string(
+            if span_kind.is_empty() {
+                "internal"
+            } else {
+                span_kind
+            },
+            &mut out,
+        );
         out.push('}');
     }
     out.push_str("]}");

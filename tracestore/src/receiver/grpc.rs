@@ -15,7 +15,9 @@ use tonic::codec::CompressionEncoding;
 use tonic::{Code, Request, Response, Status};
 
 use crate::ingest;
-use crate::otlp::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse};
+use crate::otlp::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use crate::store::Store;
 
 /// The gRPC trace service.
@@ -30,11 +32,13 @@ impl TraceService for TraceReceiver {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let (batch, partial) = ingest::prepare(request.into_inner())
-            .map_err(|e| Status::invalid_argument(e.0))?;
+        let (batch, partial) =
+            ingest::prepare(request.into_inner()).map_err(|e| Status::invalid_argument(e.0))?;
         self.store.insert(batch);
         let partial_success = (partial != ExportTracePartialSuccess::default()).then_some(partial);
-        Ok(Response::new(ExportTraceServiceResponse { partial_success }))
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success,
+        }))
     }
 }
 

@@ -16,7 +16,7 @@ use axum::routing::any;
 use bytes::Bytes;
 use flate2::read::{MultiGzDecoder, ZlibDecoder};
 use http::{HeaderMap, Method, StatusCode, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use prost::Message;
 
 use crate::http_util::{not_found, with_type};
@@ -96,7 +96,13 @@ async fn export(
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     let enc = match media_type.as_deref() {
         Some(PROTOBUF) => Encoding::Protobuf,
         Some(JSON) => Encoding::Json,
@@ -112,10 +118,12 @@ async fn export(
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_owned())
         .unwrap_or_default();
-    let raw = match Limited::new(body, r.max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return too_large(enc, r.max_body),
-        Err(e) => return enc.error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+    let raw = match read_body(body, r.max_body).await {
+        Ok(raw) => raw,
+        Err(BodyError::TooLarge) => return too_large(enc, r.max_body),
+        Err(BodyError::Failed(e)) => {
+            return enc.error(StatusCode::BAD_REQUEST, format!("reading the body: {e}"));
+        }
     };
     let body = match decompress(&content_encoding, raw, r.max_body) {
         Ok(b) => b,
@@ -150,11 +158,51 @@ async fn export(
     with_type(StatusCode::OK, enc.content_type(), body)
 }
 
+/// How much of an oversized body is read and dropped before answering, so
+/// that closing the connection does not reset it under the answer (Go's
+/// `net/http` does the same).
+const DRAIN_LIMIT: usize = 256 * 1024;
+
+enum BodyError {
+    TooLarge,
+    Failed(axum::Error),
+}
+
+/// Reads at most `max` bytes of body; beyond that, drains a little more
+/// and gives up.
+async fn read_body(mut body: Body, max: usize) -> Result<Bytes, BodyError> {
+    let mut buf = bytes::BytesMut::new();
+    let mut drained: Option<usize> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyError::Failed)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        match drained.as_mut() {
+            Some(n) => {
+                *n += data.len();
+                if *n > DRAIN_LIMIT {
+                    break;
+                }
+            }
+            None if buf.len() + data.len() > max => drained = Some(0),
+            None => buf.extend_from_slice(&data),
+        }
+    }
+    match drained {
+        Some(_) => Err(BodyError::TooLarge),
+        None => Ok(buf.freeze()),
+    }
+}
+
 fn too_large(enc: Encoding, max: usize) -> Response {
-    enc.error(
+    let mut res = enc.error(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("request body too large: the limit is {max} bytes"),
-    )
+    );
+    res.headers_mut()
+        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    res
 }
 
 enum Decompress {

@@ -137,7 +137,8 @@ impl Store {
     /// is exceeded.
     pub fn insert(&self, batch: Batch) {
         let c = &self.counters;
-        c.rejected_spans.fetch_add(batch.rejected, Ordering::Relaxed);
+        c.rejected_spans
+            .fetch_add(batch.rejected, Ordering::Relaxed);
         self.index.record(&batch.operations);
         let mut by_shard: Vec<Vec<TraceChunk>> = (0..SHARDS).map(|_| Vec::new()).collect();
         for t in batch.traces {
@@ -215,8 +216,7 @@ impl Store {
                 {
                     let mut data = shard.data.write();
                     while let Some(entry) = data.by_seq.first_entry() {
-                        if *entry.key() > runner_up || (!evicted.is_empty() && !self.over_limit())
-                        {
+                        if *entry.key() > runner_up || (!evicted.is_empty() && !self.over_limit()) {
                             break;
                         }
                         let stored = entry.remove();
@@ -228,10 +228,7 @@ impl Store {
                     shard.oldest.store(oldest, Ordering::Relaxed);
                 }
                 traces += evicted.len() as u64;
-                spans += evicted
-                    .iter()
-                    .map(|s| s.span_count as u64)
-                    .sum::<u64>();
+                spans += evicted.iter().map(|s| s.span_count as u64).sum::<u64>();
                 // The evicted data is freed here, outside the shard lock.
             }
             self.log_eviction(traces, spans);
@@ -299,7 +296,7 @@ impl Store {
                     .map(|(seq, t)| (*seq, t.id)),
             );
         }
-        hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        hits.sort_unstable_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         hits.truncate(query.limit);
         hits.iter().filter_map(|(_, id)| self.get(id)).collect()
     }
@@ -349,8 +346,8 @@ impl Hasher for IdHasher {
         for chunk in bytes.chunks(8) {
             let mut b = [0u8; 8];
             b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
     }
 }

@@ -71,29 +71,37 @@ impl TraceQuery {
             return false;
         }
         let status = span.status.as_ref().map_or(0, |s| s.code);
-        self.attributes.iter().all(|(key, want)| match key.as_str() {
-            // error=true: status ERROR; error=false: anything else (Jaeger
-            // after #9070; v2.20.0 wrongly asked for OK).
-            "error" => match crate::gofmt::parse_bool(want) {
-                Ok(true) => status == StatusCode::Error as i32,
-                Ok(false) => status != StatusCode::Error as i32,
-                Err(_) => false,
-            },
-            "span.status" => status == status_from_str(want) as i32,
-            "span.kind" => span.kind == kind_from_str(want) as i32,
-            "scope.name" => scope.name == *want,
-            "scope.version" => scope.version == *want,
-            _ => match key.strip_prefix("resource.") {
-                Some(resource_key) => attr_equals(resource_attrs, resource_key, want),
-                None => {
-                    attr_equals(&span.attributes, key, want)
-                        || attr_equals(&scope.attributes, key, want)
-                        || attr_equals(resource_attrs, key, want)
-                        || span.events.iter().any(|e| attr_equals(&e.attributes, key, want))
-                        || span.links.iter().any(|l| attr_equals(&l.attributes, key, want))
-                }
-            },
-        })
+        self.attributes
+            .iter()
+            .all(|(key, want)| match key.as_str() {
+                // error=true: status ERROR; error=false: anything else (Jaeger
+                // after #9070; v2.20.0 wrongly asked for OK).
+                "error" => match crate::gofmt::parse_bool(want) {
+                    Ok(true) => status == StatusCode::Error as i32,
+                    Ok(false) => status != StatusCode::Error as i32,
+                    Err(_) => false,
+                },
+                "span.status" => status == status_from_str(want) as i32,
+                "span.kind" => span.kind == kind_from_str(want) as i32,
+                "scope.name" => scope.name == *want,
+                "scope.version" => scope.version == *want,
+                _ => match key.strip_prefix("resource.") {
+                    Some(resource_key) => attr_equals(resource_attrs, resource_key, want),
+                    None => {
+                        attr_equals(&span.attributes, key, want)
+                            || attr_equals(&scope.attributes, key, want)
+                            || attr_equals(resource_attrs, key, want)
+                            || span
+                                .events
+                                .iter()
+                                .any(|e| attr_equals(&e.attributes, key, want))
+                            || span
+                                .links
+                                .iter()
+                                .any(|l| attr_equals(&l.attributes, key, want))
+                    }
+                },
+            })
     }
 }
 

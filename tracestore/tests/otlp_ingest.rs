@@ -1,0 +1,543 @@
+//! OTLP ingest: real exporters over every protocol, malformed input over
+//! HTTP and gRPC (the protocol's error, nothing stored, nothing lost),
+//! partial success, the memory bound, concurrency and shutdown.
+
+mod common;
+
+use std::io::Write;
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::raw_grpc::RawClient;
+use common::*;
+use flate2::Compression;
+use flate2::write::{GzEncoder, ZlibEncoder};
+use opentelemetry::trace::{Tracer, TracerProvider as _};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use telemetry::{OtelConfig, Protocol, SamplerConfig, build_provider, shutdown_provider};
+use tonic::Code;
+use tracestore::{Error, RunningTraceStore, TraceStore, TraceStoreConfig};
+
+async fn store_with(config: TraceStoreConfig) -> RunningTraceStore {
+    TraceStore::start(config).await.expect("store starts")
+}
+
+/// Exports `n` one-span traces through the `telemetry` crate.
+async fn export_via_telemetry(endpoint: String, protocol: Protocol, n: usize) {
+    let cfg = OtelConfig::new("telemetry-svc", SamplerConfig::AlwaysOn)
+        .with_endpoint(endpoint)
+        .with_protocol(protocol);
+    let provider = build_provider(&cfg).expect("provider");
+    let tracer = provider.tracer("ingest-test");
+    for i in 0..n {
+        tracer.in_span(format!("op-{i}"), |_| {});
+    }
+    shutdown_provider(provider).await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_protocol_delivers_spans() {
+    let store = store_with(TraceStoreConfig::ephemeral()).await;
+    export_via_telemetry(store.otlp_grpc_endpoint(), Protocol::Grpc, 3).await;
+    assert!(store.wait_for_spans(3, Duration::from_secs(10)).await);
+    export_via_telemetry(store.otlp_http_endpoint(), Protocol::HttpProtobuf, 4).await;
+    assert!(store.wait_for_spans(7, Duration::from_secs(10)).await);
+    export_via_telemetry(store.otlp_http_endpoint(), Protocol::HttpJson, 5).await;
+    assert!(store.wait_for_spans(12, Duration::from_secs(10)).await);
+    assert_eq!((store.span_count(), store.trace_count()), (12, 12));
+    let services = get(&format!("{}/api/v3/services", store.query_url())).await;
+    assert_eq!(services.body, r#"{"services":["telemetry-svc"]}"#);
+    store.shutdown().await;
+}
+
+/// A request with `spans` one-span traces of service `svc`, trace ids
+/// starting at `first`.
+fn request(first: u64, spans: u64, span_bytes: usize) -> ExportTraceServiceRequest {
+    let span = |i: u64| Span {
+        trace_id: [first.to_be_bytes(), (first + i).to_be_bytes()].concat(),
+        span_id: (i + 1).to_be_bytes().to_vec(),
+        name: "op".into(),
+        kind: 2,
+        start_time_unix_nano: T0_NS,
+        end_time_unix_nano: T0_NS + MS,
+        attributes: vec![KeyValue {
+            key: "pad".into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue("x".repeat(span_bytes))),
+            }),
+            key_strindex: 0,
+        }],
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![KeyValue {
+                    key: "service.name".into(),
+                    value: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue("svc".into())),
+                    }),
+                    key_strindex: 0,
+                }],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: None,
+                spans: (0..spans).map(span).collect(),
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+fn trace_url(store: &RunningTraceStore, first: u64, i: u64) -> String {
+    format!(
+        "{}/api/traces/{:016x}{:016x}",
+        store.query_url(),
+        first,
+        first + i
+    )
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_http_input_gets_the_protocols_errors_and_loses_nothing() {
+    let store = store_with(TraceStoreConfig {
+        max_http_body_bytes: 64 * 1024,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let url = format!("{}/v1/traces", store.otlp_http_endpoint());
+    let pb = [("content-type", "application/x-protobuf")];
+    let js = [("content-type", "application/json")];
+
+    // Something good first, which must survive everything below.
+    let good = post(&url, &pb, request(1, 3, 10).encode_to_vec()).await;
+    assert_eq!(
+        (good.status, good.content_type.as_str()),
+        (200, "application/x-protobuf")
+    );
+    assert_eq!(
+        ExportTraceServiceResponse::decode(good.body.as_bytes()).unwrap(),
+        ExportTraceServiceResponse::default()
+    );
+
+    let res = get(&url).await;
+    assert_eq!(
+        (res.status, res.body.as_str()),
+        (405, "405 method not allowed, supported: [POST]")
+    );
+    for headers in [&[("content-type", "text/plain")][..], &[][..]] {
+        let res = post(&url, headers, b"{}".to_vec()).await;
+        assert_eq!(res.status, 415);
+        assert_eq!(
+            res.body,
+            "415 unsupported media type, supported: [application/json, application/x-protobuf]"
+        );
+    }
+    let res = post(
+        &format!("{}/v1/metrics", store.otlp_http_endpoint()),
+        &pb,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(
+        (res.status, res.body.as_str()),
+        (404, "404 page not found\n")
+    );
+
+    // Undecodable protobuf: 400 and a google.rpc.Status in protobuf.
+    let res = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(vec![0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/x-protobuf");
+    let status = RpcStatus::decode(res.bytes().await.unwrap()).unwrap();
+    assert_eq!(status.code, 3);
+    assert!(
+        status.message.starts_with("invalid OTLP protobuf: "),
+        "{}",
+        status.message
+    );
+
+    // Bad JSON, a bad hex id, an id of the wrong length: 400 with a JSON status.
+    let res = post(&url, &js, b"{\"resourceSpans\": [".to_vec()).await;
+    assert_eq!(
+        (res.status, res.content_type.as_str()),
+        (400, "application/json")
+    );
+    assert_eq!(res.json()["code"], 3);
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON: ")
+    );
+    let bad_hex = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"0000000000000001"}]}]}]}"#;
+    let res = post(&url, &js, bad_hex.into()).await;
+    assert_eq!(
+        res.json(),
+        serde_json::json!({"code": 3, "message": "resourceSpans[0].scopeSpans[0].spans[0].traceId: invalid hex id \"zz\""})
+    );
+    let mut short = request(50, 1, 0);
+    short.resource_spans[0].scope_spans[0].spans[0].span_id = vec![1, 2, 3];
+    let res = post(&url, &pb, short.encode_to_vec()).await;
+    assert_eq!(res.status, 400);
+    let status = RpcStatus::decode(res.body.as_bytes()).unwrap();
+    assert_eq!(
+        status.message,
+        "resourceSpans[0].scopeSpans[0].spans[0].spanId: an id of 3 bytes (expected 8)"
+    );
+
+    // Too large: as sent, or after decompression.
+    let big = request(60, 10, 10_000).encode_to_vec();
+    assert!(big.len() > 64 * 1024);
+    let res = post(&url, &pb, big.clone()).await;
+    assert_eq!(res.status, 413);
+    assert_eq!(
+        RpcStatus::decode(res.body.as_bytes()).unwrap().message,
+        "request body too large: the limit is 65536 bytes"
+    );
+    let bomb = gzip(&big);
+    assert!(bomb.len() < 64 * 1024);
+    let res = post(&url, &[pb[0], ("content-encoding", "gzip")], bomb).await;
+    assert_eq!(res.status, 413);
+    // Encodings: broken gzip, an unknown coding.
+    let res = post(
+        &url,
+        &[js[0], ("content-encoding", "gzip")],
+        b"not gzip".to_vec(),
+    )
+    .await;
+    assert_eq!(res.status, 400);
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("gzip: ")
+    );
+    let res = post(&url, &[js[0], ("content-encoding", "br")], b"{}".to_vec()).await;
+    assert_eq!(
+        (res.status, res.json()),
+        (
+            400,
+            serde_json::json!({"code": 3, "message": "unsupported Content-Encoding: br"})
+        )
+    );
+
+    // Nothing was stored by any of the above, nothing was lost.
+    assert_eq!((store.span_count(), store.trace_count()), (3, 3));
+    for i in 0..3 {
+        assert_eq!(get(&trace_url(&store, 1, i)).await.status, 200);
+    }
+
+    // gzip and deflate bodies work.
+    let res = post(
+        &url,
+        &[pb[0], ("content-encoding", "gzip")],
+        gzip(&request(70, 2, 10).encode_to_vec()),
+    )
+    .await;
+    assert_eq!(res.status, 200);
+    let mut z = ZlibEncoder::new(Vec::new(), Compression::fast());
+    z.write_all(&request(80, 2, 10).encode_to_vec()).unwrap();
+    let res = post(
+        &url,
+        &[pb[0], ("content-encoding", "deflate")],
+        z.finish().unwrap(),
+    )
+    .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(store.span_count(), 7);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_ids_are_rejected_as_a_partial_success() {
+    let store = store_with(TraceStoreConfig::ephemeral()).await;
+    let mut req = request(1, 4, 0);
+    req.resource_spans[0].scope_spans[0].spans[1].trace_id = vec![0; 16];
+    req.resource_spans[0].scope_spans[0].spans[3].span_id = vec![0; 8];
+    let message = "2 span(s) rejected: trace_id and span_id must not be all zeros \
+                   (first: resourceSpans[0].scopeSpans[0].spans[1])";
+
+    // gRPC
+    let mut client = RawClient::connect(store.otlp_grpc_endpoint()).await;
+    let res = client
+        .export(Bytes::from(req.encode_to_vec()))
+        .await
+        .unwrap()
+        .into_inner();
+    let partial = res.partial_success.expect("partial success");
+    assert_eq!(
+        (partial.rejected_spans, partial.error_message.as_str()),
+        (2, message)
+    );
+    assert_eq!(store.span_count(), 2);
+
+    // HTTP/protobuf
+    let mut req2 = request(2, 2, 0);
+    req2.resource_spans[0].scope_spans[0].spans[0]
+        .trace_id
+        .clear();
+    let url = format!("{}/v1/traces", store.otlp_http_endpoint());
+    let res = post(
+        &url,
+        &[("content-type", "application/x-protobuf")],
+        req2.encode_to_vec(),
+    )
+    .await;
+    let partial = ExportTraceServiceResponse::decode(res.body.as_bytes())
+        .unwrap()
+        .partial_success
+        .unwrap();
+    assert_eq!(partial.rejected_spans, 1);
+
+    // HTTP/JSON
+    let body = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
+        {"traceId":"00000000000000000000000000000000","spanId":"0000000000000001","name":"x"},
+        {"traceId":"0000000000000000000000000000000f","spanId":"0000000000000001","name":"y"}]}]}]}"#;
+    let res = post(&url, &[("content-type", "application/json")], body.into()).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.body,
+        r#"{"partialSuccess":{"rejectedSpans":"1","errorMessage":"1 span(s) rejected: trace_id and span_id must not be all zeros (first: resourceSpans[0].scopeSpans[0].spans[0])"}}"#
+    );
+    assert_eq!(store.span_count(), 4);
+    assert_eq!(store.stats().rejected_spans, 4);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_grpc_input_is_invalid_argument() {
+    let store = store_with(TraceStoreConfig {
+        max_grpc_message_bytes: 64 * 1024,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let mut client = RawClient::connect(store.otlp_grpc_endpoint()).await;
+    client
+        .export(Bytes::from(request(1, 2, 10).encode_to_vec()))
+        .await
+        .unwrap();
+
+    let err = client
+        .export(Bytes::from_static(&[0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    let mut bad = request(9, 1, 0);
+    bad.resource_spans[0].scope_spans[0].spans[0].trace_id = vec![7; 20];
+    let err = client
+        .export(Bytes::from(bad.encode_to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        err.message(),
+        "resourceSpans[0].scopeSpans[0].spans[0].traceId: an id of 20 bytes (expected 16)"
+    );
+    let err = client
+        .export(Bytes::from(request(10, 10, 10_000).encode_to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err}");
+
+    // The connection still works; gzip is accepted; nothing was lost.
+    let mut gz = client.clone().gzip();
+    gz.export(Bytes::from(request(20, 3, 10).encode_to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(store.span_count(), 5);
+    assert_eq!(get(&trace_url(&store, 1, 1)).await.status, 200);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_bound_evicts_the_oldest_traces() {
+    let store = store_with(TraceStoreConfig {
+        max_spans: 50,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let mut client = RawClient::connect(store.otlp_grpc_endpoint()).await;
+    for batch in 0..20u64 {
+        // Five one-span traces per export; trace ids 100.., in order.
+        let mut req = request(100, 5, 10);
+        for (i, span) in req.resource_spans[0].scope_spans[0]
+            .spans
+            .iter_mut()
+            .enumerate()
+        {
+            span.trace_id = [
+                100u64.to_be_bytes(),
+                (100 + batch * 5 + i as u64).to_be_bytes(),
+            ]
+            .concat();
+        }
+        client
+            .export(Bytes::from(req.encode_to_vec()))
+            .await
+            .unwrap();
+    }
+    assert_eq!((store.span_count(), store.trace_count()), (50, 50));
+    assert_eq!(store.evicted_traces(), 50);
+    assert_eq!(get(&trace_url(&store, 100, 0)).await.status, 404);
+    assert_eq!(get(&trace_url(&store, 100, 49)).await.status, 404);
+    assert_eq!(get(&trace_url(&store, 100, 50)).await.status, 200);
+    assert_eq!(get(&trace_url(&store, 100, 99)).await.status, 200);
+    let stats = get(&format!("{}/tracestore/stats", store.query_url()))
+        .await
+        .json();
+    assert_eq!(stats["evicted_traces"], 50);
+    assert_eq!(stats["evicted_spans"], 50);
+    assert_eq!(stats["spans"], 50);
+    assert_eq!(stats["received_spans"], 100);
+    assert_eq!(stats["max_spans"], 50);
+    store.shutdown().await;
+
+    // A byte bound works the same way.
+    let store = store_with(TraceStoreConfig {
+        max_bytes: Some(200_000),
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let mut client = RawClient::connect(store.otlp_grpc_endpoint()).await;
+    for batch in 0..10u64 {
+        client
+            .export(Bytes::from(
+                request(1000 + batch, 10, 5_000).encode_to_vec(),
+            ))
+            .await
+            .unwrap();
+    }
+    let stats = store.stats();
+    assert!(stats.bytes <= 200_000, "{stats:?}");
+    assert!(stats.evicted_traces >= 60, "{stats:?}");
+    assert_eq!(get(&trace_url(&store, 1009, 9)).await.status, 200);
+    assert_eq!(get(&trace_url(&store, 1000, 0)).await.status, 404);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_and_queries_run_concurrently() {
+    let store = store_with(TraceStoreConfig::ephemeral()).await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4u64 {
+        let endpoint = store.otlp_grpc_endpoint();
+        writers.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(endpoint).await;
+            for b in 0..25u64 {
+                let req = request(10_000 * (w + 1) + b * 100, 20, 10);
+                client
+                    .export(Bytes::from(req.encode_to_vec()))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let base = store.query_url();
+        let done = done.clone();
+        readers.push(tokio::spawn(async move {
+            let mut answered = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || answered == 0 {
+                let v3 = get(&format!("{base}/api/v3/traces?{}", "query.service_name=svc&query.start_time_min=2026-01-01T00:00:00Z&query.start_time_max=2027-01-01T00:00:00Z&query.search_depth=20")).await;
+                assert!(v3.status == 200 || v3.status == 404, "{}", v3.body);
+                let v1 = get(&format!("{base}/api/services")).await;
+                assert_eq!(v1.status, 200);
+                answered += 1;
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    assert_eq!((store.span_count(), store.trace_count()), (2000, 2000));
+    let res = get(&format!(
+        "{}/api/traces?service=svc&start=0&limit=2000",
+        store.query_url()
+    ))
+    .await;
+    assert_eq!(res.json()["data"].as_array().map(Vec::len), Some(2000));
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_fails_cleanly_and_shutdown_closes_the_ports() {
+    let store = store_with(TraceStoreConfig::ephemeral()).await;
+    let taken = store.query_addr();
+    let err = TraceStore::start(TraceStoreConfig {
+        query_addr: taken,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Bind {
+                what: "the query API",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot listen for the query API on {taken}: "))
+    );
+    let err = TraceStore::start(TraceStoreConfig {
+        max_spans: 0,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid configuration: max_spans must be at least 1"
+    );
+
+    let addrs = [
+        store.otlp_grpc_addr(),
+        store.otlp_http_addr(),
+        store.query_addr(),
+    ];
+    store.shutdown().await;
+    for addr in addrs {
+        assert!(
+            tokio::net::TcpStream::connect(addr).await.is_err(),
+            "{addr} still open"
+        );
+    }
+}
