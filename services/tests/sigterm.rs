@@ -1,7 +1,9 @@
 //! SIGTERM during load loses no span of a completed request: the real
-//! binaries, exporting real OTLP/gRPC with a batch delay far longer than the
-//! test (so spans leave only through the shutdown flush), are stopped with
-//! SIGTERM while requests are in flight.
+//! binaries, exporting real OTLP/gRPC to the project's tracestore with a
+//! batch delay far longer than the test (so spans leave only through the
+//! shutdown flush), are stopped with SIGTERM while requests are in flight;
+//! then every completed request's trace is read back through the Jaeger
+//! `/api/v3` query API.
 
 #![cfg(unix)]
 
@@ -19,93 +21,45 @@ use std::{
 
 use common::{Caller, eventually, fraud_order, valid_order};
 use opentelemetry::trace::TraceId;
+use serde_json::Value;
+use tracestore::{TraceStore, TraceStoreConfig};
 
-mod otlp_sink {
-    //! A minimal OTLP/gRPC trace receiver that keeps `(service, span name)`
-    //! per trace id.
-
-    use std::{
-        collections::HashMap,
-        net::SocketAddr,
-        sync::{Arc, Mutex},
-    };
-
-    use opentelemetry::trace::TraceId;
-    use opentelemetry_proto::tonic::{
-        collector::trace::v1::{
-            ExportTraceServiceRequest, ExportTraceServiceResponse,
-            trace_service_server::{TraceService, TraceServiceServer},
-        },
-        common::v1::any_value,
-    };
-    use tokio::net::TcpListener;
-    use tonic::{Request, Response, Status, transport::server::TcpIncoming};
-
-    type Store = Arc<Mutex<HashMap<TraceId, Vec<(String, String)>>>>;
-
-    #[derive(Clone, Default)]
-    pub struct Sink {
-        store: Store,
+/// `(service.name, span name)` of every span of a trace, read through
+/// `GET /api/v3/traces/{id}` (OTLP JSON; 404 when the store has none).
+async fn stored_spans(
+    client: &reqwest::Client,
+    query_url: &str,
+    trace_id: TraceId,
+) -> BTreeSet<(String, String)> {
+    let response = client
+        .get(format!("{query_url}/api/v3/traces/{trace_id}"))
+        .send()
+        .await
+        .unwrap();
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return BTreeSet::new();
     }
-
-    #[tonic::async_trait]
-    impl TraceService for Sink {
-        async fn export(
-            &self,
-            request: Request<ExportTraceServiceRequest>,
-        ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-            let mut store = self.store.lock().unwrap();
-            for rs in request.into_inner().resource_spans {
-                let service = rs
-                    .resource
-                    .iter()
-                    .flat_map(|r| &r.attributes)
-                    .find(|kv| kv.key == "service.name")
-                    .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-                    .map(|v| match v {
-                        any_value::Value::StringValue(s) => s.clone(),
-                        other => format!("{other:?}"),
-                    })
-                    .unwrap_or_default();
-                for span in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
-                    let id: [u8; 16] = span.trace_id.as_slice().try_into().unwrap_or_default();
-                    store
-                        .entry(TraceId::from_bytes(id))
-                        .or_default()
-                        .push((service.clone(), span.name));
-                }
+    assert!(response.status().is_success(), "{}", response.status());
+    let body: Value = response.json().await.unwrap();
+    let mut spans = BTreeSet::new();
+    for rs in body["result"]["resourceSpans"].as_array().unwrap() {
+        let service = rs["resource"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|kv| kv["key"] == "service.name")
+            .and_then(|kv| kv["value"]["stringValue"].as_str())
+            .unwrap()
+            .to_owned();
+        for ss in rs["scopeSpans"].as_array().unwrap() {
+            for span in ss["spans"].as_array().unwrap() {
+                let inserted =
+                    spans.insert((service.clone(), span["name"].as_str().unwrap().to_owned()));
+                assert!(inserted, "no span twice in {trace_id}: {span}");
             }
-            Ok(Response::new(ExportTraceServiceResponse::default()))
         }
     }
-
-    impl Sink {
-        pub async fn start() -> (Sink, SocketAddr) {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let sink = Sink::default();
-            let service = TraceServiceServer::new(sink.clone());
-            tokio::spawn(
-                tonic::transport::Server::builder()
-                    .add_service(service)
-                    .serve_with_incoming(TcpIncoming::from(listener)),
-            );
-            (sink, addr)
-        }
-
-        pub fn spans(&self, trace_id: TraceId) -> Vec<(String, String)> {
-            self.store
-                .lock()
-                .unwrap()
-                .get(&trace_id)
-                .cloned()
-                .unwrap_or_default()
-        }
-
-        pub fn span_count(&self) -> usize {
-            self.store.lock().unwrap().values().map(Vec::len).sum()
-        }
-    }
+    spans
 }
 
 /// A service binary, its address read from its "serving" log line.
@@ -275,8 +229,10 @@ async fn send(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
-    let (sink, sink_addr) = otlp_sink::Sink::start().await;
-    let otlp = format!("http://{sink_addr}");
+    let store = TraceStore::start(TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let otlp = store.otlp_grpc_endpoint();
     let mut payment = Service::spawn(
         env!("CARGO_BIN_EXE_payment-service"),
         &["--charge-delay", "150ms"],
@@ -334,7 +290,7 @@ async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
     .await
     .expect("load is flowing");
     assert_eq!(
-        sink.span_count(),
+        store.span_count(),
         0,
         "spans leave only through the shutdown flush"
     );
@@ -354,12 +310,21 @@ async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
         "payment-service exit: {payment_status}"
     );
 
-    let completed = completed.lock().unwrap();
+    let completed = std::mem::take(&mut *completed.lock().unwrap());
     let after_signal = completed.iter().filter(|c| c.at > signalled).count();
     assert!(
         after_signal > 0,
         "requests in flight at SIGTERM were finished"
     );
+    let expected_total: usize = completed
+        .iter()
+        .map(|c| c.scenario.expected_spans().len())
+        .sum();
+    // The exporters' calls returned before the processes exited; the store
+    // has the spans as soon as its receiver has handled them.
+    store
+        .wait_for_spans(expected_total as u64, Duration::from_secs(10))
+        .await;
     let mut per_scenario: HashMap<Scenario, usize> = HashMap::new();
     for c in completed.iter() {
         *per_scenario.entry(c.scenario).or_default() += 1;
@@ -370,7 +335,7 @@ async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
             c.scenario,
             c.trace_id
         );
-        let got: BTreeSet<(String, String)> = sink.spans(c.trace_id).into_iter().collect();
+        let got = stored_spans(&client, &store.query_url(), c.trace_id).await;
         assert_eq!(
             got,
             c.scenario.expected_spans(),
@@ -382,6 +347,7 @@ async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
     eprintln!(
         "{} requests completed ({after_signal} after SIGTERM), {per_scenario:?}, {} spans received",
         completed.len(),
-        sink.span_count()
+        store.span_count()
     );
+    store.shutdown().await;
 }
