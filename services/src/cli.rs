@@ -1,14 +1,14 @@
 //! What the two binaries share: the fault and telemetry flags, logging, and
 //! running one service until SIGTERM / Ctrl-C with every span flushed.
 
-use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, time::Duration};
+use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::Router;
 use clap::Args;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use telemetry::{ConfigError, OtelConfig, Protocol, SamplerConfig};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Notify};
 use tracing_subscriber::EnvFilter;
 
 use crate::faults::{Faults, Service};
@@ -28,6 +28,11 @@ pub struct ServiceArgs {
     /// child-outlives-parent.
     #[arg(long, env = "FAULTS", value_name = "LIST", default_value = "")]
     pub faults: Faults,
+
+    /// On SIGTERM / Ctrl-C, how long in-flight requests may take to finish
+    /// before they are abandoned and the spans flushed.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub drain_timeout: Duration,
 
     /// How long the late-export fault holds `save_order` back.
     #[arg(long, env = "FAULT_LATE_EXPORT_DELAY", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
@@ -185,6 +190,7 @@ pub fn log_faults(service: Service, faults: &Faults) {
 pub fn main(
     name: &str,
     listen: SocketAddr,
+    service: &ServiceArgs,
     telemetry: &TelemetryArgs,
     make_router: impl FnOnce(SdkTracerProvider) -> Router,
 ) -> ExitCode {
@@ -194,7 +200,12 @@ pub fn main(
         .map_err(anyhow::Error::from)
         .and_then(|otel| {
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
-            runtime.block_on(run_service(listen, &otel, make_router))
+            runtime.block_on(run_service(
+                listen,
+                service.drain_timeout,
+                &otel,
+                make_router,
+            ))
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -206,10 +217,11 @@ pub fn main(
 }
 
 /// Binds `listen`, serves the router built on a provider made from `otel`
-/// until SIGTERM / Ctrl-C, waits for in-flight requests, then flushes every
-/// span and shuts the provider down.
+/// until SIGTERM / Ctrl-C, waits for in-flight requests (at most
+/// `drain_timeout`), then flushes every span and shuts the provider down.
 pub async fn run_service(
     listen: SocketAddr,
+    drain_timeout: Duration,
     otel: &OtelConfig,
     make_router: impl FnOnce(SdkTracerProvider) -> Router,
 ) -> anyhow::Result<()> {
@@ -229,18 +241,45 @@ pub async fn run_service(
         sampler = %otel.sampler,
         "serving"
     );
-    let served = crate::serve(
-        listener,
-        make_router(provider.clone()),
-        crate::shutdown_signal(),
-    )
-    .await;
-    tracing::info!("in-flight requests done; flushing spans");
+    let served = serve_until_signal(listener, make_router(provider.clone()), drain_timeout).await;
+    tracing::info!("flushing spans");
     let flushed = telemetry::shutdown_provider(provider).await;
     served.context("server failed")?;
     flushed?;
     tracing::info!("all spans flushed; bye");
     Ok(())
+}
+
+/// Serves until SIGTERM / Ctrl-C, then lets in-flight requests finish for
+/// at most `drain_timeout`.
+async fn serve_until_signal(
+    listener: TcpListener,
+    router: Router,
+    drain_timeout: Duration,
+) -> std::io::Result<()> {
+    let signalled = Arc::new(Notify::new());
+    let notify = signalled.clone();
+    let server = crate::serve(listener, router, async move {
+        crate::shutdown_signal().await;
+        notify.notify_one();
+    });
+    let drain_limit = async {
+        signalled.notified().await;
+        tokio::time::sleep(drain_timeout).await;
+    };
+    tokio::select! {
+        served = server => {
+            tracing::info!("in-flight requests done");
+            served
+        }
+        () = drain_limit => {
+            tracing::warn!(
+                drain_timeout = %humantime::format_duration(drain_timeout),
+                "requests still in flight after the drain timeout: abandoned"
+            );
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

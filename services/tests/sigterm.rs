@@ -351,3 +351,53 @@ async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
     );
     store.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_stuck_past_the_drain_timeout_does_not_hold_up_shutdown() {
+    let store = TraceStore::start(TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let mut payment = Service::spawn(
+        env!("CARGO_BIN_EXE_payment-service"),
+        &["--charge-delay", "600s", "--drain-timeout", "200ms"],
+        &store.otlp_grpc_endpoint(),
+    );
+    let base = format!("http://{}", payment.addr);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let stuck = tokio::spawn({
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .post(format!("{base}/payments"))
+                .json(&serde_json::json!({"customer_id":"CUST-42","amount":10}))
+                .send()
+                .await
+        }
+    });
+    let caller = Caller::new(true);
+    let health = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{base}/health"))
+        .header("traceparent", caller.traceparent())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    payment.sigterm();
+    let status = payment.wait().await;
+    assert!(status.success(), "payment-service exit: {status}");
+    assert!(
+        stuck.await.unwrap().is_err(),
+        "the stuck request was abandoned"
+    );
+    // The completed request's span was still flushed.
+    assert!(store.wait_for_spans(1, Duration::from_secs(10)).await);
+    let spans = stored_spans(&client, &store.query_url(), caller.trace_id).await;
+    let want: BTreeSet<(String, String)> =
+        [("payment-service".to_owned(), "GET /health".to_owned())].into();
+    assert_eq!(spans, want);
+    store.shutdown().await;
+}

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
     cli::main(
         order_api::SERVICE_NAME,
         args.listen,
+        &args.service,
         &args.telemetry,
         |provider| {
             cli::log_faults(Service::OrderApi, &config.faults);

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
     cli::main(
         payment_service::SERVICE_NAME,
         args.listen,
+        &args.service,
         &args.telemetry,
         |provider| {
             cli::log_faults(Service::PaymentService, &config.faults);
