@@ -1,0 +1,266 @@
+//! The `loadgen` binary: exit codes, one-line errors, Ctrl-C, `merge`, and
+//! OTLP settings from the `OTEL_*` variables.
+
+mod common;
+
+use std::{path::Path, process::Output, time::Duration};
+
+use common::{Behaviour, TestTarget, closed_port};
+use loadgen::{Report, read_manifest};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_loadgen");
+
+fn loadgen() -> Command {
+    let mut c = Command::new(BIN);
+    // A clean telemetry environment, whatever the caller's shell holds.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OTEL_") {
+            c.env_remove(k);
+        }
+    }
+    c.kill_on_drop(true);
+    c
+}
+
+async fn output(c: &mut Command) -> Output {
+    tokio::time::timeout(Duration::from_secs(60), c.output())
+        .await
+        .expect("loadgen ends by itself")
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn report(path: &Path) -> Report {
+    Report::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn bad_flags_are_one_line_and_exit_2() {
+    for args in [
+        &["--rps", "abc"][..],
+        &[][..],
+        &["--rps", "10", "--mix", "valid=1,bogus=2"][..],
+        &["--rps", "10", "--shard", "4/4"][..],
+        &["--rps", "10", "--sampler", "1.5"][..],
+        &["--rps", "10", "--duration", "forever"][..],
+        &["--rps", "10", "--target", "https://secure:443"][..],
+        &["--rps", "10", "--connections", "0"][..],
+    ] {
+        let o = output(loadgen().args(args)).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("loadgen: "), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+    let o = output(loadgen().arg("--help")).await;
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--no-root-span"));
+}
+
+#[tokio::test]
+async fn unusable_settings_are_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = output(
+        loadgen()
+            .args([
+                "--rps",
+                "10",
+                "--requests",
+                "1",
+                "--no-root-span",
+                "--manifest",
+            ])
+            .arg(dir.path().join("missing/run.jsonl")),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("cannot create the manifest"),
+        "{}",
+        stderr(&o)
+    );
+    let o = output(
+        loadgen()
+            .args(["--rps", "10", "--requests", "1"])
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("OTEL_EXPORTER_OTLP_PROTOCOL"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_is_down_exits_1_with_a_one_line_summary_and_full_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, manifest) = (dir.path().join("r.json"), dir.path().join("m.jsonl"));
+    let o = output(
+        loadgen()
+            .args(["--rps", "500", "--requests", "50", "--no-root-span"])
+            .arg("--target")
+            .arg(format!("http://{}", closed_port()))
+            .arg("--json")
+            .arg(&json)
+            .arg("--manifest")
+            .arg(&manifest),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("loadgen: 50 of 50 requests failed") && last.contains("connect 50"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("connect"));
+    assert_eq!(report(&json).overall.errors.connect, 50);
+    assert_eq!(read_manifest(&manifest).unwrap().len(), 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_sending_and_still_writes_report_and_manifest() {
+    let target = TestTarget::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (json, manifest) = (dir.path().join("r.json"), dir.path().join("m.jsonl"));
+    let child = loadgen()
+        .args([
+            "--rps",
+            "200",
+            "--duration",
+            "60s",
+            "--no-root-span",
+            "--target",
+            &target.url(),
+        ])
+        .arg("--json")
+        .arg(&json)
+        .arg("--manifest")
+        .arg(&manifest)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    target.wait_for(30).await;
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("Ctrl-C ends the run")
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = report(&json);
+    assert!(r.runs[0].stopped_early);
+    assert!(r.schedule.sent >= 30 && r.schedule.sent < 12_000);
+    assert_eq!(
+        read_manifest(&manifest).unwrap().len() as u64,
+        r.schedule.sent
+    );
+    assert_eq!(target.count(), r.schedule.sent);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("stopped early"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_reports_merge_on_the_command_line() {
+    let target = TestTarget::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = (0..2)
+        .map(|i| dir.path().join(format!("shard{i}.json")))
+        .collect();
+    for (i, path) in paths.iter().enumerate() {
+        let o = output(
+            loadgen()
+                .args([
+                    "--rps",
+                    "1000",
+                    "--requests",
+                    "200",
+                    "--no-root-span",
+                    "--seed",
+                    "9",
+                ])
+                .args(["--target", &target.url(), "--shard", &format!("{i}/2")])
+                .arg("--json")
+                .arg(path),
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let merged = dir.path().join("merged.json");
+    let o = output(
+        loadgen()
+            .arg("merge")
+            .args(&paths)
+            .arg("--json")
+            .arg(&merged),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2 merged runs"));
+    let m = report(&merged);
+    assert_eq!((m.runs.len(), m.overall.count), (2, 200));
+    assert_eq!(m.overall.latency.histogram.len(), 200);
+
+    std::fs::write(dir.path().join("bad.json"), "{not json").unwrap();
+    let o = output(
+        loadgen()
+            .arg("merge")
+            .arg(&paths[0])
+            .arg(dir.path().join("bad.json")),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.json") && stderr(&o).lines().count() == 1,
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otel_variables_send_the_root_spans_over_otlp_http() {
+    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let target = TestTarget::start(Behaviour::default()).await;
+    let o = output(
+        loadgen()
+            .args([
+                "--rps",
+                "500",
+                "--requests",
+                "50",
+                "--target",
+                &target.url(),
+            ])
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", store.otlp_http_endpoint())
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .env("OTEL_SERVICE_NAME", "loadgen-ci")
+            .env("OTEL_TRACES_SAMPLER_ARG", "1"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("root spans exported 50 of 50"));
+    assert!(store.wait_for_spans(50, Duration::from_secs(10)).await);
+    let services: serde_json::Value =
+        reqwest::get(format!("{}/api/v3/services", store.query_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(services["services"], serde_json::json!(["loadgen-ci"]));
+    store.shutdown().await;
+}
