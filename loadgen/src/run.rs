@@ -122,11 +122,15 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         .map_err(LoadError::Thread)?;
     let _ = shared.pacer.set(pacer.thread().clone());
 
+    // The stop future is watched until the last request is back: a stop
+    // while the backlog drains drops the requests still queued.
     let mut stop = std::pin::pin!(stop);
+    let mut stop_fired = false;
     let mut done_rx = done_rx;
     let paced = tokio::select! {
         paced = &mut done_rx => paced,
         () = &mut stop => {
+            stop_fired = true;
             shared.request_stop();
             done_rx.await
         }
@@ -134,8 +138,21 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     // The pacer only ends by sending; a panic there is a bug, counted as nothing sent.
     .unwrap_or_default();
     let _ = pacer.join();
-    for w in workers {
-        let _ = w.await;
+    let mut drained = std::pin::pin!(async {
+        for w in workers {
+            let _ = w.await;
+        }
+    });
+    if !stop_fired {
+        tokio::select! {
+            () = &mut drained => {}
+            () = &mut stop => {
+                shared.request_stop();
+                drained.as_mut().await;
+            }
+        }
+    } else {
+        drained.as_mut().await;
     }
     ticker.abort();
     let _ = ticker.await;

@@ -212,6 +212,30 @@ async fn a_stop_mid_run_sends_no_more_and_still_reports_every_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_while_the_backlog_drains_drops_the_queued_requests() {
+    // One connection at 50 ms a request: the whole schedule is due (and
+    // queued) long before it can be served.
+    let target = TestTarget::start(Behaviour {
+        delay: Some(Duration::from_millis(50)),
+        ..Behaviour::default()
+    })
+    .await;
+    let mut config = target.config(1000.0, 100);
+    config.connections = 1;
+    let stop = async {
+        target.wait_for(5).await;
+    };
+    let report = tokio::time::timeout(Duration::from_secs(20), loadgen::run(config, stop))
+        .await
+        .expect("the stop ends the drain")
+        .unwrap();
+    assert!(report.runs[0].stopped_early);
+    assert!(report.schedule.cancelled >= 50, "{report}");
+    assert_eq!(report.schedule.sent + report.schedule.cancelled, 100);
+    assert_eq!(target.count(), report.schedule.sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_is_down_is_counted_and_the_run_goes_on() {
     let addr = closed_port();
     let mut config = LoadConfig::new(Target::parse(&format!("http://{addr}")).unwrap(), 500.0);

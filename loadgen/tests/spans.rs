@@ -230,6 +230,28 @@ async fn the_traces_exporter_none_means_no_root_span() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_spans_that_cannot_be_exported_fail_the_run() {
+    let target = TestTarget::start(Behaviour::default()).await;
+    let mut config = target.config(1000.0, 20);
+    let nowhere = format!("http://{}", closed_port());
+    config.root_spans =
+        RootSpans::Otlp(OtelConfig::new("loadgen", SamplerConfig::AlwaysOn).with_endpoint(nowhere));
+    let report = loadgen::run(config, pending()).await.unwrap();
+    assert_eq!(report.overall.ok, 20, "the requests themselves went well");
+    assert_eq!(report.tracing.root_spans_ended, 20);
+    assert_eq!(report.tracing.root_spans_exported, 0);
+    assert!(!report.passed());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("20 of 20 loadgen CLIENT spans were not exported")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_spans_reach_tracestore_over_otlp() {
     let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
         .await
