@@ -1,0 +1,305 @@
+//! The command line: `harness run`, `harness up`.
+
+use std::{future::Future, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use loadgen::{LoadConfig, Mix, RootSpans, SamplerChoice, Target};
+use services::Faults;
+use verifier::{ApiChoice, Spec, VerifyConfig};
+
+use crate::{
+    job::{Backend, JobConfig, run_job},
+    report::EXIT_ERROR,
+    stack::{Ports, RunningStack, StackConfig},
+};
+
+/// The one-command main job: tracestore and both services in one process,
+/// loadgen, settle, verifier, one report.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load the services, let the spans settle, verify every trace, report.
+    /// Exit 0 pass, 1 fail, 2 could not run or check.
+    Run(Box<RunArgs>),
+    /// Start tracestore and both services on the default ports and stay up
+    /// until Ctrl-C, for loadgen and verifier by hand.
+    Up(UpArgs),
+}
+
+/// `harness run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Requests per second (open loop).
+    #[arg(long, default_value_t = 500.0)]
+    pub rps: f64,
+    /// Sampling ratio of the traces the loadgen roots (0..1), or `none`.
+    #[arg(long, default_value = "0.1", value_parser = str::parse::<SamplerChoice>)]
+    pub sampler: SamplerChoice,
+    /// How long to send load.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Stop after this many requests (with --duration, whichever comes first).
+    #[arg(long)]
+    pub requests: Option<u64>,
+    /// Scenario weights, from valid, invalid, fraud, health.
+    #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
+    pub mix: Mix,
+    /// Seed of the scenario sequence, payloads and trace ids (default: random, printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Keep-alive connections of the loadgen.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 1000)]
+    pub max_in_flight: usize,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Do not export the loadgen's CLIENT spans.
+    #[arg(long)]
+    pub no_root_span: bool,
+    /// Verify through this Jaeger query API instead of the embedded store
+    /// (the services still run in process, exporting to --otlp-endpoint).
+    #[arg(long, value_name = "URL")]
+    pub jaeger: Option<String>,
+    /// OTLP/gRPC endpoint to export to with --jaeger (default: the Jaeger host, port 4317).
+    #[arg(long, value_name = "URL", requires = "jaeger")]
+    pub otlp_endpoint: Option<String>,
+    /// Load an order-api that already runs (exporting to the --jaeger backend)
+    /// instead of starting the services.
+    #[arg(long, value_name = "URL", requires = "jaeger")]
+    pub target: Option<String>,
+    /// Faults to inject into the embedded services (see docs/CONTRACT.md).
+    #[arg(long, default_value = "", value_parser = str::parse::<Faults>)]
+    pub faults: Faults,
+    /// How long the verifier waits for late spans.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub settle: Duration,
+    /// Contract file (TOML) instead of the built-in order/payment contract.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Query API generation.
+    #[arg(long, value_enum, default_value_t = Api::Auto)]
+    pub api: Api,
+    /// Keep the loadgen manifest here.
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// Write the whole report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the verification as JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+}
+
+/// `harness up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Faults to inject into the services (see docs/CONTRACT.md).
+    #[arg(long, default_value = "", value_parser = str::parse::<Faults>)]
+    pub faults: Faults,
+}
+
+/// Query API generation.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Api {
+    /// `/api/v3`, falling back to v1.
+    Auto,
+    /// Only `/api/v3`.
+    V3,
+    /// Only v1.
+    V1,
+}
+
+impl From<Api> for ApiChoice {
+    fn from(api: Api) -> ApiChoice {
+        match api {
+            Api::Auto => ApiChoice::Auto,
+            Api::V3 => ApiChoice::V3,
+            Api::V1 => ApiChoice::V1,
+        }
+    }
+}
+
+/// Runs a parsed command line; `stop` is Ctrl-C or SIGTERM.
+pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
+    match cli.command {
+        Command::Run(args) => run(*args, stop).await,
+        Command::Up(args) => up(args, stop).await,
+    }
+}
+
+async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
+    let json = args.json.clone();
+    let junit = args.junit.clone();
+    let config = match job_config(args) {
+        Ok(c) => c,
+        Err(e) => return error(&e),
+    };
+    let report = match run_job(config, stop).await {
+        Ok(r) => r,
+        Err(e) => return error(&e.to_string()),
+    };
+    print!("{report}");
+    for (path, text) in [
+        (json, report.to_json()),
+        (
+            junit,
+            verifier::render(&report.verdict, verifier::Format::Junit, Default::default()),
+        ),
+    ] {
+        if let Some(path) = path
+            && let Err(e) = std::fs::write(&path, text)
+        {
+            return error(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    if !report.passed() {
+        eprintln!("harness: {}", report.summary_line());
+    }
+    ExitCode::from(report.exit_code())
+}
+
+/// Maps the flags to a job.
+pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
+    let backend = match (args.jaeger, args.target) {
+        (None, _) => Backend::Embedded,
+        (Some(jaeger_url), target) => {
+            let otlp_endpoint = match args.otlp_endpoint {
+                Some(e) => e,
+                None => default_otlp_endpoint(&jaeger_url)?,
+            };
+            match target {
+                None => Backend::ExternalJaeger {
+                    jaeger_url,
+                    otlp_endpoint,
+                },
+                Some(target) => Backend::External {
+                    jaeger_url,
+                    otlp_endpoint,
+                    target,
+                },
+            }
+        }
+    };
+    // The real target is known once the services are up.
+    let placeholder = Target::parse("http://127.0.0.1:8000")?;
+    let mut load = LoadConfig::new(placeholder, args.rps);
+    load.duration = Some(args.duration);
+    load.requests = args.requests;
+    load.mix = args.mix;
+    load.sampler = args.sampler;
+    load.seed = args.seed.unwrap_or_else(rand::random);
+    load.connections = args.connections;
+    load.max_in_flight = args.max_in_flight;
+    load.timeout = args.timeout;
+    load.progress = true;
+    if !args.no_root_span {
+        // Pointed at the real endpoint by the job.
+        load.root_spans = RootSpans::Otlp(telemetry::OtelConfig::new(
+            "loadgen",
+            telemetry::SamplerConfig::AlwaysOn,
+        ));
+    }
+    load.validate().map_err(|e| e.to_string())?;
+
+    let mut verify = VerifyConfig::new(String::new());
+    verify.settle = args.settle;
+    verify.api = args.api.into();
+    if let Some(path) = &args.spec {
+        verify.spec = Spec::from_file(path).map_err(|e| e.to_string())?;
+    }
+    Ok(JobConfig {
+        load,
+        verify,
+        backend,
+        stack: StackConfig {
+            faults: args.faults,
+            ..StackConfig::default()
+        },
+        manifest: args.manifest,
+    })
+}
+
+/// `http://<jaeger host>:4317`: where a Jaeger all-in-one takes OTLP/gRPC.
+fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, String> {
+    let rest = jaeger_url
+        .strip_prefix("http://")
+        .or_else(|| jaeger_url.strip_prefix("https://"))
+        .ok_or_else(|| format!("--jaeger must be an http(s) URL, got {jaeger_url:?}"))?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    if host.is_empty() {
+        return Err(format!("--jaeger has no host: {jaeger_url:?}"));
+    }
+    Ok(format!("http://{host}:4317"))
+}
+
+async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
+    let stack = match RunningStack::start(StackConfig {
+        ports: Ports::Defaults,
+        faults: args.faults,
+        ..StackConfig::default()
+    })
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return error(&e.to_string()),
+    };
+    let jaeger = stack.jaeger_url().unwrap_or_default();
+    println!("order-api        {}", stack.order_api_url());
+    println!("payment-service  {}", stack.payment_url());
+    println!("OTLP/gRPC        {}", stack.otlp_endpoint());
+    if let Some(store) = stack.store() {
+        println!("OTLP/HTTP        {}", store.otlp_http_endpoint());
+    }
+    println!("Jaeger query API {jaeger}");
+    println!();
+    println!("Try, in another terminal:");
+    println!(
+        "  cargo run --release -p loadgen -- --rps 500 --sampler 0.1 --duration 30s --manifest run.jsonl"
+    );
+    println!("  cargo run --release -p verifier -- --since 5m --manifest run.jsonl");
+    println!("Ctrl-C stops (in-flight requests finish, every span is flushed).");
+    stop.await;
+    match stack.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => error(&e.to_string()),
+    }
+}
+
+fn error(message: &str) -> ExitCode {
+    eprintln!("harness: {message}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn otlp_endpoint_defaults_to_the_jaeger_host() {
+        assert_eq!(
+            default_otlp_endpoint("http://jaeger:16686").unwrap(),
+            "http://jaeger:4317"
+        );
+        assert_eq!(
+            default_otlp_endpoint("http://127.0.0.1:16686/jaeger/").unwrap(),
+            "http://127.0.0.1:4317"
+        );
+        assert!(default_otlp_endpoint("jaeger:16686").is_err());
+        assert!(default_otlp_endpoint("http://:16686").is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! The main job: load the system, let the spans settle, verify, report.
+
+use std::{future::Future, path::PathBuf};
+
+use loadgen::{LoadConfig, RootSpans, SamplerChoice, Target};
+use telemetry::{OtelConfig, SamplerConfig};
+use verifier::{Manifest, VerifyConfig};
+
+use crate::{
+    error::HarnessError,
+    report::JobReport,
+    stack::{RunningStack, StackConfig},
+};
+
+/// Where the job sends load and reads traces back.
+#[derive(Debug, Clone, Default)]
+pub enum Backend {
+    /// Start tracestore and both services in this process on free ports.
+    #[default]
+    Embedded,
+    /// Start both services in this process, exporting to an external OTLP
+    /// endpoint, and verify through an external Jaeger query API.
+    ExternalJaeger {
+        /// Jaeger's query API base URL (e.g. http://127.0.0.1:16686).
+        jaeger_url: String,
+        /// Where the services and the loadgen export (OTLP/gRPC).
+        otlp_endpoint: String,
+    },
+    /// Load services that already run, exporting to a Jaeger that already
+    /// runs: nothing is started.
+    External {
+        /// Jaeger's query API base URL.
+        jaeger_url: String,
+        /// Where the loadgen exports its own spans (OTLP/gRPC).
+        otlp_endpoint: String,
+        /// order-api's base URL.
+        target: String,
+    },
+}
+
+/// Everything the main job needs.
+pub struct JobConfig {
+    /// The load: rate, duration, mix, seed, sampler, connections... Its
+    /// target and root-span export are set by the job from `backend`, unless
+    /// root spans are [`RootSpans::Off`].
+    pub load: LoadConfig,
+    /// The verification: settle, spec, API generation... Its Jaeger URL and
+    /// manifest are set by the job.
+    pub verify: VerifyConfig,
+    /// What to run against.
+    pub backend: Backend,
+    /// The embedded services' configuration (faults, span bound); unused
+    /// with [`Backend::External`].
+    pub stack: StackConfig,
+    /// Keep the manifest here (default: a temporary file, removed after).
+    pub manifest: Option<PathBuf>,
+}
+
+/// Runs the main job. `stop` (Ctrl-C in the binary) ends the load early; the
+/// job still verifies what was sent.
+pub async fn run_job(
+    config: JobConfig,
+    stop: impl Future<Output = ()>,
+) -> Result<JobReport, HarnessError> {
+    let JobConfig {
+        load,
+        verify,
+        backend,
+        stack: stack_config,
+        manifest,
+    } = config;
+    let (stack, endpoints) = match backend {
+        Backend::Embedded => {
+            let stack = RunningStack::start(stack_config).await?;
+            let endpoints = Endpoints {
+                jaeger_url: stack.jaeger_url().unwrap_or_default(),
+                otlp_endpoint: stack.otlp_endpoint().to_owned(),
+                target: stack.order_api_url(),
+            };
+            (Some(stack), endpoints)
+        }
+        Backend::ExternalJaeger {
+            jaeger_url,
+            otlp_endpoint,
+        } => {
+            let stack = RunningStack::start(StackConfig {
+                otlp_endpoint: Some(otlp_endpoint.clone()),
+                ..stack_config
+            })
+            .await?;
+            let target = stack.order_api_url();
+            let endpoints = Endpoints {
+                jaeger_url,
+                otlp_endpoint,
+                target,
+            };
+            (Some(stack), endpoints)
+        }
+        Backend::External {
+            jaeger_url,
+            otlp_endpoint,
+            target,
+        } => (
+            None,
+            Endpoints {
+                jaeger_url,
+                otlp_endpoint,
+                target,
+            },
+        ),
+    };
+    let result = load_and_verify(load, verify, manifest, &endpoints, stack.as_ref(), stop).await;
+    if let Some(stack) = stack {
+        let stopped = stack.shutdown().await;
+        if result.is_ok() {
+            stopped?;
+        }
+    }
+    result
+}
+
+/// The three addresses a job needs, whoever runs the components.
+struct Endpoints {
+    jaeger_url: String,
+    otlp_endpoint: String,
+    target: String,
+}
+
+async fn load_and_verify(
+    mut load: LoadConfig,
+    mut verify: VerifyConfig,
+    manifest: Option<PathBuf>,
+    endpoints: &Endpoints,
+    stack: Option<&RunningStack>,
+    stop: impl Future<Output = ()>,
+) -> Result<JobReport, HarnessError> {
+    let _manifest_dir;
+    let manifest_path = match manifest {
+        Some(path) => path,
+        None => {
+            let dir = tempfile::tempdir().map_err(|e| {
+                HarnessError::Io(format!("cannot create a temporary directory: {e}"))
+            })?;
+            let path = dir.path().join("run.jsonl");
+            _manifest_dir = dir;
+            path
+        }
+    };
+
+    load.target = Target::parse(&endpoints.target)
+        .map_err(|e| HarnessError::Start(format!("target {}: {e}", endpoints.target)))?;
+    load.manifest = Some(manifest_path.clone());
+    if !matches!(load.root_spans, RootSpans::Off) {
+        let otel = OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
+            .with_endpoint(endpoints.otlp_endpoint.clone());
+        load.root_spans = RootSpans::Otlp(otel);
+    }
+    if verify.sampling_ratio.is_none()
+        && let SamplerChoice::Ratio(r) = load.sampler
+    {
+        verify.sampling_ratio = Some(r);
+    }
+    let load_report = loadgen::run(load, stop).await?;
+
+    if let Some(stack) = stack {
+        // In process the job need not wait for the next batch tick.
+        stack.flush().await?;
+    }
+
+    verify.jaeger_url = endpoints.jaeger_url.clone();
+    verify.manifest = Some(Manifest::from_paths(&[&manifest_path])?);
+    let verdict = verifier::verify(&verify).await?;
+    Ok(JobReport {
+        load: load_report,
+        verdict,
+    })
+}

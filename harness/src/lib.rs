@@ -1,0 +1,29 @@
+//! The one-command main job.
+//!
+//! `harness run` starts tracestore and both services in this process on free
+//! ports ([`stack`]), drives them with the loadgen, flushes the services'
+//! spans, runs the verifier with the loadgen's manifest and prints one report
+//! ([`report`]): the load figures and the verification result. `harness up`
+//! starts the same stack on the default ports and stays up for loadgen and
+//! verifier by hand.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), harness::HarnessError> {
+//! use harness::{JobConfig, run_job};
+//! # let config: JobConfig = todo!();
+//! let report = run_job(config, std::future::pending()).await?;
+//! println!("{report}");
+//! std::process::exit(report.exit_code().into());
+//! # }
+//! ```
+
+pub mod cli;
+pub mod error;
+pub mod job;
+pub mod report;
+pub mod stack;
+
+pub use error::HarnessError;
+pub use job::{Backend, JobConfig, run_job};
+pub use report::JobReport;
+pub use stack::{Ports, RunningStack, ServiceTracing, StackConfig};

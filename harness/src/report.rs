@@ -1,0 +1,86 @@
+//! The job's one report: the load figures and the verification result.
+
+use std::fmt;
+
+use serde::Serialize;
+use verifier::{Format, TextOptions, Verdict};
+
+/// What a job measured and found.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobReport {
+    /// The loadgen's figures (rate, statuses, errors, latency percentiles).
+    pub load: loadgen::Report,
+    /// The verifier's verdict on the traces that load produced.
+    pub verdict: Verdict,
+}
+
+/// The job passed: the traces hold the contract and every request got its
+/// expected answer.
+pub const EXIT_PASS: u8 = 0;
+/// The traces break the contract, or requests failed.
+pub const EXIT_FAIL: u8 = 1;
+/// The job could not run or could not check.
+pub const EXIT_ERROR: u8 = 2;
+
+impl JobReport {
+    /// Passed when the verifier passed and the load had no failed request:
+    /// a request that got no answer, or the wrong one, has no trace the
+    /// verifier can hold against the contract, so it must fail the job itself.
+    pub fn passed(&self) -> bool {
+        self.verdict.passed() && self.load.passed()
+    }
+
+    /// The exit code of `harness run`.
+    pub fn exit_code(&self) -> u8 {
+        if self.passed() { EXIT_PASS } else { EXIT_FAIL }
+    }
+
+    /// One line for the end of the output.
+    pub fn summary_line(&self) -> String {
+        let verdict = if self.verdict.passed() {
+            "traces hold the contract".to_owned()
+        } else {
+            format!("{} verification failure(s)", self.verdict.failures.len())
+        };
+        let load = if self.load.passed() {
+            "every request answered as expected".to_owned()
+        } else {
+            self.load.summary_line()
+        };
+        let word = if self.passed() { "PASS" } else { "FAIL" };
+        format!("{word}: {verdict}; {load}")
+    }
+
+    /// The report as pretty JSON: `{"passed", "load", "verdict"}`.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            passed: bool,
+            #[serde(flatten)]
+            report: &'a JobReport,
+        }
+        let mut json = serde_json::to_string_pretty(&Json {
+            passed: self.passed(),
+            report: self,
+        })
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        json.push('\n');
+        json
+    }
+}
+
+impl fmt::Display for JobReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "== load")?;
+        write!(f, "{}", self.load)?;
+        writeln!(f)?;
+        writeln!(f, "== verification")?;
+        write!(
+            f,
+            "{}",
+            verifier::render(&self.verdict, Format::Text, TextOptions::default())
+        )?;
+        writeln!(f)?;
+        writeln!(f, "{}", self.summary_line())
+    }
+}
