@@ -9,6 +9,7 @@ use verifier::{ApiChoice, Spec, VerifyConfig};
 
 use crate::{
     job::{Backend, JobConfig, run_job},
+    overhead::{OverheadConfig, measure_overhead},
     report::EXIT_ERROR,
     stack::{Ports, RunningStack, StackConfig},
 };
@@ -32,6 +33,9 @@ pub enum Command {
     /// Start tracestore and both services on the default ports and stay up
     /// until Ctrl-C, for loadgen and verifier by hand.
     Up(UpArgs),
+    /// Measure what tracing costs the whole system: maximum throughput and
+    /// latency at a fixed rate with tracing off, at sampler 0.1 and 1.0.
+    Overhead(OverheadArgs),
 }
 
 /// `harness run`.
@@ -109,6 +113,32 @@ pub struct UpArgs {
     pub faults: Faults,
 }
 
+/// `harness overhead`.
+#[derive(Debug, Args)]
+pub struct OverheadArgs {
+    /// Length of every load phase.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Measurements per mode (interleaved); the medians are reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// Connections (and requests in flight) of the saturating phase.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Rate of the latency phase (default: half the tracing-off maximum).
+    #[arg(long)]
+    pub latency_rps: Option<f64>,
+    /// Scenario weights, from valid, invalid, fraud, health.
+    #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
+    pub mix: Mix,
+    /// Seed of the scenario sequence.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the figures as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
 /// Query API generation.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Api {
@@ -135,7 +165,34 @@ pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(*args, stop).await,
         Command::Up(args) => up(args, stop).await,
+        Command::Overhead(args) => overhead(args, stop).await,
     }
+}
+
+async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCode {
+    let config = OverheadConfig {
+        duration: args.duration,
+        rounds: args.rounds,
+        connections: args.connections,
+        latency_rps: args.latency_rps,
+        mix: args.mix,
+        seed: args.seed,
+    };
+    let report = tokio::select! {
+        report = measure_overhead(&config) => report,
+        () = stop => return error("interrupted"),
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return error(&e.to_string()),
+    };
+    print!("{report}");
+    if let Some(path) = args.json
+        && let Err(e) = std::fs::write(&path, report.to_json())
+    {
+        return error(&format!("cannot write {}: {e}", path.display()));
+    }
+    ExitCode::SUCCESS
 }
 
 async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {

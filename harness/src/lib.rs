@@ -5,7 +5,8 @@
 //! spans, runs the verifier with the loadgen's manifest and prints one report
 //! ([`report`]): the load figures and the verification result. `harness up`
 //! starts the same stack on the default ports and stays up for loadgen and
-//! verifier by hand.
+//! verifier by hand. `harness overhead` measures what tracing costs the
+//! whole system ([`overhead`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), harness::HarnessError> {
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod error;
 pub mod job;
+pub mod overhead;
 pub mod report;
 pub mod stack;
 
