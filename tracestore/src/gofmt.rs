@@ -550,7 +550,7 @@ impl Query {
 
 /// Go's `url.QueryUnescape`: `+` is a space, `%XX` a byte; a bad escape
 /// fails.
-fn unescape(s: &str) -> Option<String> {
+pub fn unescape(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -713,5 +713,7 @@ mod tests {
         assert_eq!(q.all("d").collect::<Vec<_>>(), [""]);
         assert_eq!(q.get("missing"), "");
         assert_eq!(q.get_either("x", "c"), ("A", "c"));
+        assert_eq!(unescape("a&b+c%21").as_deref(), Some("a&b c!"));
+        assert_eq!(unescape("50%"), None);
     }
 }

@@ -118,12 +118,9 @@ async fn service_operations(
     Path(service): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    // Jaeger query-unescapes the already unescaped path value once more.
-    let service = Query::parse(&format!("s={service}"))
-        .all("s")
-        .next()
-        .unwrap_or("")
-        .to_owned();
+    // Jaeger query-unescapes the already unescaped path value once more
+    // (and ignores a failure, leaving an empty name).
+    let service = gofmt::unescape(&service).unwrap_or_default();
     let mut names: Vec<String> = s
         .store
         .operations(&service, None)

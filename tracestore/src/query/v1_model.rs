@@ -336,7 +336,9 @@ pub fn ui_trace(trace: &[ResourceSpans]) -> UiTrace {
         let Some(w) = converted[i].warnings.take() else {
             continue;
         };
-        let target_index = last_with_id[&converted[i].id];
+        let Some(&target_index) = last_with_id.get(&converted[i].id) else {
+            continue;
+        };
         let target = &mut converted[target_index].span;
         target.warnings.get_or_insert_with(Vec::new).extend(w);
         target.tags.retain(|t| t.key != WARNINGS_ATTRIBUTE);
