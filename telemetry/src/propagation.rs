@@ -1,8 +1,11 @@
 //! W3C Trace Context and Baggage over HTTP headers, and the level 2
 //! `traceresponse` header.
 //!
-//! The propagators are plain values, not the process-global ones, so several
-//! services in one process never interfere.
+//! The propagators are the crate's own immutable values, not the SDK's
+//! process-global (settable) one, so several services in one process never
+//! interfere.
+
+use std::sync::LazyLock;
 
 use http::{HeaderMap, HeaderValue};
 use opentelemetry::{
@@ -16,23 +19,25 @@ use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 /// The header a W3C Trace Context level 2 server answers with.
 pub const TRACERESPONSE: &str = "traceresponse";
 
-fn propagator() -> TextMapCompositePropagator {
+/// W3C Trace Context then Baggage. Stateless, so one value serves every
+/// service in the process (it is not the SDK's mutable global propagator).
+static PROPAGATOR: LazyLock<TextMapCompositePropagator> = LazyLock::new(|| {
     TextMapCompositePropagator::new(vec![
         Box::new(TraceContextPropagator::new()),
         Box::new(BaggagePropagator::new()),
     ])
-}
+});
 
 /// The remote context (span context and baggage) carried by `headers`.
 /// A missing or malformed `traceparent` yields a context without a span, so
 /// the server starts a new root trace, as W3C Trace Context requires.
 pub fn extract_context(headers: &HeaderMap) -> Context {
-    propagator().extract(&HeaderExtractor(headers))
+    PROPAGATOR.extract(&HeaderExtractor(headers))
 }
 
 /// Writes `traceparent`, `tracestate` and `baggage` for `cx` into `headers`.
 pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
-    propagator().inject_context(cx, &mut HeaderInjector(headers));
+    PROPAGATOR.inject_context(cx, &mut HeaderInjector(headers));
 }
 
 /// The `traceresponse` value for a server span: `00-<trace>-<span>-<flags>`.
