@@ -1,6 +1,8 @@
 //! A trivial HTTP target for measuring the load generator itself:
 //! `GET /health` -> 200 `{"status":"ok"}`, `POST /orders` -> 201 (body read
-//! and ignored). Usage: `trivial_target [ADDR]` (default 127.0.0.1:9000).
+//! and ignored), and a null OTLP/HTTP receiver, `POST /v1/traces` -> 200 with
+//! an empty protobuf answer, to measure what exporting root spans costs the
+//! generator alone. Usage: `trivial_target [ADDR]` (default 127.0.0.1:9000).
 
 use axum::{
     Router,
@@ -20,6 +22,10 @@ async fn main() -> std::io::Result<()> {
             post(|_body: axum::body::Bytes| async {
                 (StatusCode::CREATED, r#"{"status":"confirmed"}"#)
             }),
+        )
+        .route(
+            "/v1/traces",
+            post(|_body: axum::body::Bytes| async { ([("content-type", "application/x-protobuf")], "") }),
         );
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!(
