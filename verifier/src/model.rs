@@ -272,6 +272,18 @@ pub struct Trace {
     pub warnings: Vec<String>,
 }
 
+/// Nanoseconds since the Unix epoch as RFC 3339 (UTC, with the fraction Jaeger's
+/// `RFC3339Nano` parser accepts).
+pub fn rfc3339_ns(ns: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ns.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +296,15 @@ mod tests {
         assert_eq!(short.to_string(), "00000000000000000000000000000001");
         let odd: TraceId = "df84e36b9e2ee3815d07f0867a5be1f".parse().unwrap();
         assert_eq!(odd.to_string(), "0df84e36b9e2ee3815d07f0867a5be1f");
+    }
+
+    #[test]
+    fn times_format_as_rfc3339_with_nanoseconds() {
+        assert_eq!(
+            rfc3339_ns(1_764_000_000_123_456_789),
+            "2025-11-24T16:00:00.123456789Z"
+        );
+        assert_eq!(rfc3339_ns(0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

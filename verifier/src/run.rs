@@ -9,7 +9,7 @@ use crate::config::{TimeWindow, VerifyConfig};
 use crate::error::CheckError;
 use crate::jaeger::{ClientOptions, JaegerClient};
 use crate::manifest::Manifest;
-use crate::model::{Trace, TraceId};
+use crate::model::{Trace, TraceId, rfc3339_ns};
 use crate::read::{fetch_by_ids, merge, read_window};
 use crate::sampling::sampling_test;
 use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, span_tree};
@@ -60,8 +60,8 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
         return Err(CheckError::NothingToCheck(format!(
             "no traces of {} between {} and {} at {}",
             services.join(", "),
-            rfc3339(start_ns),
-            rfc3339(end_ns),
+            rfc3339_ns(start_ns),
+            rfc3339_ns(end_ns),
             config.jaeger_url
         )));
     }
@@ -78,8 +78,8 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
         api: client.api(),
         services,
         window: Window {
-            start: rfc3339(start_ns),
-            end: rfc3339(end_ns),
+            start: rfc3339_ns(start_ns),
+            end: rfc3339_ns(end_ns),
         },
         settle,
         summary: Summary::default(),
@@ -157,22 +157,11 @@ fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
     if start >= end {
         return Err(CheckError::Config(format!(
             "the window is empty: {} is not before {}",
-            rfc3339(start),
-            rfc3339(end)
+            rfc3339_ns(start),
+            rfc3339_ns(end)
         )));
     }
     Ok((start, end))
-}
-
-/// RFC 3339 UTC for nanoseconds since the epoch.
-pub(crate) fn rfc3339(ns: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ns.to_string())
 }
 
 struct Run<'a> {

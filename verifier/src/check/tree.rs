@@ -120,11 +120,15 @@ pub(super) fn match_tree(
         if exp.parent.is_some_and(is_missing) {
             continue; // reported with its missing ancestor
         }
+        // Descendants, parents first (the expected spans are in that order).
+        let mut inside = vec![false; expected.len()];
+        inside[e] = true;
         let mut below = Vec::new();
-        let mut stack = exp.children.clone();
-        while let Some(d) = stack.pop() {
-            below.push(expected[d].name.as_str());
-            stack.extend(expected[d].children.iter().copied());
+        for (d, descendant) in expected.iter().enumerate().skip(e + 1) {
+            if descendant.parent.is_some_and(|p| inside[p]) {
+                inside[d] = true;
+                below.push(descendant.name.as_str());
+            }
         }
         let parent = exp.parent.and_then(|p| assignment[p]);
         let mut message = match parent {

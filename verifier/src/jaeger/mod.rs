@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::config::{ApiChoice, RetryPolicy};
 use crate::error::{CheckError, one_line};
-use crate::model::{Trace, TraceId};
+use crate::model::{Trace, TraceId, rfc3339_ns};
 
 /// A body that is not the Jaeger JSON it should be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -175,7 +175,7 @@ impl JaegerClient {
         let raw = self.options.raw_traces.then_some("true");
         match self.api {
             ApiVersion::V3 => {
-                let (min, max) = (rfc3339(start_ns), rfc3339(end_ns));
+                let (min, max) = (rfc3339_ns(start_ns), rfc3339_ns(end_ns));
                 let mut query = vec![
                     ("query.service_name", service),
                     ("query.start_time_min", min.as_str()),
@@ -359,12 +359,4 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Nanoseconds since the epoch as RFC 3339 with nanoseconds, UTC.
-fn rfc3339(ns: u64) -> String {
-    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    time.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

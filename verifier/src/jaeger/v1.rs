@@ -181,10 +181,7 @@ fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
             "otel.status_description" => {
                 status_message = tag.value.as_str().unwrap_or_default().to_owned()
             }
-            "error" => {
-                error_tag =
-                    matches!(convert_tag_value(&tag), AttrValue::Bool(true)) || tag.value == "true"
-            }
+            "error" => error_tag = tag.value == true || tag.value == "true",
             "otel.scope.name" | "otel.scope.version" | "w3c.tracestate" => {}
             _ => {
                 let value = convert_tag_value(&tag);
