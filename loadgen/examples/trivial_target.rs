@@ -25,7 +25,9 @@ async fn main() -> std::io::Result<()> {
         )
         .route(
             "/v1/traces",
-            post(|_body: axum::body::Bytes| async { ([("content-type", "application/x-protobuf")], "") }),
+            post(|_body: axum::body::Bytes| async {
+                ([("content-type", "application/x-protobuf")], "")
+            }),
         );
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!(

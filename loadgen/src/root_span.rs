@@ -22,7 +22,6 @@ use opentelemetry::{
         Span as _, SpanBuilder, SpanId, SpanKind, Status, TraceId, Tracer as _, TracerProvider as _,
     },
 };
-use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{
     Resource,
     error::OTelSdkResult,
@@ -31,7 +30,7 @@ use opentelemetry_sdk::{
         SdkTracerProvider, SpanData, SpanExporter,
     },
 };
-use telemetry::{ExporterKind, OtelConfig, Protocol, TelemetryError};
+use telemetry::{OtelConfig, TelemetryError};
 
 use crate::{
     config::{RootSpans, Target},
@@ -135,35 +134,6 @@ impl SpanExporter for CountingExporter {
     }
 }
 
-/// The OTLP exporter an [`OtelConfig`] names (as `telemetry::build_provider`
-/// builds it; telemetry does not expose the exporter alone).
-fn otlp_exporter(cfg: &OtelConfig) -> Result<opentelemetry_otlp::SpanExporter, TelemetryError> {
-    let endpoint = cfg.resolved_endpoint();
-    let built = match cfg.protocol {
-        Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint.clone())
-            .build(),
-        Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let protocol = if cfg.protocol == Protocol::HttpJson {
-                opentelemetry_otlp::Protocol::HttpJson
-            } else {
-                opentelemetry_otlp::Protocol::HttpBinary
-            };
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(protocol)
-                .with_endpoint(endpoint.clone())
-                .build()
-        }
-    };
-    built.map_err(|source| TelemetryError::Exporter {
-        protocol: cfg.protocol,
-        endpoint,
-        source,
-    })
-}
-
 /// Exports one CLIENT span per sampled request of a run.
 #[derive(Debug)]
 pub(crate) struct RootSpanExporter {
@@ -184,11 +154,11 @@ impl RootSpanExporter {
     ) -> Result<Option<RootSpanExporter>, TelemetryError> {
         let (otel, sink) = match root_spans {
             RootSpans::Off => return Ok(None),
-            RootSpans::Otlp(otel) if otel.exporter == ExporterKind::None => return Ok(None),
-            RootSpans::Otlp(otel) => {
-                let exporter = otlp_exporter(&otel)?;
-                (otel, SpanSink::new(exporter))
-            }
+            RootSpans::Otlp(otel) => match telemetry::build_exporter(&otel)? {
+                // `OTEL_TRACES_EXPORTER=none`.
+                None => return Ok(None),
+                Some(exporter) => (otel, SpanSink::new(exporter)),
+            },
             RootSpans::Exporter { otel, exporter } => (otel, exporter),
         };
         let exported = Arc::new(AtomicU64::new(0));
@@ -199,10 +169,10 @@ impl RootSpanExporter {
         let processor = BatchSpanProcessor::builder(exporter)
             .with_batch_config(batch_config(&otel))
             .build();
-        let provider = SdkTracerProvider::builder()
-            .with_id_generator(PlannedIds::default())
+        // The configuration's resource; the run's own sampler and ids.
+        let provider = telemetry::base_builder(&otel)
             .with_sampler(Sampler::TraceIdRatioBased(ratio))
-            .with_resource(telemetry::provider::resource(&otel))
+            .with_id_generator(PlannedIds::default())
             .with_span_processor(processor)
             .build();
         let tracer = provider.tracer_with_scope(

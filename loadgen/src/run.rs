@@ -108,9 +108,6 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         || Extent::Requests(schedule.shard_total().unwrap_or(0)),
         |d| Extent::Millis(d.as_millis() as u64),
     );
-    let bar = show_progress.then(|| progress::progress_bar(extent));
-    let ticker = tokio::spawn(progress::tick(shared.clone(), bar.clone(), extent));
-
     let (done_tx, done_rx) = oneshot::channel();
     let pacer_shared = shared.clone();
     let pacer = std::thread::Builder::new()
@@ -121,6 +118,8 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         })
         .map_err(LoadError::Thread)?;
     let _ = shared.pacer.set(pacer.thread().clone());
+    let bar = show_progress.then(|| progress::progress_bar(extent));
+    let ticker = tokio::spawn(progress::tick(shared.clone(), bar.clone(), extent));
 
     // The stop future is watched until the last request is back: a stop
     // while the backlog drains drops the requests still queued.
