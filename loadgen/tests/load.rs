@@ -236,6 +236,25 @@ async fn a_stop_while_the_backlog_drains_drops_the_queued_requests() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_that_cannot_be_written_stops_and_fails_the_run() {
+    let target = TestTarget::start(Behaviour::default()).await;
+    let mut config = target.config(4000.0, 4000);
+    config.manifest = Some("/dev/full".into());
+    let report = loadgen::run(config, pending()).await.unwrap();
+    assert!(report.runs[0].stopped_early, "{report}");
+    assert!(report.schedule.sent < 4000, "{report}");
+    assert!(!report.passed());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("/dev/full") && p.contains("No space left")),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_is_down_is_counted_and_the_run_goes_on() {
     let addr = closed_port();
     let mut config = LoadConfig::new(Target::parse(&format!("http://{addr}")).unwrap(), 500.0);
