@@ -1,78 +1,202 @@
-//! Small serde helpers for the ways Jaeger writes numbers.
+//! Serde helpers for the ways Jaeger writes values, deserialized without
+//! buffering through `serde_json::Value` (reading is the verifier's hot path).
 
-use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A number Jaeger may send as a JSON number or as a decimal string (OTLP JSON
-/// writes 64-bit integers as strings; the v1 API does so past 2^53).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NumberOrString {
+/// writes 64-bit integers as strings; the v1 API does so past 2^53; OTLP JSON
+/// writes non-finite doubles as `"NaN"`, `"Infinity"`, `"-Infinity"`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    /// A signed integer.
     Int(i64),
+    /// An unsigned integer past `i64::MAX`.
     UInt(u64),
+    /// A double.
     Float(f64),
-    Text(String),
 }
 
-impl NumberOrString {
-    fn to_i64(&self) -> Option<i64> {
-        match self {
-            NumberOrString::Int(v) => Some(*v),
-            NumberOrString::UInt(v) => i64::try_from(*v).ok(),
-            NumberOrString::Float(v) if v.fract() == 0.0 => Some(*v as i64),
-            NumberOrString::Float(_) => None,
-            NumberOrString::Text(s) => s.trim().parse().ok(),
+impl Num {
+    fn parse(text: &str) -> Option<Num> {
+        let text = text.trim();
+        if let Ok(v) = text.parse::<i64>() {
+            return Some(Num::Int(v));
+        }
+        if let Ok(v) = text.parse::<u64>() {
+            return Some(Num::UInt(v));
+        }
+        match text {
+            "NaN" => Some(Num::Float(f64::NAN)),
+            "Infinity" => Some(Num::Float(f64::INFINITY)),
+            "-Infinity" => Some(Num::Float(f64::NEG_INFINITY)),
+            other => other.parse().ok().map(Num::Float),
         }
     }
 
-    fn to_u64(&self) -> Option<u64> {
+    /// As a signed integer, if it is one.
+    pub fn to_i64(self) -> Option<i64> {
         match self {
-            NumberOrString::Int(v) => u64::try_from(*v).ok(),
-            NumberOrString::UInt(v) => Some(*v),
-            NumberOrString::Float(v) if v.fract() == 0.0 && *v >= 0.0 => Some(*v as u64),
-            NumberOrString::Float(_) => None,
-            NumberOrString::Text(s) => s.trim().parse().ok(),
+            Num::Int(v) => Some(v),
+            Num::UInt(v) => i64::try_from(v).ok(),
+            Num::Float(v) if v.fract() == 0.0 && v.abs() < 9.2e18 => Some(v as i64),
+            Num::Float(_) => None,
         }
     }
 
-    fn to_f64(&self) -> Option<f64> {
+    /// As an unsigned integer, if it is one.
+    pub fn to_u64(self) -> Option<u64> {
         match self {
-            NumberOrString::Int(v) => Some(*v as f64),
-            NumberOrString::UInt(v) => Some(*v as f64),
-            NumberOrString::Float(v) => Some(*v),
-            NumberOrString::Text(s) => match s.trim() {
-                "NaN" => Some(f64::NAN),
-                "Infinity" => Some(f64::INFINITY),
-                "-Infinity" => Some(f64::NEG_INFINITY),
-                other => other.parse().ok(),
-            },
+            Num::Int(v) => u64::try_from(v).ok(),
+            Num::UInt(v) => Some(v),
+            Num::Float(v) if v.fract() == 0.0 && (0.0..1.8e19).contains(&v) => Some(v as u64),
+            Num::Float(_) => None,
+        }
+    }
+
+    /// As a double.
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Num::Int(v) => v as f64,
+            Num::UInt(v) => v as f64,
+            Num::Float(v) => v,
         }
     }
 }
 
-fn invalid<E: serde::de::Error>(what: &str) -> E {
-    E::custom(format!(
-        "expected {what} (a JSON number or a decimal string)"
-    ))
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Num::Int(v) => write!(f, "{v}"),
+            Num::UInt(v) => write!(f, "{v}"),
+            Num::Float(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// Any JSON scalar (or, kept as JSON text, an array or object): what a v1 tag
+/// value, an OTLP enum (number or name) or a lenient number can be.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Scalar {
+    /// `null`.
+    #[default]
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Num(Num),
+    /// A string.
+    Str(String),
+    /// An array or an object, as JSON text.
+    Composite(String),
+}
+
+impl Scalar {
+    /// The number it is or spells.
+    pub fn num(&self) -> Option<Num> {
+        match self {
+            Scalar::Num(n) => Some(*n),
+            Scalar::Str(s) => Num::parse(s),
+            _ => None,
+        }
+    }
+
+    /// The string it is.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Its text: a string as is, anything else as JSON.
+    pub fn text(&self) -> String {
+        self.clone().into_text()
+    }
+
+    /// Its text, without copying a string.
+    pub fn into_text(self) -> String {
+        match self {
+            Scalar::Null => "null".to_owned(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Num(n) => n.to_string(),
+            Scalar::Str(s) | Scalar::Composite(s) => s,
+        }
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(Num::Int(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(i64::try_from(v).map_or(Num::UInt(v), Num::Int)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(Num::Float(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Scalar::Composite(value.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Scalar::Composite(value.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
 }
 
 /// Deserializes a `u64` given as a number or a string; absent or null is 0.
 pub fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match Option::<NumberOrString>::deserialize(d)? {
-        None => Ok(0),
-        Some(n) => n.to_u64().ok_or_else(|| invalid("an unsigned integer")),
+    match Scalar::deserialize(d)? {
+        Scalar::Null => Ok(0),
+        other => other.num().and_then(Num::to_u64).ok_or_else(|| {
+            de::Error::custom(format!(
+                "expected an unsigned integer (a JSON number or a decimal string), got {}",
+                other.text()
+            ))
+        }),
     }
-}
-
-/// Converts a JSON value holding an int64 (number or string).
-pub fn value_i64(value: &serde_json::Value) -> Option<i64> {
-    NumberOrString::deserialize(value)
-        .ok()
-        .and_then(|n| n.to_i64())
-}
-
-/// Converts a JSON value holding a double (number or string).
-pub fn value_f64(value: &serde_json::Value) -> Option<f64> {
-    NumberOrString::deserialize(value)
-        .ok()
-        .and_then(|n| n.to_f64())
 }

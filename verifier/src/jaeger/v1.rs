@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::ParseError;
-use super::json::{u64_lenient, value_f64, value_i64};
+use super::json::{Num, Scalar, u64_lenient};
 use crate::model::{
     AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId,
 };
@@ -80,7 +80,7 @@ struct V1Tag {
     #[serde(rename = "type", default)]
     ty: String,
     #[serde(default)]
-    value: serde_json::Value,
+    value: Scalar,
 }
 
 #[derive(Deserialize)]
@@ -181,11 +181,13 @@ fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
             "otel.status_description" => {
                 status_message = tag.value.as_str().unwrap_or_default().to_owned()
             }
-            "error" => error_tag = tag.value == true || tag.value == "true",
+            "error" => {
+                error_tag =
+                    matches!(tag.value, Scalar::Bool(true)) || tag.value.as_str() == Some("true")
+            }
             "otel.scope.name" | "otel.scope.version" | "w3c.tracestate" => {}
             _ => {
-                let value = convert_tag_value(&tag);
-                attributes.push((tag.key, value));
+                attributes.push((tag.key, convert_tag_value(&tag.ty, tag.value)));
             }
         }
     }
@@ -230,8 +232,7 @@ fn convert_log(log: V1Log) -> Event {
         if field.key == "event" && name.is_empty() {
             name = field.value.as_str().unwrap_or_default().to_owned();
         } else {
-            let value = convert_tag_value(&field);
-            attributes.push((field.key, value));
+            attributes.push((field.key, convert_tag_value(&field.ty, field.value)));
         }
     }
     Event {
@@ -241,36 +242,32 @@ fn convert_log(log: V1Log) -> Event {
     }
 }
 
-/// Converts a typed v1 tag; a value that does not fit its type is kept as text.
-fn convert_tag_value(tag: &V1Tag) -> AttrValue {
-    let as_text = || match &tag.value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match tag.ty.as_str() {
-        "string" => AttrValue::Str(as_text()),
-        "bool" => match &tag.value {
-            serde_json::Value::Bool(b) => AttrValue::Bool(*b),
-            serde_json::Value::String(s) if s == "true" || s == "false" => {
-                AttrValue::Bool(s == "true")
-            }
-            _ => AttrValue::Str(as_text()),
+/// Converts a typed v1 tag value; a value that does not fit its type is kept as text.
+fn convert_tag_value(ty: &str, value: Scalar) -> AttrValue {
+    match ty {
+        "string" => AttrValue::Str(value.into_text()),
+        "bool" => match value {
+            Scalar::Bool(b) => AttrValue::Bool(b),
+            Scalar::Str(s) if s == "true" || s == "false" => AttrValue::Bool(s == "true"),
+            other => AttrValue::Str(other.into_text()),
         },
-        "int64" => value_i64(&tag.value)
-            .map(AttrValue::Int)
-            .unwrap_or_else(|| AttrValue::Str(as_text())),
-        "float64" => value_f64(&tag.value)
-            .map(AttrValue::Double)
-            .unwrap_or_else(|| AttrValue::Str(as_text())),
-        "binary" => AttrValue::Bytes(as_text()),
-        _ => match &tag.value {
-            serde_json::Value::Bool(b) => AttrValue::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => AttrValue::Int(i),
-                None => AttrValue::Double(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            serde_json::Value::String(s) => AttrValue::Str(s.clone()),
-            other => AttrValue::Composite(other.to_string()),
+        "int64" => match value.num().and_then(Num::to_i64) {
+            Some(v) => AttrValue::Int(v),
+            None => AttrValue::Str(value.into_text()),
+        },
+        "float64" => match value.num() {
+            Some(v) => AttrValue::Double(v.to_f64()),
+            None => AttrValue::Str(value.into_text()),
+        },
+        "binary" => AttrValue::Bytes(value.into_text()),
+        _ => match value {
+            Scalar::Bool(b) => AttrValue::Bool(b),
+            Scalar::Num(Num::Float(f)) => AttrValue::Double(f),
+            Scalar::Num(n) => n
+                .to_i64()
+                .map_or(AttrValue::Double(n.to_f64()), AttrValue::Int),
+            Scalar::Str(s) => AttrValue::Str(s),
+            other => AttrValue::Composite(other.into_text()),
         },
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::ParseError;
-use super::json::{u64_lenient, value_f64, value_i64};
+use super::json::{Scalar, u64_lenient};
 use crate::model::{
     AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId,
 };
@@ -54,7 +54,7 @@ struct OtlpSpan {
     #[serde(default)]
     name: String,
     #[serde(default)]
-    kind: Option<serde_json::Value>,
+    kind: Scalar,
     #[serde(
         rename = "startTimeUnixNano",
         default,
@@ -84,7 +84,7 @@ struct OtlpEvent {
 #[derive(Deserialize)]
 struct OtlpStatus {
     #[serde(default)]
-    code: Option<serde_json::Value>,
+    code: Scalar,
     #[serde(default)]
     message: String,
 }
@@ -101,17 +101,17 @@ struct AnyValue {
     #[serde(rename = "stringValue")]
     string: Option<String>,
     #[serde(rename = "intValue")]
-    int: Option<serde_json::Value>,
+    int: Option<Scalar>,
     #[serde(rename = "doubleValue")]
-    double: Option<serde_json::Value>,
+    double: Option<Scalar>,
     #[serde(rename = "boolValue")]
     boolean: Option<bool>,
     #[serde(rename = "bytesValue")]
     bytes: Option<String>,
     #[serde(rename = "arrayValue")]
-    array: Option<serde_json::Value>,
+    array: Option<Scalar>,
     #[serde(rename = "kvlistValue")]
-    kvlist: Option<serde_json::Value>,
+    kvlist: Option<Scalar>,
 }
 
 /// Parses a v3 trace or search answer into traces, grouped by trace id in
@@ -180,14 +180,14 @@ fn convert_span(span: OtlpSpan, service: &str) -> Result<Span, ParseError> {
         text => Some(parse_span_id(text, "parentSpanId")?).filter(|id| id.0 != 0),
     };
     let (status, status_message) = match span.status {
-        Some(status) => (status_code(status.code.as_ref())?, status.message),
+        Some(status) => (status_code(&status.code)?, status.message),
         None => (StatusCode::Unset, String::new()),
     };
     Ok(Span {
         span_id,
         parent,
         name: span.name,
-        kind: span_kind(span.kind.as_ref())?,
+        kind: span_kind(&span.kind)?,
         service: service.to_owned(),
         start_ns: span.start,
         end_ns: span.end,
@@ -206,58 +206,45 @@ fn convert_span(span: OtlpSpan, service: &str) -> Result<Span, ParseError> {
     })
 }
 
-fn span_kind(value: Option<&serde_json::Value>) -> Result<SpanKind, ParseError> {
-    let kind = match value {
-        None | Some(serde_json::Value::Null) => SpanKind::Unspecified,
-        Some(serde_json::Value::Number(n)) => match n.as_u64() {
-            Some(0) => SpanKind::Unspecified,
-            Some(1) => SpanKind::Internal,
-            Some(2) => SpanKind::Server,
-            Some(3) => SpanKind::Client,
-            Some(4) => SpanKind::Producer,
-            Some(5) => SpanKind::Consumer,
-            _ => return Err(ParseError::new(format!("unknown span kind {n}"))),
-        },
-        Some(serde_json::Value::String(s)) => match s.as_str() {
-            "SPAN_KIND_UNSPECIFIED" => SpanKind::Unspecified,
-            "SPAN_KIND_INTERNAL" => SpanKind::Internal,
-            "SPAN_KIND_SERVER" => SpanKind::Server,
-            "SPAN_KIND_CLIENT" => SpanKind::Client,
-            "SPAN_KIND_PRODUCER" => SpanKind::Producer,
-            "SPAN_KIND_CONSUMER" => SpanKind::Consumer,
-            _ => return Err(ParseError::new(format!("unknown span kind `{s}`"))),
-        },
-        Some(other) => {
-            return Err(ParseError::new(format!(
-                "span kind {other} is neither a number nor a name"
-            )));
-        }
+/// An OTLP enum, written as its number (as Jaeger does) or its proto name.
+fn enum_value<T: Copy>(value: &Scalar, what: &str, values: &[(T, &str)]) -> Result<T, ParseError> {
+    let found = match value {
+        Scalar::Null => Some(values[0].0),
+        Scalar::Num(n) => n
+            .to_u64()
+            .and_then(|i| values.get(usize::try_from(i).ok()?))
+            .map(|v| v.0),
+        Scalar::Str(name) => values.iter().find(|(_, n)| n == name).map(|v| v.0),
+        Scalar::Bool(_) | Scalar::Composite(_) => None,
     };
-    Ok(kind)
+    found.ok_or_else(|| ParseError::new(format!("unknown {what} {}", value.text())))
 }
 
-fn status_code(value: Option<&serde_json::Value>) -> Result<StatusCode, ParseError> {
-    let code = match value {
-        None | Some(serde_json::Value::Null) => StatusCode::Unset,
-        Some(serde_json::Value::Number(n)) => match n.as_u64() {
-            Some(0) => StatusCode::Unset,
-            Some(1) => StatusCode::Ok,
-            Some(2) => StatusCode::Error,
-            _ => return Err(ParseError::new(format!("unknown status code {n}"))),
-        },
-        Some(serde_json::Value::String(s)) => match s.as_str() {
-            "STATUS_CODE_UNSET" => StatusCode::Unset,
-            "STATUS_CODE_OK" => StatusCode::Ok,
-            "STATUS_CODE_ERROR" => StatusCode::Error,
-            _ => return Err(ParseError::new(format!("unknown status code `{s}`"))),
-        },
-        Some(other) => {
-            return Err(ParseError::new(format!(
-                "status code {other} is neither a number nor a name"
-            )));
-        }
-    };
-    Ok(code)
+fn span_kind(value: &Scalar) -> Result<SpanKind, ParseError> {
+    enum_value(
+        value,
+        "span kind",
+        &[
+            (SpanKind::Unspecified, "SPAN_KIND_UNSPECIFIED"),
+            (SpanKind::Internal, "SPAN_KIND_INTERNAL"),
+            (SpanKind::Server, "SPAN_KIND_SERVER"),
+            (SpanKind::Client, "SPAN_KIND_CLIENT"),
+            (SpanKind::Producer, "SPAN_KIND_PRODUCER"),
+            (SpanKind::Consumer, "SPAN_KIND_CONSUMER"),
+        ],
+    )
+}
+
+fn status_code(value: &Scalar) -> Result<StatusCode, ParseError> {
+    enum_value(
+        value,
+        "status code",
+        &[
+            (StatusCode::Unset, "STATUS_CODE_UNSET"),
+            (StatusCode::Ok, "STATUS_CODE_OK"),
+            (StatusCode::Error, "STATUS_CODE_ERROR"),
+        ],
+    )
 }
 
 fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
@@ -270,16 +257,21 @@ fn convert_attributes(attributes: Vec<KeyValue>) -> Attributes {
 fn convert_value(value: AnyValue) -> AttrValue {
     if let Some(s) = value.string {
         AttrValue::Str(s)
-    } else if let Some(v) = value.int.as_ref().and_then(value_i64) {
+    } else if let Some(v) = value
+        .int
+        .as_ref()
+        .and_then(Scalar::num)
+        .and_then(|n| n.to_i64())
+    {
         AttrValue::Int(v)
-    } else if let Some(v) = value.double.as_ref().and_then(value_f64) {
-        AttrValue::Double(v)
+    } else if let Some(v) = value.double.as_ref().and_then(Scalar::num) {
+        AttrValue::Double(v.to_f64())
     } else if let Some(v) = value.boolean {
         AttrValue::Bool(v)
     } else if let Some(v) = value.bytes {
         AttrValue::Bytes(v)
     } else if let Some(v) = value.array.or(value.kvlist) {
-        AttrValue::Composite(v.to_string())
+        AttrValue::Composite(v.text())
     } else {
         AttrValue::Composite(String::new())
     }
