@@ -2,7 +2,7 @@
 
 use std::{future::Future, path::PathBuf, process::ExitCode, time::Duration};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use loadgen::{LoadConfig, Mix, RootSpans, SamplerChoice, Target};
 use services::Faults;
 use verifier::{ApiChoice, Spec, VerifyConfig};
@@ -92,8 +92,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub spec: Option<PathBuf>,
     /// Query API generation.
-    #[arg(long, value_enum, default_value_t = Api::Auto)]
-    pub api: Api,
+    #[arg(long, value_enum, default_value_t = ApiChoice::Auto)]
+    pub api: ApiChoice,
     /// Keep the loadgen manifest here.
     #[arg(long)]
     pub manifest: Option<PathBuf>,
@@ -137,27 +137,6 @@ pub struct OverheadArgs {
     /// Write the figures as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
-}
-
-/// Query API generation.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Api {
-    /// `/api/v3`, falling back to v1.
-    Auto,
-    /// Only `/api/v3`.
-    V3,
-    /// Only v1.
-    V1,
-}
-
-impl From<Api> for ApiChoice {
-    fn from(api: Api) -> ApiChoice {
-        match api {
-            Api::Auto => ApiChoice::Auto,
-            Api::V3 => ApiChoice::V3,
-            Api::V1 => ApiChoice::V1,
-        }
-    }
 }
 
 /// Runs a parsed command line; `stop` is Ctrl-C or SIGTERM.
@@ -271,7 +250,7 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
 
     let mut verify = VerifyConfig::new(String::new());
     verify.settle = args.settle;
-    verify.api = args.api.into();
+    verify.api = args.api;
     if let Some(path) = &args.spec {
         verify.spec = Spec::from_file(path).map_err(|e| e.to_string())?;
     }

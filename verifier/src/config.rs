@@ -6,7 +6,7 @@ use crate::manifest::Manifest;
 use crate::spec::Spec;
 
 /// Which generation of Jaeger's query API to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiChoice {
     /// `/api/v3` when the server has it, else v1.

@@ -20,6 +20,7 @@
 //! [`verdict`] and [`render`] (text, JSON, JUnit).
 
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod jaeger;

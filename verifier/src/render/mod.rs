@@ -6,7 +6,7 @@ mod text;
 use crate::verdict::Verdict;
 
 /// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     /// A summary table and each failing trace with its span tree.
     #[default]

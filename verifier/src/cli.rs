@@ -1,0 +1,147 @@
+//! The command line of the `verifier` binary: its flags ([`Args`]) and
+//! [`run`], which the thin `main.rs` calls. Exit codes: 0 pass, 1 fail, 2
+//! could not check.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use clap::Parser;
+
+use crate::{
+    ApiChoice, CheckError, Format, Manifest, RetryPolicy, Spec, TextOptions, TimeWindow,
+    VerifyConfig,
+};
+
+/// Reads traces back through Jaeger's HTTP query API and proves the trace
+/// contract: span trees, statuses, attributes, events, cross-service parentage,
+/// and (with --manifest) that every sampled request was stored and nothing else.
+/// Exit codes: 0 pass, 1 fail, 2 could not check.
+#[derive(Parser, Debug)]
+#[command(name = "verifier", version)]
+pub struct Args {
+    /// Jaeger query service base URL.
+    #[arg(
+        long,
+        env = "JAEGER_QUERY_URL",
+        default_value = "http://127.0.0.1:16686"
+    )]
+    pub jaeger: String,
+    /// Query API generation: v3 first with fallback to v1 (auto), or only one.
+    #[arg(long, value_enum, default_value_t = ApiChoice::Auto)]
+    pub api: ApiChoice,
+    /// Check traces of the last DURATION (e.g. 5m). Default: the manifest's time span, else 5m.
+    #[arg(long, value_parser = humantime::parse_duration, conflicts_with_all = ["start", "end"])]
+    pub since: Option<Duration>,
+    /// Window start, RFC 3339 (e.g. 2026-01-02T15:04:05Z).
+    #[arg(long, value_parser = parse_time, requires = "end")]
+    pub start: Option<SystemTime>,
+    /// Window end, RFC 3339.
+    #[arg(long, value_parser = parse_time, requires = "start")]
+    pub end: Option<SystemTime>,
+    /// Service to search (repeatable). Default: the spec's services.
+    #[arg(long = "service")]
+    pub services: Vec<String>,
+    /// Loadgen manifest (JSON lines; repeatable, one per shard).
+    #[arg(long)]
+    pub manifest: Vec<PathBuf>,
+    /// Sampling ratio of the run, for the binomial test of the manifest's sampled fraction.
+    #[arg(long)]
+    pub sampling_ratio: Option<f64>,
+    /// Contract file (TOML). Default: the built-in order/payment contract.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Print the built-in contract and exit.
+    #[arg(long)]
+    pub print_spec: bool,
+    /// How long to wait for late spans.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s")]
+    pub settle: Duration,
+    /// Time between reads while settling.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "500ms")]
+    pub poll_interval: Duration,
+    /// No change for this long before --settle runs out means the store settled
+    /// (missing spans then break span-tree, else incomplete).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    pub quiet_period: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report here (the text summary still goes to stdout).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// At most this many traces per search (Jaeger's limit); busier windows are split.
+    #[arg(long, default_value_t = 1000)]
+    pub max_traces: usize,
+    /// Override the spec's clock-skew allowance (e.g. 50ms).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub clock_skew: Option<Duration>,
+    /// Ask Jaeger for raw traces (no query-time adjusters such as clock-skew correction).
+    #[arg(long)]
+    pub raw: bool,
+    /// Attempts per request to Jaeger (transient errors are retried with backoff).
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    /// Timeout of one request to Jaeger.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    pub request_timeout: Duration,
+    /// Failing traces printed with their span trees in the text format.
+    #[arg(long, default_value_t = 20)]
+    pub show: usize,
+    /// Log progress to stderr (RUST_LOG overrides).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Parses an RFC 3339 time for `--start` / `--end`.
+pub fn parse_time(text: &str) -> Result<SystemTime, String> {
+    let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))?;
+    Ok(SystemTime::from(time))
+}
+
+/// Runs a verification; `Ok(passed)`.
+pub async fn run(args: Args) -> Result<bool, CheckError> {
+    let mut config = VerifyConfig::new(args.jaeger);
+    if let Some(path) = &args.spec {
+        config.spec = Spec::from_file(path)?;
+    }
+    if !args.manifest.is_empty() {
+        config.manifest = Some(Manifest::from_paths(&args.manifest)?);
+    }
+    config.api = args.api;
+    config.window = match (args.since, args.start, args.end) {
+        (Some(since), _, _) => Some(TimeWindow::Since(since)),
+        (None, Some(start), Some(end)) => Some(TimeWindow::Between { start, end }),
+        _ => None,
+    };
+    config.services = args.services;
+    config.sampling_ratio = args.sampling_ratio;
+    config.settle = args.settle;
+    config.poll_interval = args.poll_interval;
+    config.quiet_period = args.quiet_period;
+    config.max_traces = args.max_traces;
+    config.clock_skew = args.clock_skew;
+    config.raw_traces = args.raw;
+    config.retry = RetryPolicy {
+        attempts: args.retries.max(1),
+        ..RetryPolicy::default()
+    };
+    config.request_timeout = args.request_timeout;
+
+    let verdict = crate::verify(&config).await?;
+    let format = args.format;
+    let text_options = TextOptions {
+        max_traces: args.show,
+    };
+    let report = crate::render(&verdict, format, text_options);
+    match &args.output {
+        None => print!("{report}"),
+        Some(path) => {
+            std::fs::write(path, &report).map_err(|e| {
+                CheckError::Config(format!("cannot write --output {}: {e}", path.display()))
+            })?;
+            print!("{}", crate::render(&verdict, Format::Text, text_options));
+        }
+    }
+    Ok(verdict.passed())
+}
