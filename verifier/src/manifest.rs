@@ -76,7 +76,9 @@ impl ManifestEntry {
     }
 
     /// The span id the trace's root may name as its parent without it being an
-    /// orphan: the loadgen's span, when the loadgen did not export it.
+    /// orphan: the loadgen's span, when the loadgen did not export it. (With
+    /// `--sampler none` it is the SERVER span itself, which is in the trace and
+    /// so stays an ordinary parent.)
     pub fn accepted_parent(&self) -> Option<SpanId> {
         if self.root_span { None } else { self.span_id }
     }

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use loadgen::SamplerChoice;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use services::{Faults, order_api, payment_service};
 use telemetry::{BatchOptions, OtelConfig, SamplerConfig};
@@ -82,9 +83,10 @@ impl System {
         url
     }
 
-    /// Drives the services with the loadgen: every scenario, half of the traces sampled.
-    async fn load(&self, manifest: &Path, requests: u64, root_spans: bool) {
-        use loadgen::{LoadConfig, Mix, RootSpans, SamplerChoice, Scenario, Target};
+    /// Drives the services with the loadgen: every scenario, the traces
+    /// sampled as `sampler` says.
+    async fn load(&self, manifest: &Path, requests: u64, sampler: SamplerChoice, root_spans: bool) {
+        use loadgen::{LoadConfig, Mix, RootSpans, Scenario, Target};
         let mut config = LoadConfig::new(Target::parse(&self.order_url).unwrap(), 400.0);
         config.requests = Some(requests);
         config.mix = Mix::new(&[
@@ -94,7 +96,7 @@ impl System {
             (Scenario::Health, 2),
         ])
         .unwrap();
-        config.sampler = SamplerChoice::Ratio(0.5);
+        config.sampler = sampler;
         config.seed = 7;
         config.connections = 4;
         config.manifest = Some(manifest.to_owned());
@@ -121,6 +123,9 @@ impl System {
     }
 }
 
+/// Half of the traces sampled by the loadgen.
+const HALF: SamplerChoice = SamplerChoice::Ratio(0.5);
+
 fn config(store: &RunningTraceStore, manifest: &Path, api: ApiChoice) -> VerifyConfig {
     let mut config = VerifyConfig::new(store.query_url());
     config.api = api;
@@ -142,7 +147,7 @@ async fn correct_services_pass_over_v3_and_v1() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("run.jsonl");
     let mut system = System::start("").await;
-    system.load(&manifest, 80, true).await;
+    system.load(&manifest, 80, HALF, true).await;
     system.stop().await;
     for api in [ApiChoice::V3, ApiChoice::V1] {
         let verdict = verifier::verify(&config(&system.store, &manifest, api))
@@ -176,13 +181,30 @@ async fn unexported_loadgen_spans_pass_with_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("run.jsonl");
     let mut system = System::start("").await;
-    system.load(&manifest, 30, false).await;
+    system.load(&manifest, 30, HALF, false).await;
     system.stop().await;
     let verdict = verifier::verify(&config(&system.store, &manifest, ApiChoice::Auto))
         .await
         .unwrap();
     assert!(verdict.passed(), "{}", explain(&verdict));
     assert!(verdict.summary.checked > 5);
+    system.store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sampler_none_traces_rooted_at_the_service_pass() {
+    // No traceparent: the services sample (at 1.0 here) and the manifest
+    // takes trace id, sampled flag and the SERVER span id from traceresponse.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("run.jsonl");
+    let mut system = System::start("").await;
+    system.load(&manifest, 30, SamplerChoice::None, true).await;
+    system.stop().await;
+    let mut config = config(&system.store, &manifest, ApiChoice::Auto);
+    config.sampling_ratio = Some(1.0);
+    let verdict = verifier::verify(&config).await.unwrap();
+    assert!(verdict.passed(), "{}", explain(&verdict));
+    assert_eq!(verdict.summary.checked, 30, "{}", explain(&verdict));
     system.store.shutdown().await;
 }
 
@@ -196,7 +218,7 @@ async fn faults_in_the_services_are_caught() {
         let dir = tempfile::tempdir().unwrap();
         let manifest = dir.path().join("run.jsonl");
         let mut system = System::start(fault).await;
-        system.load(&manifest, 30, true).await;
+        system.load(&manifest, 30, HALF, true).await;
         system.stop().await;
         let mut config = config(&system.store, &manifest, ApiChoice::Auto);
         config.settle = Duration::from_secs(2);

@@ -135,7 +135,7 @@ fn manifest_line(
     sampled: bool,
     root_span: bool,
     status: Option<u16>,
-) -> String {
+) -> serde_json::Value {
     let start_us = trace.spans.iter().map(|s| s.start_ns).min().unwrap() / 1000;
     serde_json::json!({
         "seq": seq, "trace_id": trace.trace_id_hex(), "span_id": format!("{:016x}", ((trace.trace_id as u64) & 0xffff_ffff) << 8 | 1),
@@ -143,11 +143,11 @@ fn manifest_line(
         "intended_start_us": start_us, "actual_start_us": start_us + 3, "latency_us": 2000,
         "status": status, "expected_status": status, "outcome": "ok"
     })
-    .to_string()
 }
 
-fn manifest(lines: &[String]) -> Manifest {
-    Manifest::parse(&lines.join("\n"), "test manifest").unwrap()
+fn manifest(lines: &[serde_json::Value]) -> Manifest {
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    Manifest::parse(&text.join("\n"), "test manifest").unwrap()
 }
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn unexported_loadgen_span_is_the_accepted_root_with_a_manifest_only() {
         .collect();
     let scenarios = ["valid", "invalid", "fraud", "health", "valid"];
     let codes = [201, 422, 402, 200, 201];
-    let lines: Vec<String> = traces
+    let lines: Vec<serde_json::Value> = traces
         .iter()
         .zip(scenarios.iter().zip(codes))
         .enumerate()
@@ -181,6 +181,50 @@ async fn unexported_loadgen_span_is_the_accepted_root_with_a_manifest_only() {
     // Without the manifest nothing says the parent was never exported: orphans.
     let verdict = run(Api::V3, &traces, &no_tweak).await;
     assert_eq!(rules_of(&verdict), vec![Rule::Orphan]);
+}
+
+#[tokio::test]
+async fn sampler_none_manifests_name_the_server_span_and_pass() {
+    // `loadgen --sampler none` sends no traceparent: order-api's SERVER span is
+    // the root, and the manifest's span_id is that span (from traceresponse),
+    // with root_span false. Its children must not become extra roots.
+    let traces: Vec<TTrace> = all_scenarios()
+        .into_iter()
+        .map(TTrace::rooted_at_server)
+        .collect();
+    let scenarios = ["valid", "invalid", "fraud", "health", "valid"];
+    let codes = [201, 422, 402, 200, 201];
+    let mut lines: Vec<serde_json::Value> = traces
+        .iter()
+        .zip(scenarios.iter().zip(codes))
+        .enumerate()
+        .map(|(i, (t, (sc, code)))| {
+            let mut line = manifest_line(t, i as u64, sc, true, false, Some(code));
+            line["span_id"] = format!("{:016x}", t.root_span_id()).into();
+            line
+        })
+        .collect();
+    // An answer without traceresponse: trace id and sampling unknown.
+    lines.push(serde_json::json!({
+        "seq": 5, "trace_id": null, "span_id": null, "sampled": null, "root_span": false,
+        "scenario": "health", "intended_start_us": t0(6) / 1000, "actual_start_us": t0(6) / 1000,
+        "latency_us": 900, "status": 200, "expected_status": 200, "outcome": "ok"
+    }));
+    let with_manifest = manifest(&lines);
+    for api in [Api::V3, Api::V1] {
+        let verdict = run(api, &traces, &|c| {
+            c.manifest = Some(with_manifest.clone());
+            c.window = None;
+        })
+        .await;
+        assert!(
+            verdict.passed(),
+            "{api:?}: {}",
+            verifier::render::render_text(&verdict, Default::default())
+        );
+        assert_eq!(verdict.summary.checked, 5);
+        assert_eq!(verdict.summary.skipped, 1, "the line without a trace id");
+    }
 }
 
 #[tokio::test]

@@ -113,7 +113,8 @@ pub struct Finding {
 pub struct TraceContext<'a> {
     /// The scenario the request was sent as.
     pub scenario: Option<&'a str>,
-    /// A parent span id that is accepted as the root's (the loadgen's unexported span).
+    /// A parent span id that is accepted as the root's when no span of the
+    /// trace has it (the loadgen's unexported span).
     pub accepted_parent: Option<SpanId>,
 }
 

@@ -13,7 +13,8 @@ pub(super) struct Structure {
     pub parent: Vec<Option<usize>>,
     /// Indices of each span's children.
     pub children: Vec<Vec<usize>>,
-    /// Spans with no parent, or whose parent is the accepted (unexported) one.
+    /// Spans with no parent, or whose parent is the accepted (unexported) one
+    /// and not in the trace.
     pub roots: Vec<usize>,
     /// Spans a structural finding is about: later checks stay quiet on them,
     /// so that one cause gives one failure.
@@ -55,7 +56,6 @@ pub(super) fn analyse(
     for (i, span) in spans.iter().enumerate() {
         match span.parent {
             None => roots.push(i),
-            Some(p) if Some(p) == accepted_parent => roots.push(i),
             Some(p) => match by_id.get(&p) {
                 Some(&pi) if pi != i => {
                     parent[i] = Some(pi);
@@ -69,6 +69,10 @@ pub(super) fn analyse(
                         message: format!("{} is its own parent", describe(span)),
                     });
                 }
+                // The accepted parent is one the store never saw: a span in
+                // the trace with that id is an ordinary parent (with
+                // `--sampler none` the manifest names the server span itself).
+                None if Some(p) == accepted_parent => roots.push(i),
                 None => {
                     orphans += 1;
                     flagged[i] = true;
