@@ -1,5 +1,6 @@
 //! Jaeger's v1 ("UI") JSON API: `{"data": ..., "errors": ...}` envelopes, typed
-//! tags (`int64` possibly as strings), logs, references and per-trace processes.
+//! tags (`int64` possibly as strings), logs, references (the parent is read as
+//! Jaeger's model reads it) and per-trace processes.
 //! The OTLP fields Jaeger folds into tags (`span.kind`, `otel.status_code`,
 //! `otel.status_description`, `error`, `otel.scope.*`, `w3c.tracestate`) are
 //! unfolded back into the model.
@@ -153,16 +154,7 @@ fn convert_trace(trace: V1Trace) -> Result<Trace, ParseError> {
 
 fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
     let span_trace: TraceId = parse_id(&span.trace_id, "traceID")?;
-    // Jaeger's model: the parent is the first CHILD_OF reference within the same trace.
-    let mut parent = None;
-    for reference in span.references.iter().flatten() {
-        if reference.ref_type == "CHILD_OF"
-            && parse_id::<TraceId>(&reference.trace_id, "traceID")? == span_trace
-        {
-            parent = Some(parse_id::<SpanId>(&reference.span_id, "spanID")?).filter(|id| id.0 != 0);
-            break;
-        }
-    }
+    let parent = parent_of(span_trace, span.references.iter().flatten())?;
     let mut kind = SpanKind::Unspecified;
     let mut status = None;
     let mut error_tag = false;
@@ -211,6 +203,33 @@ fn convert_span(span: V1Span, service: String) -> Result<Span, ParseError> {
         attributes,
         events,
     })
+}
+
+/// The parent as Jaeger's model (`Span.ParentSpanID`) and UI read it: the
+/// first `CHILD_OF` reference within the span's trace, else the first
+/// `FOLLOWS_FROM` one within it (OpenTracing spans may have only that);
+/// references to other traces never make a parent.
+fn parent_of<'a>(
+    trace: TraceId,
+    references: impl Iterator<Item = &'a V1Reference>,
+) -> Result<Option<SpanId>, ParseError> {
+    let mut follows_from = None;
+    for reference in references {
+        let child_of = match reference.ref_type.as_str() {
+            "CHILD_OF" => true,
+            "FOLLOWS_FROM" => false,
+            _ => continue,
+        };
+        if parse_id::<TraceId>(&reference.trace_id, "traceID")? != trace {
+            continue;
+        }
+        let id = parse_id::<SpanId>(&reference.span_id, "spanID")?;
+        if child_of {
+            return Ok(Some(id).filter(|id| id.0 != 0));
+        }
+        follows_from.get_or_insert(id);
+    }
+    Ok(follows_from.filter(|id| id.0 != 0))
 }
 
 fn span_kind(text: &str) -> Result<SpanKind, ParseError> {
@@ -367,6 +386,31 @@ mod tests {
             vec![("net.peer.ip".to_owned(), AttrValue::Str("1.2.3.4".into()))]
         );
         assert_eq!(span.parent, Some(SpanId(0x909541b92cf05311)));
+    }
+
+    #[test]
+    fn follows_from_within_the_trace_is_the_parent_when_there_is_no_child_of() {
+        let body = r#"{"data":[{"traceID":"00000000000000aa","spans":[
+          {"traceID":"00000000000000aa","spanID":"0000000000000001","operationName":"root","references":[],"startTime":1,"duration":9,"processID":"p1"},
+          {"traceID":"00000000000000aa","spanID":"0000000000000002","operationName":"async","references":[
+             {"refType":"FOLLOWS_FROM","traceID":"00000000000000bb","spanID":"0000000000000007"},
+             {"refType":"FOLLOWS_FROM","traceID":"00000000000000000000000000000aa","spanID":"0000000000000001"}],
+           "startTime":2,"duration":1,"processID":"p1"},
+          {"traceID":"00000000000000aa","spanID":"0000000000000003","operationName":"linked","references":[
+             {"refType":"FOLLOWS_FROM","traceID":"00000000000000aa","spanID":"0000000000000002"},
+             {"refType":"CHILD_OF","traceID":"00000000000000aa","spanID":"0000000000000001"}],
+           "startTime":3,"duration":1,"processID":"p1"},
+          {"traceID":"00000000000000aa","spanID":"0000000000000004","operationName":"elsewhere","references":[
+             {"refType":"FOLLOWS_FROM","traceID":"00000000000000bb","spanID":"0000000000000007"}],
+           "startTime":4,"duration":1,"processID":"p1"}],
+          "processes":{"p1":{"serviceName":"s","tags":[]}},"warnings":null}],"errors":null}"#;
+        let spans = &parse_traces(body.as_bytes()).unwrap()[0].spans;
+        let parents: Vec<Option<SpanId>> = spans.iter().map(|s| s.parent).collect();
+        assert_eq!(
+            parents,
+            [None, Some(SpanId(1)), Some(SpanId(1)), None],
+            "same-trace FOLLOWS_FROM (ids normalised) when no CHILD_OF; CHILD_OF first; other traces never"
+        );
     }
 
     #[test]
