@@ -95,11 +95,25 @@ pub(super) fn analyse(
             span_id: Some(spans[roots[1]].span_id),
             message: format!("{} roots: {}", roots.len(), names.join(", ")),
         });
-    } else if roots.is_empty() && orphans == 0 && n > 0 {
+    }
+    let cut_off = in_cycles(&parent, &children);
+    if let Some(&first) = cut_off.first() {
+        let names: Vec<String> = cut_off.iter().map(|&i| describe(&spans[i])).collect();
+        for &i in &cut_off {
+            flagged[i] = true;
+        }
+        let whole = if roots.is_empty() && orphans == 0 {
+            "no root: "
+        } else {
+            ""
+        };
         findings.push(Finding {
             rule: Rule::OneRoot,
-            span_id: None,
-            message: "no root: the parent links form a cycle".into(),
+            span_id: Some(spans[first].span_id),
+            message: format!(
+                "{whole}the parent links of {} form a cycle, reachable from no root",
+                names.join(", ")
+            ),
         });
     }
     for (i, span) in spans.iter().enumerate() {
@@ -147,6 +161,19 @@ pub(super) fn analyse(
         roots,
         flagged,
     }
+}
+
+/// The spans no parent-less span leads down to: those in a parent cycle and
+/// those below one. In file order.
+fn in_cycles(parent: &[Option<usize>], children: &[Vec<usize>]) -> Vec<usize> {
+    let mut reached = vec![false; parent.len()];
+    let mut stack: Vec<usize> = (0..parent.len()).filter(|&i| parent[i].is_none()).collect();
+    while let Some(i) = stack.pop() {
+        if !std::mem::replace(&mut reached[i], true) {
+            stack.extend(&children[i]);
+        }
+    }
+    (0..parent.len()).filter(|&i| !reached[i]).collect()
 }
 
 /// A nanosecond amount for messages.

@@ -143,3 +143,52 @@ fn rule_names_are_the_contracts() {
         assert_eq!(serde_json::to_value(rule).unwrap(), rule.name());
     }
 }
+
+#[test]
+fn a_parent_cycle_beside_the_root_breaks_one_root() {
+    let spec = Spec::contract();
+    let mut trace = health(None);
+    // Two spans that name each other as parent: reachable from no root.
+    for (id, parent) in [(10, 11), (11, 10)] {
+        trace.spans.push(span(
+            id,
+            Some(parent),
+            "order-api",
+            SpanKind::Internal,
+            "loop",
+            1_200,
+            1_800,
+        ));
+    }
+    let outcome = Checker::new(&spec).check(&trace, &TraceContext::default());
+    let cycles: Vec<&Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::OneRoot)
+        .collect();
+    assert_eq!(cycles.len(), 1, "{:?}", outcome.findings);
+    assert!(
+        cycles[0].message.contains("form a cycle"),
+        "{}",
+        cycles[0].message
+    );
+    assert!(!cycles[0].message.starts_with("no root"));
+    // The spans in the cycle are flagged: the tree match does not report them again.
+    assert!(
+        outcome.findings.iter().all(|f| f.rule == Rule::OneRoot),
+        "{:?}",
+        outcome.findings
+    );
+
+    // A trace that is nothing but a cycle has no root at all.
+    trace.spans.remove(0);
+    let outcome = Checker::new(&spec).check(&trace, &TraceContext::default());
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .any(|f| f.rule == Rule::OneRoot && f.message.starts_with("no root: ")),
+        "{:?}",
+        outcome.findings
+    );
+}
