@@ -46,6 +46,11 @@ pub struct Args {
     #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_size)]
     pub max_http_body_size: u64,
 
+    /// Accept every export, count its spans and keep nothing: a null OTLP
+    /// sink for measuring exporters and load generators.
+    #[arg(long)]
+    pub discard: bool,
+
     /// Log level (error, warn, info, debug, trace) or a tracing filter
     /// directive such as `tracestore=debug`.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
@@ -65,6 +70,7 @@ impl Args {
             max_grpc_message_bytes: usize::try_from(self.max_grpc_message_size)
                 .unwrap_or(usize::MAX),
             max_http_body_bytes: usize::try_from(self.max_http_body_size).unwrap_or(usize::MAX),
+            discard: self.discard,
         }
     }
 }
@@ -136,6 +142,9 @@ mod tests {
         );
         assert_eq!((cfg.max_spans, cfg.max_bytes), (10, Some(1 << 20)));
         assert_eq!(cfg.max_clock_skew_adjust, Duration::from_millis(250));
+        assert!(!cfg.discard);
+        let discard = Args::try_parse_from(["tracestore", "--discard"]).unwrap();
+        assert!(discard.config().discard);
         assert!(Args::try_parse_from(["tracestore", "--max-spans", "0"]).is_err());
         assert!(Args::try_parse_from(["tracestore", "--query-addr", "nowhere"]).is_err());
     }

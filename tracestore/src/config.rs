@@ -27,6 +27,12 @@ pub struct TraceStoreConfig {
     /// Largest OTLP/HTTP body accepted, compressed and decompressed (default
     /// 20 MiB, the collector's default).
     pub max_http_body_bytes: usize,
+    /// Accept every export, count its spans and keep nothing (default
+    /// off): a null OTLP sink for measuring exporters, whose own cost is a
+    /// walk over the protobuf framing. The counters
+    /// ([`crate::RunningTraceStore::stats`]) still count received spans; the
+    /// query API finds nothing.
+    pub discard: bool,
 }
 
 const fn loopback(port: u16) -> SocketAddr {
@@ -44,6 +50,7 @@ impl Default for TraceStoreConfig {
             max_clock_skew_adjust: Duration::ZERO,
             max_grpc_message_bytes: 4 * 1024 * 1024,
             max_http_body_bytes: 20 * 1024 * 1024,
+            discard: false,
         }
     }
 }

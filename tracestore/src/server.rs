@@ -54,23 +54,17 @@ impl TraceStore {
         let token = CancellationToken::new();
         let mut tasks = Vec::new();
 
-        let grpc_service = receiver::grpc::service(store.clone(), config.max_grpc_message_bytes);
-        let stop = token.clone();
-        tasks.push(tokio::spawn(async move {
-            let incoming = TcpIncoming::from(grpc).with_nodelay(Some(true));
-            let served = tonic::transport::Server::builder()
-                .layer(tower::util::MapResponseLayer::new(
-                    receiver::grpc::fix_status_codes,
-                ))
-                .add_service(grpc_service)
-                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "OTLP/gRPC server failed");
-            }
-        }));
+        let max_message = config.max_grpc_message_bytes;
+        tasks.push(if config.discard {
+            let service = receiver::grpc::discard_service(store.clone(), max_message);
+            serve_grpc(grpc, service, token.clone())
+        } else {
+            let service = receiver::grpc::service(store.clone(), max_message);
+            serve_grpc(grpc, service, token.clone())
+        });
 
-        let http_router = receiver::http::router(store.clone(), config.max_http_body_bytes);
+        let http_router =
+            receiver::http::router(store.clone(), config.max_http_body_bytes, config.discard);
         tasks.push(serve_axum("OTLP/HTTP", http, http_router, token.clone()));
 
         let query_router = query::router(QueryState {
@@ -85,6 +79,7 @@ impl TraceStore {
             query = %query_addr,
             max_spans = config.max_spans,
             max_bytes = config.max_bytes,
+            discard = config.discard,
             "tracestore listening"
         );
         Ok(RunningTraceStore {
@@ -102,6 +97,34 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Error
     TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Bind { what, addr, source })
+}
+
+fn serve_grpc<S>(listener: TcpListener, service: S, stop: CancellationToken) -> JoinHandle<()>
+where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    tokio::spawn(async move {
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let served = tonic::transport::Server::builder()
+            .layer(tower::util::MapResponseLayer::new(
+                receiver::grpc::fix_status_codes,
+            ))
+            .add_service(service)
+            .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "OTLP/gRPC server failed");
+        }
+    })
 }
 
 fn serve_axum(

@@ -5,6 +5,7 @@ pub mod json_in;
 pub mod json_out;
 pub mod values;
 pub mod warnings;
+pub mod wire;
 
 pub use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,

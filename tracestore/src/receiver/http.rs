@@ -21,7 +21,10 @@ use prost::Message;
 
 use crate::http_util::{not_found, with_type};
 use crate::ingest;
-use crate::otlp::{ExportTraceServiceRequest, ExportTraceServiceResponse, json_in, json_out};
+use crate::otlp::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse, json_in,
+    json_out, wire,
+};
 use crate::store::Store;
 
 const PROTOBUF: &str = "application/x-protobuf";
@@ -70,14 +73,19 @@ impl Encoding {
 struct Receiver {
     store: Arc<Store>,
     max_body: usize,
+    discard: bool,
 }
 
-/// The OTLP/HTTP router.
-pub fn router(store: Arc<Store>, max_body: usize) -> Router {
+/// The OTLP/HTTP router; with `discard`, exports are counted, not stored.
+pub fn router(store: Arc<Store>, max_body: usize, discard: bool) -> Router {
     Router::new()
         .route("/v1/traces", any(export))
         .fallback(not_found)
-        .with_state(Receiver { store, max_body })
+        .with_state(Receiver {
+            store,
+            max_body,
+            discard,
+        })
 }
 
 async fn export(
@@ -130,6 +138,9 @@ async fn export(
         Err(Decompress::TooLarge) => return too_large(enc, r.max_body),
         Err(Decompress::Failed(msg)) => return enc.error(StatusCode::BAD_REQUEST, msg),
     };
+    if r.discard {
+        return discard(enc, &r.store, &body);
+    }
     let request = match enc {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(body)
             .map_err(|e| format!("invalid OTLP protobuf: {e}")),
@@ -144,6 +155,33 @@ async fn export(
         Err(e) => return enc.error(StatusCode::BAD_REQUEST, e.0),
     };
     r.store.insert(batch);
+    success(enc, partial)
+}
+
+/// The discarding mode: counts the spans (walking the protobuf framing, or
+/// decoding JSON) and keeps nothing.
+fn discard(enc: Encoding, store: &Store, body: &[u8]) -> Response {
+    let spans = match enc {
+        Encoding::Protobuf => wire::count_spans(body),
+        Encoding::Json => json_in::decode_request(body).map(|req| {
+            req.resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .map(|ss| ss.spans.len() as u64)
+                .sum()
+        }),
+    };
+    match spans {
+        Ok(n) => {
+            store.count_discarded(n);
+            success(enc, ExportTracePartialSuccess::default())
+        }
+        Err(msg) => enc.error(StatusCode::BAD_REQUEST, msg),
+    }
+}
+
+/// The 200 answer: the export response in the request's encoding.
+fn success(enc: Encoding, partial: ExportTracePartialSuccess) -> Response {
     let body = match enc {
         Encoding::Protobuf => {
             let partial_success = (partial != Default::default()).then_some(partial);

@@ -3,3 +3,6 @@
 
 pub mod grpc;
 pub mod http;
+
+#[cfg(test)]
+mod discard_tests;

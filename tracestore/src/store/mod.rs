@@ -177,6 +177,14 @@ impl Store {
         self.enforce_limits();
     }
 
+    /// Counts spans that were received and deliberately not stored (the
+    /// discarding mode).
+    pub fn count_discarded(&self, spans: u64) {
+        self.counters
+            .received_spans
+            .fetch_add(spans, Ordering::Relaxed);
+    }
+
     fn over_limit(&self) -> bool {
         let c = &self.counters;
         c.spans.load(Ordering::Relaxed) > self.limits.max_spans

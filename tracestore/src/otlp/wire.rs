@@ -1,0 +1,168 @@
+//! Counting the spans of a protobuf `ExportTraceServiceRequest` without
+//! decoding it: a walk over the wire format's field headers down to the
+//! `spans` fields, skipping every payload. Nothing is allocated; the walk
+//! checks only the framing of the three levels it reads.
+
+/// `ExportTraceServiceRequest.resource_spans`.
+const RESOURCE_SPANS: u32 = 1;
+/// `ResourceSpans.scope_spans`.
+const SCOPE_SPANS: u32 = 2;
+/// `ScopeSpans.spans`.
+const SPANS: u32 = 2;
+
+/// The number of spans in an encoded `ExportTraceServiceRequest`, or why
+/// its framing is broken.
+pub fn count_spans(request: &[u8]) -> Result<u64, String> {
+    let mut spans = 0;
+    for_each_message(request, RESOURCE_SPANS, |resource_spans| {
+        for_each_message(resource_spans, SCOPE_SPANS, |scope_spans| {
+            for_each_message(scope_spans, SPANS, |_| {
+                spans += 1;
+                Ok(())
+            })
+        })
+    })
+    .map_err(|e| format!("invalid OTLP protobuf: {e}"))?;
+    Ok(spans)
+}
+
+/// Calls `each` with the payload of every length-delimited field numbered
+/// `field` of `message`, skipping the other fields.
+fn for_each_message(
+    message: &[u8],
+    field: u32,
+    mut each: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut rest = message;
+    while !rest.is_empty() {
+        let key = varint(&mut rest)?;
+        let number = u32::try_from(key >> 3).map_err(|_| "field number out of range")?;
+        if number == 0 {
+            return Err("field number 0".to_owned());
+        }
+        match key & 7 {
+            0 => {
+                varint(&mut rest)?;
+            }
+            1 => skip(&mut rest, 8)?,
+            2 => {
+                let len = usize::try_from(varint(&mut rest)?).map_err(|_| "length overflow")?;
+                let payload = rest.get(..len).ok_or("truncated length-delimited field")?;
+                if number == field {
+                    each(payload)?;
+                }
+                rest = &rest[len..];
+            }
+            5 => skip(&mut rest, 4)?,
+            wire => return Err(format!("unsupported wire type {wire}")),
+        }
+    }
+    Ok(())
+}
+
+fn varint(buf: &mut &[u8]) -> Result<u64, String> {
+    let mut value = 0_u64;
+    for (i, byte) in buf.iter().take(10).enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            *buf = &buf[i + 1..];
+            return Ok(value);
+        }
+    }
+    Err("truncated or overlong varint".to_owned())
+}
+
+fn skip(buf: &mut &[u8], n: usize) -> Result<(), String> {
+    if buf.len() < n {
+        return Err("truncated fixed-width field".to_owned());
+    }
+    *buf = &buf[n..];
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::{
+        AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource,
+        ResourceSpans, ScopeSpans, Span, Value,
+    };
+    use prost::Message;
+
+    fn span(i: u8) -> Span {
+        Span {
+            trace_id: vec![i; 16],
+            span_id: vec![i; 8],
+            name: format!("span {i}"),
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_000_000_001_000,
+            kind: 2,
+            attributes: vec![KeyValue {
+                key: "http.response.status_code".into(),
+                value: Some(AnyValue {
+                    value: Some(Value::IntValue(201)),
+                }),
+                ..KeyValue::default()
+            }],
+            ..Span::default()
+        }
+    }
+
+    fn request(shape: &[&[usize]]) -> ExportTraceServiceRequest {
+        let mut next = 0_u8;
+        let resource_spans = shape
+            .iter()
+            .map(|scopes| ResourceSpans {
+                resource: Some(Resource::default()),
+                scope_spans: scopes
+                    .iter()
+                    .map(|&n| ScopeSpans {
+                        scope: Some(InstrumentationScope {
+                            name: "s".into(),
+                            ..Default::default()
+                        }),
+                        spans: (0..n)
+                            .map(|_| {
+                                next += 1;
+                                span(next)
+                            })
+                            .collect(),
+                        schema_url: "https://opentelemetry.io/schemas/1.0".into(),
+                    })
+                    .collect(),
+                schema_url: String::new(),
+            })
+            .collect();
+        ExportTraceServiceRequest { resource_spans }
+    }
+
+    #[test]
+    fn counts_spans_across_resources_and_scopes() {
+        for (shape, want) in [
+            (&[][..], 0),
+            (&[&[][..]][..], 0),
+            (&[&[3][..]][..], 3),
+            (&[&[2, 0, 5][..], &[1][..]][..], 8),
+        ] {
+            let bytes = request(shape).encode_to_vec();
+            assert_eq!(count_spans(&bytes), Ok(want), "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn broken_framing_is_an_error() {
+        let bytes = request(&[&[4]]).encode_to_vec();
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(count_spans(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        for bad in [
+            &[0x80][..],
+            &[0x0b, 0x00],
+            &[0x00, 0x01],
+            &[0x0a, 0x05, 0x01],
+        ] {
+            let err = count_spans(bad).unwrap_err();
+            assert!(err.starts_with("invalid OTLP protobuf"), "{err}");
+        }
+    }
+}
