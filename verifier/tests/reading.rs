@@ -102,12 +102,28 @@ async fn auto_prefers_v3_and_falls_back_to_v1() {
     config.api = ApiChoice::V1;
     assert_eq!(verify(&config).await.unwrap().api, ApiVersion::V1);
     // Forcing v3 on a v1-only server is could-not-check, with a hint.
-    let mock = MockJaeger::start(Api::V1, vec![trace]).await;
+    let mock = MockJaeger::start(Api::V1, vec![trace.clone()]).await;
     let mut config = common::config(&mock.url);
     config.api = ApiChoice::V3;
     let err = verify(&config).await.unwrap_err();
     assert!(matches!(err, CheckError::NotJaeger { .. }), "{err}");
-    assert!(err.to_string().contains("--api v1"));
+    assert!(err.to_string().contains("--api v1"), "{err}");
+}
+
+#[tokio::test]
+async fn auto_falls_back_to_v1_when_v3_paths_serve_the_ui() {
+    // Jaeger builds without /api/v3 answer unknown paths with 200 index.html.
+    let trace = traces::health(BASE + 0x310, t0(2));
+    let mock = MockJaeger::start(Api::V1, vec![trace]).await;
+    mock.set_fault(Fault::UiCatchAll);
+    let verdict = verify(&common::config(&mock.url)).await.unwrap();
+    assert_eq!(verdict.api, ApiVersion::V1);
+    assert!(verdict.passed());
+    let mut config = common::config(&mock.url);
+    config.api = ApiChoice::V3;
+    let err = verify(&config).await.unwrap_err();
+    assert!(matches!(err, CheckError::NotJaeger { .. }), "{err}");
+    assert!(err.to_string().contains("--api v1"), "{err}");
 }
 
 #[tokio::test]

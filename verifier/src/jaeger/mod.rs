@@ -111,14 +111,12 @@ impl JaegerClient {
             Some(client.v3_services().await?)
         };
         match tried_v3 {
-            Some(Some(services)) => client.services = services,
-            Some(None) if client.options.api == ApiChoice::V3 => {
-                return Err(CheckError::NotJaeger {
-                    url: client.url("/api/v3/services"),
-                    reason: "the server has no /api/v3 (404); try --api v1".into(),
-                });
-            }
-            _ => {
+            Some(Ok(services)) => client.services = services,
+            Some(Err(no_v3)) if client.options.api == ApiChoice::V3 => return Err(no_v3),
+            tried => {
+                if let Some(Err(no_v3)) = tried {
+                    tracing::info!("{no_v3}: falling back to the v1 API");
+                }
                 client.api = ApiVersion::V1;
                 client.services = client.v1_services().await?;
             }
@@ -141,16 +139,19 @@ impl JaegerClient {
         format!("{}{path}", self.base)
     }
 
-    /// `/api/v3/services`; `None` when the server has no such route.
-    async fn v3_services(&self) -> Result<Option<Vec<String>>, CheckError> {
+    /// `/api/v3/services`. The inner `Err` says why the server has no v3 API:
+    /// a 404, or a success that is not a v3 answer (Jaeger builds without
+    /// `/api/v3` serve their UI's `index.html` with 200 for unknown paths).
+    async fn v3_services(&self) -> Result<Result<Vec<String>, CheckError>, CheckError> {
+        const HINT: &str = "the server has no /api/v3; try --api v1";
         let answer = self.get(&self.url("/api/v3/services"), &[]).await?;
         if answer.status == 404 {
-            return Ok(None);
+            return Ok(Err(answer.not_jaeger(format!("{HINT} (HTTP 404)"))));
         }
         let answer = answer.success()?;
-        let parsed: V3Services =
-            serde_json::from_slice(&answer.body).map_err(|e| answer.not_jaeger(e))?;
-        Ok(Some(parsed.services))
+        Ok(serde_json::from_slice::<V3Services>(&answer.body)
+            .map(|parsed| parsed.services)
+            .map_err(|e| answer.not_jaeger(format!("{HINT} ({e})"))))
     }
 
     async fn v1_services(&self) -> Result<Vec<String>, CheckError> {

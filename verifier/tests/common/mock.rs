@@ -34,6 +34,9 @@ pub enum Fault {
     NotJson,
     /// 200 with JSON that is not Jaeger's.
     WrongJson,
+    /// Routes of the API generation not served answer 200 with the UI's
+    /// `index.html`, as Jaeger builds without `/api/v3` do (SPA catch-all).
+    UiCatchAll,
 }
 
 #[derive(Default)]
@@ -168,29 +171,33 @@ fn gate(inner: &mut Inner, v3: bool) -> Option<Response> {
             return Some(error_response(503, v3, "try again"));
         }
         Fault::Transient(_) => {}
-        Fault::NotJson => {
-            return Some(
-                (
-                    StatusCode::OK,
-                    [(header::CONTENT_TYPE, "text/html")],
-                    "<html>hello</html>",
-                )
-                    .into_response(),
-            );
-        }
+        Fault::NotJson => return Some(html("<html>hello</html>")),
         Fault::WrongJson => {
             return Some(json_response(
                 StatusCode::OK,
                 json!({"hello": "world", "items": [1, 2]}),
             ));
         }
+        Fault::UiCatchAll => {}
     }
     let served = match inner.api {
         Api::Both => true,
         Api::V3 => v3,
         Api::V1 => !v3,
     };
-    (!served).then(|| (StatusCode::NOT_FOUND, "404 page not found\n").into_response())
+    (!served).then(|| match inner.fault {
+        Fault::UiCatchAll => html("<!doctype html><title>Jaeger UI</title>"),
+        _ => (StatusCode::NOT_FOUND, "404 page not found\n").into_response(),
+    })
+}
+
+fn html(body: &'static str) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 fn services(inner: &Inner) -> Vec<String> {
