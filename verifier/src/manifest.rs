@@ -152,7 +152,10 @@ impl Manifest {
                 root_span: raw.root_span,
                 scenario: raw.scenario,
                 start_us: raw.intended_start_us.min(actual),
-                end_us: (raw.intended_start_us + raw.latency_us).max(actual),
+                end_us: raw
+                    .intended_start_us
+                    .saturating_add(raw.latency_us)
+                    .max(actual),
                 status: raw.status,
             });
         }
@@ -212,6 +215,13 @@ mod tests {
         );
         assert!(!manifest.entries()[1].expects_trace());
         assert!(!manifest.entries()[1].forbids_trace());
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let text = r#"{"seq":0,"trace_id":null,"sampled":null,"scenario":"valid","intended_start_us":18446744073709551615,"actual_start_us":1,"latency_us":18446744073709551615,"status":null}"#;
+        let manifest = Manifest::parse(text, "m").unwrap();
+        assert_eq!(manifest.time_span_us(), Some((1, u64::MAX)));
     }
 
     #[test]

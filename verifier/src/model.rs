@@ -272,6 +272,11 @@ pub struct Trace {
     pub warnings: Vec<String>,
 }
 
+/// A duration in nanoseconds, saturating at `u64::MAX` (584 years).
+pub fn nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Nanoseconds since the Unix epoch as RFC 3339 (UTC, with the fraction Jaeger's
 /// `RFC3339Nano` parser accepts).
 pub fn rfc3339_ns(ns: u64) -> String {

@@ -9,7 +9,7 @@ use crate::config::{TimeWindow, VerifyConfig};
 use crate::error::CheckError;
 use crate::jaeger::{ClientOptions, JaegerClient};
 use crate::manifest::Manifest;
-use crate::model::{Trace, TraceId, rfc3339_ns};
+use crate::model::{Trace, TraceId, nanos, rfc3339_ns};
 use crate::read::{fetch_by_ids, merge, read_window};
 use crate::sampling::sampling_test;
 use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, span_tree};
@@ -125,12 +125,12 @@ fn validate(config: &VerifyConfig) -> Result<(), CheckError> {
 fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
+        .map_or(0, nanos)
 }
 
 fn system_ns(time: SystemTime) -> Result<u64, CheckError> {
     time.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
+        .map(nanos)
         .map_err(|_| CheckError::Config("the window starts before 1970".into()))
 }
 
@@ -138,12 +138,12 @@ fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
     let (start, end) = match (config.window, &config.manifest) {
         (Some(TimeWindow::Since(since)), _) => {
             let end = now_ns();
-            (end.saturating_sub(since.as_nanos() as u64), end)
+            (end.saturating_sub(nanos(since)), end)
         }
         (Some(TimeWindow::Between { start, end }), _) => (system_ns(start)?, system_ns(end)?),
         (None, Some(manifest)) => {
             let (start_us, end_us) = manifest.time_span_us().unwrap_or((0, 0));
-            let margin = MANIFEST_MARGIN.as_nanos() as u64;
+            let margin = nanos(MANIFEST_MARGIN);
             (
                 start_us.saturating_mul(1000).saturating_sub(margin),
                 end_us.saturating_mul(1000).saturating_add(margin),
@@ -242,7 +242,7 @@ impl Run<'_> {
                 tracing::info!(polls, quiet, traces = traces.len(), "settled");
                 let settle = Settle {
                     polls,
-                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     quiet,
                 };
                 return Ok((traces, settle));

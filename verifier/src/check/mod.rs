@@ -10,7 +10,7 @@ mod tree;
 
 use std::time::Duration;
 
-use crate::model::{Span, SpanId, Trace};
+use crate::model::{Span, SpanId, Trace, nanos};
 use crate::spec::Spec;
 
 /// The rules a failure names (docs/CONTRACT.md, "Verifier rules").
@@ -149,14 +149,14 @@ impl<'a> Checker<'a> {
     pub fn new(spec: &'a Spec) -> Self {
         Checker {
             spec,
-            clock_skew_ns: duration_ns(spec.clock_skew),
+            clock_skew_ns: nanos(spec.clock_skew),
             missing_rule: Rule::SpanTree,
         }
     }
 
     /// Overrides the clock-skew allowance.
     pub fn with_clock_skew(mut self, skew: Duration) -> Self {
-        self.clock_skew_ns = duration_ns(skew);
+        self.clock_skew_ns = nanos(skew);
         self
     }
 
@@ -224,10 +224,6 @@ impl<'a> Checker<'a> {
         outcome.findings = findings;
         outcome
     }
-}
-
-fn duration_ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// `service KIND name` of an actual span.

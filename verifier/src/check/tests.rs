@@ -192,3 +192,20 @@ fn a_parent_cycle_beside_the_root_breaks_one_root() {
         outcome.findings
     );
 }
+
+#[test]
+fn a_hand_built_scenario_without_spans_does_not_panic() {
+    // Spec's fields are public: a library user can build what from_toml refuses.
+    let mut spec = Spec::contract();
+    for scenario in &mut spec.scenarios {
+        scenario.spans.clear();
+    }
+    let outcome = Checker::new(&spec).check(&health(None), &TraceContext::default());
+    assert_eq!(outcome.scenario.as_deref(), Some("health"));
+    assert!(
+        outcome.findings.iter().all(|f| f.rule == Rule::SpanTree),
+        "every span is unexpected: {:?}",
+        outcome.findings
+    );
+    assert!(!outcome.passed());
+}

@@ -34,24 +34,25 @@ pub(super) fn match_tree(
         assignment[e] = Some(s);
         used[s] = true;
     };
-    // The root, or (when it may be absent) its only child, is one of the trace's roots.
-    let mut root_absent = false;
-    if let Some(&r) = structure
-        .roots
-        .iter()
-        .find(|&&r| same(&expected[0], &spans[r]))
-    {
-        assign(0, r, &mut assignment, &mut used);
-    } else if scenario.optional_root {
-        let child = expected[0].children[0];
-        if let Some(&r) = structure
+    let root_of_trace = |e: usize| {
+        structure
             .roots
             .iter()
-            .find(|&&r| same(&expected[child], &spans[r]))
-        {
-            assign(child, r, &mut assignment, &mut used);
-            root_absent = true;
-        }
+            .copied()
+            .find(|&r| same(&expected[e], &spans[r]))
+    };
+    // The root, or (when it may be absent) its only child, is one of the trace's roots.
+    let mut root_absent = false;
+    if let Some(r) = expected.first().and_then(|_| root_of_trace(0)) {
+        assign(0, r, &mut assignment, &mut used);
+    } else if let Some(&child) = expected
+        .first()
+        .filter(|_| scenario.optional_root)
+        .and_then(|root| root.children.first())
+        && let Some(r) = root_of_trace(child)
+    {
+        assign(child, r, &mut assignment, &mut used);
+        root_absent = true;
     }
     for (e, exp) in expected.iter().enumerate() {
         if assignment[e].is_some() || (e == 0 && root_absent) {

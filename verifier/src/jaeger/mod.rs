@@ -288,7 +288,7 @@ impl JaegerClient {
                 ),
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(retry.max_backoff);
+            backoff = backoff.saturating_mul(2).min(retry.max_backoff);
             attempt += 1;
         }
     }

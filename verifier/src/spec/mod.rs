@@ -257,7 +257,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&self, offset: Option<usize>, message: impl Into<String>) -> SpecError {
-        let line = offset.map(|o| self.text[..o.min(self.text.len())].matches('\n').count() + 1);
+        let before = |o: usize| &self.text.as_bytes()[..o.min(self.text.len())];
+        let line = offset.map(|o| before(o).iter().filter(|&&b| b == b'\n').count() + 1);
         SpecError {
             origin: self.origin.to_owned(),
             line,
