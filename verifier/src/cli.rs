@@ -99,8 +99,12 @@ pub fn parse_time(text: &str) -> Result<SystemTime, String> {
     Ok(SystemTime::from(time))
 }
 
-/// Runs a verification; `Ok(passed)`.
+/// Runs a verification (or prints the built-in spec); `Ok(passed)`.
 pub async fn run(args: Args) -> Result<bool, CheckError> {
+    if args.print_spec {
+        write_stdout(crate::spec::CONTRACT_TOML)?;
+        return Ok(true);
+    }
     let mut config = VerifyConfig::new(args.jaeger);
     if let Some(path) = &args.spec {
         config.spec = Spec::from_file(path)?;
@@ -135,13 +139,22 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
     };
     let report = crate::render(&verdict, format, text_options);
     match &args.output {
-        None => print!("{report}"),
+        None => write_stdout(&report)?,
         Some(path) => {
-            std::fs::write(path, &report).map_err(|e| {
-                CheckError::Config(format!("cannot write --output {}: {e}", path.display()))
-            })?;
-            print!("{}", crate::render(&verdict, Format::Text, text_options));
+            std::fs::write(path, &report)
+                .map_err(|e| CheckError::Output(format!("--output {}: {e}", path.display())))?;
+            write_stdout(&crate::render(&verdict, Format::Text, text_options))?;
         }
     }
     Ok(verdict.passed())
+}
+
+/// Writes to stdout; a closed or full stdout is an error, not a panic as
+/// with `print!`.
+fn write_stdout(text: &str) -> Result<(), CheckError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CheckError::Output(format!("stdout: {e}")))
 }

@@ -50,6 +50,9 @@ pub enum CheckError {
     /// There is nothing to check: no traces in the window and no manifest.
     #[error("nothing to check: {0}")]
     NothingToCheck(String),
+    /// The report could not be written (to `--output` or to stdout).
+    #[error("cannot write the report: {0}")]
+    Output(String),
 }
 
 /// Keeps a message on one line and short.

@@ -8,10 +8,6 @@ use verifier::cli::{Args, run};
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if args.print_spec {
-        print!("{}", verifier::spec::CONTRACT_TOML);
-        return ExitCode::SUCCESS;
-    }
     let default_level = if args.verbose { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -341,6 +341,28 @@ http_status = 200
 }
 
 #[tokio::test]
+async fn a_closed_stdout_exits_2_without_a_panic() {
+    let mock = MockJaeger::start(Api::V3, vec![traces::valid(BASE + 1, t0(1))]).await;
+    let args = args(&mock.url, &[]);
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verifier"))
+            .args(&args)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Nobody reads the report: writing it fails with a broken pipe.
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_could_not_check(&out, "cannot write the report: stdout");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[tokio::test]
 async fn print_spec_prints_the_built_in_contract() {
     let out = verifier(vec!["--print-spec".into()]).await;
     assert_eq!(out.status.code(), Some(0));
