@@ -165,13 +165,12 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
         Ok(r) => r,
         Err(e) => return error(&e.to_string()),
     };
-    print!("{report}");
-    if let Some(path) = args.json
-        && let Err(e) = std::fs::write(&path, report.to_json())
-    {
-        return error(&format!("cannot write {}: {e}", path.display()));
+    let written = write_stdout(&report.to_string())
+        .and_then(|()| write_file(args.json.as_deref(), &report.to_json()));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => error(&e),
     }
-    ExitCode::SUCCESS
 }
 
 async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
@@ -185,19 +184,20 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return error(&e.to_string()),
     };
-    print!("{report}");
-    for (path, text) in [
-        (json, report.to_json()),
-        (
-            junit,
-            verifier::render(&report.verdict, verifier::Format::Junit, Default::default()),
+    // Every output is attempted: a closed stdout still leaves the files.
+    let problems: Vec<String> = [
+        write_stdout(&report.to_string()),
+        write_file(json.as_deref(), &report.to_json()),
+        write_file(
+            junit.as_deref(),
+            &verifier::render(&report.verdict, verifier::Format::Junit, Default::default()),
         ),
-    ] {
-        if let Some(path) = path
-            && let Err(e) = std::fs::write(&path, text)
-        {
-            return error(&format!("cannot write {}: {e}", path.display()));
-        }
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .collect();
+    if !problems.is_empty() {
+        return error(&problems.join("; "));
     }
     if !report.passed() {
         eprintln!("harness: {}", report.summary_line());
@@ -294,25 +294,52 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
         Ok(s) => s,
         Err(e) => return error(&e.to_string()),
     };
-    let jaeger = stack.jaeger_url().unwrap_or_default();
-    println!("order-api        {}", stack.order_api_url());
-    println!("payment-service  {}", stack.payment_url());
-    println!("OTLP/gRPC        {}", stack.otlp_endpoint());
-    if let Some(store) = stack.store() {
-        println!("OTLP/HTTP        {}", store.otlp_http_endpoint());
-    }
-    println!("Jaeger query API {jaeger}");
-    println!();
-    println!("Try, in another terminal:");
-    println!(
-        "  cargo run --release -p loadgen -- --rps 500 --sampler 0.1 --duration 30s --manifest run.jsonl"
+    let mut banner = format!(
+        "order-api        {}\npayment-service  {}\nOTLP/gRPC        {}\n",
+        stack.order_api_url(),
+        stack.payment_url(),
+        stack.otlp_endpoint()
     );
-    println!("  cargo run --release -p verifier -- --since 5m --manifest run.jsonl");
-    println!("Ctrl-C stops (in-flight requests finish, every span is flushed).");
-    stop.await;
-    match stack.shutdown().await {
+    if let Some(store) = stack.store() {
+        banner.push_str(&format!(
+            "OTLP/HTTP        {}\nJaeger query API {}\n",
+            store.otlp_http_endpoint(),
+            store.query_url()
+        ));
+    }
+    banner.push_str(
+        "\nTry, in another terminal:\n  \
+         cargo run --release -p loadgen -- --rps 500 --sampler 0.1 --duration 30s --manifest run.jsonl\n  \
+         cargo run --release -p verifier -- --since 5m --manifest run.jsonl\n\
+         Ctrl-C stops (in-flight requests finish, every span is flushed).\n",
+    );
+    let shown = write_stdout(&banner);
+    if shown.is_ok() {
+        stop.await;
+    }
+    let stopped = stack.shutdown().await.map_err(|e| e.to_string());
+    match shown.and(stopped) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => error(&e.to_string()),
+        Err(e) => error(&e),
+    }
+}
+
+/// Writes to stdout; a closed stdout is an error, not a panic as with `print!`.
+fn write_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))
+}
+
+/// Writes `text` to `path`, when one is given.
+fn write_file(path: Option<&std::path::Path>, text: &str) -> Result<(), String> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => Ok(()),
     }
 }
 

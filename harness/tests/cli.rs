@@ -1,0 +1,128 @@
+//! The `harness` binary: `harness run` exit codes (0 pass, 1 fail, 2 could
+//! not run), its report on stdout, and the JSON and JUnit files.
+
+use std::process::{Command, Output, Stdio};
+
+/// A short run: 40 requests of every scenario, half of the traces sampled.
+fn run_args(extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "run",
+        "--rps",
+        "200",
+        "--requests",
+        "40",
+        "--mix",
+        "valid=5,invalid=2,fraud=2,health=1",
+        "--sampler",
+        "0.5",
+        "--seed",
+        "3",
+        "--connections",
+        "4",
+        "--settle",
+        "5s",
+    ];
+    args.extend_from_slice(extra);
+    args.into_iter().map(String::from).collect()
+}
+
+fn harness(args: Vec<String>, read_stdout: bool) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(&args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if !read_stdout {
+        // Nobody reads the report: writing it fails with a broken pipe.
+        drop(child.stdout.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn explain(out: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+#[test]
+fn a_correct_run_exits_0_and_writes_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("verifier.xml");
+    let out = harness(
+        run_args(&[
+            "--json",
+            json.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ]),
+        true,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("== load"), "{stdout}");
+    assert!(stdout.contains("verifier: PASS"), "{stdout}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("every request answered as expected"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["load"]["overall"]["count"], 40);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testsuites name="verifier order-payment""#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"failures="0""#), "{xml}");
+}
+
+#[test]
+fn a_broken_contract_exits_1_naming_the_rule() {
+    let out = harness(run_args(&["--faults", "orphan-span"]), true);
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    assert!(text(&out.stdout).contains("[orphan]"), "{}", explain(&out));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.lines().any(|l| l.starts_with("harness: FAIL: ")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_flags_and_a_closed_stdout_exit_2() {
+    for bad in [
+        &["run", "--rps", "fast"][..],
+        &["run", "--faults", "gremlins"],
+    ] {
+        let out = harness(bad.iter().map(|a| a.to_string()).collect(), true);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", explain(&out));
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("harness: "), "{stderr}");
+    }
+    // The report cannot reach stdout: exit 2, no panic, the file still written.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let out = harness(run_args(&["--json", json.to_str().unwrap()]), false);
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("harness: cannot write to stdout"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(json.exists(), "the JSON report is written all the same");
+}
