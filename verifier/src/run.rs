@@ -105,6 +105,11 @@ fn validate(config: &VerifyConfig) -> Result<(), CheckError> {
             ));
         }
     }
+    if config.poll_interval.is_zero() {
+        return Err(CheckError::Config(
+            "the poll interval must be above zero (it paces the reads of Jaeger)".into(),
+        ));
+    }
     if config.max_traces == 0 {
         return Err(CheckError::Config(
             "max traces per search must be at least 1".into(),

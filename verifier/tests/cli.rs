@@ -237,6 +237,24 @@ async fn bad_flags_and_manifests_exit_2() {
         &verifier(args(&mock.url, &["--sampling-ratio", "0.5"])).await,
         "needs a manifest",
     );
+    let no_pause = [
+        "--jaeger",
+        &mock.url,
+        "--since",
+        "10m",
+        "--poll-interval",
+        "0s",
+    ];
+    assert_could_not_check(
+        &verifier(no_pause.iter().map(|a| a.to_string()).collect()).await,
+        "poll interval must be above zero",
+    );
+    // A URL without its scheme is named at once, not retried as unreachable.
+    let bare = mock.url.trim_start_matches("http://").to_owned();
+    for url in [bare.clone(), bare.replace("127.0.0.1", "localhost")] {
+        assert_could_not_check(&verifier(args(&url, &[])).await, "is not an http(s) URL");
+    }
+    assert_eq!(mock.counters().0, 0, "no request was made");
 }
 
 #[tokio::test]

@@ -91,8 +91,11 @@ impl JaegerClient {
     /// service list, which also proves the server speaks Jaeger's API.
     pub async fn connect(base_url: &str, options: ClientOptions) -> Result<Self, CheckError> {
         let base = base_url.trim_end_matches('/').to_owned();
-        Url::parse(&base)
-            .map_err(|e| CheckError::Config(format!("--jaeger `{base_url}` is not a URL: {e}")))?;
+        if !Url::parse(&base).is_ok_and(|url| matches!(url.scheme(), "http" | "https")) {
+            return Err(CheckError::Config(format!(
+                "--jaeger `{base_url}` is not an http(s) URL such as http://127.0.0.1:16686"
+            )));
+        }
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout.min(Duration::from_secs(5)))
