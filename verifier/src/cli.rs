@@ -84,7 +84,8 @@ pub struct Args {
     /// Timeout of one request to Jaeger.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
     pub request_timeout: Duration,
-    /// Failing traces printed with their span trees in the text format.
+    /// Failing traces printed with their span trees (and missing traces
+    /// listed) in the text format; JSON and JUnit hold them all.
     #[arg(long, default_value_t = 20)]
     pub show: usize,
     /// Log progress to stderr (RUST_LOG overrides).

@@ -458,9 +458,11 @@ async fn incomplete_when_settle_runs_out_before_the_store_settles() {
 async fn missing_trace() {
     let stored = traces::valid(BASE + 31, t0(31));
     let lost = traces::fraud(BASE + 32, t0(32));
+    let also_lost = traces::health(BASE + 30, t0(30));
     let lines = vec![
         manifest_line(&stored, 0, "valid", true, true, Some(201)),
         manifest_line(&lost, 1, "fraud", true, true, Some(402)),
+        manifest_line(&also_lost, 2, "health", true, true, Some(200)),
     ];
     let m = manifest(&lines);
     let verdict = assert_breaks_only(Rule::MissingTrace, vec![stored], &|c| {
@@ -470,7 +472,14 @@ async fn missing_trace() {
     .await;
     assert_eq!(verdict.failures[0].trace_id.map(|t| t.0), Some(BASE + 32));
     assert_eq!(verdict.summary.scenarios["fraud"].missing, 1);
-    assert_eq!(verdict.summary.missing, 1);
+    assert_eq!(verdict.summary.missing, 2);
+    // The text report lists missing traces up to --show, like trees.
+    let text = verifier::render::render_text(&verdict, verifier::TextOptions { max_traces: 1 });
+    assert_eq!(text.matches("FAIL [missing-trace]").count(), 1, "{text}");
+    assert!(
+        text.contains("… and 1 more failures of traces the store does not hold"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -62,6 +62,11 @@ pub(super) fn check_expected(
                 describe(span),
                 span.status.label()
             )
+        } else if span.status_message.is_empty() {
+            format!(
+                "{} has status ERROR; the contract has none here",
+                describe(span)
+            )
         } else {
             format!(
                 "{} has status ERROR ({}); the contract has none here",

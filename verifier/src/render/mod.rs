@@ -20,7 +20,8 @@ pub enum Format {
 /// Options of the text format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextOptions {
-    /// At most this many failing traces are printed with their trees.
+    /// At most this many failing traces are printed with their trees (and
+    /// at most this many missing traces are listed).
     pub max_traces: usize,
 }
 

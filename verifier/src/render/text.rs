@@ -1,12 +1,15 @@
 //! The human-readable report.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use super::TextOptions;
-use crate::verdict::{FailedTrace, Verdict};
+use crate::model::TraceId;
+use crate::verdict::{FailedTrace, Failure, Verdict};
 
 /// A summary table, then each failing trace with its findings and span tree
 /// (offending spans marked `>`), then missing traces and run-wide failures.
+/// At most `options.max_traces` trees and as many missing traces are listed.
 pub fn render(verdict: &Verdict, options: TextOptions) -> String {
     let mut out = String::new();
     let s = &verdict.summary;
@@ -99,14 +102,26 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
             verdict.traces.len() - options.max_traces
         );
     }
-    for failure in verdict.failures.iter().filter(|f| {
-        f.trace_id
-            .is_none_or(|id| !verdict.traces.iter().any(|t| t.trace_id == id))
-    }) {
+    // Failures of traces the store does not have (missing traces), at most
+    // as many as trees, then the run-wide ones.
+    let with_tree: HashSet<TraceId> = verdict.traces.iter().map(|t| t.trace_id).collect();
+    let (of_traces, run_wide): (Vec<&Failure>, Vec<&Failure>) = verdict
+        .failures
+        .iter()
+        .filter(|f| f.trace_id.is_none_or(|id| !with_tree.contains(&id)))
+        .partition(|f| f.trace_id.is_some());
+    for failure in of_traces.iter().take(options.max_traces).chain(&run_wide) {
         let _ = writeln!(out, "\nFAIL [{}] {}", failure.rule, failure.message);
         if let Some(link) = &failure.link {
             let _ = writeln!(out, "  {link}");
         }
+    }
+    if of_traces.len() > options.max_traces {
+        let _ = writeln!(
+            out,
+            "\n… and {} more failures of traces the store does not hold (--format json lists them all)",
+            of_traces.len() - options.max_traces
+        );
     }
     out
 }
