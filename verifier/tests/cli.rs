@@ -54,14 +54,19 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn assert_could_not_check(out: &Output, needle: &str) {
+/// The exit code, with both outputs shown when it is not the one expected.
+fn assert_exit(out: &Output, code: i32) {
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(code),
         "stdout: {}\nstderr: {}",
         stdout(out),
         stderr(out)
     );
+}
+
+fn assert_could_not_check(out: &Output, needle: &str) {
+    assert_exit(out, 2);
     let err = stderr(out);
     let lines: Vec<&str> = err
         .lines()
@@ -88,13 +93,7 @@ async fn passing_traces_exit_0() {
     )
     .await;
     let out = verifier(args(&mock.url, &[])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).starts_with("verifier: PASS: 2 traces checked, 2 passed"),
         "{}",
@@ -106,13 +105,7 @@ async fn passing_traces_exit_0() {
 async fn failing_traces_exit_1_with_the_rule_link_and_tree() {
     let mock = MockJaeger::start(Api::V1, vec![traces::valid(BASE + 1, t0(1)), broken()]).await;
     let out = verifier(args(&mock.url, &[])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     let id = format!("{:032x}", BASE + 2);
     assert!(
@@ -136,7 +129,7 @@ async fn failing_traces_exit_1_with_the_rule_link_and_tree() {
 async fn json_and_junit_reports() {
     let mock = MockJaeger::start(Api::V3, vec![traces::valid(BASE + 1, t0(1)), broken()]).await;
     let out = verifier(args(&mock.url, &["--format", "json"])).await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], false);
     assert_eq!(json["failures"][0]["rule"], "orphan");
@@ -154,7 +147,7 @@ async fn json_and_junit_reports() {
         &["--format", "junit", "--output", path.to_str().unwrap()],
     ))
     .await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).starts_with("verifier: FAIL"),
         "the text summary still goes to stdout"
@@ -222,9 +215,9 @@ async fn malformed_spec_exits_2_naming_the_line() {
 #[tokio::test]
 async fn bad_flags_and_manifests_exit_2() {
     let out = verifier(vec!["--since".into(), "soon".into()]).await;
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_exit(&out, 2);
     let out = verifier(vec!["--format".into(), "yaml".into()]).await;
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let mock = MockJaeger::start(Api::Both, vec![traces::valid(BASE + 1, t0(1))]).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.jsonl");
@@ -291,20 +284,14 @@ async fn manifest_and_sampling_ratio_from_the_command_line() {
     ];
     let run = |extra: &[&str]| verifier(base.iter().chain(extra).map(|s| s.to_string()).collect());
     let out = run(&["--sampling-ratio", "0.25"]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("sampling: 1 of 4 requests sampled (25.00%), expected 25.00%"),
         "{}",
         stdout(&out)
     );
     let out = run(&["--sampling-ratio", "0.0"]).await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).contains("[sampling-ratio]"),
         "{}",
@@ -344,17 +331,11 @@ http_status = 200
         &["--spec", path.to_str().unwrap(), "--service", "web"],
     ))
     .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(stdout(&out).contains("home"), "{}", stdout(&out));
     // The order/payment contract does not know this trace.
     let out = verifier(args(&mock.url, &["--service", "web"])).await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     assert!(stdout(&out).contains("[classification]"));
 }
 
@@ -383,7 +364,7 @@ async fn a_closed_stdout_exits_2_without_a_panic() {
 #[tokio::test]
 async fn print_spec_prints_the_built_in_contract() {
     let out = verifier(vec!["--print-spec".into()]).await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let printed = stdout(&out);
     assert_eq!(
         verifier::Spec::from_toml(&printed, "printed").unwrap(),

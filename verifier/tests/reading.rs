@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::mock::{Api, Fault, MockJaeger};
 use common::traces::{self, TTrace};
@@ -65,22 +65,16 @@ async fn late_spans_arriving_during_settle_are_waited_for() {
         mock.add_late_span(3 * 3, trace.trace_id, late);
         let mut config = common::config(&mock.url);
         config.settle = Duration::from_secs(10);
-        let started = Instant::now();
         let verdict = verify(&config).await.unwrap();
         assert!(
             verdict.passed(),
             "{api:?}: {}",
             verifier::render::render_text(&verdict, Default::default())
         );
-        assert!(
-            verdict.settle.polls >= 5,
-            "{api:?}: {} polls",
-            verdict.settle.polls
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{api:?}: stopped once complete and stable"
-        );
+        // Reads 1-3 lack the span, read 4 brings it, read 5 agrees: it waited
+        // for the span and stopped at once, long before --settle ran out.
+        assert_eq!(verdict.settle.polls, 5, "{api:?}");
+        assert!(verdict.settle.quiet, "{api:?}");
     }
 }
 
@@ -101,9 +95,13 @@ async fn auto_prefers_v3_and_falls_back_to_v1() {
     let mut config = common::config(&mock.url);
     config.api = ApiChoice::V1;
     assert_eq!(verify(&config).await.unwrap().api, ApiVersion::V1);
-    // Forcing v3 on a v1-only server is could-not-check, with a hint.
     let mock = MockJaeger::start(Api::V1, vec![trace.clone()]).await;
-    let mut config = common::config(&mock.url);
+    forcing_v3_is_could_not_check(&mock.url).await;
+}
+
+/// Forcing v3 on a server without it is could-not-check, with a hint.
+async fn forcing_v3_is_could_not_check(url: &str) {
+    let mut config = common::config(url);
     config.api = ApiChoice::V3;
     let err = verify(&config).await.unwrap_err();
     assert!(matches!(err, CheckError::NotJaeger { .. }), "{err}");
@@ -119,11 +117,7 @@ async fn auto_falls_back_to_v1_when_v3_paths_serve_the_ui() {
     let verdict = verify(&common::config(&mock.url)).await.unwrap();
     assert_eq!(verdict.api, ApiVersion::V1);
     assert!(verdict.passed());
-    let mut config = common::config(&mock.url);
-    config.api = ApiChoice::V3;
-    let err = verify(&config).await.unwrap_err();
-    assert!(matches!(err, CheckError::NotJaeger { .. }), "{err}");
-    assert!(err.to_string().contains("--api v1"), "{err}");
+    forcing_v3_is_could_not_check(&mock.url).await;
 }
 
 #[tokio::test]

@@ -244,36 +244,42 @@ impl Builder {
         .set("order.quantity", Val::I(2))
         .set("order.amount", Val::D(amount));
     }
+
+    /// Spans 3-5: order-api's CLIENT POST /payments, payment-service's SERVER
+    /// POST /payments answering `code`, and its fraud_check.
+    fn payment_front(&mut self, code: i64, amount: f64) {
+        self.client(
+            "order-api",
+            "POST /payments",
+            Some(1),
+            (300, 1500),
+            8001,
+            code,
+        );
+        self.server(
+            "payment-service",
+            "POST /payments",
+            Some(3),
+            (400, 1400),
+            code,
+        );
+        self.span(
+            "payment-service",
+            Kind::Internal,
+            "fraud_check",
+            Some(4),
+            450,
+            600,
+        )
+        .set("payment.amount", Val::D(amount));
+    }
 }
 
 /// A valid order: 8 spans, 201.
 pub fn valid(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("valid", 201, 149.99);
-    b.client(
-        "order-api",
-        "POST /payments",
-        Some(1),
-        (300, 1500),
-        8001,
-        200,
-    );
-    b.server(
-        "payment-service",
-        "POST /payments",
-        Some(3),
-        (400, 1400),
-        200,
-    );
-    b.span(
-        "payment-service",
-        Kind::Internal,
-        "fraud_check",
-        Some(4),
-        450,
-        600,
-    )
-    .set("payment.amount", Val::D(149.99));
+    b.payment_front(200, 149.99);
     b.span(
         "payment-service",
         Kind::Internal,
@@ -316,40 +322,19 @@ pub fn invalid(trace_id: u128, t0: u64) -> TTrace {
 pub fn fraud(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("fraud", 402, 25000.0);
-    b.client(
-        "order-api",
-        "POST /payments",
-        Some(1),
-        (300, 1500),
-        8001,
-        402,
-    )
-    .error("HTTP 402")
-    .set("error.type", s("402"));
-    b.server(
-        "payment-service",
-        "POST /payments",
-        Some(3),
-        (400, 1400),
-        402,
-    );
-    b.span(
-        "payment-service",
-        Kind::Internal,
-        "fraud_check",
-        Some(4),
-        450,
-        600,
-    )
-    .set("payment.amount", Val::D(25000.0))
-    .error("amount over the fraud threshold")
-    .event(
-        "fraud.detected",
-        vec![
-            ("payment.amount", Val::D(25000.0)),
-            ("fraud.threshold", Val::D(10000.0)),
-        ],
-    );
+    b.payment_front(402, 25000.0);
+    b.trace.spans[3]
+        .error("HTTP 402")
+        .set("error.type", s("402"));
+    b.trace.spans[5]
+        .error("amount over the fraud threshold")
+        .event(
+            "fraud.detected",
+            vec![
+                ("payment.amount", Val::D(25000.0)),
+                ("fraud.threshold", Val::D(10000.0)),
+            ],
+        );
     b.trace
 }
 
