@@ -132,10 +132,28 @@ async fn late_spans_within_the_settle_pass() {
     config.verify.settle = Duration::from_secs(20);
     let report = run_job(config, std::future::pending()).await.unwrap();
     assert!(report.passed(), "{}", explain(&report));
+    // Each save_order span ends 2 s after its request's save, and the last
+    // requests were saved just before the verifier started (the load lasts
+    // 0.2 s): it cannot have found every trace complete much sooner.
     assert!(
-        report.verdict.settle.polls > 1,
-        "the verifier waited for the late spans"
+        report.verdict.settle.elapsed_ms >= 1_000,
+        "the verifier waited for the late spans: {:?}",
+        report.verdict.settle
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sampler_none_traces_rooted_at_the_services_pass() {
+    // No traceparent: the services sample every trace (their ratio is 1.0),
+    // the manifest reads trace ids from traceresponse, nothing roots at the loadgen.
+    let mut config = job("", 40);
+    config.load.sampler = SamplerChoice::None;
+    let report = run_job(config, std::future::pending()).await.unwrap();
+    assert!(report.passed(), "{}", explain(&report));
+    assert_eq!(report.verdict.summary.checked, 40, "{}", explain(&report));
+    let sampling = report.verdict.sampling.as_ref().unwrap();
+    assert_eq!((sampling.requests, sampling.sampled), (40, 40));
+    assert_eq!(sampling.expected_ratio, None, "no ratio to test against");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
