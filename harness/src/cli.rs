@@ -82,8 +82,9 @@ pub struct RunArgs {
     /// instead of starting the services.
     #[arg(long, value_name = "URL", requires = "jaeger")]
     pub target: Option<String>,
-    /// Faults to inject into the embedded services (see docs/CONTRACT.md).
-    #[arg(long, default_value = "", value_parser = str::parse::<Faults>)]
+    /// Faults to inject into the embedded services (see docs/CONTRACT.md);
+    /// services that already run (--target) take theirs from FAULTS.
+    #[arg(long, default_value = "", value_parser = str::parse::<Faults>, conflicts_with = "target")]
     pub faults: Faults,
     /// How long the verifier waits for late spans.
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]

@@ -103,9 +103,20 @@ fn a_broken_contract_exits_1_naming_the_rule() {
 
 #[test]
 fn bad_flags_and_a_closed_stdout_exit_2() {
+    // --faults cannot reach services the harness does not start.
+    let elsewhere = [
+        "run",
+        "--jaeger",
+        "http://127.0.0.1:9",
+        "--target",
+        "http://127.0.0.1:9",
+        "--faults",
+        "orphan-span",
+    ];
     for bad in [
         &["run", "--rps", "fast"][..],
         &["run", "--faults", "gremlins"],
+        &elsewhere,
     ] {
         let out = harness(bad.iter().map(|a| a.to_string()).collect(), true);
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", explain(&out));
