@@ -128,6 +128,47 @@ async fn transient_errors_are_retried() {
     assert!(verdict.passed());
 }
 
+/// A proxy in front of `upstream` whose first `cut` connections answer 200
+/// with a body that stops short: the connection closes mid-body.
+async fn cutting_proxy(upstream: &str, cut: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        let mut accepted = 0;
+        while let Ok((mut client, _)) = listener.accept().await {
+            accepted += 1;
+            let upstream = upstream.clone();
+            let cut_this = accepted <= cut;
+            tokio::spawn(async move {
+                if cut_this {
+                    let mut head = [0u8; 4096];
+                    let _ = client.read(&mut head).await;
+                    let _ = client
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"serv")
+                        .await;
+                } else if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_answer_cut_short_is_retried() {
+    let mock = MockJaeger::start(Api::V3, vec![traces::health(BASE + 0x410, t0(3))]).await;
+    let proxy = cutting_proxy(&mock.url, 1).await;
+    let verdict = verify(&common::config(&proxy)).await.unwrap();
+    assert!(verdict.passed());
+    // Cut short on every attempt: could not check, naming the transport error.
+    let proxy = cutting_proxy(&mock.url, usize::MAX).await;
+    let err = verify(&common::config(&proxy)).await.unwrap_err();
+    assert!(matches!(err, CheckError::Unreachable { .. }), "{err}");
+}
+
 #[tokio::test]
 async fn unreachable_jaeger_is_could_not_check() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

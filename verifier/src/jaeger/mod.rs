@@ -245,7 +245,8 @@ impl JaegerClient {
         v3::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
     }
 
-    /// GET with retries on transport errors and transient statuses.
+    /// GET with retries on transport errors (also while reading the body)
+    /// and transient statuses.
     async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Answer, CheckError> {
         let mut parsed =
             Url::parse(url).map_err(|e| CheckError::Config(format!("bad URL {url}: {e}")))?;
@@ -256,39 +257,41 @@ impl JaegerClient {
         let mut backoff = retry.initial_backoff;
         let mut attempt = 1;
         loop {
-            let outcome = self.http.get(parsed.clone()).send().await;
             let last = attempt >= retry.attempts.max(1);
-            match outcome {
+            let failure = match self.http.get(parsed.clone()).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
-                    if !transient || last {
-                        let body = response
-                            .bytes()
-                            .await
-                            .map_err(|e| CheckError::Unreachable {
-                                url: parsed.to_string(),
-                                reason: one_line(&error_chain(&e)),
-                            })?;
-                        return Ok(Answer {
-                            url: parsed.to_string(),
-                            status,
-                            body,
-                        });
+                    if transient && !last {
+                        tracing::warn!(%status, attempt, "transient error from {parsed}; retrying");
+                        None
+                    } else {
+                        match response.bytes().await {
+                            Ok(body) => {
+                                return Ok(Answer {
+                                    url: parsed.to_string(),
+                                    status,
+                                    body,
+                                });
+                            }
+                            Err(e) => Some(e),
+                        }
                     }
-                    tracing::warn!(%status, attempt, "transient error from {parsed}; retrying");
                 }
-                Err(e) if last => {
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failure {
+                if last {
                     return Err(CheckError::Unreachable {
                         url: parsed.to_string(),
                         reason: one_line(&error_chain(&e)),
                     });
                 }
-                Err(e) => tracing::warn!(
+                tracing::warn!(
                     attempt,
                     "request to {parsed} failed: {}; retrying",
                     error_chain(&e)
-                ),
+                );
             }
             tokio::time::sleep(backoff).await;
             backoff = backoff.saturating_mul(2).min(retry.max_backoff);
