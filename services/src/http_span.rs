@@ -5,8 +5,15 @@
 //!
 //! Handlers find the request's [`Context`] (holding the SERVER span) in the
 //! request extensions: `Extension(cx): Extension<Context>`.
+//!
+//! The attributes are computed only for a span that records: an unsampled
+//! request pays for the span's ids and nothing else.
 
-use std::net::SocketAddr;
+use std::{
+    io::Write as _,
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     Router,
@@ -18,36 +25,51 @@ use http::{HeaderMap, Method, StatusCode, Version, header, uri::Authority};
 use opentelemetry::{
     Context, KeyValue,
     baggage::BaggageExt,
-    trace::{SpanKind, Status, TraceContextExt, Tracer},
+    trace::{Span, SpanKind, Status, TraceContextExt, Tracer},
 };
 use opentelemetry_sdk::trace::SdkTracer;
 
-use crate::semconv::{
-    CLIENT_ADDRESS, CLIENT_PORT, ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
-    HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, LOADGEN_SCENARIO, NETWORK_PROTOCOL_VERSION,
-    SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_SCHEME, USER_AGENT_ORIGINAL,
+use crate::{
+    interner::Interner,
+    semconv::{
+        CLIENT_ADDRESS, CLIENT_PORT, ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL,
+        HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, LOADGEN_SCENARIO, NETWORK_PROTOCOL_VERSION,
+        SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_SCHEME, USER_AGENT_ORIGINAL,
+    },
 };
 
 /// Baggage keys copied onto the SERVER span as attributes; every other key is
 /// ignored, since baggage can carry personal data.
 pub const BAGGAGE_ALLOWLIST: &[&str] = &[LOADGEN_SCENARIO];
 
+/// The method name the conventions use for a method outside the known set.
+const OTHER_METHOD: &str = "_OTHER";
+
 /// Wraps every route and the fallbacks of `router` in a SERVER span made by
 /// `tracer`.
 pub fn instrument(router: Router, tracer: SdkTracer) -> Router {
-    router.layer(middleware::from_fn_with_state(tracer, trace_request))
+    let spans = Arc::new(ServerSpans {
+        tracer,
+        values: Interner::default(),
+    });
+    router.layer(middleware::from_fn_with_state(spans, trace_request))
 }
 
-async fn trace_request(State(tracer): State<SdkTracer>, mut req: Request, next: Next) -> Response {
+/// A service's SERVER spans: its tracer and the attribute values its
+/// requests repeat.
+#[derive(Debug)]
+struct ServerSpans {
+    tracer: SdkTracer,
+    values: Interner,
+}
+
+async fn trace_request(
+    State(spans): State<Arc<ServerSpans>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let parent = telemetry::extract_context(req.headers());
-    let (name, attributes) = span_start(&req, &parent);
-    let span = tracer.build_with_context(
-        tracer
-            .span_builder(name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes),
-        &parent,
-    );
+    let span = spans.start(&req, &parent);
     let cx = parent.with_span(span);
     req.extensions_mut().insert(cx.clone());
     let mut response = next.run(req).await;
@@ -55,37 +77,94 @@ async fn trace_request(State(tracer): State<SdkTracer>, mut req: Request, next: 
     response
 }
 
-/// The SERVER span's name (`{method} {route}`, or the method alone when no
-/// route matched) and its attributes known before the handler runs.
-fn span_start(req: &Request, parent: &Context) -> (String, Vec<KeyValue>) {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let (method, mut attributes) = method_attributes(req.method());
-    let name = match route {
-        Some(route) => format!("{method} {route}"),
-        None if method == "_OTHER" => "HTTP".to_owned(),
-        None => method.to_owned(),
-    };
-    attributes.extend([
-        KeyValue::new(URL_PATH, req.uri().path().to_owned()),
-        KeyValue::new(URL_SCHEME, "http"),
-        KeyValue::new(NETWORK_PROTOCOL_VERSION, protocol_version(req.version())),
-    ]);
-    if let Some(route) = route {
-        attributes.push(KeyValue::new(HTTP_ROUTE, route.to_owned()));
+impl ServerSpans {
+    /// Starts the SERVER span of `req`, child of the remote `parent`, with
+    /// the attributes known before the handler runs when it records.
+    fn start(&self, req: &Request, parent: &Context) -> opentelemetry_sdk::trace::Span {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let method = static_method_name(req.method());
+        let builder = self
+            .tracer
+            .span_builder(span_name(method, route))
+            .with_kind(SpanKind::Server);
+        let mut span = self.tracer.build_with_context(builder, parent);
+        if span.is_recording() {
+            self.record_request(&mut span, req, method, route, parent);
+        }
+        span
     }
-    attributes.extend(host_attributes(req.headers()));
-    if let Some(agent) = header_str(req.headers(), header::USER_AGENT) {
-        attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
+
+    /// The request's attributes, in the conventions' order.
+    fn record_request(
+        &self,
+        span: &mut impl Span,
+        req: &Request,
+        method: &'static str,
+        route: Option<&str>,
+        parent: &Context,
+    ) {
+        span.set_attribute(KeyValue::new(HTTP_REQUEST_METHOD, method));
+        if method == OTHER_METHOD {
+            span.set_attribute(KeyValue::new(
+                HTTP_REQUEST_METHOD_ORIGINAL,
+                req.method().as_str().to_owned(),
+            ));
+        }
+        span.set_attribute(KeyValue::new(URL_PATH, self.values.value(req.uri().path())));
+        span.set_attribute(KeyValue::new(URL_SCHEME, "http"));
+        span.set_attribute(KeyValue::new(
+            NETWORK_PROTOCOL_VERSION,
+            protocol_version(req.version()),
+        ));
+        if let Some(route) = route {
+            span.set_attribute(KeyValue::new(HTTP_ROUTE, self.values.value(route)));
+        }
+        if let Some(authority) = host_authority(req.headers()) {
+            span.set_attribute(KeyValue::new(
+                SERVER_ADDRESS,
+                self.values.value(authority.host()),
+            ));
+            if let Some(port) = authority.port_u16() {
+                span.set_attribute(KeyValue::new(SERVER_PORT, i64::from(port)));
+            }
+        }
+        if let Some(agent) = header_str(req.headers(), header::USER_AGENT) {
+            span.set_attribute(KeyValue::new(USER_AGENT_ORIGINAL, self.values.value(agent)));
+        }
+        if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+            let mut text = [0_u8; MAX_IP_TEXT];
+            span.set_attribute(KeyValue::new(
+                CLIENT_ADDRESS,
+                self.values.value(ip_text(peer.ip(), &mut text)),
+            ));
+            span.set_attribute(KeyValue::new(CLIENT_PORT, i64::from(peer.port())));
+        }
+        let baggage = parent.baggage();
+        for key in BAGGAGE_ALLOWLIST {
+            if let Some(value) = baggage.get(*key) {
+                span.set_attribute(KeyValue::new(*key, self.values.value(value.as_str())));
+            }
+        }
     }
-    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        attributes.push(KeyValue::new(CLIENT_ADDRESS, peer.ip().to_string()));
-        attributes.push(KeyValue::new(CLIENT_PORT, i64::from(peer.port())));
+}
+
+/// The SERVER span's name: `{method} {route}`, or the method alone when no
+/// route matched (`HTTP` for an unknown method).
+fn span_name(method: &'static str, route: Option<&str>) -> std::borrow::Cow<'static, str> {
+    match route {
+        Some(route) => {
+            let mut name = String::with_capacity(method.len() + 1 + route.len());
+            name.push_str(method);
+            name.push(' ');
+            name.push_str(route);
+            name.into()
+        }
+        None if method == OTHER_METHOD => "HTTP".into(),
+        None => method.into(),
     }
-    attributes.extend(allowlisted_baggage(parent));
-    (name, attributes)
 }
 
 /// Records the answer on the SERVER span (status code; ERROR for a 5xx),
@@ -93,13 +172,15 @@ fn span_start(req: &Request, parent: &Context) -> (String, Vec<KeyValue>) {
 fn finish(cx: &Context, response: &mut Response) {
     let span = cx.span();
     let status = response.status();
-    span.set_attribute(KeyValue::new(
-        HTTP_RESPONSE_STATUS_CODE,
-        i64::from(status.as_u16()),
-    ));
-    if status.is_server_error() {
-        span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-        span.set_status(Status::error(status_text(status)));
+    if span.is_recording() {
+        span.set_attribute(KeyValue::new(
+            HTTP_RESPONSE_STATUS_CODE,
+            i64::from(status.as_u16()),
+        ));
+        if status.is_server_error() {
+            span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+            span.set_status(Status::error(status_text(status)));
+        }
     }
     if let Some(value) = telemetry::traceresponse_value(span.span_context()) {
         response
@@ -107,21 +188,6 @@ fn finish(cx: &Context, response: &mut Response) {
             .insert(telemetry::propagation::TRACERESPONSE, value);
     }
     span.end();
-}
-
-/// The method as the conventions want it (`_OTHER` plus the original for a
-/// method outside the known set) and its attributes.
-fn method_attributes(method: &Method) -> (&'static str, Vec<KeyValue>) {
-    match static_method_name(method) {
-        "_OTHER" => (
-            "_OTHER",
-            vec![
-                KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"),
-                KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, method.as_str().to_owned()),
-            ],
-        ),
-        name => (name, vec![KeyValue::new(HTTP_REQUEST_METHOD, name)]),
-    }
 }
 
 /// The known methods' names; `_OTHER` for any other.
@@ -136,7 +202,7 @@ fn static_method_name(method: &Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         Method::TRACE => "TRACE",
         Method::PATCH => "PATCH",
-        _ => "_OTHER",
+        _ => OTHER_METHOD,
     }
 }
 
@@ -150,30 +216,23 @@ fn protocol_version(version: Version) -> &'static str {
     }
 }
 
-/// `server.address` / `server.port` from the `Host` header, when it parses.
-fn host_attributes(headers: &HeaderMap) -> Vec<KeyValue> {
-    let Some(authority) =
-        header_str(headers, header::HOST).and_then(|h| h.parse::<Authority>().ok())
-    else {
-        return Vec::new();
-    };
-    let mut attributes = vec![KeyValue::new(SERVER_ADDRESS, authority.host().to_owned())];
-    if let Some(port) = authority.port_u16() {
-        attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
-    }
-    attributes
+/// The `Host` header, when it parses (`server.address`, `server.port`).
+fn host_authority(headers: &HeaderMap) -> Option<Authority> {
+    header_str(headers, header::HOST).and_then(|h| h.parse::<Authority>().ok())
 }
 
-fn allowlisted_baggage(cx: &Context) -> Vec<KeyValue> {
-    let baggage = cx.baggage();
-    BAGGAGE_ALLOWLIST
-        .iter()
-        .filter_map(|key| {
-            baggage
-                .get(*key)
-                .map(|value| KeyValue::new(*key, value.as_str().to_owned()))
-        })
-        .collect()
+/// The longest text of an IP address (an IPv4-mapped IPv6 one).
+const MAX_IP_TEXT: usize = 45;
+
+/// `ip` as text, written into `buf` (no allocation).
+fn ip_text(ip: IpAddr, buf: &mut [u8; MAX_IP_TEXT]) -> &str {
+    let mut rest = &mut buf[..];
+    // An IP address always fits; on the impossible failure the text is empty.
+    let written = match write!(rest, "{ip}") {
+        Ok(()) => MAX_IP_TEXT - rest.len(),
+        Err(_) => 0,
+    };
+    std::str::from_utf8(&buf[..written]).unwrap_or_default()
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -194,25 +253,39 @@ mod tests {
 
     #[test]
     fn unknown_methods_become_other() {
-        let (name, attrs) = method_attributes(&Method::from_bytes(b"PURGE").unwrap());
-        assert_eq!(name, "_OTHER");
-        assert!(attrs.contains(&KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, "PURGE")));
-        let (name, _) = method_attributes(&Method::PATCH);
-        assert_eq!(name, "PATCH");
+        assert_eq!(
+            static_method_name(&Method::from_bytes(b"PURGE").unwrap()),
+            OTHER_METHOD
+        );
+        assert_eq!(static_method_name(&Method::PATCH), "PATCH");
+        assert_eq!(span_name(OTHER_METHOD, None), "HTTP");
+        assert_eq!(span_name("GET", None), "GET");
+        assert_eq!(span_name("POST", Some("/orders")), "POST /orders");
     }
 
     #[test]
     fn host_header_gives_address_and_port() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "127.0.0.1:8000".parse().unwrap());
+        let authority = host_authority(&h).unwrap();
         assert_eq!(
-            host_attributes(&h),
-            vec![
-                KeyValue::new(SERVER_ADDRESS, "127.0.0.1"),
-                KeyValue::new(SERVER_PORT, 8000_i64)
-            ]
+            (authority.host(), authority.port_u16()),
+            ("127.0.0.1", Some(8000))
         );
         h.insert(header::HOST, "bad host".parse().unwrap());
-        assert!(host_attributes(&h).is_empty());
+        assert!(host_authority(&h).is_none());
+    }
+
+    #[test]
+    fn ip_addresses_are_written_without_allocating() {
+        let mut buf = [0; MAX_IP_TEXT];
+        for ip in [
+            "127.0.0.1",
+            "::1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+        ] {
+            let parsed: IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(parsed, &mut buf), parsed.to_string());
+        }
     }
 }

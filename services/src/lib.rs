@@ -32,6 +32,7 @@ pub mod error;
 pub mod faults;
 mod http_span;
 mod ids;
+mod interner;
 mod json_body;
 pub mod order_api;
 pub mod payment_api;

@@ -46,13 +46,28 @@ pub fn traceresponse_value(span: &SpanContext) -> Option<HeaderValue> {
     if !span.is_valid() {
         return None;
     }
-    let value = format!(
-        "00-{}-{}-{:02x}",
-        span.trace_id(),
-        span.span_id(),
-        span.trace_flags().to_u8() & TraceFlags::SAMPLED.to_u8()
+    // 2 + 1 + 32 + 1 + 16 + 1 + 2 bytes, written in place: this runs for
+    // every answer, sampled or not.
+    let mut value = [0_u8; 55];
+    value[..3].copy_from_slice(b"00-");
+    write_hex(&mut value[3..35], &span.trace_id().to_bytes());
+    value[35] = b'-';
+    write_hex(&mut value[36..52], &span.span_id().to_bytes());
+    value[52] = b'-';
+    write_hex(
+        &mut value[53..],
+        &[span.trace_flags().to_u8() & TraceFlags::SAMPLED.to_u8()],
     );
-    HeaderValue::from_str(&value).ok()
+    HeaderValue::from_bytes(&value).ok()
+}
+
+/// Lowercase hex of `bytes` into `out` (twice as long).
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
 }
 
 /// A parsed `traceresponse` header.
@@ -149,6 +164,14 @@ mod tests {
         headers.insert("traceparent", HeaderValue::from_static("00-zzzz-1234-01"));
         let cx = extract_context(&headers);
         assert!(!cx.span().span_context().is_valid());
+    }
+
+    #[test]
+    fn traceresponse_is_the_w3c_text() {
+        let v = traceresponse_value(&span(true)).unwrap();
+        assert_eq!(v, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        let v = traceresponse_value(&span(false)).unwrap();
+        assert_eq!(v, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //! HTTP client conventions, W3C context injected into the request, a bounded
 //! answer, and the mapping of every outcome onto order-api's answer.
 
-use std::{error::Error as _, fmt, time::Duration};
+use std::{error::Error as _, fmt, sync::Arc, time::Duration};
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, StatusCode};
 use opentelemetry::{
     Context, KeyValue,
-    trace::{SpanKind, Status, TraceContextExt, Tracer},
+    trace::{Span, SpanKind, Status, TraceContextExt, Tracer},
 };
 use opentelemetry_sdk::trace::SdkTracer;
 use reqwest::Url;
@@ -119,12 +119,13 @@ impl PaymentClient {
             // Only TLS setup or an invalid builder argument can fail; this
             // client has neither.
             .expect("an HTTP client without TLS always builds");
+        // Shared values: each span takes a reference, not a copy.
         let mut static_attributes = vec![
             KeyValue::new(HTTP_REQUEST_METHOD, "POST"),
-            KeyValue::new(URL_FULL, url.to_string()),
+            KeyValue::new(URL_FULL, Arc::<str>::from(url.as_str())),
         ];
         if let Some(host) = url.host_str() {
-            static_attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
+            static_attributes.push(KeyValue::new(SERVER_ADDRESS, Arc::<str>::from(host)));
         }
         if let Some(port) = url.port_or_known_default() {
             static_attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
@@ -151,13 +152,17 @@ impl PaymentClient {
         cx: &Context,
         order: &Order,
     ) -> Result<PaymentReceipt, ApiError> {
-        let span = self.tracer.build_with_context(
+        let mut span = self.tracer.build_with_context(
             self.tracer
                 .span_builder(SPAN_NAME)
-                .with_kind(self.span_kind.clone())
-                .with_attributes(self.static_attributes.clone()),
+                .with_kind(self.span_kind.clone()),
             cx,
         );
+        if span.is_recording() {
+            for attribute in &self.static_attributes {
+                span.set_attribute(attribute.clone());
+            }
+        }
         let cx = cx.with_span(span);
         let request = PaymentRequest {
             customer_id: Some(order.customer_id.clone()),
@@ -238,6 +243,9 @@ impl PaymentClient {
 /// ERROR for a 4xx or 5xx answer and for no answer, with `error.type`.
 fn record_outcome(cx: &Context, outcome: &Result<(StatusCode, Bytes), Failure>) {
     let span = cx.span();
+    if !span.is_recording() {
+        return;
+    }
     match outcome {
         Ok((status, _)) => {
             span.set_attribute(KeyValue::new(

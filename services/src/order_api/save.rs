@@ -1,7 +1,10 @@
 //! The `save_order` step, and the faults that bend its span: skipped,
 //! orphaned, outliving its parent, or exported late.
 
-use std::time::{Duration, SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use opentelemetry::{
     Context, KeyValue,
@@ -30,14 +33,14 @@ pub(super) fn save_order(tracer: &SdkTracer, cx: &Context, faults: &Faults) -> S
     let mut span = tracer.build_with_context(
         tracer
             .span_builder(SAVE_ORDER)
-            .with_kind(SpanKind::Internal)
-            .with_attributes([KeyValue::new(ORDER_ID, order_id.clone())]),
+            .with_kind(SpanKind::Internal),
         &parent,
     );
-    span.add_event(
-        ORDER_SAVED_EVENT,
-        vec![KeyValue::new(ORDER_ID, order_id.clone())],
-    );
+    if span.is_recording() {
+        let id: Arc<str> = Arc::from(order_id.as_str());
+        span.set_attribute(KeyValue::new(ORDER_ID, id.clone()));
+        span.add_event(ORDER_SAVED_EVENT, vec![KeyValue::new(ORDER_ID, id)]);
+    }
 
     let overrun = if faults.contains(Fault::ChildOutlivesParent) {
         CHILD_OVERRUN

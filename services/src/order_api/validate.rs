@@ -74,7 +74,8 @@ impl OrderRequest {
     }
 }
 
-/// Runs validation inside a `validate_order` span, child of `cx`'s span.
+/// Runs validation inside a `validate_order` span, child of `cx`'s span
+/// (its attributes and event built only when it records).
 pub(super) fn validate_order(
     tracer: &SdkTracer,
     cx: &Context,
@@ -84,12 +85,17 @@ pub(super) fn validate_order(
     let mut span = tracer.build_with_context(
         tracer
             .span_builder(VALIDATE_ORDER)
-            .with_kind(SpanKind::Internal)
-            .with_attributes(request.attributes()),
+            .with_kind(SpanKind::Internal),
         cx,
     );
+    let recording = span.is_recording();
+    if recording {
+        for attribute in request.attributes() {
+            span.set_attribute(attribute);
+        }
+    }
     let result = request.validate();
-    if let Err(err) = &result {
+    if let (true, Err(err)) = (recording, &result) {
         let message = err.to_string();
         span.add_event(
             EXCEPTION_EVENT,

@@ -42,21 +42,26 @@ impl PaymentService {
         let mut span = self.tracer.build_with_context(
             self.tracer
                 .span_builder(FRAUD_CHECK)
-                .with_kind(SpanKind::Internal)
-                .with_attributes([KeyValue::new(PAYMENT_AMOUNT, amount)]),
+                .with_kind(SpanKind::Internal),
             cx,
         );
+        let recording = span.is_recording();
+        if recording {
+            span.set_attribute(KeyValue::new(PAYMENT_AMOUNT, amount));
+        }
         let verdict = if amount > threshold {
             let message = format!("amount {amount} exceeds the fraud threshold {threshold}");
-            span.add_event(
-                FRAUD_DETECTED_EVENT,
-                vec![
-                    KeyValue::new(PAYMENT_AMOUNT, amount),
-                    KeyValue::new(FRAUD_THRESHOLD, threshold),
-                ],
-            );
-            if !self.config.faults.contains(Fault::NoErrorStatus) {
-                span.set_status(Status::error(message.clone()));
+            if recording {
+                span.add_event(
+                    FRAUD_DETECTED_EVENT,
+                    vec![
+                        KeyValue::new(PAYMENT_AMOUNT, amount),
+                        KeyValue::new(FRAUD_THRESHOLD, threshold),
+                    ],
+                );
+                if !self.config.faults.contains(Fault::NoErrorStatus) {
+                    span.set_status(Status::error(message.clone()));
+                }
             }
             Err(ApiError::payment_declined(message))
         } else {
@@ -72,17 +77,19 @@ impl PaymentService {
         let mut span = self.tracer.build_with_context(
             self.tracer
                 .span_builder(CHARGE_PAYMENT)
-                .with_kind(SpanKind::Internal)
-                .with_attributes([KeyValue::new(PAYMENT_ID, payment_id.clone())]),
+                .with_kind(SpanKind::Internal),
             cx,
         );
+        let id: Option<Arc<str>> = span.is_recording().then(|| Arc::from(payment_id.as_str()));
+        if let Some(id) = &id {
+            span.set_attribute(KeyValue::new(PAYMENT_ID, id.clone()));
+        }
         if !self.config.charge_delay.is_zero() {
             tokio::time::sleep(self.config.charge_delay).await;
         }
-        span.add_event(
-            PAYMENT_CHARGED_EVENT,
-            vec![KeyValue::new(PAYMENT_ID, payment_id.clone())],
-        );
+        if let Some(id) = id {
+            span.add_event(PAYMENT_CHARGED_EVENT, vec![KeyValue::new(PAYMENT_ID, id)]);
+        }
         span.end();
         payment_id
     }
