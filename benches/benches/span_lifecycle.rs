@@ -1,6 +1,7 @@
 //! Start + end one span with four attributes and an event, under each tracer
-//! setup: what a span costs on the request thread, and (the `+export` ids)
-//! what it costs including its export to the sink.
+//! setup: what a span costs on the request thread (wall time), and (the
+//! `+export` ids) what it costs the whole process including its export to
+//! the sink (CPU time of every thread).
 
 use benches::{
     env::BenchEnv,
@@ -21,7 +22,7 @@ fn span_lifecycle(c: &mut Criterion) {
             group.bench_function(format!("{}+export", setup.name()), |b| {
                 b.iter_custom(|iters| {
                     tracer
-                        .time_spans_with_export(iters)
+                        .cpu_time_spans_with_export(iters)
                         .expect("record and export spans")
                 })
             });

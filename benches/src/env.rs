@@ -1,4 +1,10 @@
 //! The runtime and the OTLP sink the benches share.
+//!
+//! The sink is a tracestore in discard mode by default: it answers every
+//! export and counts its spans without decoding or keeping them, so the
+//! exporting benches measure the SDK and the exporter, not a backend's
+//! ingest (which in production runs elsewhere). `BENCH_SINK=tracestore`
+//! exports into a real, ingesting tracestore instead.
 
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use telemetry::{OtelConfig, Protocol, SamplerConfig};
@@ -9,6 +15,32 @@ use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
 /// one measurement, small enough to keep the bench's memory flat.
 const SINK_MAX_SPANS: u64 = 200_000;
 
+/// The environment variable that picks the sink: `discard` (default) or
+/// `tracestore`.
+pub const SINK_VARIABLE: &str = "BENCH_SINK";
+
+/// Where the exporting benches send their spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// tracestore in discard mode: spans counted, nothing decoded or kept.
+    Discard,
+    /// tracestore ingesting and indexing every span.
+    TraceStore,
+}
+
+impl Sink {
+    /// The sink `BENCH_SINK` names (`discard` when unset).
+    pub fn from_env() -> anyhow::Result<Sink> {
+        match std::env::var(SINK_VARIABLE).ok().as_deref().map(str::trim) {
+            None | Some("" | "discard") => Ok(Sink::Discard),
+            Some("tracestore") => Ok(Sink::TraceStore),
+            Some(other) => {
+                anyhow::bail!("{SINK_VARIABLE}={other:?}: expected discard or tracestore")
+            }
+        }
+    }
+}
+
 /// A multi-threaded Tokio runtime (which drives the gRPC exporters' channels
 /// and the sink) and a tracestore on ephemeral loopback ports.
 pub struct BenchEnv {
@@ -17,16 +49,19 @@ pub struct BenchEnv {
 }
 
 impl BenchEnv {
-    /// Starts the runtime and the sink.
+    /// Starts the runtime and the sink `BENCH_SINK` names.
     pub fn start() -> anyhow::Result<Self> {
+        let sink = Sink::from_env()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         let config = TraceStoreConfig {
             max_spans: SINK_MAX_SPANS,
+            discard: sink == Sink::Discard,
             ..TraceStoreConfig::ephemeral()
         };
         let store = runtime.block_on(TraceStore::start(config))?;
+        eprintln!("span sink: {sink:?} (set {SINK_VARIABLE}=discard|tracestore)");
         Ok(BenchEnv {
             runtime,
             store: Some(store),

@@ -105,6 +105,16 @@ impl OrderStack {
         Ok(())
     }
 
+    /// Exports every span both services have ended so far (the batch
+    /// processors' force flush, off the async workers).
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        for provider in &self.providers {
+            let provider = provider.clone();
+            tokio::task::spawn_blocking(move || provider.force_flush()).await??;
+        }
+        Ok(())
+    }
+
     /// Stops the payment service and flushes both services' spans.
     pub fn shutdown(mut self, env: &BenchEnv) -> anyhow::Result<()> {
         if let Some(stop) = self.stop_payment.take() {

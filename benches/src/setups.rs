@@ -6,7 +6,7 @@ use opentelemetry::trace::{TracerProvider, noop::NoopTracer};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use telemetry::{BatchOptions, Protocol, SamplerConfig};
 
-use crate::{env::BenchEnv, workload::record_span};
+use crate::{cpu::process_cpu_time, env::BenchEnv, workload::record_span};
 
 /// Spans recorded between two flushes of a batch processor: the queue holds
 /// them all, so a measurement never counts dropped spans as cheap ones.
@@ -102,37 +102,36 @@ impl BenchTracer {
         Ok(BenchTracer::Sdk { provider, tracer })
     }
 
+    /// Records `iters` spans and flushes them to the sink, and returns the
+    /// CPU time the whole process spent on both (the export thread, the
+    /// gRPC or HTTP client tasks and the in-process sink included): the
+    /// whole cost of a span to the machine.
+    pub fn cpu_time_spans_with_export(&self, iters: u64) -> anyhow::Result<Duration> {
+        let mut spent = Duration::ZERO;
+        for n in chunks(iters) {
+            let start = process_cpu_time();
+            for _ in 0..n {
+                self.record();
+            }
+            self.flush()?;
+            spent += process_cpu_time().saturating_sub(start);
+        }
+        Ok(spent)
+    }
+
     /// Records `iters` spans and returns the time spent recording them on
     /// this thread. Between chunks the batch queue is flushed, untimed, so
     /// it never overflows (an overflowing queue drops spans, which is cheap
     /// and would flatter the figure).
     pub fn time_spans(&self, iters: u64) -> anyhow::Result<Duration> {
-        self.time_chunks(iters, false)
-    }
-
-    /// Records `iters` spans and flushes them to the sink, timing both: the
-    /// whole cost of a span, export included.
-    pub fn time_spans_with_export(&self, iters: u64) -> anyhow::Result<Duration> {
-        self.time_chunks(iters, true)
-    }
-
-    fn time_chunks(&self, iters: u64, time_flush: bool) -> anyhow::Result<Duration> {
         let mut spent = Duration::ZERO;
-        let mut left = iters;
-        while left > 0 {
-            let n = left.min(CHUNK);
+        for n in chunks(iters) {
             let start = Instant::now();
             for _ in 0..n {
                 self.record();
             }
-            if time_flush {
-                self.flush()?;
-                spent += start.elapsed();
-            } else {
-                spent += start.elapsed();
-                self.flush()?;
-            }
-            left -= n;
+            spent += start.elapsed();
+            self.flush()?;
         }
         Ok(spent)
     }
@@ -158,4 +157,9 @@ impl BenchTracer {
             BenchTracer::Sdk { provider, .. } => env.shutdown(provider),
         }
     }
+}
+
+/// `iters` cut into chunks of at most [`CHUNK`] spans.
+fn chunks(iters: u64) -> impl Iterator<Item = u64> {
+    (0..iters.div_ceil(CHUNK)).map(move |i| (iters - i * CHUNK).min(CHUNK))
 }
