@@ -400,9 +400,12 @@ async fn shards_split_rate_and_ids_and_their_reports_merge() {
     assert_eq!(merged.overall.count, 400);
     assert_eq!(merged.overall.latency.histogram.len(), 400);
     assert_eq!(merged.schedule.intended_rps, 800.0);
-    assert_eq!(
-        merged.schedule.achieved_rps,
-        a.schedule.achieved_rps + b.schedule.achieved_rps
+    // The reports pass through JSON, which may move a rate by its last bit.
+    let sum = a.schedule.achieved_rps + b.schedule.achieved_rps;
+    assert!(
+        (merged.schedule.achieved_rps - sum).abs() <= sum * 1e-12,
+        "merged rate {} is the sum of the shards' {sum}",
+        merged.schedule.achieved_rps
     );
     assert_eq!(target.count(), 400);
 }
