@@ -251,8 +251,8 @@ impl OverheadReport {
 
     /// The report as pretty JSON.
     pub fn to_json(&self) -> String {
-        let mut json =
-            serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        let mut json = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
         json.push('\n');
         json
     }
@@ -380,7 +380,7 @@ pub async fn measure_overhead_to(
             tally[i].add(&outcome);
         }
     }
-    let max_rps: Vec<f64> = max.iter().map(|rounds| median_f64(rounds)).collect();
+    let max_rps: Vec<f64> = max.iter().map(|rounds| median(rounds)).collect();
     let latency_rps = config
         .latency_rps
         .unwrap_or_else(|| (max_rps[0] / 2.0).max(1.0).round());
@@ -399,7 +399,7 @@ pub async fn measure_overhead_to(
         .enumerate()
         .map(|(i, mode)| {
             let pick = |f: fn(&(u64, u64, u64)) -> u64| {
-                median_u64(&latency[i].iter().map(f).collect::<Vec<_>>())
+                median(&latency[i].iter().map(f).collect::<Vec<_>>())
             };
             let t = &tally[i];
             ModeFigures {
@@ -414,8 +414,8 @@ pub async fn measure_overhead_to(
                 spans_received: t.spans_received,
                 spans_expected: t.spans_expected,
                 cpu_us_per_request: (!t.cpu_us_per_request.is_empty())
-                    .then(|| median_f64(&t.cpu_us_per_request)),
-                other_cpu: (!t.other_cpu.is_empty()).then(|| median_f64(&t.other_cpu)),
+                    .then(|| median(&t.cpu_us_per_request)),
+                other_cpu: (!t.other_cpu.is_empty()).then(|| median(&t.other_cpu)),
             }
         })
         .collect();
@@ -580,16 +580,11 @@ async fn start_discard_sink() -> Result<RunningTraceStore, HarnessError> {
     .map_err(|e| HarnessError::Start(format!("the discard sink: {e}")))
 }
 
-fn median_f64(values: &[f64]) -> f64 {
+/// The middle value (the upper one of an even count), zero when empty.
+fn median<T: Copy + Default + PartialOrd>(values: &[T]) -> T {
     let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
-
-fn median_u64(values: &[u64]) -> u64 {
-    let mut v = values.to_vec();
-    v.sort_unstable();
-    v.get(v.len() / 2).copied().unwrap_or(0)
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
 /// How busy the rest of the machine is: the CPU time of every process
@@ -680,6 +675,17 @@ mod machine_cpu {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_round_whatever_the_order() {
+        assert_eq!(median(&[15_633.7, 11_720.3, 14_325.0]), 14_325.0);
+        assert_eq!(
+            median(&[9_u64, 1, 5, 7]),
+            7,
+            "upper middle of an even count"
+        );
+        assert_eq!(median::<u64>(&[]), 0);
+    }
 
     #[test]
     fn sinks_parse_and_print() {

@@ -63,7 +63,7 @@ impl JobReport {
             passed: self.passed(),
             report: self,
         })
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
         json.push('\n');
         json
     }

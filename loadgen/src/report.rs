@@ -374,7 +374,8 @@ impl Report {
     /// The JSON form (pretty-printed).
     pub fn to_json(&self) -> String {
         // Plain data and a histogram encoder that cannot fail on a Vec.
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string())
     }
 
     /// Reads a JSON report.

@@ -42,8 +42,8 @@ pub fn render(verdict: &Verdict, format: Format, options: TextOptions) -> String
 
 /// The verdict as pretty JSON.
 pub fn render_json(verdict: &Verdict) -> String {
-    let mut json =
-        serde_json::to_string_pretty(verdict).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut json = serde_json::to_string_pretty(verdict)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     json.push('\n');
     json
 }
