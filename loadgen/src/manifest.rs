@@ -11,7 +11,11 @@ use std::{
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-use crate::{error::LoadError, scenario::Scenario};
+use crate::{
+    error::LoadError,
+    plan::{TraceIds, push_hex},
+    scenario::Scenario,
+};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +91,92 @@ mod scenario_name {
     }
 }
 
+/// One manifest line as the worker has it, ids still binary: written by
+/// hand in [`ManifestRecord`]'s exact JSON (field order, `null`s), since a
+/// line is written for every request and `serde_json` plus hex formatting
+/// of the ids cost several times more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ManifestLine {
+    pub(crate) seq: u64,
+    pub(crate) ids: Option<TraceIds>,
+    pub(crate) root_span: bool,
+    pub(crate) scenario: Scenario,
+    pub(crate) intended_start_us: u64,
+    pub(crate) actual_start_us: u64,
+    pub(crate) latency_us: u64,
+    pub(crate) status: Option<u16>,
+    pub(crate) expected_status: u16,
+    pub(crate) outcome: Outcome,
+}
+
+impl ManifestLine {
+    /// Appends the line's JSON (without the newline) to `out`. Every string
+    /// written is a hex id or a fixed name, so nothing needs escaping.
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut number = itoa::Buffer::new();
+        out.extend_from_slice(b"{\"seq\":");
+        out.extend_from_slice(number.format(self.seq).as_bytes());
+        field(out, "trace_id");
+        match &self.ids {
+            Some(ids) => quoted_hex(out, &ids.trace_id.to_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+        field(out, "span_id");
+        match &self.ids {
+            Some(ids) => quoted_hex(out, &ids.span_id.to_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+        field(out, "sampled");
+        out.extend_from_slice(match self.ids {
+            Some(TraceIds { sampled: true, .. }) => b"true",
+            Some(TraceIds { sampled: false, .. }) => b"false",
+            None => b"null",
+        });
+        field(out, "root_span");
+        out.extend_from_slice(if self.root_span { b"true" } else { b"false" });
+        field(out, "scenario");
+        quoted_name(out, self.scenario.name());
+        for (name, value) in [
+            ("intended_start_us", self.intended_start_us),
+            ("actual_start_us", self.actual_start_us),
+            ("latency_us", self.latency_us),
+        ] {
+            field(out, name);
+            out.extend_from_slice(number.format(value).as_bytes());
+        }
+        field(out, "status");
+        match self.status {
+            Some(code) => out.extend_from_slice(number.format(code).as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+        field(out, "expected_status");
+        out.extend_from_slice(number.format(self.expected_status).as_bytes());
+        field(out, "outcome");
+        quoted_name(out, self.outcome.name());
+        out.push(b'}');
+    }
+}
+
+/// `,"name":` before every field but the first.
+fn field(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn quoted_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    push_hex(out, bytes);
+    out.push(b'"');
+}
+
+/// A fixed name (scenario, outcome): plain ASCII, nothing to escape.
+fn quoted_name(out: &mut Vec<u8>, name: &str) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
+}
+
 /// Reads a manifest back (for tests and tools); stops at the first bad line.
 pub fn read_manifest(path: &Path) -> io::Result<Vec<ManifestRecord>> {
     let text = std::fs::read_to_string(path)?;
@@ -139,11 +229,10 @@ impl ManifestWriter {
 
     /// Appends one line; `false` once writing has failed (the first error is
     /// kept for [`ManifestWriter::finish`]).
-    pub(crate) fn write(&self, record: &ManifestRecord) -> bool {
+    pub(crate) fn write(&self, record: &ManifestLine) -> bool {
         LINE.with_borrow_mut(|line| {
             line.clear();
-            // Serializing plain fields into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *line, record);
+            record.encode(line);
             line.push(b'\n');
             let mut state = self.state.lock();
             if state.error.is_some() {
@@ -189,14 +278,18 @@ impl ManifestWriter {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry::trace::{SpanId, TraceId};
+
     use super::*;
 
-    fn record(seq: u64) -> ManifestRecord {
-        ManifestRecord {
+    fn line(seq: u64) -> ManifestLine {
+        ManifestLine {
             seq,
-            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
-            span_id: Some("00f067aa0ba902b7".into()),
-            sampled: Some(true),
+            ids: Some(TraceIds {
+                trace_id: TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+                span_id: SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+                sampled: true,
+            }),
             root_span: true,
             scenario: Scenario::Valid,
             intended_start_us: 1_764_000_000_000_000,
@@ -208,16 +301,40 @@ mod tests {
         }
     }
 
+    /// The record serde would write for the same line.
+    fn record(line: &ManifestLine) -> ManifestRecord {
+        ManifestRecord {
+            seq: line.seq,
+            trace_id: line.ids.map(|i| i.trace_id.to_string()),
+            span_id: line.ids.map(|i| i.span_id.to_string()),
+            sampled: line.ids.map(|i| i.sampled),
+            root_span: line.root_span,
+            scenario: line.scenario,
+            intended_start_us: line.intended_start_us,
+            actual_start_us: line.actual_start_us,
+            latency_us: line.latency_us,
+            status: line.status,
+            expected_status: line.expected_status,
+            outcome: line.outcome,
+        }
+    }
+
+    fn failed(seq: u64) -> ManifestLine {
+        ManifestLine {
+            ids: None,
+            status: None,
+            outcome: Outcome::Connect,
+            ..line(seq)
+        }
+    }
+
     #[test]
     fn lines_follow_the_contract_example_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
         let w = ManifestWriter::create(&path).unwrap();
-        assert!(w.write(&record(0)));
-        let mut failed = record(1);
-        (failed.trace_id, failed.span_id, failed.sampled) = (None, None, None);
-        (failed.status, failed.outcome) = (None, Outcome::Connect);
-        assert!(w.write(&failed));
+        assert!(w.write(&line(0)));
+        assert!(w.write(&failed(1)));
         assert_eq!(w.finish(), Ok(2));
         let text = std::fs::read_to_string(&path).unwrap();
         let first = text.lines().next().unwrap();
@@ -225,7 +342,67 @@ mod tests {
             first,
             r#"{"seq":0,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","sampled":true,"root_span":true,"scenario":"valid","intended_start_us":1764000000000000,"actual_start_us":1764000000000012,"latency_us":1840,"status":201,"expected_status":201,"outcome":"ok"}"#
         );
-        assert_eq!(read_manifest(&path).unwrap(), vec![record(0), failed]);
+        assert_eq!(
+            read_manifest(&path).unwrap(),
+            vec![record(&line(0)), record(&failed(1))]
+        );
+    }
+
+    #[test]
+    fn the_hand_written_line_is_what_serde_writes() {
+        let scenarios = [
+            Scenario::Valid,
+            Scenario::Invalid,
+            Scenario::Fraud,
+            Scenario::Health,
+        ];
+        let outcomes = [
+            Outcome::Ok,
+            Outcome::UnexpectedStatus,
+            Outcome::Timeout,
+            Outcome::Connect,
+            Outcome::Io,
+        ];
+        let mut n = 0_u64;
+        for scenario in scenarios {
+            for outcome in outcomes {
+                for (sampled, root_span) in [(true, true), (false, false), (true, false)] {
+                    n += 1;
+                    let mut l = ManifestLine {
+                        seq: u64::MAX - n,
+                        scenario,
+                        outcome,
+                        root_span,
+                        intended_start_us: n * 7_919,
+                        actual_start_us: 0,
+                        latency_us: u64::MAX / n,
+                        status: Some(100 + n as u16),
+                        expected_status: 599,
+                        ..line(n)
+                    };
+                    if let Some(ids) = &mut l.ids {
+                        ids.trace_id = TraceId::from(u128::MAX / u128::from(n));
+                        ids.span_id = SpanId::from(n);
+                        ids.sampled = sampled;
+                    }
+                    for l in [
+                        l,
+                        ManifestLine {
+                            ids: None,
+                            status: None,
+                            ..l
+                        },
+                    ] {
+                        let mut out = Vec::new();
+                        l.encode(&mut out);
+                        assert_eq!(
+                            String::from_utf8(out).unwrap(),
+                            serde_json::to_string(&record(&l)).unwrap()
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -233,10 +410,10 @@ mod tests {
         let w = ManifestWriter::create(Path::new("/dev/full")).unwrap();
         // The buffer takes the first lines; the flush hits the full disk.
         for seq in 0..1000 {
-            w.write(&record(seq));
+            w.write(&line(seq));
         }
         w.flush();
-        assert!(!w.write(&record(1000)), "writes stop after the error");
+        assert!(!w.write(&line(1000)), "writes stop after the error");
         let err = w.finish().unwrap_err();
         assert!(err.contains("No space left"), "{err}");
     }

@@ -18,7 +18,7 @@ use crate::{
     client::{self, Answer, Connection, Failure},
     clock::Clock,
     config::Target,
-    manifest::{ManifestRecord, ManifestWriter, Outcome},
+    manifest::{ManifestLine, ManifestWriter, Outcome},
     plan::{RequestPlan, TraceIds},
     root_span::{ClientSpan, RootSpanExporter},
     stats::{Finished, Live, Stats},
@@ -182,11 +182,9 @@ impl Shared {
             self.live.failed.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(manifest) = &self.manifest {
-            let written = manifest.write(&ManifestRecord {
+            let written = manifest.write(&ManifestLine {
                 seq: plan.seq,
-                trace_id: ids.map(|i| i.trace_id.to_string()),
-                span_id: ids.map(|i| i.span_id.to_string()),
-                sampled: ids.map(|i| i.sampled),
+                ids,
                 root_span,
                 scenario,
                 intended_start_us: self.clock.epoch_us(job.intended),
