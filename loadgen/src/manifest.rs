@@ -11,11 +11,7 @@ use std::{
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    error::LoadError,
-    plan::{TraceIds, push_hex},
-    scenario::Scenario,
-};
+use crate::{error::LoadError, plan::TraceIds, scenario::Scenario};
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,8 +89,8 @@ mod scenario_name {
 
 /// One manifest line as the worker has it, ids still binary: written by
 /// hand in [`ManifestRecord`]'s exact JSON (field order, `null`s), since a
-/// line is written for every request and `serde_json` plus hex formatting
-/// of the ids cost several times more.
+/// line is written for every request and `serde_json` with `fmt`-formatted
+/// ids stood out in the generator's profile.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ManifestLine {
     pub(crate) seq: u64,
@@ -166,7 +162,9 @@ fn field(out: &mut Vec<u8>, name: &str) {
 
 fn quoted_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    push_hex(out, bytes);
+    let start = out.len();
+    out.resize(start + 2 * bytes.len(), 0);
+    telemetry::write_hex(&mut out[start..], bytes);
     out.push(b'"');
 }
 

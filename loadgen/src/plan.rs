@@ -118,24 +118,7 @@ pub(crate) struct TraceIds {
 impl TraceIds {
     /// The W3C `traceparent` value.
     pub(crate) fn traceparent(&self) -> HeaderValue {
-        let mut value = Vec::with_capacity(55);
-        value.extend_from_slice(b"00-");
-        push_hex(&mut value, &self.trace_id.to_bytes());
-        value.push(b'-');
-        push_hex(&mut value, &self.span_id.to_bytes());
-        value.extend_from_slice(if self.sampled { b"-01" } else { b"-00" });
-        // Hex digits and dashes only: always a valid header value.
-        HeaderValue::from_bytes(&value).unwrap_or(HeaderValue::from_static(""))
-    }
-}
-
-/// Appends `bytes` as lowercase hex digits, as ids are written in
-/// `traceparent` and in the manifest (without `fmt`: this runs per request).
-pub(crate) fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0x0f)]);
+        telemetry::w3c_header_value(self.trace_id, self.span_id, self.sampled)
     }
 }
 

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue};
 use opentelemetry::{
     Context,
     propagation::{TextMapCompositePropagator, TextMapPropagator},
-    trace::{SpanContext, SpanId, TraceFlags, TraceId},
+    trace::{SpanContext, SpanId, TraceId},
 };
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
@@ -43,26 +43,27 @@ pub fn inject_context(cx: &Context, headers: &mut HeaderMap) {
 /// The `traceresponse` value for a server span: `00-<trace>-<span>-<flags>`.
 /// `None` for an invalid span context (tracing disabled).
 pub fn traceresponse_value(span: &SpanContext) -> Option<HeaderValue> {
-    if !span.is_valid() {
-        return None;
-    }
-    // 2 + 1 + 32 + 1 + 16 + 1 + 2 bytes, written in place: this runs for
-    // every answer, sampled or not.
-    let mut value = [0_u8; 55];
-    value[..3].copy_from_slice(b"00-");
-    write_hex(&mut value[3..35], &span.trace_id().to_bytes());
-    value[35] = b'-';
-    write_hex(&mut value[36..52], &span.span_id().to_bytes());
-    value[52] = b'-';
-    write_hex(
-        &mut value[53..],
-        &[span.trace_flags().to_u8() & TraceFlags::SAMPLED.to_u8()],
-    );
-    HeaderValue::from_bytes(&value).ok()
+    span.is_valid()
+        .then(|| w3c_header_value(span.trace_id(), span.span_id(), span.is_sampled()))
 }
 
-/// Lowercase hex of `bytes` into `out` (twice as long).
-fn write_hex(out: &mut [u8], bytes: &[u8]) {
+/// `00-<trace>-<span>-<01|00>`, the shape of both `traceparent` and
+/// `traceresponse`, written in place: this runs for every request.
+pub fn w3c_header_value(trace_id: TraceId, span_id: SpanId, sampled: bool) -> HeaderValue {
+    // 2 + 1 + 32 + 1 + 16 + 1 + 2 bytes.
+    let mut value = [0_u8; 55];
+    value[..3].copy_from_slice(b"00-");
+    write_hex(&mut value[3..35], &trace_id.to_bytes());
+    value[35] = b'-';
+    write_hex(&mut value[36..52], &span_id.to_bytes());
+    value[52..].copy_from_slice(if sampled { b"-01" } else { b"-00" });
+    // Hex digits and dashes only: always a valid header value.
+    HeaderValue::from_bytes(&value).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Lowercase hex of `bytes` into `out`, which must be twice as long (ids
+/// in W3C headers and wherever else they are written per request).
+pub fn write_hex(out: &mut [u8], bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
         pair[0] = DIGITS[usize::from(byte >> 4)];
@@ -116,7 +117,7 @@ mod tests {
     use super::*;
     use opentelemetry::{
         baggage::BaggageExt,
-        trace::{TraceContextExt, TraceState},
+        trace::{TraceContextExt, TraceFlags, TraceState},
     };
 
     fn span(sampled: bool) -> SpanContext {
@@ -172,6 +173,15 @@ mod tests {
         assert_eq!(v, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         let v = traceresponse_value(&span(false)).unwrap();
         assert_eq!(v, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+    }
+
+    #[test]
+    fn hex_is_lowercase_and_covers_every_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut out = vec![0; 512];
+        write_hex(&mut out, &bytes);
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 
     #[test]
