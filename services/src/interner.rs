@@ -30,10 +30,14 @@ impl Interner {
     /// `value` as an attribute value: the shared copy when it was seen
     /// before (or there is room to keep it), a fresh copy otherwise.
     pub(crate) fn value(&self, value: &str) -> StringValue {
-        if let Ok(values) = self.values.read()
-            && let Some(shared) = values.get(value)
-        {
-            return StringValue::from(shared.clone());
+        if let Ok(values) = self.values.read() {
+            if let Some(shared) = values.get(value) {
+                return StringValue::from(shared.clone());
+            }
+            if values.len() >= CAPACITY {
+                // Full: no write lock for values that will not be kept.
+                return StringValue::from(value.to_owned());
+            }
         }
         match self.values.write() {
             Ok(mut values) if values.len() < CAPACITY => {
