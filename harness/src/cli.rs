@@ -211,6 +211,13 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
     let backend = match (args.jaeger, args.target) {
         (None, _) => Backend::Embedded,
         (Some(jaeger_url), target) => {
+            if jaeger_url.starts_with("https://") {
+                // Refused before any load is sent, not found out afterwards.
+                return Err(format!(
+                    "--jaeger {jaeger_url:?}: https is not supported (this build has no TLS); \
+                     reach the query API over http://, e.g. through a port-forward"
+                ));
+            }
             let otlp_endpoint = match args.otlp_endpoint {
                 Some(e) => e,
                 None => default_otlp_endpoint(&jaeger_url)?,
@@ -271,8 +278,7 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
 fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, String> {
     let rest = jaeger_url
         .strip_prefix("http://")
-        .or_else(|| jaeger_url.strip_prefix("https://"))
-        .ok_or_else(|| format!("--jaeger must be an http(s) URL, got {jaeger_url:?}"))?;
+        .ok_or_else(|| format!("--jaeger must be an http URL, got {jaeger_url:?}"))?;
     let authority = rest.split('/').next().unwrap_or(rest);
     let host = match authority.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
@@ -365,5 +371,22 @@ mod tests {
         );
         assert!(default_otlp_endpoint("jaeger:16686").is_err());
         assert!(default_otlp_endpoint("http://:16686").is_err());
+    }
+
+    #[test]
+    fn an_https_jaeger_is_refused_before_the_load() {
+        for extra in [&[][..], &["--otlp-endpoint", "http://collector:4317"][..]] {
+            let argv = ["harness", "run", "--jaeger", "https://jaeger:16686"]
+                .into_iter()
+                .chain(extra.iter().copied());
+            let Ok(Cli {
+                command: Command::Run(args),
+            }) = Cli::try_parse_from(argv)
+            else {
+                panic!("the flags parse");
+            };
+            let err = job_config(*args).map(drop).unwrap_err();
+            assert!(err.contains("https is not supported"), "{err}");
+        }
     }
 }

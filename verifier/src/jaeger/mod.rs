@@ -91,10 +91,22 @@ impl JaegerClient {
     /// service list, which also proves the server speaks Jaeger's API.
     pub async fn connect(base_url: &str, options: ClientOptions) -> Result<Self, CheckError> {
         let base = base_url.trim_end_matches('/').to_owned();
-        if !Url::parse(&base).is_ok_and(|url| matches!(url.scheme(), "http" | "https")) {
-            return Err(CheckError::Config(format!(
-                "--jaeger `{base_url}` is not an http(s) URL such as http://127.0.0.1:16686"
-            )));
+        match Url::parse(&base)
+            .map(|url| url.scheme().to_owned())
+            .as_deref()
+        {
+            Ok("http") => {}
+            Ok("https") => {
+                return Err(CheckError::Config(format!(
+                    "--jaeger `{base_url}`: https is not supported (this build has no TLS); \
+                     reach the query API over http://, e.g. through a port-forward"
+                )));
+            }
+            _ => {
+                return Err(CheckError::Config(format!(
+                    "--jaeger `{base_url}` is not an http URL such as http://127.0.0.1:16686"
+                )));
+            }
         }
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
