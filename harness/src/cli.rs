@@ -211,13 +211,8 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
     let backend = match (args.jaeger, args.target) {
         (None, _) => Backend::Embedded,
         (Some(jaeger_url), target) => {
-            if jaeger_url.starts_with("https://") {
-                // Refused before any load is sent, not found out afterwards.
-                return Err(format!(
-                    "--jaeger {jaeger_url:?}: https is not supported (this build has no TLS); \
-                     reach the query API over http://, e.g. through a port-forward"
-                ));
-            }
+            // Refused before any load is sent, not found out afterwards.
+            verifier::jaeger::check_base_url(&jaeger_url).map_err(|e| e.to_string())?;
             let otlp_endpoint = match args.otlp_endpoint {
                 Some(e) => e,
                 None => default_otlp_endpoint(&jaeger_url)?,

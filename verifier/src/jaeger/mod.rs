@@ -86,28 +86,31 @@ struct V3Services {
     services: Vec<String>,
 }
 
+/// Refuses a `--jaeger` URL this client cannot read from: anything but
+/// `http://` (this build has no TLS), with the reason. Callers that do work
+/// before verifying (the harness's load) check it first.
+pub fn check_base_url(base_url: &str) -> Result<(), CheckError> {
+    match Url::parse(base_url.trim_end_matches('/'))
+        .map(|url| url.scheme().to_owned())
+        .as_deref()
+    {
+        Ok("http") => Ok(()),
+        Ok("https") => Err(CheckError::Config(format!(
+            "--jaeger `{base_url}`: https is not supported (this build has no TLS); \
+             reach the query API over http://, e.g. through a port-forward"
+        ))),
+        _ => Err(CheckError::Config(format!(
+            "--jaeger `{base_url}` is not an http URL such as http://127.0.0.1:16686"
+        ))),
+    }
+}
+
 impl JaegerClient {
     /// Connects: picks the API generation (v3 first under `Auto`) and reads the
     /// service list, which also proves the server speaks Jaeger's API.
     pub async fn connect(base_url: &str, options: ClientOptions) -> Result<Self, CheckError> {
+        check_base_url(base_url)?;
         let base = base_url.trim_end_matches('/').to_owned();
-        match Url::parse(&base)
-            .map(|url| url.scheme().to_owned())
-            .as_deref()
-        {
-            Ok("http") => {}
-            Ok("https") => {
-                return Err(CheckError::Config(format!(
-                    "--jaeger `{base_url}`: https is not supported (this build has no TLS); \
-                     reach the query API over http://, e.g. through a port-forward"
-                )));
-            }
-            _ => {
-                return Err(CheckError::Config(format!(
-                    "--jaeger `{base_url}` is not an http URL such as http://127.0.0.1:16686"
-                )));
-            }
-        }
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout.min(Duration::from_secs(5)))
