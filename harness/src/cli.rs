@@ -244,7 +244,7 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
     load.progress = true;
     if !args.no_root_span {
         // Pointed at the real endpoint by the job.
-        load.root_spans = RootSpans::Otlp(telemetry::OtelConfig::new(
+        load.root_spans = RootSpans::otlp(telemetry::OtelConfig::new(
             "loadgen",
             telemetry::SamplerConfig::AlwaysOn,
         ));

@@ -153,7 +153,7 @@ async fn load_and_verify(
     if !matches!(load.root_spans, RootSpans::Off) {
         let otel = OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
             .with_endpoint(endpoints.otlp_endpoint.clone());
-        load.root_spans = RootSpans::Otlp(otel);
+        load.root_spans = RootSpans::otlp(otel);
     }
     if verify.sampling_ratio.is_none()
         && let SamplerChoice::Ratio(r) = load.sampler

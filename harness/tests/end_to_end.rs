@@ -28,7 +28,7 @@ fn job(faults: &str, requests: u64) -> JobConfig {
     load.sampler = SamplerChoice::Ratio(0.5);
     load.seed = 11;
     load.connections = 4;
-    load.root_spans = RootSpans::Otlp(OtelConfig::new("loadgen", SamplerConfig::AlwaysOn));
+    load.root_spans = RootSpans::otlp(OtelConfig::new("loadgen", SamplerConfig::AlwaysOn));
     let mut verify = VerifyConfig::new("");
     verify.settle = Duration::from_secs(4);
     verify.quiet_period = Duration::from_secs(1);

@@ -199,7 +199,7 @@ pub fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
     config.root_spans = if args.no_root_span {
         RootSpans::Off
     } else {
-        RootSpans::Otlp(otel)
+        RootSpans::otlp(otel)
     };
     config.progress = true;
     config.validate().map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@ use http::{HeaderValue, Uri};
 use serde::{Deserialize, Serialize};
 use telemetry::OtelConfig;
 
-use crate::{error::LoadError, root_span::SpanSink, scenario::Mix, scenario::Scenario};
+use crate::{error::LoadError, scenario::Mix, scenario::Scenario};
 
 /// Everything one run needs. Build it with [`LoadConfig::new`] and adjust the
 /// public fields; [`crate::run`] validates it.
@@ -183,17 +183,17 @@ pub enum RootSpans {
     /// (`--no-root-span`; the manifest then says `root_span: false`).
     Off,
     /// Export over OTLP as the configuration says (endpoint, protocol,
-    /// service name, resource, batch tuning); its sampler is ignored, the
-    /// run's [`SamplerChoice`] rules. `OTEL_TRACES_EXPORTER=none` means `Off`.
-    Otlp(OtelConfig),
-    /// Export into `exporter` (an in-memory exporter in tests, a null sink in
-    /// benches) with the resource and batch tuning of `otel`.
-    Exporter {
-        /// Service name, resource attributes and batch tuning.
-        otel: OtelConfig,
-        /// Where the spans go.
-        exporter: SpanSink,
-    },
+    /// headers, timeout, compression, service name, resource, batch
+    /// tuning); its sampler is ignored, the run's [`SamplerChoice`] rules.
+    /// `OTEL_TRACES_EXPORTER=none` means `Off`.
+    Otlp(Box<OtelConfig>),
+}
+
+impl RootSpans {
+    /// Export over OTLP as `otel` says.
+    pub fn otlp(otel: OtelConfig) -> RootSpans {
+        RootSpans::Otlp(Box::new(otel))
+    }
 }
 
 /// The base URL of the order API: `http://host[:port][/base]`.

@@ -26,8 +26,13 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The span exporter could not be built.
-    #[error(transparent)]
-    Telemetry(#[from] telemetry::TelemetryError),
+    #[error("cannot export spans to {endpoint}: {reason}")]
+    Exporter {
+        /// The resolved OTLP endpoint.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The pacing thread could not be started.
     #[error("cannot start the pacing thread: {0}")]
     Thread(std::io::Error),

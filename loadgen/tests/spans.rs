@@ -3,53 +3,25 @@
 
 mod common;
 
-use std::{
-    collections::HashMap,
-    future::pending,
-    sync::{Arc, Mutex},
-    time::{Duration, UNIX_EPOCH},
-};
+use std::{collections::HashMap, future::pending, time::Duration};
 
-use common::{Behaviour, TestTarget, closed_port};
+use common::{Behaviour, TestTarget, closed_port, receiver::Receiver};
 use loadgen::{
-    LoadConfig, ManifestRecord, Outcome, RootSpans, SamplerChoice, Scenario, SpanSink, Target,
-    read_manifest,
+    LoadConfig, ManifestRecord, Outcome, RootSpans, SamplerChoice, Scenario, Target, read_manifest,
 };
-use opentelemetry::{
-    Value,
-    trace::{SpanId, SpanKind, Status},
+use opentelemetry_proto::tonic::{
+    common::v1::{AnyValue, any_value},
+    trace::v1::{Span, status::StatusCode},
 };
-use opentelemetry_sdk::{
-    Resource,
-    error::OTelSdkResult,
-    trace::{SpanData, SpanExporter},
-};
-use telemetry::{ExporterKind, OtelConfig, SamplerConfig};
+use telemetry::{ExporterKind, OtelConfig, Protocol, SamplerConfig};
 
-/// Keeps every exported span and the resource, past the provider's shutdown.
-#[derive(Debug, Clone, Default)]
-struct Recorder {
-    spans: Arc<Mutex<Vec<SpanData>>>,
-    resource: Arc<Mutex<Option<Resource>>>,
-}
-
-impl SpanExporter for Recorder {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        self.spans.lock().unwrap().extend(batch);
-        Ok(())
-    }
-    fn set_resource(&mut self, resource: &Resource) {
-        *self.resource.lock().unwrap() = Some(resource.clone());
-    }
-}
-
-fn with_recorder(config: &mut LoadConfig) -> Recorder {
-    let recorder = Recorder::default();
-    config.root_spans = RootSpans::Exporter {
-        otel: OtelConfig::new("loadgen", SamplerConfig::AlwaysOn),
-        exporter: SpanSink::new(recorder.clone()),
-    };
-    recorder
+/// Root spans over OTLP/HTTP protobuf into `receiver`.
+fn into_receiver(config: &mut LoadConfig, receiver: &Receiver) {
+    config.root_spans = RootSpans::otlp(
+        OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
+            .with_protocol(Protocol::HttpProtobuf)
+            .with_endpoint(receiver.endpoint(Protocol::HttpProtobuf)),
+    );
 }
 
 async fn run_with_manifest(mut config: LoadConfig) -> (loadgen::Report, Vec<ManifestRecord>) {
@@ -60,15 +32,20 @@ async fn run_with_manifest(mut config: LoadConfig) -> (loadgen::Report, Vec<Mani
     (report, read_manifest(&path).unwrap())
 }
 
-fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+fn attr<'a>(span: &'a Span, key: &str) -> Option<&'a any_value::Value> {
     span.attributes
         .iter()
-        .find(|kv| kv.key.as_str() == key)
-        .map(|kv| &kv.value)
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v: &AnyValue| v.value.as_ref())
 }
 
-fn epoch_us(t: std::time::SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).unwrap().as_micros() as u64
+fn string(s: &str) -> any_value::Value {
+    any_value::Value::StringValue(s.to_owned())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,10 +54,11 @@ async fn each_sampled_request_exports_its_client_span_with_the_sent_ids() {
     let mut config = target.config(2000.0, 400);
     config.sampler = SamplerChoice::Ratio(0.5);
     config.mix = "valid=1,invalid=1,fraud=1,health=1".parse().unwrap();
-    let recorder = with_recorder(&mut config);
+    let receiver = Receiver::start(vec![]).await;
+    into_receiver(&mut config, &receiver);
     let (report, manifest) = run_with_manifest(config).await;
 
-    let spans = recorder.spans.lock().unwrap().clone();
+    let spans = receiver.spans();
     let sampled: Vec<&ManifestRecord> = manifest
         .iter()
         .filter(|r| r.sampled == Some(true))
@@ -98,72 +76,69 @@ async fn each_sampled_request_exports_its_client_span_with_the_sent_ids() {
         .iter()
         .map(|r| (r.trace_id.clone().unwrap(), r))
         .collect();
-    let resource = recorder.resource.lock().unwrap().clone().unwrap();
-    assert_eq!(
-        resource.get(&"service.name".into()),
-        Some(Value::from("loadgen"))
-    );
-    for span in &spans {
-        let r = by_trace[&span.span_context.trace_id().to_string()];
+    for received in receiver.received() {
+        let resource_spans = &received.request.resource_spans[0];
+        let resource = resource_spans.resource.as_ref().unwrap();
+        let service = resource.attributes.iter().find(|a| a.key == "service.name");
         assert_eq!(
-            span.span_context.span_id().to_string(),
+            service.and_then(|a| a.value.as_ref()?.value.clone()),
+            Some(string("loadgen"))
+        );
+        let scope = resource_spans.scope_spans[0].scope.as_ref().unwrap();
+        assert_eq!(scope.name, "loadgen");
+        assert_eq!(scope.version, env!("CARGO_PKG_VERSION"));
+    }
+    for span in &spans {
+        let r = by_trace[&hex(&span.trace_id)];
+        assert_eq!(
+            hex(&span.span_id),
             r.span_id.clone().unwrap(),
             "the traceparent's parent id"
         );
-        assert!(span.span_context.is_sampled());
-        assert_eq!(
-            span.parent_span_id,
-            SpanId::INVALID,
+        assert_eq!(span.flags & 0x1, 1, "sampled");
+        assert!(
+            span.parent_span_id.is_empty(),
             "the loadgen span is the root"
         );
-        assert_eq!(span.span_kind, SpanKind::Client);
+        assert_eq!(span.kind, 3, "CLIENT");
         assert_eq!(span.name, r.scenario.span_name());
-        assert_eq!(span.instrumentation_scope.name(), "loadgen");
-        assert_eq!(
-            span.instrumentation_scope.version(),
-            Some(env!("CARGO_PKG_VERSION"))
-        );
         let url = format!("{}{}", target.url(), r.scenario.path());
         assert_eq!(
             attr(span, "http.request.method"),
-            Some(&Value::from(r.scenario.method_name()))
+            Some(&string(r.scenario.method_name()))
         );
-        assert_eq!(attr(span, "url.full"), Some(&Value::from(url)));
-        assert_eq!(
-            attr(span, "server.address"),
-            Some(&Value::from("127.0.0.1"))
-        );
+        assert_eq!(attr(span, "url.full"), Some(&string(&url)));
+        assert_eq!(attr(span, "server.address"), Some(&string("127.0.0.1")));
         assert_eq!(
             attr(span, "server.port"),
-            Some(&Value::I64(i64::from(target.addr.port())))
+            Some(&any_value::Value::IntValue(i64::from(target.addr.port())))
         );
         assert_eq!(
             attr(span, "loadgen.scenario"),
-            Some(&Value::from(r.scenario.name()))
+            Some(&string(r.scenario.name()))
         );
         let status = r.status.unwrap();
         assert_eq!(
             attr(span, "http.response.status_code"),
-            Some(&Value::I64(i64::from(status)))
+            Some(&any_value::Value::IntValue(i64::from(status)))
         );
+        let span_status = span.status.clone().unwrap_or_default();
         if status >= 400 {
-            assert!(matches!(span.status, Status::Error { .. }), "{span:?}");
-            assert_eq!(
-                attr(span, "error.type"),
-                Some(&Value::from(status.to_string()))
-            );
+            assert_eq!(span_status.code, StatusCode::Error as i32, "{span:?}");
+            assert_eq!(span_status.message, format!("HTTP {status}"));
+            assert_eq!(attr(span, "error.type"), Some(&string(&status.to_string())));
         } else {
-            assert_eq!(span.status, Status::Unset);
+            assert_eq!(span_status.code, StatusCode::Unset as i32);
             assert_eq!(attr(span, "error.type"), None);
         }
         // The span covers the exchange: from the actual start to the answer.
-        assert!(epoch_us(span.start_time).abs_diff(r.actual_start_us) <= 1);
+        assert!((span.start_time_unix_nano / 1000).abs_diff(r.actual_start_us) <= 1);
         let end = r.intended_start_us + r.latency_us;
-        assert!(epoch_us(span.end_time).abs_diff(end) <= 1);
+        assert!((span.end_time_unix_nano / 1000).abs_diff(end) <= 1);
     }
     let kinds: Vec<Scenario> = spans
         .iter()
-        .map(|s| by_trace[&s.span_context.trace_id().to_string()].scenario)
+        .map(|s| by_trace[&hex(&s.trace_id)].scenario)
         .collect();
     for scenario in Scenario::ALL {
         assert!(kinds.contains(&scenario), "a {scenario} span");
@@ -176,7 +151,8 @@ async fn failed_requests_end_their_span_in_error_with_the_failure_kind() {
     let mut config = LoadConfig::new(Target::parse(&format!("http://{down}")).unwrap(), 500.0);
     config.duration = None;
     config.requests = Some(20);
-    let recorder = with_recorder(&mut config);
+    let receiver = Receiver::start(vec![]).await;
+    into_receiver(&mut config, &receiver);
     let report = loadgen::run(config, pending()).await.unwrap();
     assert_eq!(report.overall.errors.connect, 20);
 
@@ -187,19 +163,19 @@ async fn failed_requests_end_their_span_in_error_with_the_failure_kind() {
     .await;
     let mut config = slow.config(200.0, 10);
     config.timeout = Duration::from_millis(100);
-    let slow_recorder = with_recorder(&mut config);
+    let slow_receiver = Receiver::start(vec![]).await;
+    into_receiver(&mut config, &slow_receiver);
     let report = loadgen::run(config, pending()).await.unwrap();
     assert_eq!(report.overall.errors.timeout, 10);
 
-    for (recorder, kind, n) in [(recorder, "connect", 20), (slow_recorder, "timeout", 10)] {
-        let spans = recorder.spans.lock().unwrap().clone();
+    for (receiver, kind, n) in [(receiver, "connect", 20), (slow_receiver, "timeout", 10)] {
+        let spans = receiver.spans();
         assert_eq!(spans.len(), n);
         for span in &spans {
-            assert!(
-                matches!(&span.status, Status::Error { description } if description.starts_with(kind)),
-                "{span:?}"
-            );
-            assert_eq!(attr(span, "error.type"), Some(&Value::from(kind)));
+            let status = span.status.clone().unwrap_or_default();
+            assert_eq!(status.code, StatusCode::Error as i32, "{span:?}");
+            assert!(status.message.starts_with(kind), "{span:?}");
+            assert_eq!(attr(span, "error.type"), Some(&string(kind)));
             assert_eq!(
                 attr(span, "http.response.status_code"),
                 None,
@@ -215,7 +191,7 @@ async fn the_traces_exporter_none_means_no_root_span() {
     let mut config = target.config(1000.0, 20);
     let mut otel = OtelConfig::new("loadgen", SamplerConfig::AlwaysOn);
     otel.exporter = ExporterKind::None;
-    config.root_spans = RootSpans::Otlp(otel);
+    config.root_spans = RootSpans::otlp(otel);
     let (report, manifest) = run_with_manifest(config).await;
     assert!(!report.runs[0].root_spans);
     assert!(
@@ -235,7 +211,7 @@ async fn root_spans_that_cannot_be_exported_fail_the_run() {
     let mut config = target.config(1000.0, 20);
     let nowhere = format!("http://{}", closed_port());
     config.root_spans =
-        RootSpans::Otlp(OtelConfig::new("loadgen", SamplerConfig::AlwaysOn).with_endpoint(nowhere));
+        RootSpans::otlp(OtelConfig::new("loadgen", SamplerConfig::AlwaysOn).with_endpoint(nowhere));
     let report = loadgen::run(config, pending()).await.unwrap();
     assert_eq!(report.overall.ok, 20, "the requests themselves went well");
     assert_eq!(report.tracing.root_spans_ended, 20);
@@ -252,45 +228,59 @@ async fn root_spans_that_cannot_be_exported_fail_the_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn root_spans_reach_tracestore_over_otlp() {
+async fn root_spans_reach_tracestore_over_each_otlp_protocol() {
     let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
         .await
         .unwrap();
     let target = TestTarget::start(Behaviour::default()).await;
-    let mut config = target.config(1000.0, 100);
-    config.mix = "valid=1,fraud=1".parse().unwrap();
-    config.root_spans = RootSpans::Otlp(
-        OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
-            .with_endpoint(store.otlp_grpc_endpoint()),
-    );
-    let (report, manifest) = run_with_manifest(config).await;
-    assert_eq!(report.tracing.root_spans_exported, 100, "{report}");
-    assert!(store.wait_for_spans(100, Duration::from_secs(10)).await);
-
     let http = reqwest::Client::new();
-    for r in manifest.iter().take(5) {
-        let url = format!(
-            "{}/api/v3/traces/{}",
-            store.query_url(),
-            r.trace_id.as_deref().unwrap()
+    let mut stored = 0;
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
+        let mut config = target.config(1000.0, 100);
+        config.seed = stored;
+        config.mix = "valid=1,fraud=1".parse().unwrap();
+        let endpoint = match protocol {
+            Protocol::Grpc => store.otlp_grpc_endpoint(),
+            _ => store.otlp_http_endpoint(),
+        };
+        config.root_spans = RootSpans::otlp(
+            OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
+                .with_protocol(protocol)
+                .with_endpoint(endpoint),
         );
-        let body: serde_json::Value = http.get(&url).send().await.unwrap().json().await.unwrap();
-        let resource_spans = &body["result"]["resourceSpans"][0];
-        let service = resource_spans["resource"]["attributes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["key"] == "service.name")
-            .unwrap();
-        assert_eq!(service["value"]["stringValue"], "loadgen");
-        let scope_spans = &resource_spans["scopeSpans"][0];
-        assert_eq!(scope_spans["scope"]["name"], "loadgen");
-        let span = &scope_spans["spans"][0];
-        assert_eq!(span["spanId"], r.span_id.as_deref().unwrap());
-        assert_eq!(span["kind"], 3, "CLIENT");
-        assert!(span["parentSpanId"].as_str().unwrap_or("").is_empty());
-        let error = span["status"]["code"] == 2;
-        assert_eq!(error, r.scenario == Scenario::Fraud, "{span}");
+        let (report, manifest) = run_with_manifest(config).await;
+        assert_eq!(
+            report.tracing.root_spans_exported, 100,
+            "{protocol}: {report}"
+        );
+        stored += 100;
+        assert!(store.wait_for_spans(stored, Duration::from_secs(10)).await);
+
+        for r in manifest.iter().take(5) {
+            let url = format!(
+                "{}/api/v3/traces/{}",
+                store.query_url(),
+                r.trace_id.as_deref().unwrap()
+            );
+            let body: serde_json::Value =
+                http.get(&url).send().await.unwrap().json().await.unwrap();
+            let resource_spans = &body["result"]["resourceSpans"][0];
+            let service = resource_spans["resource"]["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == "service.name")
+                .unwrap();
+            assert_eq!(service["value"]["stringValue"], "loadgen");
+            let scope_spans = &resource_spans["scopeSpans"][0];
+            assert_eq!(scope_spans["scope"]["name"], "loadgen");
+            let span = &scope_spans["spans"][0];
+            assert_eq!(span["spanId"], r.span_id.as_deref().unwrap(), "{protocol}");
+            assert_eq!(span["kind"], 3, "CLIENT");
+            assert!(span["parentSpanId"].as_str().unwrap_or("").is_empty());
+            let error = span["status"]["code"] == 2;
+            assert_eq!(error, r.scenario == Scenario::Fraud, "{span}");
+        }
     }
     store.shutdown().await;
 }

@@ -108,6 +108,32 @@ impl FromStr for ExporterKind {
     }
 }
 
+/// Compression of export requests (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Bodies sent as they are.
+    #[default]
+    None,
+    /// Bodies gzip-compressed.
+    Gzip,
+}
+
+impl FromStr for Compression {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "none" => Ok(Compression::None),
+            "gzip" => Ok(Compression::Gzip),
+            other => Err(ConfigError::invalid(
+                "OTEL_EXPORTER_OTLP_COMPRESSION",
+                other,
+                "expected gzip or none",
+            )),
+        }
+    }
+}
+
 /// A sampler as named by `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SamplerConfig {
@@ -193,8 +219,8 @@ pub fn parse_ratio(name: &str, value: &str) -> Result<f64, ConfigError> {
     }
 }
 
-/// Tuning of the `BatchSpanProcessor`; `None` keeps the SDK default, which
-/// itself honours the `OTEL_BSP_*` variables.
+/// Tuning of the batch span processor (`OTEL_BSP_*`); `None` keeps the
+/// SDK's default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchOptions {
     /// Spans buffered before new ones are dropped (`OTEL_BSP_MAX_QUEUE_SIZE`, 2048).
@@ -225,6 +251,14 @@ pub struct OtelConfig {
     pub resource_attributes: Vec<(String, String)>,
     /// Batch processor tuning.
     pub batch: BatchOptions,
+    /// `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`:
+    /// headers (gRPC metadata) sent with every export, values percent-decoded.
+    pub headers: Vec<(String, String)>,
+    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT`
+    /// (milliseconds): the limit of one export request; `None` is 10 s.
+    pub timeout: Option<Duration>,
+    /// `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`.
+    pub compression: Compression,
 }
 
 impl OtelConfig {
@@ -240,6 +274,9 @@ impl OtelConfig {
             sampler,
             resource_attributes: Vec::new(),
             batch: BatchOptions::default(),
+            headers: Vec::new(),
+            timeout: None,
+            compression: Compression::None,
         }
     }
 
@@ -264,6 +301,14 @@ impl OtelConfig {
         let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
         let mut cfg = OtelConfig::new(default_service_name, default_sampler);
 
+        // The traces-specific variable wins over the generic one.
+        let signal = |name: &str| {
+            let specific = format!("OTEL_EXPORTER_OTLP_TRACES_{name}");
+            let generic = format!("OTEL_EXPORTER_OTLP_{name}");
+            get(&specific)
+                .map(|v| (specific, v))
+                .or_else(|| get(&generic).map(|v| (generic, v)))
+        };
         if let Some(attrs) = get("OTEL_RESOURCE_ATTRIBUTES") {
             for (k, v) in parse_resource_attributes(&attrs)? {
                 if k == "service.name" {
@@ -279,10 +324,35 @@ impl OtelConfig {
         if let Some(e) = get("OTEL_TRACES_EXPORTER") {
             cfg.exporter = e.parse()?;
         }
-        if let Some(p) =
-            get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| get("OTEL_EXPORTER_OTLP_PROTOCOL"))
-        {
+        if let Some((_, p)) = signal("PROTOCOL") {
             cfg.protocol = p.parse()?;
+        }
+        if let Some((name, h)) = signal("HEADERS") {
+            cfg.headers = parse_key_values(&name, &h)?;
+            for (k, v) in &cfg.headers {
+                if http::HeaderName::from_bytes(k.as_bytes()).is_err()
+                    || http::HeaderValue::from_str(v).is_err()
+                {
+                    return Err(ConfigError::invalid(&name, k, "not a valid HTTP header"));
+                }
+            }
+        }
+        if let Some((name, t)) = signal("TIMEOUT") {
+            cfg.timeout = Some(Duration::from_millis(parse_count(&name, &t)?));
+        }
+        if let Some((_, c)) = signal("COMPRESSION") {
+            cfg.compression = c.parse()?;
+        }
+        if let Some(n) = get("OTEL_BSP_MAX_QUEUE_SIZE") {
+            cfg.batch.max_queue_size = Some(parse_positive("OTEL_BSP_MAX_QUEUE_SIZE", &n)?);
+        }
+        if let Some(ms) = get("OTEL_BSP_SCHEDULE_DELAY") {
+            let ms = parse_count("OTEL_BSP_SCHEDULE_DELAY", &ms)?;
+            cfg.batch.scheduled_delay = Some(Duration::from_millis(ms));
+        }
+        if let Some(n) = get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") {
+            let n = parse_positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &n)?;
+            cfg.batch.max_export_batch_size = Some(n);
         }
         cfg.endpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT").map(|e| e.trim().to_owned());
         cfg.traces_endpoint =
@@ -301,6 +371,21 @@ impl OtelConfig {
             };
         }
         Ok(cfg)
+    }
+
+    /// The configured headers as an HTTP header map (names lowercased);
+    /// any pair that is not a valid header (possible only when the field
+    /// was set by hand, the environment is checked) is left out.
+    pub fn header_map(&self) -> http::HeaderMap {
+        self.headers
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    http::HeaderName::from_bytes(k.as_bytes()).ok()?,
+                    http::HeaderValue::from_str(v).ok()?,
+                ))
+            })
+            .collect()
     }
 
     /// Sets the OTLP base endpoint (builder style).
@@ -338,26 +423,45 @@ impl OtelConfig {
 /// Parses `OTEL_RESOURCE_ATTRIBUTES`: `key1=value1,key2=value2`, values
 /// percent-decoded.
 pub fn parse_resource_attributes(s: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    parse_key_values("OTEL_RESOURCE_ATTRIBUTES", s)
+}
+
+/// Parses a `key1=value1,key2=value2` list (values percent-decoded), as
+/// `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_EXPORTER_OTLP_HEADERS` hold; `name`
+/// is the variable, for the error.
+fn parse_key_values(name: &str, s: &str) -> Result<Vec<(String, String)>, ConfigError> {
     let mut out = Vec::new();
     for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((k, v)) = pair.split_once('=') else {
-            return Err(ConfigError::invalid(
-                "OTEL_RESOURCE_ATTRIBUTES",
-                pair,
-                "expected key=value",
-            ));
+            return Err(ConfigError::invalid(name, pair, "expected key=value"));
         };
         let k = k.trim();
         if k.is_empty() {
-            return Err(ConfigError::invalid(
-                "OTEL_RESOURCE_ATTRIBUTES",
-                pair,
-                "empty key",
-            ));
+            return Err(ConfigError::invalid(name, pair, "empty key"));
         }
         out.push((k.to_owned(), percent_decode(v.trim())));
     }
     Ok(out)
+}
+
+/// A whole number of milliseconds or items, `0` allowed.
+fn parse_count(name: &str, value: &str) -> Result<u64, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::invalid(name, value, "expected a whole number"))
+}
+
+/// A count of at least one.
+fn parse_positive(name: &str, value: &str) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ConfigError::invalid(
+            name,
+            value,
+            "expected a whole number above 0",
+        )),
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -437,6 +541,60 @@ mod tests {
     }
 
     #[test]
+    fn export_settings_come_from_the_traces_variable_first() {
+        let cfg = OtelConfig::from_lookup(
+            "loadgen",
+            DEFAULT,
+            lookup(&[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "x-generic=1"),
+                (
+                    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                    "authorization=Bearer%20abc, x-tenant = t1",
+                ),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+                ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "none"),
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "4096"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "250"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "128"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.headers,
+            vec![
+                ("authorization".to_string(), "Bearer abc".to_string()),
+                ("x-tenant".to_string(), "t1".to_string())
+            ]
+        );
+        assert_eq!(cfg.timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(cfg.compression, Compression::Gzip);
+        assert_eq!(
+            cfg.batch,
+            BatchOptions {
+                max_queue_size: Some(4096),
+                scheduled_delay: Some(Duration::from_millis(250)),
+                max_export_batch_size: Some(128),
+            }
+        );
+        let generic = OtelConfig::from_lookup(
+            "loadgen",
+            DEFAULT,
+            lookup(&[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "x-generic=1"),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(generic.headers, vec![("x-generic".into(), "1".into())]);
+        assert_eq!(generic.compression, Compression::Gzip);
+        assert_eq!(generic.timeout, None);
+        let map = cfg.header_map();
+        assert_eq!(map["authorization"], "Bearer abc");
+        assert_eq!(map["x-tenant"], "t1");
+    }
+
+    #[test]
     fn service_name_can_come_from_resource_attributes() {
         let cfg = OtelConfig::from_lookup(
             "x",
@@ -477,6 +635,13 @@ mod tests {
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_TRACES_EXPORTER", "zipkin"),
             ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-token"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "bad header=1"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "10s"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "-1"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "many"),
         ] {
             let err = OtelConfig::from_lookup("x", DEFAULT, lookup(&[(k, v)])).unwrap_err();
             assert!(err.to_string().contains(k), "{err}");

@@ -13,12 +13,14 @@ pub mod config;
 pub mod propagation;
 pub mod provider;
 
-pub use config::{BatchOptions, ConfigError, ExporterKind, OtelConfig, Protocol, SamplerConfig};
+pub use config::{
+    BatchOptions, Compression, ConfigError, ExporterKind, OtelConfig, Protocol, SamplerConfig,
+};
 pub use propagation::{
     TraceResponse, extract_context, inject_context, traceresponse_value, w3c_header_value,
     write_hex,
 };
 pub use provider::{
-    TelemetryError, base_builder, build_exporter, build_provider, provider_with_exporter,
-    shutdown_provider,
+    DEFAULT_EXPORT_TIMEOUT, TelemetryError, base_builder, build_exporter, build_provider,
+    provider_with_exporter, resource, shutdown_provider,
 };

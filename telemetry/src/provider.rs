@@ -1,13 +1,16 @@
 //! Building and shutting down one component's tracer provider.
 
 use opentelemetry::KeyValue;
-use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use opentelemetry_sdk::{
     Resource,
     trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanExporter},
 };
 
-use crate::config::{ExporterKind, OtelConfig, Protocol};
+use crate::config::{Compression, ExporterKind, OtelConfig, Protocol};
+
+/// The limit of one export request when `OTEL_EXPORTER_OTLP_TIMEOUT` is unset.
+pub const DEFAULT_EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A tracer provider that could not be built or shut down cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -62,22 +65,38 @@ pub fn build_exporter(
         return Ok(None);
     }
     let endpoint = cfg.resolved_endpoint();
+    let timeout = cfg.timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT);
     let built = match cfg.protocol {
-        Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint.clone())
-            .build(),
+        Protocol::Grpc => {
+            let metadata = opentelemetry_otlp::tonic_types::metadata::MetadataMap::from_headers(
+                cfg.header_map(),
+            );
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint.clone())
+                .with_timeout(timeout)
+                .with_metadata(metadata);
+            if cfg.compression == Compression::Gzip {
+                builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            builder.build()
+        }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
             let protocol = if cfg.protocol == Protocol::HttpJson {
                 opentelemetry_otlp::Protocol::HttpJson
             } else {
                 opentelemetry_otlp::Protocol::HttpBinary
             };
-            opentelemetry_otlp::SpanExporter::builder()
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_protocol(protocol)
                 .with_endpoint(endpoint.clone())
-                .build()
+                .with_timeout(timeout)
+                .with_headers(cfg.headers.iter().cloned().collect());
+            if cfg.compression == Compression::Gzip {
+                builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+            }
+            builder.build()
         }
     };
     built.map(Some).map_err(|source| TelemetryError::Exporter {

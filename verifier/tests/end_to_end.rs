@@ -101,7 +101,7 @@ impl System {
         config.connections = 4;
         config.manifest = Some(manifest.to_owned());
         config.root_spans = if root_spans {
-            RootSpans::Otlp(otel("loadgen", &self.store))
+            RootSpans::otlp(otel("loadgen", &self.store))
         } else {
             RootSpans::Off
         };

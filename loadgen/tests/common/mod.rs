@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test binary uses a part
 
+pub mod receiver;
+
 use std::{
     net::SocketAddr,
     sync::{
