@@ -158,23 +158,26 @@ impl SpanPipeline {
             let mut open = self.open.lock();
             (std::mem::take(&mut open.batch), open.queue.take())
         };
-        if let Some(queue) = queue
-            && last.count > 0
-            && queue.send(last).await.is_err()
-        {
-            self.outcome.lost("the span sender stopped early".into());
-        }
         let sender = self.sender.lock().take();
-        if let Some(mut sender) = sender
-            && tokio::time::timeout(DRAIN_LIMIT, &mut sender)
-                .await
-                .is_err()
-        {
-            sender.abort();
-            self.outcome.lost(format!(
-                "gave up exporting the queued spans after {}s",
-                DRAIN_LIMIT.as_secs()
-            ));
+        if let Some(mut sender) = sender {
+            let drain = async {
+                // Queued behind the others; then the queue closes and the
+                // sender ends once it is empty.
+                if let Some(queue) = queue
+                    && last.count > 0
+                    && queue.send(last).await.is_err()
+                {
+                    self.outcome.lost("the span sender stopped early".into());
+                }
+                let _ = (&mut sender).await;
+            };
+            if tokio::time::timeout(DRAIN_LIMIT, drain).await.is_err() {
+                sender.abort();
+                self.outcome.lost(format!(
+                    "gave up exporting the queued spans after {}s",
+                    DRAIN_LIMIT.as_secs()
+                ));
+            }
         }
         (
             self.outcome.exported.load(Ordering::Relaxed),

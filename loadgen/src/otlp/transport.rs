@@ -96,6 +96,12 @@ impl Transport {
             endpoint: endpoint.clone(),
             reason,
         };
+        let url = reqwest::Url::parse(&endpoint).map_err(|e| invalid(e.to_string()))?;
+        if url.scheme() != "http" {
+            return Err(invalid(
+                "only http:// is supported (this build has no TLS)".into(),
+            ));
+        }
         let kind = match cfg.protocol {
             Protocol::Grpc => {
                 let channel = Channel::from_shared(endpoint.clone())
@@ -113,12 +119,6 @@ impl Transport {
                 }
             }
             Protocol::HttpProtobuf | Protocol::HttpJson => {
-                let url = reqwest::Url::parse(&endpoint).map_err(|e| invalid(e.to_string()))?;
-                if url.scheme() != "http" {
-                    return Err(invalid(
-                        "only http:// is supported (this build has no TLS)".into(),
-                    ));
-                }
                 let json = cfg.protocol == Protocol::HttpJson;
                 let mut headers = cfg.header_map();
                 headers.insert(
@@ -176,7 +176,9 @@ impl Transport {
                 ));
             }
             let jitter = Duration::from_millis(rand::rng().random_range(0..=MAX_JITTER_MS));
-            tokio::time::sleep(failure.retry_after.unwrap_or(backoff + jitter)).await;
+            // A receiver's `Retry-After` is honoured up to the export timeout.
+            let wait = failure.retry_after.map(|d| d.min(self.timeout));
+            tokio::time::sleep(wait.unwrap_or(backoff + jitter)).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
             retries += 1;
         }
