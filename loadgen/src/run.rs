@@ -59,9 +59,10 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         .as_deref()
         .map(ManifestWriter::create)
         .transpose()?;
-    let spans = match exports_root_spans {
-        true => RootSpanExporter::build(&root_spans, &target)?,
-        false => None,
+    let spans = if exports_root_spans {
+        RootSpanExporter::build(&root_spans, &target)?
+    } else {
+        None
     };
     let mut info = RunInfo {
         loadgen_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -43,6 +43,18 @@ struct Batch {
     count: u64,
 }
 
+impl Batch {
+    /// Takes the batch out, leaving an empty one as large (batches are
+    /// alike, so the buffer does not grow again from nothing).
+    fn take(&mut self) -> Batch {
+        let room = Vec::with_capacity(self.spans.len());
+        Batch {
+            spans: std::mem::replace(&mut self.spans, room),
+            count: std::mem::take(&mut self.count),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Open {
     batch: Batch,
@@ -50,15 +62,15 @@ struct Open {
     queue: Option<mpsc::Sender<Batch>>,
 }
 
-/// What happened to the spans handed over.
+/// What became of the spans handed over.
 #[derive(Debug, Default)]
-struct Outcome {
+struct Delivery {
     exported: AtomicU64,
     /// The last export error, or why spans were dropped.
     error: Mutex<Option<String>>,
 }
 
-impl Outcome {
+impl Delivery {
     fn lost(&self, message: String) {
         *self.error.lock() = Some(message);
     }
@@ -69,7 +81,7 @@ impl Outcome {
 pub(crate) struct SpanPipeline {
     open: Mutex<Open>,
     max_batch: u64,
-    outcome: Arc<Outcome>,
+    delivery: Arc<Delivery>,
     sender: Mutex<Option<JoinHandle<()>>>,
     ticker: JoinHandle<()>,
 }
@@ -87,8 +99,8 @@ impl SpanPipeline {
         let max_batch = cfg.batch.max_export_batch_size.unwrap_or(DEFAULT_MAX_BATCH);
         let max_queue = cfg.batch.max_queue_size.unwrap_or(DEFAULT_MAX_QUEUE_SIZE);
         let (queue, batches) = mpsc::channel((max_queue / max_batch).max(1));
-        let outcome = Arc::new(Outcome::default());
-        let sender = tokio::spawn(send_batches(batches, transport, envelope, outcome.clone()));
+        let delivery = Arc::new(Delivery::default());
+        let sender = tokio::spawn(send_batches(batches, transport, envelope, delivery.clone()));
         let pipeline = Arc::new_cyclic(|me: &std::sync::Weak<SpanPipeline>| {
             let delay = cfg.batch.scheduled_delay.unwrap_or(DEFAULT_SCHEDULE_DELAY);
             let me = me.clone();
@@ -107,7 +119,7 @@ impl SpanPipeline {
                     queue: Some(queue),
                 }),
                 max_batch: max_batch as u64,
-                outcome,
+                delivery,
                 sender: Mutex::new(Some(sender)),
                 ticker,
             }
@@ -121,7 +133,7 @@ impl SpanPipeline {
         encode::append_span(&mut open.batch.spans, span);
         open.batch.count += 1;
         if open.batch.count >= self.max_batch {
-            let full = std::mem::take(&mut open.batch);
+            let full = open.batch.take();
             self.hand_over(&open, full);
         }
     }
@@ -129,7 +141,7 @@ impl SpanPipeline {
     /// Queues the open batch, however small (the schedule delay is up).
     fn flush_open(&self) {
         let mut open = self.open.lock();
-        let batch = std::mem::take(&mut open.batch);
+        let batch = open.batch.take();
         self.hand_over(&open, batch);
     }
 
@@ -140,12 +152,12 @@ impl SpanPipeline {
             return;
         }
         if let Some(queue) = &open.queue
-            && let Err(e) = queue.try_send(batch)
+            && queue.try_send(batch).is_err()
         {
-            let dropped = e.into_inner().count;
-            self.outcome.lost(format!(
-                "{dropped} loadgen spans dropped: the export queue was full (the receiver is too slow or down)"
-            ));
+            self.delivery.lost(
+                "spans were dropped: the export queue was full (the receiver is too slow or down)"
+                    .into(),
+            );
         }
     }
 
@@ -167,21 +179,21 @@ impl SpanPipeline {
                     && last.count > 0
                     && queue.send(last).await.is_err()
                 {
-                    self.outcome.lost("the span sender stopped early".into());
+                    self.delivery.lost("the span sender stopped early".into());
                 }
                 let _ = (&mut sender).await;
             };
             if tokio::time::timeout(DRAIN_LIMIT, drain).await.is_err() {
                 sender.abort();
-                self.outcome.lost(format!(
+                self.delivery.lost(format!(
                     "gave up exporting the queued spans after {}s",
                     DRAIN_LIMIT.as_secs()
                 ));
             }
         }
         (
-            self.outcome.exported.load(Ordering::Relaxed),
-            self.outcome.error.lock().clone(),
+            self.delivery.exported.load(Ordering::Relaxed),
+            self.delivery.error.lock().clone(),
         )
     }
 }
@@ -191,22 +203,22 @@ async fn send_batches(
     mut batches: mpsc::Receiver<Batch>,
     transport: transport::Transport,
     envelope: encode::Envelope,
-    outcome: Arc<Outcome>,
+    delivery: Arc<Delivery>,
 ) {
     while let Some(batch) = batches.recv().await {
         let request = Bytes::from(envelope.request(&batch.spans));
         match transport.export(request).await {
             Ok(accepted) => {
                 let taken = batch.count.saturating_sub(accepted.rejected);
-                outcome.exported.fetch_add(taken, Ordering::Relaxed);
+                delivery.exported.fetch_add(taken, Ordering::Relaxed);
                 if accepted.rejected > 0 {
-                    outcome.lost(format!(
+                    delivery.lost(format!(
                         "the receiver rejected {} loadgen spans: {}",
                         accepted.rejected, accepted.message
                     ));
                 }
             }
-            Err(e) => outcome.lost(e),
+            Err(e) => delivery.lost(e),
         }
     }
 }
