@@ -23,11 +23,27 @@ const ROOT_SAMPLED_FLAGS: u32 = 0x01 | 0x100;
 struct Writer<'a>(&'a mut Vec<u8>);
 
 impl Writer<'_> {
+    /// A length-delimited field, written even when empty (a member of a
+    /// `oneof`, such as `AnyValue`'s, is present whatever its value).
+    fn bytes_always(&mut self, field: u32, value: &[u8]) {
+        encode_key(field, WireType::LengthDelimited, self.0);
+        encode_varint(value.len() as u64, self.0);
+        self.0.extend_from_slice(value);
+    }
+
+    fn varint_always(&mut self, field: u32, value: u64) {
+        encode_key(field, WireType::Varint, self.0);
+        encode_varint(value, self.0);
+    }
+
+    fn fixed64_always(&mut self, field: u32, value: u64) {
+        encode_key(field, WireType::SixtyFourBit, self.0);
+        self.0.extend_from_slice(&value.to_le_bytes());
+    }
+
     fn bytes(&mut self, field: u32, value: &[u8]) {
         if !value.is_empty() {
-            encode_key(field, WireType::LengthDelimited, self.0);
-            encode_varint(value.len() as u64, self.0);
-            self.0.extend_from_slice(value);
+            self.bytes_always(field, value);
         }
     }
 
@@ -37,15 +53,13 @@ impl Writer<'_> {
 
     fn varint(&mut self, field: u32, value: u64) {
         if value != 0 {
-            encode_key(field, WireType::Varint, self.0);
-            encode_varint(value, self.0);
+            self.varint_always(field, value);
         }
     }
 
     fn fixed64(&mut self, field: u32, value: u64) {
         if value != 0 {
-            encode_key(field, WireType::SixtyFourBit, self.0);
-            self.0.extend_from_slice(&value.to_le_bytes());
+            self.fixed64_always(field, value);
         }
     }
 
@@ -84,31 +98,17 @@ impl Writer<'_> {
     /// array 5 (`ArrayValue { repeated AnyValue values = 1 }`).
     fn any_value(&mut self, value: AttrValue<'_>) {
         match value {
-            AttrValue::Str(s) => {
-                // An empty string is still a string: write the field.
-                encode_key(1, WireType::LengthDelimited, self.0);
-                encode_varint(s.len() as u64, self.0);
-                self.0.extend_from_slice(s.as_bytes());
-            }
-            AttrValue::Int(i) => {
-                encode_key(3, WireType::Varint, self.0);
-                encode_varint(i as u64, self.0);
-            }
+            AttrValue::Str(s) => self.bytes_always(1, s.as_bytes()),
+            AttrValue::Int(i) => self.varint_always(3, i as u64),
             AttrValue::Sdk(value) => self.sdk_value(value),
         }
     }
 
     fn sdk_value(&mut self, value: &Value) {
         match value {
-            Value::Bool(b) => {
-                encode_key(2, WireType::Varint, self.0);
-                encode_varint(u64::from(*b), self.0);
-            }
+            Value::Bool(b) => self.varint_always(2, u64::from(*b)),
             Value::I64(i) => self.any_value(AttrValue::Int(*i)),
-            Value::F64(f) => {
-                encode_key(4, WireType::SixtyFourBit, self.0);
-                self.0.extend_from_slice(&f.to_le_bytes());
-            }
+            Value::F64(f) => self.fixed64_always(4, f.to_bits()),
             Value::String(s) => self.any_value(AttrValue::Str(s.as_str())),
             Value::Array(array) => self.message(5, |w| match array {
                 Array::Bool(v) => w.array(v.iter().map(|b| Value::Bool(*b))),
