@@ -29,12 +29,17 @@ impl Clock {
         self.base_wall + t.saturating_duration_since(self.base)
     }
 
-    /// Microseconds since the Unix epoch at `t`.
-    pub(crate) fn epoch_us(&self, t: Instant) -> u64 {
+    /// Nanoseconds since the Unix epoch at `t` (span timestamps).
+    pub(crate) fn epoch_ns(&self, t: Instant) -> u64 {
         self.wall(t)
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
-            .as_micros() as u64
+            .as_nanos() as u64
+    }
+
+    /// Microseconds since the Unix epoch at `t` (the manifest's).
+    pub(crate) fn epoch_us(&self, t: Instant) -> u64 {
+        self.epoch_ns(t) / 1_000
     }
 }
 
@@ -47,6 +52,10 @@ mod tests {
         let clock = Clock::start();
         let later = clock.base() + Duration::from_micros(1_500);
         assert_eq!(clock.epoch_us(later) - clock.epoch_us(clock.base()), 1_500);
+        assert_eq!(
+            clock.epoch_ns(later) - clock.epoch_ns(clock.base()),
+            1_500_000
+        );
         let now_us = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()

@@ -3,10 +3,7 @@
 //! SDK's `TraceIdRatioBased` sampler), the contract's attributes, exported
 //! over OTLP by the run's [`SpanPipeline`].
 
-use std::{
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::sync::Arc;
 
 use crate::{
     config::{RootSpans, Target},
@@ -50,8 +47,8 @@ impl RootSpanExporter {
             ids,
             scenario,
             url_full,
-            start,
-            end,
+            start_unix_ns,
+            end_unix_ns,
             status,
             outcome,
             failure,
@@ -93,8 +90,8 @@ impl RootSpanExporter {
             trace_id: ids.trace_id.to_bytes(),
             span_id: ids.span_id.to_bytes(),
             name: scenario.span_name(),
-            start_unix_ns: unix_ns(start),
-            end_unix_ns: unix_ns(end),
+            start_unix_ns,
+            end_unix_ns,
             attributes: &attributes[..n],
             error: error.map(|_| description.as_str()),
         });
@@ -107,18 +104,15 @@ impl RootSpanExporter {
     }
 }
 
-fn unix_ns(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
 /// What one CLIENT span records.
 pub(crate) struct ClientSpan<'a> {
     pub(crate) ids: TraceIds,
     pub(crate) scenario: Scenario,
     pub(crate) url_full: &'a str,
-    pub(crate) start: SystemTime,
-    pub(crate) end: SystemTime,
+    /// The actual start, ns since the Unix epoch.
+    pub(crate) start_unix_ns: u64,
+    /// The end of the answer or the failure, ns since the Unix epoch.
+    pub(crate) end_unix_ns: u64,
     pub(crate) status: Option<u16>,
     pub(crate) outcome: Outcome,
     pub(crate) failure: Option<&'a str>,
