@@ -25,6 +25,7 @@
 
 pub mod cli;
 mod client;
+mod client_span;
 mod clock;
 pub mod config;
 mod error;
@@ -35,7 +36,6 @@ mod payload;
 mod plan;
 mod progress;
 pub mod report;
-mod root_span;
 mod run;
 pub mod scenario;
 mod stats;

@@ -12,6 +12,7 @@ use std::{
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
+    client_span::ClientSpanExporter,
     clock::Clock,
     config::{LoadConfig, SamplerChoice, Target},
     error::LoadError,
@@ -20,7 +21,6 @@ use crate::{
     plan::{Planner, Schedule},
     progress::{self, Extent},
     report::{Report, RunFigures, RunInfo},
-    root_span::RootSpanExporter,
     scenario::Scenario,
     stats::Stats,
     worker::{self, Shared, SharedParts},
@@ -60,7 +60,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         .map(ManifestWriter::create)
         .transpose()?;
     let spans = if exports_root_spans {
-        RootSpanExporter::build(&root_spans, &target)?
+        ClientSpanExporter::build(&root_spans, &target)?
     } else {
         None
     };

@@ -16,11 +16,11 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::{
     client::{self, Answer, Connection, Failure},
+    client_span::{ClientSpan, ClientSpanExporter},
     clock::Clock,
     config::Target,
     manifest::{ManifestLine, ManifestWriter, Outcome},
     plan::{RequestPlan, TraceIds},
-    root_span::{ClientSpan, RootSpanExporter},
     stats::{Finished, Live, Stats},
 };
 
@@ -55,7 +55,7 @@ pub(crate) struct Shared {
     pub(crate) last_start_ns: AtomicU64,
     pub(crate) stats: Box<[Mutex<Stats>]>,
     pub(crate) manifest: Option<ManifestWriter>,
-    pub(crate) spans: Option<RootSpanExporter>,
+    pub(crate) spans: Option<ClientSpanExporter>,
     pub(crate) spans_ended: AtomicU64,
 }
 
@@ -69,7 +69,7 @@ pub(crate) struct SharedParts {
     pub(crate) max_in_flight: usize,
     pub(crate) stat_shards: usize,
     pub(crate) manifest: Option<ManifestWriter>,
-    pub(crate) spans: Option<RootSpanExporter>,
+    pub(crate) spans: Option<ClientSpanExporter>,
 }
 
 impl Shared {

@@ -16,25 +16,25 @@ use crate::{
 
 /// Exports one CLIENT span per sampled request of a run.
 #[derive(Debug)]
-pub(crate) struct RootSpanExporter {
+pub(crate) struct ClientSpanExporter {
     pipeline: Arc<SpanPipeline>,
     server_address: Arc<str>,
     server_port: i64,
 }
 
-impl RootSpanExporter {
+impl ClientSpanExporter {
     /// The exporter the configuration asks for, `None` when spans are off
     /// (`--no-root-span`, `OTEL_TRACES_EXPORTER=none`). Call inside a Tokio
     /// runtime (the sender runs on it).
     pub(crate) fn build(
         root_spans: &RootSpans,
         target: &Target,
-    ) -> Result<Option<RootSpanExporter>, LoadError> {
+    ) -> Result<Option<ClientSpanExporter>, LoadError> {
         let otel = match root_spans {
             RootSpans::Otlp(otel) if otel.exporter == telemetry::ExporterKind::Otlp => otel,
             _ => return Ok(None),
         };
-        Ok(Some(RootSpanExporter {
+        Ok(Some(ClientSpanExporter {
             pipeline: SpanPipeline::start(otel)?,
             server_address: Arc::from(target.host()),
             server_port: i64::from(target.port()),

@@ -1,0 +1,97 @@
+//! Turning one run's counters into a [`Report`].
+
+use super::{
+    ErrorCounts, Latency, REPORT_FORMAT, Report, RunInfo, ScenarioReport, ScheduleReport,
+    TracingReport,
+};
+use crate::{
+    scenario::Scenario,
+    stats::{ScenarioStats, Stats},
+};
+
+/// The figures of one run, before they become a [`Report`].
+pub(crate) struct RunFigures {
+    pub(crate) info: RunInfo,
+    pub(crate) stats: Stats,
+    pub(crate) sent: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) cap_hits: u64,
+    pub(crate) missed: u64,
+    /// Seconds from the first slot to the last actual start, plus one interval.
+    pub(crate) send_window_s: f64,
+    pub(crate) root_spans_ended: u64,
+    pub(crate) root_spans_exported: u64,
+    pub(crate) problems: Vec<String>,
+    pub(crate) weighted: [bool; 4],
+}
+
+impl Report {
+    /// The report of one run.
+    pub(crate) fn from_run(f: RunFigures) -> Report {
+        let rate = |n: u64| {
+            if f.send_window_s > 0.0 {
+                n as f64 / f.send_window_s
+            } else {
+                0.0
+            }
+        };
+        let scenario_report =
+            |name: &str, expected: Option<u16>, s: &ScenarioStats| ScenarioReport {
+                scenario: name.to_owned(),
+                expected_status: expected,
+                count: s.count,
+                ok: s.ok,
+                unexpected_status: s.unexpected_status,
+                errors: ErrorCounts {
+                    connect: s.connect,
+                    timeout: s.timeout,
+                    io: s.io,
+                },
+                statuses: s
+                    .statuses
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect(),
+                achieved_rps: rate(s.count),
+                latency: Latency::from_histogram(s.latency.clone()),
+            };
+        let mut all = ScenarioStats::default();
+        for s in &f.stats.scenarios {
+            all.merge(s);
+        }
+        let scenarios = Scenario::ALL
+            .into_iter()
+            .filter(|sc| f.weighted[sc.index()] || f.stats.scenarios[sc.index()].count > 0)
+            .map(|sc| {
+                scenario_report(
+                    sc.name(),
+                    Some(sc.expected_status()),
+                    &f.stats.scenarios[sc.index()],
+                )
+            })
+            .collect();
+        Report {
+            format: REPORT_FORMAT.to_owned(),
+            schedule: ScheduleReport {
+                sent: f.sent,
+                cancelled: f.cancelled,
+                intended_rps: f.info.rps,
+                achieved_rps: rate(f.sent),
+                cap_hits: f.cap_hits,
+                missed: f.missed,
+                start_lag: Latency::from_histogram(f.stats.start_lag.clone()),
+            },
+            tracing: TracingReport {
+                sampled: f.stats.sampled,
+                not_sampled: f.stats.not_sampled,
+                unknown: f.stats.sampling_unknown,
+                root_spans_ended: f.root_spans_ended,
+                root_spans_exported: f.root_spans_exported,
+            },
+            overall: scenario_report("all", None, &all),
+            scenarios,
+            problems: f.problems,
+            runs: vec![f.info],
+        }
+    }
+}
