@@ -81,9 +81,17 @@ pub struct Args {
     /// Attempts per request to Jaeger (transient errors are retried with backoff).
     #[arg(long, default_value_t = 5)]
     pub retries: u32,
-    /// Timeout of one request to Jaeger.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    /// Timeout of one request to Jaeger, its body included.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
     pub request_timeout: Duration,
+    /// Bound on one whole read from Jaeger: all tries of a request and the
+    /// waits between them. A hung Jaeger fails the check (exit 2) after this.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    pub read_deadline: Duration,
+    /// Largest answer read from Jaeger (after decompression), e.g. 64MiB or
+    /// 1GB; a longer one is exit 2, not retried.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
+    pub max_response_size: bytesize::ByteSize,
     /// Failing traces printed with their span trees (and missing traces
     /// listed) in the text format; JSON and JUnit hold them all.
     #[arg(long, default_value_t = 20)]
@@ -132,6 +140,8 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
         ..RetryPolicy::default()
     };
     config.request_timeout = args.request_timeout;
+    config.read_deadline = args.read_deadline;
+    config.max_response_bytes = args.max_response_size.as_u64();
 
     let verdict = crate::verify(&config).await?;
     let format = args.format;

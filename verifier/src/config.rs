@@ -54,6 +54,18 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Default timeout of one request to Jaeger. Jaeger's own searches answer
+/// within seconds; a request still unanswered after this is hung.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default bound on one whole read (all tries of one request): a hung
+/// Jaeger costs at most this, not `attempts` x `request_timeout`.
+pub const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Default largest answer read from Jaeger: 256 MiB, far above any real
+/// answer of `max_traces` traces, far below what can exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
+
 /// Everything [`crate::verify`] needs. Build it with [`VerifyConfig::new`] and
 /// adjust the public fields.
 #[derive(Debug, Clone)]
@@ -88,8 +100,16 @@ pub struct VerifyConfig {
     pub clock_skew: Option<Duration>,
     /// Retry policy for every request to Jaeger.
     pub retry: RetryPolicy,
-    /// Timeout of one HTTP request.
+    /// Timeout of one HTTP request, its whole body included.
     pub request_timeout: Duration,
+    /// Bound on one whole read from Jaeger: every try of a request, the
+    /// backoffs between them and the bodies, so that a hung backend fails
+    /// the verification in this time instead of `attempts` x `request_timeout`.
+    pub read_deadline: Duration,
+    /// Largest answer body read from Jaeger (after decompression). A longer
+    /// one is an error, not retried: the verifier's memory stays bounded
+    /// whatever the backend sends.
+    pub max_response_bytes: u64,
     /// Ask Jaeger for raw traces (no query-time adjusters such as clock-skew correction).
     pub raw_traces: bool,
     /// Trace fetches by id in flight at once.
@@ -113,7 +133,9 @@ impl VerifyConfig {
             sampling_ratio: None,
             clock_skew: None,
             retry: RetryPolicy::default(),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            read_deadline: DEFAULT_READ_DEADLINE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             raw_traces: false,
             concurrency: 8,
         }

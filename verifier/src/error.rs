@@ -17,6 +17,28 @@ pub enum CheckError {
         /// The transport error.
         reason: String,
     },
+    /// No complete answer within the read deadline (all tries of one request).
+    #[error(
+        "Jaeger at {url} gave no complete answer within {}, the read deadline (--read-deadline)",
+        humantime::format_duration(*deadline)
+    )]
+    Hung {
+        /// The URL requested.
+        url: String,
+        /// The deadline that ran out.
+        deadline: std::time::Duration,
+    },
+    /// The backend's answer is longer than the size limit (not retried).
+    #[error(
+        "Jaeger at {url} answered more than {}, the size limit (--max-response-size)",
+        bytesize::ByteSize(*limit).display().iec()
+    )]
+    TooLarge {
+        /// The URL requested.
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The backend answered with an error status (after retries).
     #[error("Jaeger at {url} answered HTTP {status}: {message}")]
     Http {

@@ -38,6 +38,8 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
             api: config.api,
             retry: config.retry,
             request_timeout: config.request_timeout,
+            read_deadline: config.read_deadline,
+            max_response_bytes: config.max_response_bytes,
             raw_traces: config.raw_traces,
         },
     )

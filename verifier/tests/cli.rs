@@ -6,6 +6,7 @@ mod common;
 use std::process::Output;
 
 use common::mock::{Api, Fault, MockJaeger};
+use common::scripted::{Script, Scripted};
 use common::traces::{self, TTrace};
 
 const BASE: u128 = 0x5eed_0000_0000_0000_0000_0000_0000_0000;
@@ -194,6 +195,54 @@ async fn misbehaving_jaeger_exits_2() {
         mock.set_fault(fault);
         assert_could_not_check(&verifier(args(&mock.url, &[])).await, needle);
     }
+}
+
+#[tokio::test]
+async fn an_answer_over_max_response_size_exits_2_naming_the_limit() {
+    let backend = Scripted::start(Script::Chunked { total: 64 << 20 }).await;
+    let out = verifier(args(&backend.url, &["--max-response-size", "2MiB"])).await;
+    assert_could_not_check(
+        &out,
+        "answered more than 2.0 MiB, the size limit (--max-response-size)",
+    );
+    backend.served(1).await;
+    assert_eq!(backend.connections(), 1, "not retried");
+    assert!(
+        backend.sent() < 32 << 20,
+        "{} bytes went out",
+        backend.sent()
+    );
+    let out = verifier(args(&backend.url, &["--max-response-size", "lots"])).await;
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("--max-response-size"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn a_hung_jaeger_exits_2_at_the_read_deadline() {
+    let backend = Scripted::start(Script::Silent).await;
+    let flags = [
+        "--jaeger",
+        &backend.url,
+        "--since",
+        "10m",
+        "--request-timeout",
+        "100ms",
+        "--read-deadline",
+        "500ms",
+        "--retries",
+        "1000",
+    ];
+    let out = verifier(flags.into_iter().map(String::from).collect()).await;
+    assert_could_not_check(
+        &out,
+        "gave no complete answer within 500ms, the read deadline (--read-deadline)",
+    );
+    assert!(backend.connections() >= 2, "retried within the deadline");
+    backend.release();
 }
 
 #[tokio::test]

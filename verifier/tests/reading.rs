@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::mock::{Api, Fault, MockJaeger};
+use common::scripted::{Script, Scripted};
 use common::traces::{self, TTrace};
 use verifier::{ApiChoice, ApiVersion, CheckError, verify};
 
@@ -231,4 +232,84 @@ async fn an_empty_window_is_nothing_to_check() {
     config.settle = Duration::from_millis(200);
     let err = verify(&config).await.unwrap_err();
     assert!(matches!(err, CheckError::NothingToCheck(_)), "{err}");
+}
+
+#[tokio::test]
+async fn an_answer_over_the_size_limit_is_could_not_check_unread_and_not_retried() {
+    let limit = 1 << 20;
+    let too_large = |err: &CheckError| {
+        matches!(err, CheckError::TooLarge { limit: l, .. } if *l == limit)
+            && err.to_string().contains("more than 1.0 MiB")
+            && err.to_string().contains("--max-response-size")
+    };
+    // A chunked body that would go on for 64 MiB.
+    let backend = Scripted::start(Script::Chunked { total: 64 << 20 }).await;
+    let mut config = common::config(&backend.url);
+    config.max_response_bytes = limit;
+    let err = verify(&config).await.unwrap_err();
+    assert!(too_large(&err), "{err}");
+    backend.served(1).await;
+    assert_eq!(
+        backend.connections(),
+        1,
+        "an answer too large is not retried"
+    );
+    assert!(
+        backend.sent() < 32 << 20,
+        "the verifier stopped reading near the limit, yet {} bytes went out",
+        backend.sent()
+    );
+
+    // A Content-Length over the limit is refused before any of the body comes.
+    let backend = Scripted::start(Script::Announce {
+        length: 10_000_000_000,
+    })
+    .await;
+    let mut config = common::config(&backend.url);
+    config.max_response_bytes = limit;
+    let err = verify(&config).await.unwrap_err();
+    assert!(too_large(&err), "{err}");
+    assert_eq!(backend.connections(), 1);
+    backend.release();
+
+    // The limit holds after decompression: a small gzip body that inflates to 16 MiB.
+    let backend = Scripted::start(Script::GzipBomb { inflated: 16 << 20 }).await;
+    let mut config = common::config(&backend.url);
+    config.max_response_bytes = limit;
+    let err = verify(&config).await.unwrap_err();
+    assert!(too_large(&err), "{err}");
+    assert!(backend.sent() < 1 << 20, "the compressed body is small");
+}
+
+#[tokio::test]
+async fn a_hung_jaeger_is_could_not_check_at_the_read_deadline() {
+    // Never answers: every try ends at the request timeout, and all of them
+    // together at the read deadline, long before 1,000 tries.
+    let backend = Scripted::start(Script::Silent).await;
+    let mut config = common::config(&backend.url);
+    config.request_timeout = Duration::from_millis(100);
+    config.read_deadline = Duration::from_millis(600);
+    config.retry.attempts = 1000;
+    let err = verify(&config).await.unwrap_err();
+    assert!(
+        matches!(err, CheckError::Hung { deadline, .. } if deadline == config.read_deadline),
+        "{err}"
+    );
+    assert!(err.to_string().contains("within 600ms"), "{err}");
+    assert!(
+        (2..1000).contains(&backend.connections()),
+        "tried again after each request timeout, then gave up: {} tries",
+        backend.connections()
+    );
+    backend.release();
+
+    // Sends the start of an answer and stalls: the request timeout covers the body.
+    let backend = Scripted::start(Script::StallBody).await;
+    let mut config = common::config(&backend.url);
+    config.request_timeout = Duration::from_millis(200);
+    config.retry.attempts = 1;
+    let err = verify(&config).await.unwrap_err();
+    assert!(matches!(err, CheckError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("timed out"), "{err}");
+    backend.release();
 }

@@ -57,8 +57,12 @@ pub struct ClientOptions {
     pub api: ApiChoice,
     /// Retries for transient errors.
     pub retry: RetryPolicy,
-    /// Timeout of one request.
+    /// Timeout of one request, its body included.
     pub request_timeout: Duration,
+    /// Bound on all tries of one request together.
+    pub read_deadline: Duration,
+    /// Largest body read (after decompression).
+    pub max_response_bytes: u64,
     /// Ask for raw traces (no query-time adjusters).
     pub raw_traces: bool,
 }
@@ -261,32 +265,50 @@ impl JaegerClient {
     }
 
     /// GET with retries on transport errors (also while reading the body)
-    /// and transient statuses.
+    /// and transient statuses, all within the read deadline.
     async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Answer, CheckError> {
         let mut parsed =
             Url::parse(url).map_err(|e| CheckError::Config(format!("bad URL {url}: {e}")))?;
         if !query.is_empty() {
             parsed.query_pairs_mut().extend_pairs(query);
         }
+        let deadline = self.options.read_deadline;
+        tokio::time::timeout(deadline, self.get_with_retries(&parsed))
+            .await
+            .unwrap_or_else(|_| {
+                Err(CheckError::Hung {
+                    url: parsed.to_string(),
+                    deadline,
+                })
+            })
+    }
+
+    async fn get_with_retries(&self, url: &Url) -> Result<Answer, CheckError> {
         let retry = self.options.retry;
         let mut backoff = retry.initial_backoff;
         let mut attempt = 1;
         loop {
             let last = attempt >= retry.attempts.max(1);
-            let failure = match self.http.get(parsed.clone()).send().await {
+            let failure = match self.http.get(url.clone()).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
                     if transient && !last {
-                        tracing::warn!(%status, attempt, "transient error from {parsed}; retrying");
+                        tracing::warn!(%status, attempt, "transient error from {url}; retrying");
                         None
                     } else {
-                        match response.bytes().await {
-                            Ok(body) => {
+                        match capped_body(response, self.options.max_response_bytes).await {
+                            Ok(Some(body)) => {
                                 return Ok(Answer {
-                                    url: parsed.to_string(),
+                                    url: url.to_string(),
                                     status,
                                     body,
+                                });
+                            }
+                            Ok(None) => {
+                                return Err(CheckError::TooLarge {
+                                    url: url.to_string(),
+                                    limit: self.options.max_response_bytes,
                                 });
                             }
                             Err(e) => Some(e),
@@ -298,13 +320,13 @@ impl JaegerClient {
             if let Some(e) = failure {
                 if last {
                     return Err(CheckError::Unreachable {
-                        url: parsed.to_string(),
+                        url: url.to_string(),
                         reason: one_line(&error_chain(&e)),
                     });
                 }
                 tracing::warn!(
                     attempt,
-                    "request to {parsed} failed: {}; retrying",
+                    "request to {url} failed: {}; retrying",
                     error_chain(&e)
                 );
             }
@@ -313,6 +335,29 @@ impl JaegerClient {
             attempt += 1;
         }
     }
+}
+
+/// The body of `response` as it streams in, or `None` as soon as it is
+/// known to exceed `limit` bytes (by its `Content-Length` or by what
+/// arrived, after decompression): a huge or endless answer never sits in
+/// memory, and the rest of it is not read.
+async fn capped_body(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Option<bytes::Bytes>, reqwest::Error> {
+    let announced = response.content_length();
+    if announced.is_some_and(|length| length > limit) {
+        return Ok(None);
+    }
+    let capacity = announced.map_or(0, |length| usize::try_from(length).unwrap_or(0));
+    let mut body = bytes::BytesMut::with_capacity(capacity);
+    while let Some(chunk) = response.chunk().await? {
+        if u64::try_from(body.len() + chunk.len()).map_or(true, |length| length > limit) {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.freeze()))
 }
 
 impl Answer {

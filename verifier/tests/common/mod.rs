@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mock;
+pub mod scripted;
 pub mod traces;
 
 use std::time::Duration;
