@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use crate::gofmt;
+use crate::go::strconv;
 
 /// A 128-bit W3C / OTLP trace id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -64,13 +64,13 @@ impl TraceId {
         if s.len() > 16 {
             let split = s.len() - 16;
             let (Some(hi), Some(lo)) = (s.get(..split), s.get(split..)) else {
-                return Err(gofmt::parse_hex_u64(s).err().unwrap_or_default());
+                return Err(strconv::parse_hex_u64(s).err().unwrap_or_default());
             };
-            let high = gofmt::parse_hex_u64(hi)?;
-            let low = gofmt::parse_hex_u64(lo)?;
+            let high = strconv::parse_hex_u64(hi)?;
+            let low = strconv::parse_hex_u64(lo)?;
             Ok(Self::from_halves(high, low))
         } else {
-            Ok(Self::from_halves(0, gofmt::parse_hex_u64(s)?))
+            Ok(Self::from_halves(0, strconv::parse_hex_u64(s)?))
         }
     }
 

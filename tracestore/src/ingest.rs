@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::gofmt;
+use crate::go::time;
 use crate::ids::{SpanId, TraceId};
 use crate::otlp::warnings::add_warnings;
 use crate::otlp::{
@@ -194,8 +194,8 @@ fn sanitize_span(span: &mut Span) {
             [format!(
                 "Negative duration detected, sanitizing end timestamp. \
                  Original end timestamp: {}, adjusted to: {}",
-                gofmt::utc_time_string(end),
-                gofmt::utc_time_string(new_end)
+                time::utc_time_string(end),
+                time::utc_time_string(new_end)
             )],
         );
         span.end_time_unix_nano = new_end as u64;

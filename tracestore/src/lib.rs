@@ -34,7 +34,7 @@
 pub mod cli;
 mod config;
 mod error;
-mod gofmt;
+mod go;
 mod http_util;
 mod ids;
 mod ingest;

@@ -10,7 +10,7 @@ use super::{
     AnyValue, Event, ExportTracePartialSuccess, InstrumentationScope, KeyValue, Link, Resource,
     ResourceSpans, ScopeSpans, Span, Status, Value,
 };
-use crate::gofmt;
+use crate::go::strconv;
 
 /// A JSON object being written: inserts the commas between fields.
 struct Obj<'a> {
@@ -227,7 +227,7 @@ fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
             } else if d.is_infinite() {
                 write_string(if *d > 0.0 { "Infinity" } else { "-Infinity" }, out);
             } else {
-                out.push_str(&gofmt::float(*d));
+                out.push_str(&strconv::float(*d));
             }
         }
         Some(Value::ArrayValue(a)) => {

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 
 use super::{AnyValue, KeyValue, Value};
-use crate::gofmt;
+use crate::go::strconv;
 
 /// The first attribute named `key` (pdata's `Map.Get`).
 pub fn get<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
@@ -33,9 +33,9 @@ pub fn as_string(v: Option<&Value>) -> String {
         Some(Value::IntValue(i)) => i.to_string(),
         Some(Value::DoubleValue(d)) => {
             if d.is_finite() {
-                gofmt::float(*d)
+                strconv::float(*d)
             } else {
-                format!("json: unsupported value: {}", gofmt::float(*d))
+                format!("json: unsupported value: {}", strconv::float(*d))
             }
         }
         Some(Value::BytesValue(b)) => base64::engine::general_purpose::STANDARD.encode(b),
@@ -66,7 +66,7 @@ fn write_raw_json(v: Option<&Value>, out: &mut String) -> Result<(), NonFinite> 
             if !d.is_finite() {
                 return Err(NonFinite);
             }
-            out.push_str(&gofmt::float(*d));
+            out.push_str(&strconv::float(*d));
         }
         Some(Value::BytesValue(b)) => {
             write_go_string(&base64::engine::general_purpose::STANDARD.encode(b), out)

@@ -7,7 +7,7 @@ use std::io;
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
-use crate::gofmt;
+use crate::go::strconv;
 
 /// Serializes as `json.Marshal` (or `json.MarshalIndent(v, "", "    ")`).
 pub fn to_vec<T: Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>, serde_json::Error> {
@@ -27,7 +27,7 @@ struct GoFormatter<F>(F);
 
 impl<F: Formatter> Formatter for GoFormatter<F> {
     fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
-        w.write_all(gofmt::float(value).as_bytes())
+        w.write_all(strconv::float(value).as_bytes())
     }
 
     fn write_string_fragment<W: ?Sized + io::Write>(

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::v1_model::{UiTrace, ui_trace};
 use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
-use crate::gofmt::{self, Query};
+use crate::go::{strconv, time, url, url::Query};
 use crate::http_util::{go_error, with_type};
 use crate::ids::TraceId;
 use crate::store::TraceQuery;
@@ -120,7 +120,7 @@ async fn service_operations(
 ) -> Response {
     // Jaeger query-unescapes the already unescaped path value once more
     // (and ignores a failure, leaving an empty name).
-    let service = gofmt::unescape(&service).unwrap_or_default();
+    let service = url::unescape(&service).unwrap_or_default();
     let mut names: Vec<String> = s
         .store
         .operations(&service, None)
@@ -172,7 +172,7 @@ fn parse_error(name: &str, err: String) -> String {
 fn micros_param(q: &Query, name: &str) -> Result<Option<i64>, String> {
     match q.get(name) {
         "" => Ok(None),
-        v => gofmt::parse_int(v, 64)
+        v => strconv::parse_int(v, 64)
             .map(|us| Some(us.wrapping_mul(1000)))
             .map_err(|e| parse_error(name, e)),
     }
@@ -181,14 +181,14 @@ fn micros_param(q: &Query, name: &str) -> Result<Option<i64>, String> {
 fn bool_param(q: &Query, name: &str) -> Result<bool, String> {
     match q.get(name) {
         "" => Ok(false),
-        v => gofmt::parse_bool(v).map_err(|e| parse_error(name, e)),
+        v => strconv::parse_bool(v).map_err(|e| parse_error(name, e)),
     }
 }
 
 fn duration_param(q: &Query, name: &str) -> Result<i64, String> {
     match q.get(name) {
         "" => Ok(0),
-        v => gofmt::parse_duration(v).map_err(|e| parse_error(name, e)),
+        v => time::parse_duration(v).map_err(|e| parse_error(name, e)),
     }
 }
 
@@ -228,7 +228,7 @@ fn parse_search(q: &Query) -> Result<SearchParams, String> {
     let attributes = parse_tags(q)?;
     let limit = match q.get("limit") {
         "" => DEFAULT_LIMIT,
-        v => gofmt::parse_int(v, 32)?,
+        v => strconv::parse_int(v, 32)?,
     };
     let duration_min = duration_param(q, "minDuration")?;
     let duration_max = duration_param(q, "maxDuration")?;

@@ -106,7 +106,7 @@ impl Serialize for TagValue {
             // Go's encoding/json refuses non-finite floats.
             TagValue::Float(v) if !v.is_finite() => Err(S::Error::custom(format!(
                 "json: unsupported value: {}",
-                crate::gofmt::float(*v)
+                crate::go::strconv::float(*v)
             ))),
             TagValue::Float(v) => s.serialize_f64(*v),
             TagValue::Binary(v) => {

@@ -12,7 +12,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
-use crate::gofmt::{self, Query};
+use crate::go::{strconv, time, url::Query};
 use crate::http_util::{go_error, with_type};
 use crate::ids::TraceId;
 use crate::otlp::{ResourceSpans, json_out, values::write_go_string};
@@ -139,7 +139,7 @@ async fn get_trace(
     for (canonical, alias) in [("startTime", "start_time"), ("endTime", "end_time")] {
         let (v, name) = q.get_either(canonical, alias);
         if !v.is_empty()
-            && let Err(e) = gofmt::parse_rfc3339(v)
+            && let Err(e) = time::parse_rfc3339(v)
         {
             return error(StatusCode::BAD_REQUEST, malformed(name, e));
         }
@@ -147,7 +147,7 @@ async fn get_trace(
     let (v, name) = q.get_either("rawTraces", "raw_traces");
     let raw_traces = match v {
         "" => false,
-        v => match gofmt::parse_bool(v) {
+        v => match strconv::parse_bool(v) {
             Ok(b) => b,
             Err(e) => return error(StatusCode::BAD_REQUEST, malformed(name, e)),
         },
@@ -176,8 +176,8 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
     if min.is_empty() || max.is_empty() {
         return Err("query.startTimeMin and query.startTimeMax are required".into());
     }
-    let start_min = gofmt::parse_rfc3339(min).map_err(|e| malformed(min_name, e))?;
-    let start_max = gofmt::parse_rfc3339(max).map_err(|e| malformed(max_name, e))?;
+    let start_min = time::parse_rfc3339(min).map_err(|e| malformed(min_name, e))?;
+    let start_max = time::parse_rfc3339(max).map_err(|e| malformed(max_name, e))?;
     if start_min >= start_max {
         return Err("query.startTimeMin must be before query.startTimeMax".into());
     }
@@ -187,7 +187,7 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
     }
     let search_depth = match depth {
         "" => DEFAULT_SEARCH_DEPTH,
-        v => gofmt::atoi(v).map_err(|e| malformed(depth_name, e))?,
+        v => strconv::atoi(v).map_err(|e| malformed(depth_name, e))?,
     };
     let mut durations = [0i64; 2];
     for (slot, (canonical, alias)) in durations.iter_mut().zip([
@@ -196,13 +196,13 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
     ]) {
         let (v, name) = q.get_either(canonical, alias);
         if !v.is_empty() {
-            *slot = gofmt::parse_duration(v).map_err(|e| malformed(name, e))?;
+            *slot = time::parse_duration(v).map_err(|e| malformed(name, e))?;
         }
     }
     let (v, name) = q.get_either("query.rawTraces", "query.raw_traces");
     let raw = match v {
         "" => false,
-        v => gofmt::parse_bool(v).map_err(|e| malformed(name, e))?,
+        v => strconv::parse_bool(v).map_err(|e| malformed(name, e))?,
     };
     Ok(FindParams {
         query: TraceQuery {

@@ -76,7 +76,7 @@ impl TraceQuery {
             .all(|(key, want)| match key.as_str() {
                 // error=true: status ERROR; error=false: anything else (Jaeger
                 // after #9070; v2.20.0 wrongly asked for OK).
-                "error" => match crate::gofmt::parse_bool(want) {
+                "error" => match crate::go::strconv::parse_bool(want) {
                     Ok(true) => status == StatusCode::Error as i32,
                     Ok(false) => status != StatusCode::Error as i32,
                     Err(_) => false,

@@ -1,0 +1,42 @@
+//! Jaeger's `SortCollections` (`sort.go`): attributes sorted by key,
+//! events by name, so that equal spans encode equally.
+
+use crate::otlp::{KeyValue, ResourceSpans};
+
+/// Sorts attributes by key; a repeated key keeps one entry, in the first
+/// one's place in the sorted order, with the last value.
+fn sort_attributes(attrs: &mut Vec<KeyValue>) {
+    attrs.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut merged: Vec<KeyValue> = Vec::with_capacity(attrs.len());
+    for kv in attrs.drain(..) {
+        match merged.last_mut() {
+            Some(last) if last.key == kv.key => last.value = kv.value,
+            _ => merged.push(kv),
+        }
+    }
+    *attrs = merged;
+}
+
+/// `SortCollections`.
+pub(super) fn sort_collections(trace: &mut [ResourceSpans]) {
+    for rs in trace.iter_mut() {
+        if let Some(r) = rs.resource.as_mut() {
+            sort_attributes(&mut r.attributes);
+        }
+        for ss in rs.scope_spans.iter_mut() {
+            if let Some(s) = ss.scope.as_mut() {
+                sort_attributes(&mut s.attributes);
+            }
+            for span in ss.spans.iter_mut() {
+                sort_attributes(&mut span.attributes);
+                span.events.sort_by(|a, b| a.name.cmp(&b.name));
+                for e in span.events.iter_mut() {
+                    sort_attributes(&mut e.attributes);
+                }
+                for l in span.links.iter_mut() {
+                    sort_attributes(&mut l.attributes);
+                }
+            }
+        }
+    }
+}
