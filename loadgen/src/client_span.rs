@@ -5,14 +5,19 @@
 
 use std::sync::Arc;
 
+use otlp_export::{AttrValue, Batching, SpanPipeline, SpanRecord};
+
 use crate::{
     config::{RootSpans, Target},
     error::LoadError,
     manifest::Outcome,
-    otlp::{AttrValue, SpanPipeline, SpanRecord},
     plan::TraceIds,
     scenario::Scenario,
 };
+
+/// Spans queued at most unless configured: a dropped root span fails a
+/// trace, and a generator ends spans much faster than a service.
+const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
 
 /// Exports one CLIENT span per sampled request of a run.
 #[derive(Debug)]
@@ -35,7 +40,16 @@ impl ClientSpanExporter {
             _ => return Ok(None),
         };
         Ok(Some(ClientSpanExporter {
-            pipeline: SpanPipeline::start(otel)?,
+            pipeline: SpanPipeline::start(
+                &otel.destination(),
+                &telemetry::resource(otel),
+                "loadgen",
+                env!("CARGO_PKG_VERSION"),
+                otel.batch.or(Batching {
+                    max_queue_size: DEFAULT_MAX_QUEUE_SIZE,
+                    ..Batching::default()
+                }),
+            )?,
             server_address: Arc::from(target.host()),
             server_port: i64::from(target.port()),
         }))

@@ -26,13 +26,8 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The span exporter could not be built.
-    #[error("cannot export spans to {endpoint}: {reason}")]
-    Exporter {
-        /// The resolved OTLP endpoint.
-        endpoint: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error(transparent)]
+    Exporter(#[from] otlp_export::EndpointError),
     /// The pacing thread could not be started.
     #[error("cannot start the pacing thread: {0}")]
     Thread(std::io::Error),

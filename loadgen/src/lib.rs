@@ -30,7 +30,6 @@ mod clock;
 pub mod config;
 mod error;
 pub mod manifest;
-mod otlp;
 mod pacer;
 mod payload;
 mod plan;

@@ -7,6 +7,8 @@
 use std::{fmt, str::FromStr, time::Duration};
 
 use opentelemetry_sdk::trace::Sampler;
+use otlp_export::{Batching, DEFAULT_EXPORT_TIMEOUT, Destination, UnknownValue};
+pub use otlp_export::{Compression, Protocol};
 
 /// A configuration value that could not be understood.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -24,61 +26,21 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// A protocol or compression name `name` held that is not known.
+    fn unknown(name: &str, e: UnknownValue) -> Self {
+        ConfigError::Invalid {
+            name: name.to_owned(),
+            value: e.value,
+            reason: e.expected.to_owned(),
+        }
+    }
+
     fn invalid(name: &str, value: &str, reason: impl Into<String>) -> Self {
         ConfigError::Invalid {
             name: name.to_owned(),
             value: value.to_owned(),
             reason: reason.into(),
         }
-    }
-}
-
-/// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Protocol {
-    /// OTLP over gRPC (default port 4317).
-    #[default]
-    Grpc,
-    /// OTLP over HTTP with protobuf bodies (default port 4318).
-    HttpProtobuf,
-    /// OTLP over HTTP with JSON bodies (default port 4318).
-    HttpJson,
-}
-
-impl Protocol {
-    /// The endpoint used when none is configured.
-    pub fn default_endpoint(self) -> &'static str {
-        match self {
-            Protocol::Grpc => "http://localhost:4317",
-            Protocol::HttpProtobuf | Protocol::HttpJson => "http://localhost:4318",
-        }
-    }
-}
-
-impl FromStr for Protocol {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "grpc" => Ok(Protocol::Grpc),
-            "http/protobuf" => Ok(Protocol::HttpProtobuf),
-            "http/json" => Ok(Protocol::HttpJson),
-            other => Err(ConfigError::invalid(
-                "OTEL_EXPORTER_OTLP_PROTOCOL",
-                other,
-                "expected grpc, http/protobuf or http/json",
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Protocol::Grpc => "grpc",
-            Protocol::HttpProtobuf => "http/protobuf",
-            Protocol::HttpJson => "http/json",
-        })
     }
 }
 
@@ -103,32 +65,6 @@ impl FromStr for ExporterKind {
                 "OTEL_TRACES_EXPORTER",
                 other,
                 "expected otlp or none",
-            )),
-        }
-    }
-}
-
-/// Compression of export requests (`OTEL_EXPORTER_OTLP_COMPRESSION`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Compression {
-    /// Bodies sent as they are.
-    #[default]
-    None,
-    /// Bodies gzip-compressed.
-    Gzip,
-}
-
-impl FromStr for Compression {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "none" => Ok(Compression::None),
-            "gzip" => Ok(Compression::Gzip),
-            other => Err(ConfigError::invalid(
-                "OTEL_EXPORTER_OTLP_COMPRESSION",
-                other,
-                "expected gzip or none",
             )),
         }
     }
@@ -231,6 +167,19 @@ pub struct BatchOptions {
     pub max_export_batch_size: Option<usize>,
 }
 
+impl BatchOptions {
+    /// The tuning these options set, `defaults` where they set nothing.
+    pub fn or(self, defaults: Batching) -> Batching {
+        Batching {
+            max_queue_size: self.max_queue_size.unwrap_or(defaults.max_queue_size),
+            max_export_batch_size: self
+                .max_export_batch_size
+                .unwrap_or(defaults.max_export_batch_size),
+            scheduled_delay: self.scheduled_delay.unwrap_or(defaults.scheduled_delay),
+        }
+    }
+}
+
 /// Everything needed to build one component's tracer provider.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtelConfig {
@@ -324,8 +273,8 @@ impl OtelConfig {
         if let Some(e) = get("OTEL_TRACES_EXPORTER") {
             cfg.exporter = e.parse()?;
         }
-        if let Some((_, p)) = signal("PROTOCOL") {
-            cfg.protocol = p.parse()?;
+        if let Some((name, p)) = signal("PROTOCOL") {
+            cfg.protocol = p.parse().map_err(|e| ConfigError::unknown(&name, e))?;
         }
         if let Some((name, h)) = signal("HEADERS") {
             cfg.headers = parse_key_values(&name, &h)?;
@@ -340,8 +289,8 @@ impl OtelConfig {
         if let Some((name, t)) = signal("TIMEOUT") {
             cfg.timeout = Some(Duration::from_millis(parse_count(&name, &t)?));
         }
-        if let Some((_, c)) = signal("COMPRESSION") {
-            cfg.compression = c.parse()?;
+        if let Some((name, c)) = signal("COMPRESSION") {
+            cfg.compression = c.parse().map_err(|e| ConfigError::unknown(&name, e))?;
         }
         if let Some(n) = get("OTEL_BSP_MAX_QUEUE_SIZE") {
             cfg.batch.max_queue_size = Some(parse_positive("OTEL_BSP_MAX_QUEUE_SIZE", &n)?);
@@ -399,6 +348,18 @@ impl OtelConfig {
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
         self
+    }
+
+    /// Where and how spans are exported: the resolved endpoint, the
+    /// protocol, the headers, the timeout (10 s unless set) and compression.
+    pub fn destination(&self) -> Destination {
+        Destination {
+            endpoint: self.resolved_endpoint(),
+            protocol: self.protocol,
+            headers: self.header_map(),
+            timeout: self.timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT),
+            compression: self.compression,
+        }
     }
 
     /// The URL the exporter sends to: the traces endpoint verbatim, else the

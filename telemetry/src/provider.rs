@@ -9,8 +9,7 @@ use opentelemetry_sdk::{
 
 use crate::config::{Compression, ExporterKind, OtelConfig, Protocol};
 
-/// The limit of one export request when `OTEL_EXPORTER_OTLP_TIMEOUT` is unset.
-pub const DEFAULT_EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub use otlp_export::DEFAULT_EXPORT_TIMEOUT;
 
 /// A tracer provider that could not be built or shut down cleanly.
 #[derive(Debug, thiserror::Error)]

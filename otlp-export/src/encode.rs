@@ -1,5 +1,5 @@
-//! OTLP's protobuf wire format, written straight from the worker's figures:
-//! a CLIENT span is a few hundred bytes appended to the open batch, and a
+//! OTLP's protobuf wire format, written straight from the caller's figures:
+//! a span is a few hundred bytes appended to the open batch, and a
 //! batch becomes an `ExportTraceServiceRequest` by prefixing the resource
 //! and the scope, with no `SpanData` or generated message structs between
 //! (those allocations were most of the generator's cost per span).
@@ -130,26 +130,35 @@ impl Writer<'_> {
     }
 }
 
-/// An attribute value of the loadgen span (borrowed: nothing is copied
+/// An attribute value of a [`SpanRecord`] (borrowed: nothing is copied
 /// but into the buffer), or any SDK value (the resource's).
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum AttrValue<'a> {
+pub enum AttrValue<'a> {
+    /// A string.
     Str(&'a str),
+    /// An integer.
     Int(i64),
+    /// Any value of the OpenTelemetry API.
     Sdk(&'a Value),
 }
 
-/// One CLIENT span, as the worker has it.
+/// One sampled root CLIENT span (the loadgen's), as its caller has it.
 #[derive(Debug)]
-pub(crate) struct SpanRecord<'a> {
-    pub(crate) trace_id: [u8; 16],
-    pub(crate) span_id: [u8; 8],
-    pub(crate) name: &'a str,
-    pub(crate) start_unix_ns: u64,
-    pub(crate) end_unix_ns: u64,
-    pub(crate) attributes: &'a [(&'a str, AttrValue<'a>)],
+pub struct SpanRecord<'a> {
+    /// The trace id.
+    pub trace_id: [u8; 16],
+    /// The span id.
+    pub span_id: [u8; 8],
+    /// The span name.
+    pub name: &'a str,
+    /// The start, ns since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// The end, ns since the Unix epoch.
+    pub end_unix_ns: u64,
+    /// The attributes, in order.
+    pub attributes: &'a [(&'a str, AttrValue<'a>)],
     /// `Some(description)`: the span's status is ERROR.
-    pub(crate) error: Option<&'a str>,
+    pub error: Option<&'a str>,
 }
 
 /// Appends `span` to `batch` as one `ScopeSpans.spans` field (number 2).

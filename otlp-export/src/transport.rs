@@ -13,7 +13,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message as _;
 use rand::Rng as _;
-use telemetry::{Compression, OtelConfig, Protocol};
 use tonic::{
     Code, Status,
     client::Grpc,
@@ -22,7 +21,7 @@ use tonic::{
     transport::Channel,
 };
 
-use crate::error::LoadError;
+use crate::destination::{Compression, Destination, EndpointError, Protocol};
 
 /// The gRPC method of trace export.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -87,12 +86,17 @@ enum Kind {
 }
 
 impl Transport {
-    /// The transport `cfg` describes. Call inside a Tokio runtime (the gRPC
-    /// channel runs on it); nothing connects until the first request.
-    pub(crate) fn new(cfg: &OtelConfig) -> Result<Transport, LoadError> {
-        let endpoint = cfg.resolved_endpoint();
-        let timeout = cfg.timeout.unwrap_or(telemetry::DEFAULT_EXPORT_TIMEOUT);
-        let invalid = |reason: String| LoadError::Exporter {
+    /// The transport to `destination`. Call inside a Tokio runtime (the
+    /// gRPC channel runs on it); nothing connects until the first request.
+    pub(crate) fn new(destination: &Destination) -> Result<Transport, EndpointError> {
+        let Destination {
+            endpoint,
+            protocol,
+            headers,
+            timeout,
+            compression,
+        } = destination.clone();
+        let invalid = |reason: String| EndpointError {
             endpoint: endpoint.clone(),
             reason,
         };
@@ -102,7 +106,7 @@ impl Transport {
                 "only http:// is supported (this build has no TLS)".into(),
             ));
         }
-        let kind = match cfg.protocol {
+        let kind = match protocol {
             Protocol::Grpc => {
                 let channel = Channel::from_shared(endpoint.clone())
                     .map_err(|e| invalid(e.to_string()))?
@@ -110,17 +114,17 @@ impl Transport {
                     .timeout(timeout)
                     .connect_lazy();
                 let mut client = Grpc::new(channel);
-                if cfg.compression == Compression::Gzip {
+                if compression == Compression::Gzip {
                     client = client.send_compressed(CompressionEncoding::Gzip);
                 }
                 Kind::Grpc {
                     client,
-                    metadata: MetadataMap::from_headers(cfg.header_map()),
+                    metadata: MetadataMap::from_headers(headers),
                 }
             }
             Protocol::HttpProtobuf | Protocol::HttpJson => {
-                let json = cfg.protocol == Protocol::HttpJson;
-                let mut headers = cfg.header_map();
+                let json = protocol == Protocol::HttpJson;
+                let mut headers = headers;
                 headers.insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static(if json {
@@ -129,12 +133,12 @@ impl Transport {
                         "application/x-protobuf"
                     }),
                 );
-                let gzip = cfg.compression == Compression::Gzip;
+                let gzip = compression == Compression::Gzip;
                 if gzip {
                     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 }
                 let client = reqwest::Client::builder()
-                    .user_agent(concat!("loadgen/", env!("CARGO_PKG_VERSION")))
+                    .user_agent(concat!("otlp-export/", env!("CARGO_PKG_VERSION")))
                     .timeout(timeout)
                     .no_proxy()
                     .build()

@@ -1,12 +1,10 @@
-//! The loadgen's own span pipeline: CLIENT spans encoded into OTLP
-//! protobuf as they end, gathered into batches, and sent by one task to the
-//! configured receiver. It does what the SDK's batch processor and OTLP
+//! A batching span pipeline for callers that hold their spans' figures
+//! rather than SDK spans (the loadgen's CLIENT spans): each span is encoded
+//! into OTLP protobuf as it ends, appended to the open batch, and one task
+//! sends the batches. It does what the SDK's batch processor and OTLP
 //! exporter do (batch size, schedule delay, bounded queue, retries, a
 //! drained queue at the end) for a fraction of their cost per span: a
 //! generator ends spans as fast as it sends requests.
-
-mod encode;
-mod transport;
 
 use std::{
     sync::{
@@ -17,24 +15,40 @@ use std::{
 };
 
 use bytes::Bytes;
+use opentelemetry_sdk::Resource;
 use parking_lot::Mutex;
-use telemetry::OtelConfig;
 use tokio::{sync::mpsc, task::JoinHandle};
 
-pub(crate) use encode::{AttrValue, SpanRecord};
+use crate::{
+    destination::{Destination, EndpointError},
+    encode::{self, SpanRecord},
+    transport::Transport,
+};
 
-use crate::error::LoadError;
-
-/// Spans queued at most unless configured: a dropped root span fails a
-/// trace, and a generator ends spans much faster than a service.
-const DEFAULT_MAX_QUEUE_SIZE: usize = 65_536;
-/// Spans per export request unless configured (the SDK's default).
-const DEFAULT_MAX_BATCH: usize = 512;
-/// Longest wait for a partial batch unless configured (the SDK's default).
-const DEFAULT_SCHEDULE_DELAY: Duration = Duration::from_secs(5);
 /// How long the end of a run waits for the queue to drain (the SDK's
 /// default export timeout); what is still queued then is lost and counted.
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Batch tuning (the `OTEL_BSP_*` variables); the default is the SDK's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// Spans queued at most; more are dropped and counted.
+    pub max_queue_size: usize,
+    /// Spans per export request.
+    pub max_export_batch_size: usize,
+    /// Longest wait for a partial batch.
+    pub scheduled_delay: Duration,
+}
+
+impl Default for Batching {
+    fn default() -> Batching {
+        Batching {
+            max_queue_size: 2048,
+            max_export_batch_size: 512,
+            scheduled_delay: Duration::from_secs(5),
+        }
+    }
+}
 
 /// Encoded spans waiting for their export request.
 #[derive(Debug, Default)]
@@ -78,7 +92,7 @@ impl Delivery {
 
 /// Batches CLIENT spans and exports them in the background.
 #[derive(Debug)]
-pub(crate) struct SpanPipeline {
+pub struct SpanPipeline {
     open: Mutex<Open>,
     max_batch: u64,
     delivery: Arc<Delivery>,
@@ -87,22 +101,25 @@ pub(crate) struct SpanPipeline {
 }
 
 impl SpanPipeline {
-    /// Starts the sender (and the schedule-delay ticker) for the receiver,
-    /// resource and batch tuning `cfg` describes. Call inside a Tokio runtime.
-    pub(crate) fn start(cfg: &OtelConfig) -> Result<Arc<SpanPipeline>, LoadError> {
-        let transport = transport::Transport::new(cfg)?;
-        let envelope = encode::Envelope::new(
-            &telemetry::resource(cfg),
-            "loadgen",
-            env!("CARGO_PKG_VERSION"),
-        );
-        let max_batch = cfg.batch.max_export_batch_size.unwrap_or(DEFAULT_MAX_BATCH);
-        let max_queue = cfg.batch.max_queue_size.unwrap_or(DEFAULT_MAX_QUEUE_SIZE);
+    /// Starts the sender (and the schedule-delay ticker) for `destination`;
+    /// every request carries `resource` and the scope `scope_name`,
+    /// `scope_version`. Call inside a Tokio runtime.
+    pub fn start(
+        destination: &Destination,
+        resource: &Resource,
+        scope_name: &str,
+        scope_version: &str,
+        batching: Batching,
+    ) -> Result<Arc<SpanPipeline>, EndpointError> {
+        let transport = Transport::new(destination)?;
+        let envelope = encode::Envelope::new(resource, scope_name, scope_version);
+        let max_batch = batching.max_export_batch_size.max(1);
+        let max_queue = batching.max_queue_size;
         let (queue, batches) = mpsc::channel((max_queue / max_batch).max(1));
         let delivery = Arc::new(Delivery::default());
         let sender = tokio::spawn(send_batches(batches, transport, envelope, delivery.clone()));
         let pipeline = Arc::new_cyclic(|me: &std::sync::Weak<SpanPipeline>| {
-            let delay = cfg.batch.scheduled_delay.unwrap_or(DEFAULT_SCHEDULE_DELAY);
+            let delay = batching.scheduled_delay;
             let me = me.clone();
             let ticker = tokio::spawn(async move {
                 let mut every = tokio::time::interval(delay.max(Duration::from_millis(1)));
@@ -128,7 +145,7 @@ impl SpanPipeline {
     }
 
     /// Adds one ended span; a full batch goes to the sender.
-    pub(crate) fn push(&self, span: &SpanRecord<'_>) {
+    pub fn push(&self, span: &SpanRecord<'_>) {
         let mut open = self.open.lock();
         encode::append_span(&mut open.batch.spans, span);
         open.batch.count += 1;
@@ -164,7 +181,7 @@ impl SpanPipeline {
     /// Sends what is left and waits (up to [`DRAIN_LIMIT`]) for every
     /// queued export; the number of spans the receiver accepted and the
     /// last error, if any.
-    pub(crate) async fn finish(&self) -> (u64, Option<String>) {
+    pub async fn finish(&self) -> (u64, Option<String>) {
         self.ticker.abort();
         let (last, queue) = {
             let mut open = self.open.lock();
@@ -201,7 +218,7 @@ impl SpanPipeline {
 /// The sender: one export request at a time, in order.
 async fn send_batches(
     mut batches: mpsc::Receiver<Batch>,
-    transport: transport::Transport,
+    transport: Transport,
     envelope: encode::Envelope,
     delivery: Arc<Delivery>,
 ) {
