@@ -7,10 +7,14 @@ use std::time::{Duration, SystemTime};
 
 use clap::Parser;
 
+use crate::model::TraceId;
 use crate::{
     ApiChoice, CheckError, Format, Manifest, RetryPolicy, Spec, TextOptions, TimeWindow,
     VerifyConfig,
 };
+
+/// Where GitHub Actions reads a job's Markdown summary from.
+pub const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
 /// Reads traces back through Jaeger's HTTP query API and proves the trace
 /// contract: span trees, statuses, attributes, events, cross-service parentage,
@@ -96,6 +100,14 @@ pub struct Args {
     /// listed) in the text format; JSON and JUnit hold them all.
     #[arg(long, default_value_t = 20)]
     pub show: usize,
+    /// The slowest traces kept per scenario, with their critical paths
+    /// (text, Markdown and JSON reports).
+    #[arg(long, default_value_t = 5)]
+    pub slowest: usize,
+    /// Fetch this one trace by id and print its critical path, the span that
+    /// dominated it, and every span's self time, instead of verifying a window.
+    #[arg(long, value_name = "TRACE_ID", value_parser = str::parse::<TraceId>)]
+    pub explain: Option<TraceId>,
     /// Log progress to stderr (RUST_LOG overrides).
     #[arg(short, long)]
     pub verbose: bool,
@@ -142,7 +154,13 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
     config.request_timeout = args.request_timeout;
     config.read_deadline = args.read_deadline;
     config.max_response_bytes = args.max_response_size.as_u64();
+    config.slowest = args.slowest;
 
+    if let Some(trace_id) = args.explain {
+        let trace = crate::explain::explain(&config, trace_id).await?;
+        write_stdout(&crate::render::explain::render(&trace))?;
+        return Ok(true);
+    }
     let verdict = crate::verify(&config).await?;
     let format = args.format;
     let text_options = TextOptions {
@@ -157,7 +175,27 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
             write_stdout(&crate::render(&verdict, Format::Text, text_options))?;
         }
     }
+    append_step_summary(&crate::render(&verdict, Format::Markdown, text_options))?;
     Ok(verdict.passed())
+}
+
+/// Appends Markdown to the file `$GITHUB_STEP_SUMMARY` names, when it is set.
+pub fn append_step_summary(markdown: &str) -> Result<(), CheckError> {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os(STEP_SUMMARY_VAR).filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(markdown.as_bytes()))
+        .map_err(|e| {
+            CheckError::Output(format!(
+                "{STEP_SUMMARY_VAR}={}: {e}",
+                PathBuf::from(&path).display()
+            ))
+        })
 }
 
 /// Writes to stdout; a closed or full stdout is an error, not a panic as

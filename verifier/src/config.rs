@@ -114,6 +114,9 @@ pub struct VerifyConfig {
     pub raw_traces: bool,
     /// Trace fetches by id in flight at once.
     pub concurrency: usize,
+    /// The slowest traces kept per scenario, with their trees and critical
+    /// paths (`Verdict::slowest`); 0 keeps none.
+    pub slowest: usize,
 }
 
 impl VerifyConfig {
@@ -138,6 +141,21 @@ impl VerifyConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             raw_traces: false,
             concurrency: 8,
+            slowest: 5,
+        }
+    }
+}
+
+impl VerifyConfig {
+    /// The settings of the Jaeger client this config asks for.
+    pub(crate) fn client_options(&self) -> crate::jaeger::ClientOptions {
+        crate::jaeger::ClientOptions {
+            api: self.api,
+            retry: self.retry,
+            request_timeout: self.request_timeout,
+            read_deadline: self.read_deadline,
+            max_response_bytes: self.max_response_bytes,
+            raw_traces: self.raw_traces,
         }
     }
 }

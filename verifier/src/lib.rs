@@ -22,7 +22,9 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod critical_path;
 pub mod error;
+pub mod explain;
 pub mod jaeger;
 pub mod manifest;
 pub mod model;
@@ -33,6 +35,7 @@ pub mod verdict;
 
 mod read;
 mod run;
+mod slowest;
 
 pub use check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
 pub use config::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
@@ -42,4 +45,4 @@ pub use manifest::{Manifest, ManifestEntry, ManifestError};
 pub use render::{Format, TextOptions, render};
 pub use run::verify;
 pub use spec::{Spec, SpecError};
-pub use verdict::{Failure, Summary, Verdict};
+pub use verdict::{Dominant, FailedTrace, Failure, PathStep, SlowTrace, Summary, Verdict};

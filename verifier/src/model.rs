@@ -79,6 +79,26 @@ impl serde::Serialize for SpanId {
     }
 }
 
+/// Reads an id from its hex text (a verdict read back from its JSON).
+fn deserialize_hex<'de, D: serde::Deserializer<'de>, T: FromStr<Err = BadId>>(
+    d: D,
+) -> Result<T, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+impl<'de> serde::Deserialize<'de> for TraceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_hex(d)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SpanId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_hex(d)
+    }
+}
+
 /// OpenTelemetry span kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
 use crate::config::{TimeWindow, VerifyConfig};
 use crate::error::CheckError;
-use crate::jaeger::{ClientOptions, JaegerClient};
+use crate::jaeger::JaegerClient;
 use crate::manifest::Manifest;
 use crate::model::{Trace, TraceId, nanos, rfc3339_ns};
 use crate::read::{fetch_by_ids, merge, read_window};
 use crate::sampling::sampling_test;
-use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, span_tree};
+use crate::slowest::Slowest;
+use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, trace_detail};
 
 /// Margin around a manifest's time span when it sets the window.
 const MANIFEST_MARGIN: Duration = Duration::from_secs(30);
@@ -32,18 +33,7 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
     } else {
         config.services.clone()
     };
-    let client = JaegerClient::connect(
-        &config.jaeger_url,
-        ClientOptions {
-            api: config.api,
-            retry: config.retry,
-            request_timeout: config.request_timeout,
-            read_deadline: config.read_deadline,
-            max_response_bytes: config.max_response_bytes,
-            raw_traces: config.raw_traces,
-        },
-    )
-    .await?;
+    let client = JaegerClient::connect(&config.jaeger_url, config.client_options()).await?;
     let mut checker = Checker::new(&config.spec);
     if let Some(skew) = config.clock_skew {
         checker = checker.with_clock_skew(skew);
@@ -88,6 +78,7 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
         sampling: None,
         failures: Vec::new(),
         traces: Vec::new(),
+        slowest: Vec::new(),
     };
     run.judge(&checker, &traces, &mut verdict);
     verdict.passed = verdict.failures.is_empty();
@@ -320,6 +311,7 @@ impl Run<'_> {
             )
         });
         let summary = &mut verdict.summary;
+        let mut slowest = Slowest::new(self.config.slowest);
         for trace in ordered {
             let entry = self.manifest.and_then(|m| m.entry(trace.trace_id));
             if self.manifest.is_some() {
@@ -362,6 +354,26 @@ impl Run<'_> {
             let counts = summary.scenarios.entry(scenario.clone()).or_default();
             counts.checked += 1;
             summary.checked += 1;
+            let latency_us = entry.map_or_else(
+                || crate::slowest::extent_us(trace),
+                |e| e.end_us.saturating_sub(e.start_us),
+            );
+            slowest.offer(&scenario, latency_us, || {
+                let detail = trace_detail(
+                    trace,
+                    &outcome.findings,
+                    self.link(trace.trace_id),
+                    Some(scenario.clone()),
+                );
+                // Without a manifest, the root span's HTTP status.
+                let status = entry.and_then(|e| e.status).or_else(|| {
+                    detail
+                        .tree
+                        .first()
+                        .and_then(|l| l.http_status.as_deref()?.parse().ok())
+                });
+                (status, outcome.passed(), detail)
+            });
             if outcome.passed() {
                 counts.passed += 1;
                 summary.passed += 1;
@@ -430,6 +442,7 @@ impl Run<'_> {
             }
             verdict.sampling = Some(test);
         }
+        verdict.slowest = slowest.into_sorted();
         let mut rules: BTreeMap<String, u64> = BTreeMap::new();
         for failure in &verdict.failures {
             *rules.entry(failure.rule.name().to_owned()).or_default() += 1;
@@ -445,13 +458,12 @@ impl Run<'_> {
         (failures, trees): (&mut Vec<Failure>, &mut Vec<FailedTrace>),
     ) {
         let link = self.link(trace.trace_id);
-        trees.push(FailedTrace {
-            trace_id: trace.trace_id,
-            link: link.clone(),
-            scenario: scenario.clone(),
-            warnings: trace.warnings.clone(),
-            tree: span_tree(trace, &findings),
-        });
+        trees.push(trace_detail(
+            trace,
+            &findings,
+            link.clone(),
+            scenario.clone(),
+        ));
         failures.extend(findings.into_iter().map(|f| Failure {
             rule: f.rule,
             trace_id: Some(trace.trace_id),

@@ -1,7 +1,7 @@
 //! The exact two-sided binomial test of a sampled fraction against a ratio.
 
 /// The outcome of the sampling-ratio test.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SamplingTest {
     /// Requests whose sampling decision is known.
     pub requests: u64,

@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::check::{Finding, Rule};
+use crate::critical_path::{PathAnalysis, analyse};
 use crate::jaeger::ApiVersion;
 use crate::model::{SpanId, Trace, TraceId};
 use crate::sampling::SamplingTest;
 use crate::spec::HTTP_STATUS;
 
 /// The result of a verification that could be carried out.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     /// Whether every check passed.
     pub passed: bool,
@@ -34,10 +35,15 @@ pub struct Verdict {
     pub failures: Vec<Failure>,
     /// The span tree of every stored trace that failed, in `failures` order.
     pub traces: Vec<FailedTrace>,
+    /// The slowest traces checked, per scenario (`VerifyConfig::slowest`
+    /// each), slowest first: by the loadgen's latency with a manifest, else
+    /// by the trace's own duration.
+    #[serde(default)]
+    pub slowest: Vec<SlowTrace>,
 }
 
 /// The window searched.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// Start, RFC 3339.
     pub start: String,
@@ -46,7 +52,7 @@ pub struct Window {
 }
 
 /// How the reads settled.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Settle {
     /// Reads of the window.
     pub polls: u32,
@@ -57,7 +63,7 @@ pub struct Settle {
 }
 
 /// Counts, overall and per scenario.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Traces checked.
     pub checked: u64,
@@ -80,7 +86,7 @@ pub struct Summary {
 }
 
 /// Counts for one scenario.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioSummary {
     /// Traces checked.
     pub checked: u64,
@@ -93,7 +99,7 @@ pub struct ScenarioSummary {
 }
 
 /// One broken rule.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     /// The rule.
     pub rule: Rule,
@@ -109,8 +115,10 @@ pub struct Failure {
     pub message: String,
 }
 
-/// A failing trace and its span tree.
-#[derive(Debug, Clone, serde::Serialize)]
+/// A trace shown in full (a failing one, or one of the slowest): its span
+/// tree with the data a waterfall needs, and its critical path, so a report
+/// can be read after the store is gone.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FailedTrace {
     /// The trace.
     pub trace_id: TraceId,
@@ -122,10 +130,60 @@ pub struct FailedTrace {
     pub warnings: Vec<String>,
     /// The spans, depth-first, children in start order.
     pub tree: Vec<TreeLine>,
+    /// The root's duration (the end-to-end time), µs.
+    #[serde(default)]
+    pub duration_us: u64,
+    /// The critical path through the root, in time order.
+    #[serde(default)]
+    pub critical_path: Vec<PathStep>,
+    /// The span with the most time on the critical path.
+    #[serde(default)]
+    pub dominant: Option<Dominant>,
+}
+
+/// A stretch of the critical path owned by one span.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PathStep {
+    /// The span.
+    pub span_id: SpanId,
+    /// Start, µs after the trace's first span started.
+    pub start_us: u64,
+    /// Length, µs.
+    pub duration_us: u64,
+}
+
+/// The span that dominated a trace's critical path.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Dominant {
+    /// The span.
+    pub span_id: SpanId,
+    /// Its service.
+    pub service: String,
+    /// Its name.
+    pub name: String,
+    /// Its time on the critical path, µs.
+    pub critical_us: u64,
+    /// That time as a fraction of the whole path (0..=1).
+    pub share: f64,
+}
+
+/// One of the slowest traces.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SlowTrace {
+    /// The request's latency as the loadgen measured it (manifest), else the
+    /// trace's own duration, µs.
+    pub latency_us: u64,
+    /// The HTTP status the loadgen got, when known.
+    pub status: Option<u16>,
+    /// Whether the trace held the contract.
+    pub passed: bool,
+    /// The trace.
+    #[serde(flatten)]
+    pub trace: FailedTrace,
 }
 
 /// One span of a rendered tree.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TreeLine {
     /// Nesting depth (0 for a root or a span whose parent is missing).
     pub depth: usize,
@@ -134,15 +192,24 @@ pub struct TreeLine {
     /// Service.
     pub service: String,
     /// `SERVER`, `CLIENT`, ...
-    pub kind: &'static str,
+    pub kind: String,
     /// Span name.
     pub name: String,
     /// `UNSET`, `OK` or `ERROR`.
-    pub status: &'static str,
+    pub status: String,
     /// `http.response.status_code`, when set.
     pub http_status: Option<String>,
     /// Duration in microseconds.
     pub duration_us: u64,
+    /// Start, µs after the trace's first span started.
+    #[serde(default)]
+    pub start_us: u64,
+    /// Its duration minus the time its children cover, µs.
+    #[serde(default)]
+    pub self_us: u64,
+    /// Its time on the critical path, µs.
+    #[serde(default)]
+    pub critical_us: u64,
     /// The rules this span breaks (it is marked in the tree).
     pub rules: Vec<Rule>,
 }
@@ -159,8 +226,55 @@ impl Verdict {
     }
 }
 
+/// A trace in full: its tree (spans that findings name marked), critical
+/// path and dominant span.
+pub(crate) fn trace_detail(
+    trace: &Trace,
+    findings: &[Finding],
+    link: String,
+    scenario: Option<String>,
+) -> FailedTrace {
+    let analysis = analyse(trace);
+    let origin = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+    let us = |ns: u64| ns / 1000;
+    let total = analysis.total_ns();
+    let dominant = analysis.dominant().map(|i| {
+        let span = &trace.spans[i];
+        Dominant {
+            span_id: span.span_id,
+            service: span.service.clone(),
+            name: span.name.clone(),
+            critical_us: us(analysis.critical_ns[i]),
+            share: if total == 0 {
+                0.0
+            } else {
+                analysis.critical_ns[i] as f64 / total as f64
+            },
+        }
+    });
+    FailedTrace {
+        trace_id: trace.trace_id,
+        link,
+        scenario,
+        warnings: trace.warnings.clone(),
+        tree: span_tree(trace, findings, &analysis),
+        duration_us: us(total),
+        critical_path: analysis
+            .sections
+            .iter()
+            .map(|s| PathStep {
+                span_id: trace.spans[s.span].span_id,
+                start_us: us(s.start_ns - origin.min(s.start_ns)),
+                duration_us: us(s.end_ns - s.start_ns),
+            })
+            .collect(),
+        dominant,
+    }
+}
+
 /// Builds the depth-first tree of a trace, marking the spans findings name.
-pub(crate) fn span_tree(trace: &Trace, findings: &[Finding]) -> Vec<TreeLine> {
+fn span_tree(trace: &Trace, findings: &[Finding], analysis: &PathAnalysis) -> Vec<TreeLine> {
+    let origin = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
     let spans = &trace.spans;
     let mut index: HashMap<SpanId, usize> = HashMap::with_capacity(spans.len());
     for (i, span) in spans.iter().enumerate() {
@@ -190,11 +304,14 @@ pub(crate) fn span_tree(trace: &Trace, findings: &[Finding]) -> Vec<TreeLine> {
                 depth,
                 span_id: span.span_id,
                 service: span.service.clone(),
-                kind: span.kind.label(),
+                kind: span.kind.label().to_owned(),
                 name: span.name.clone(),
-                status: span.status.label(),
+                status: span.status.label().to_owned(),
                 http_status: span.attr(HTTP_STATUS).map(|v| v.to_string()),
                 duration_us: span.duration_ns() / 1000,
+                start_us: (span.start_ns - origin) / 1000,
+                self_us: analysis.self_ns[i] / 1000,
+                critical_us: analysis.critical_ns[i] / 1000,
                 rules: findings
                     .iter()
                     .filter(|f| f.span_id == Some(span.span_id))

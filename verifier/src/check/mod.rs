@@ -14,7 +14,9 @@ use crate::model::{Span, SpanId, Trace, nanos};
 use crate::spec::Spec;
 
 /// The rules a failure names (docs/CONTRACT.md, "Verifier rules").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// A trace has no root or more than one.

@@ -32,7 +32,7 @@ impl ParseError {
 }
 
 /// The API generation a client speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiVersion {
     /// `/api/v3`.

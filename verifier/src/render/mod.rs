@@ -1,6 +1,8 @@
 //! Renders a [`Verdict`]: human text, JSON, or JUnit XML for CI.
 
+pub mod explain;
 mod junit;
+pub mod markdown;
 mod text;
 
 use crate::verdict::Verdict;
@@ -15,6 +17,9 @@ pub enum Format {
     Json,
     /// JUnit XML: a test suite per scenario, a test case per rule.
     Junit,
+    /// Markdown for a CI job summary (also appended to `$GITHUB_STEP_SUMMARY`
+    /// whatever the format, when that variable is set).
+    Markdown,
 }
 
 /// Options of the text format.
@@ -37,6 +42,7 @@ pub fn render(verdict: &Verdict, format: Format, options: TextOptions) -> String
         Format::Text => text::render(verdict, options),
         Format::Json => render_json(verdict),
         Format::Junit => junit::render(verdict),
+        Format::Markdown => markdown::render(verdict),
     }
 }
 
@@ -49,4 +55,5 @@ pub fn render_json(verdict: &Verdict) -> String {
 }
 
 pub use junit::render as render_junit;
+pub use markdown::render as render_markdown;
 pub use text::render as render_text;

@@ -92,6 +92,7 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
             .collect();
         let _ = writeln!(out, "failures by rule: {}", by_rule.join(", "));
     }
+    slowest_section(&mut out, verdict, options);
     for trace in verdict.traces.iter().take(options.max_traces) {
         trace_section(&mut out, verdict, trace);
     }
@@ -126,6 +127,37 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
     out
 }
 
+/// Slowest traces printed (the JSON report holds every one kept).
+const SLOWEST_PRINTED: usize = 5;
+
+/// The slowest traces, one line each with the span that dominated them.
+fn slowest_section(out: &mut String, verdict: &Verdict, options: TextOptions) {
+    if verdict.slowest.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nslowest traces (verifier --explain TRACE_ID prints one in full):"
+    );
+    for slow in verdict
+        .slowest
+        .iter()
+        .take(options.max_traces.min(SLOWEST_PRINTED))
+    {
+        let t = &slow.trace;
+        let _ = writeln!(
+            out,
+            "  {:<10} {:>10}  {:>3}  {}  {}",
+            t.scenario.as_deref().unwrap_or("?"),
+            super::explain::ms(slow.latency_us),
+            slow.status
+                .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+            t.trace_id,
+            super::explain::dominant_line(t).unwrap_or_default()
+        );
+    }
+}
+
 fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
     let scenario = trace.scenario.as_deref().unwrap_or("?");
     let _ = writeln!(
@@ -142,6 +174,9 @@ fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
     }
     for warning in &trace.warnings {
         let _ = writeln!(out, "  warning from Jaeger: {warning}");
+    }
+    if let Some(line) = super::explain::dominant_line(trace) {
+        let _ = writeln!(out, "  {line}");
     }
     for line in &trace.tree {
         let mark = if line.rules.is_empty() { ' ' } else { '>' };

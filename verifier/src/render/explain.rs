@@ -1,0 +1,95 @@
+//! One trace explained in text: where its time went.
+
+use std::fmt::Write as _;
+
+use crate::verdict::FailedTrace;
+
+/// Milliseconds with three decimals, from microseconds.
+pub(crate) fn ms(us: u64) -> String {
+    format!("{:.3}ms", us as f64 / 1000.0)
+}
+
+/// One line naming the dominant span, e.g. `dominated by payment-service
+/// charge_payment: 0.770ms of 1.000ms on the critical path (77%)`.
+pub fn dominant_line(trace: &FailedTrace) -> Option<String> {
+    trace.dominant.as_ref().map(|d| {
+        format!(
+            "dominated by {} {}: {} of {} on the critical path ({:.0}%)",
+            d.service,
+            d.name,
+            ms(d.critical_us),
+            ms(trace.duration_us),
+            d.share * 100.0
+        )
+    })
+}
+
+/// The trace's id and link, its dominant span, the critical path in time
+/// order, and every span with its start, duration, self time and time on
+/// the critical path (`*` marks spans on the path, `>` spans breaking a rule).
+pub fn render(trace: &FailedTrace) -> String {
+    let mut out = String::new();
+    let scenario = trace.scenario.as_deref().unwrap_or("unclassified");
+    let _ = writeln!(out, "trace {} ({scenario})  {}", trace.trace_id, trace.link);
+    let _ = writeln!(out, "end-to-end {}", ms(trace.duration_us));
+    if let Some(line) = dominant_line(trace) {
+        let _ = writeln!(out, "{line}");
+    }
+    for warning in &trace.warnings {
+        let _ = writeln!(out, "warning from Jaeger: {warning}");
+    }
+    let _ = writeln!(out, "\ncritical path, in time order:");
+    let _ = writeln!(out, "  {:>10}  {:>10}  span", "at", "for");
+    for step in &trace.critical_path {
+        let span = trace.tree.iter().find(|l| l.span_id == step.span_id);
+        let name = span.map_or_else(
+            || step.span_id.to_string(),
+            |l| format!("{} {} {}", l.service, l.kind, l.name),
+        );
+        let _ = writeln!(
+            out,
+            "  {:>10}  {:>10}  {name}",
+            format!("+{}", ms(step.start_us)),
+            ms(step.duration_us)
+        );
+    }
+    let _ = writeln!(out, "\nspans:");
+    let _ = writeln!(
+        out,
+        "    {:>10}  {:>10}  {:>10}  {:>10}  span",
+        "start", "duration", "self", "critical"
+    );
+    for line in &trace.tree {
+        let mark = if !line.rules.is_empty() {
+            '>'
+        } else if line.critical_us > 0 {
+            '*'
+        } else {
+            ' '
+        };
+        let http = line
+            .http_status
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "  {mark} {:>10}  {:>10}  {:>10}  {:>10}  {}{} {} {}  {}{http}",
+            format!("+{}", ms(line.start_us)),
+            ms(line.duration_us),
+            ms(line.self_us),
+            ms(line.critical_us),
+            "  ".repeat(line.depth),
+            line.service,
+            line.kind,
+            line.name,
+            line.status
+        );
+        if !line.rules.is_empty() {
+            let rules: Vec<&str> = line.rules.iter().map(|r| r.name()).collect();
+            let _ = write!(out, "   <- {}", rules.join(", "));
+        }
+        out.push('\n');
+    }
+    out
+}
