@@ -300,30 +300,31 @@ async fn explain_prints_the_critical_path_of_one_trace() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--explain"));
 }
 
+/// Flags verifying the golden traces' window quickly.
+fn golden_window_args(url: &str) -> Vec<String> {
+    strings(&[
+        "--jaeger",
+        url,
+        "--start",
+        "2025-11-24T15:59:00Z",
+        "--end",
+        "2025-11-24T16:01:00Z",
+        "--settle",
+        "300ms",
+        "--poll-interval",
+        "50ms",
+        "--quiet-period",
+        "100ms",
+    ])
+}
+
 #[tokio::test]
 async fn the_summary_is_appended_to_github_step_summary() {
     let mock = MockJaeger::start(Api::V3, golden_traces()).await;
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("summary.md");
     std::fs::write(&summary, "# earlier step\n").unwrap();
-    let out = verifier_bin(
-        strings(&[
-            "--jaeger",
-            &mock.url,
-            "--start",
-            "2025-11-24T15:59:00Z",
-            "--end",
-            "2025-11-24T16:01:00Z",
-            "--settle",
-            "300ms",
-            "--poll-interval",
-            "50ms",
-            "--quiet-period",
-            "100ms",
-        ]),
-        Some(&summary),
-    )
-    .await;
+    let out = verifier_bin(golden_window_args(&mock.url), Some(&summary)).await;
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -339,20 +340,7 @@ async fn the_summary_is_appended_to_github_step_summary() {
 
     // An unwritable summary path is a could-not-check with the variable named.
     let out = verifier_bin(
-        strings(&[
-            "--jaeger",
-            &mock.url,
-            "--start",
-            "2025-11-24T15:59:00Z",
-            "--end",
-            "2025-11-24T16:01:00Z",
-            "--settle",
-            "300ms",
-            "--poll-interval",
-            "50ms",
-            "--quiet-period",
-            "100ms",
-        ]),
+        golden_window_args(&mock.url),
         Some(&dir.path().join("no-such-dir").join("summary.md")),
     )
     .await;

@@ -234,4 +234,4 @@ pub(crate) fn describe(span: &Span) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,7 +1,8 @@
 use super::*;
 use crate::model::{AttrValue, SpanKind, StatusCode, TraceId};
 
-fn span(
+/// A span with no attributes, status or events (also built by other modules' tests).
+pub(crate) fn span(
     id: u64,
     parent: Option<u64>,
     service: &str,

@@ -1,23 +1,12 @@
 //! The critical path on hand-built trees.
 
 use super::*;
-use crate::model::{Span, SpanKind, StatusCode, TraceId};
+use crate::model::{Span, SpanKind, TraceId};
 
 /// A span `id` under `parent` from `start` to `end` (ns).
 fn span(id: u64, parent: Option<u64>, start: u64, end: u64) -> Span {
-    Span {
-        span_id: SpanId(id),
-        parent: parent.map(SpanId),
-        name: format!("s{id}"),
-        kind: SpanKind::Internal,
-        service: "svc".into(),
-        start_ns: start,
-        end_ns: end,
-        status: StatusCode::Unset,
-        status_message: String::new(),
-        attributes: Vec::new(),
-        events: Vec::new(),
-    }
+    let name = format!("s{id}");
+    crate::check::tests::span(id, parent, "svc", SpanKind::Internal, &name, start, end)
 }
 
 fn trace(spans: Vec<Span>) -> Trace {

@@ -67,29 +67,15 @@ pub fn render(trace: &FailedTrace) -> String {
         } else {
             ' '
         };
-        let http = line
-            .http_status
-            .as_deref()
-            .map(|c| format!(" {c}"))
-            .unwrap_or_default();
-        let _ = write!(
+        let (label, rules) = super::span_line(line);
+        let _ = writeln!(
             out,
-            "  {mark} {:>10}  {:>10}  {:>10}  {:>10}  {}{} {} {}  {}{http}",
+            "  {mark} {:>10}  {:>10}  {:>10}  {:>10}  {label}{rules}",
             format!("+{}", ms(line.start_us)),
             ms(line.duration_us),
             ms(line.self_us),
             ms(line.critical_us),
-            "  ".repeat(line.depth),
-            line.service,
-            line.kind,
-            line.name,
-            line.status
         );
-        if !line.rules.is_empty() {
-            let rules: Vec<&str> = line.rules.iter().map(|r| r.name()).collect();
-            let _ = write!(out, "   <- {}", rules.join(", "));
-        }
-        out.push('\n');
     }
     out
 }

@@ -55,24 +55,12 @@ pub fn render(verdict: &Verdict) -> String {
         s.checked, s.passed, s.failed, s.missing
     );
     if let Some(t) = &verdict.sampling {
-        let _ = write!(
-            out,
-            "\nSampling: {} of {} requests sampled ({:.2}%)",
-            t.sampled,
-            t.requests,
-            t.observed_ratio * 100.0
-        );
-        match (t.expected_ratio, t.p_value) {
-            (Some(ratio), Some(p)) => {
-                let _ = writeln!(
-                    out,
-                    ", expected {:.2}%: binomial test p = {p:.4}, {}.",
-                    ratio * 100.0,
-                    if t.passed { "ok" } else { "**failed**" }
-                );
-            }
-            _ => out.push_str(", no ratio given.\n"),
-        }
+        let verdict = match (t.p_value, t.passed) {
+            (None, _) => "",
+            (Some(_), true) => ", ok",
+            (Some(_), false) => ", **failed**",
+        };
+        let _ = writeln!(out, "\nSampling: {}{verdict}.", super::sampling_sentence(t));
     }
     failures(&mut out, &verdict.failures);
     slowest(&mut out, &verdict.slowest);

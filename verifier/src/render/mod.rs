@@ -36,6 +36,50 @@ impl Default for TextOptions {
     }
 }
 
+/// The sampling test in words: `"1532 of 15000 requests sampled (10.21%),
+/// expected 10.00%: binomial test p = 0.3838"`, or `"... (10.21%), no ratio
+/// given, not tested"`.
+pub(crate) fn sampling_sentence(test: &crate::sampling::SamplingTest) -> String {
+    let observed = format!(
+        "{} of {} requests sampled ({:.2}%)",
+        test.sampled,
+        test.requests,
+        test.observed_ratio * 100.0
+    );
+    match (test.expected_ratio, test.p_value) {
+        (Some(ratio), Some(p)) => format!(
+            "{observed}, expected {:.2}%: binomial test p = {p:.4}",
+            ratio * 100.0
+        ),
+        _ => format!("{observed}, no ratio given, not tested"),
+    }
+}
+
+/// One span of a tree in words: indented by depth, `service KIND name
+/// STATUS http`, and `   <- rule, rule` when it breaks rules.
+pub(crate) fn span_line(line: &crate::verdict::TreeLine) -> (String, String) {
+    let http = line
+        .http_status
+        .as_deref()
+        .map(|c| format!("  {c}"))
+        .unwrap_or_default();
+    let label = format!(
+        "{}{} {} {}  {}{http}",
+        "  ".repeat(line.depth),
+        line.service,
+        line.kind,
+        line.name,
+        line.status
+    );
+    let rules = if line.rules.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = line.rules.iter().map(|r| r.name()).collect();
+        format!("   <- {}", names.join(", "))
+    };
+    (label, rules)
+}
+
 /// Renders a verdict in a format.
 pub fn render(verdict: &Verdict, format: Format, options: TextOptions) -> String {
     match format {

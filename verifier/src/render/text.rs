@@ -58,24 +58,12 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
         "total", s.checked, s.passed, s.failed, s.missing
     );
     if let Some(t) = &verdict.sampling {
-        let _ = write!(
-            out,
-            "\nsampling: {} of {} requests sampled ({:.2}%)",
-            t.sampled,
-            t.requests,
-            t.observed_ratio * 100.0
-        );
-        match (t.expected_ratio, t.p_value) {
-            (Some(ratio), Some(p)) => {
-                let _ = writeln!(
-                    out,
-                    ", expected {:.2}%: binomial test p = {p:.4}: {}",
-                    ratio * 100.0,
-                    if t.passed { "ok" } else { "FAIL" }
-                );
-            }
-            _ => out.push_str(" (no ratio given, not tested)\n"),
-        }
+        let verdict = match (t.p_value, t.passed) {
+            (None, _) => "",
+            (Some(_), true) => ": ok",
+            (Some(_), false) => ": FAIL",
+        };
+        let _ = writeln!(out, "\nsampling: {}{verdict}", super::sampling_sentence(t));
     }
     if s.unsampled_stored + s.unlisted + s.skipped > 0 {
         let _ = writeln!(
@@ -180,25 +168,11 @@ fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
     }
     for line in &trace.tree {
         let mark = if line.rules.is_empty() { ' ' } else { '>' };
-        let indent = "  ".repeat(line.depth);
-        let http = line
-            .http_status
-            .as_deref()
-            .map(|c| format!("  {c}"))
-            .unwrap_or_default();
-        let _ = write!(
+        let (label, rules) = super::span_line(line);
+        let _ = writeln!(
             out,
-            "  {mark} {indent}{} {} {}  {}{http}  {:.2} ms",
-            line.service,
-            line.kind,
-            line.name,
-            line.status,
+            "  {mark} {label}  {:.2} ms{rules}",
             line.duration_us as f64 / 1000.0
         );
-        if !line.rules.is_empty() {
-            let rules: Vec<&str> = line.rules.iter().map(|r| r.name()).collect();
-            let _ = write!(out, "   <- {}", rules.join(", "));
-        }
-        out.push('\n');
     }
 }
