@@ -3,14 +3,14 @@
 use std::{future::Future, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
-use loadgen::{LoadConfig, Mix, RootSpans, SamplerChoice, Target};
+use loadgen::{Mix, Target, cli::LoadArgs};
 use services::Faults;
+use telemetry::{OtelConfig, SamplerConfig};
 use verifier::{ApiChoice, Spec, VerifyConfig};
 
 use crate::{
     job::{Backend, JobConfig, run_job},
     overhead::{OverheadConfig, measure_overhead},
-    report::EXIT_ERROR,
     stack::{Ports, RunningStack, StackConfig},
 };
 
@@ -41,36 +41,9 @@ pub enum Command {
 /// `harness run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Requests per second (open loop).
-    #[arg(long, default_value_t = 500.0)]
-    pub rps: f64,
-    /// Sampling ratio of the traces the loadgen roots (0..1), or `none`.
-    #[arg(long, default_value = "0.1", value_parser = str::parse::<SamplerChoice>)]
-    pub sampler: SamplerChoice,
-    /// How long to send load.
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
-    pub duration: Duration,
-    /// Stop after this many requests (with --duration, whichever comes first).
-    #[arg(long)]
-    pub requests: Option<u64>,
-    /// Scenario weights, from valid, invalid, fraud, health.
-    #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
-    pub mix: Mix,
-    /// Seed of the scenario sequence, payloads and trace ids (default: random, printed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Keep-alive connections of the loadgen.
-    #[arg(long, default_value_t = 32)]
-    pub connections: usize,
-    /// Requests in flight at most.
-    #[arg(long, default_value_t = 1000)]
-    pub max_in_flight: usize,
-    /// Per-request timeout.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    pub timeout: Duration,
-    /// Do not export the loadgen's CLIENT spans.
-    #[arg(long)]
-    pub no_root_span: bool,
+    /// The load (the loadgen's flags, with the loadgen's defaults).
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Verify through this Jaeger query API instead of the embedded store
     /// (the services still run in process, exporting to --otlp-endpoint).
     #[arg(long, value_name = "URL")]
@@ -87,7 +60,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "", value_parser = str::parse::<Faults>, conflicts_with = "target")]
     pub faults: Faults,
     /// How long the verifier waits for late spans.
-    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "15s", value_parser = cli_support::parse_duration)]
     pub settle: Duration,
     /// Contract file (TOML) instead of the built-in order/payment contract.
     #[arg(long)]
@@ -95,9 +68,6 @@ pub struct RunArgs {
     /// Query API generation.
     #[arg(long, value_enum, default_value_t = ApiChoice::Auto)]
     pub api: ApiChoice,
-    /// Keep the loadgen manifest here.
-    #[arg(long)]
-    pub manifest: Option<PathBuf>,
     /// Write the whole report as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -118,16 +88,16 @@ pub struct UpArgs {
 #[derive(Debug, Args)]
 pub struct OverheadArgs {
     /// Length of every load phase.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = cli_support::parse_duration)]
     pub duration: Duration,
     /// Measurements per mode (interleaved); the medians are reported.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
     /// Connections (and requests in flight) of the saturating phase.
-    #[arg(long, default_value_t = 32)]
-    pub connections: usize,
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub connections: u64,
     /// Rate of the latency phase (default: half the tracing-off maximum).
-    #[arg(long)]
+    #[arg(long, value_parser = loadgen::cli::parse_rps)]
     pub latency_rps: Option<f64>,
     /// Scenario weights, from valid, invalid, fraud, health.
     #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
@@ -153,7 +123,7 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
     let config = OverheadConfig {
         duration: args.duration,
         rounds: args.rounds,
-        connections: args.connections,
+        connections: usize::try_from(args.connections).unwrap_or(usize::MAX),
         latency_rps: args.latency_rps,
         mix: args.mix,
         seed: args.seed,
@@ -230,26 +200,13 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
             }
         }
     };
-    // The real target is known once the services are up.
+    // The real target, and where the CLIENT spans go, are known once the
+    // services are up.
     let placeholder = Target::parse("http://127.0.0.1:8000")?;
-    let mut load = LoadConfig::new(placeholder, args.rps);
-    load.duration = Some(args.duration);
-    load.requests = args.requests;
-    load.mix = args.mix;
-    load.sampler = args.sampler;
-    load.seed = args.seed.unwrap_or_else(rand::random);
-    load.connections = args.connections;
-    load.max_in_flight = args.max_in_flight;
-    load.timeout = args.timeout;
-    load.progress = true;
-    if !args.no_root_span {
-        // Pointed at the real endpoint by the job.
-        load.root_spans = RootSpans::otlp(telemetry::OtelConfig::new(
-            "loadgen",
-            telemetry::SamplerConfig::AlwaysOn,
-        ));
-    }
-    load.validate().map_err(|e| e.to_string())?;
+    let otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))
+        .map_err(|e| e.to_string())?;
+    let mut load = args.load.load_config(placeholder, otel)?;
+    let manifest = load.manifest.take();
 
     let mut verify = VerifyConfig::new(String::new());
     verify.settle = args.settle;
@@ -265,7 +222,7 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
             faults: args.faults,
             ..StackConfig::default()
         },
-        manifest: args.manifest,
+        manifest,
     })
 }
 
@@ -347,7 +304,7 @@ fn write_file(path: Option<&std::path::Path>, text: &str) -> Result<(), String> 
 
 fn error(message: &str) -> ExitCode {
     eprintln!("harness: {message}");
-    ExitCode::from(EXIT_ERROR)
+    ExitCode::from(cli_support::EXIT_USAGE)
 }
 
 #[cfg(test)]
@@ -371,12 +328,19 @@ mod tests {
     #[test]
     fn an_https_jaeger_is_refused_before_the_load() {
         for extra in [&[][..], &["--otlp-endpoint", "http://collector:4317"][..]] {
-            let argv = ["harness", "run", "--jaeger", "https://jaeger:16686"]
-                .into_iter()
-                .chain(extra.iter().copied());
+            let argv = [
+                "harness",
+                "run",
+                "--rps",
+                "1",
+                "--jaeger",
+                "https://jaeger:16686",
+            ]
+            .into_iter()
+            .chain(extra.iter().copied());
             let Ok(Cli {
                 command: Command::Run(args),
-            }) = Cli::try_parse_from(argv)
+            }) = cli_support::try_parse_from(argv)
             else {
                 panic!("the flags parse");
             };

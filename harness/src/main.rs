@@ -2,30 +2,17 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use cli_support::EXIT_USAGE;
 
 fn main() -> ExitCode {
-    let cli = match harness::cli::Cli::try_parse() {
+    let cli: harness::cli::Cli = match cli_support::parse("harness") {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version.
-            print!("{e}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            let first = e.to_string();
-            let line = first.lines().next().unwrap_or_default();
-            eprintln!("harness: {}", line.trim_start_matches("error: "));
-            return ExitCode::from(harness::report::EXIT_ERROR);
-        }
+        Err(code) => return code,
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .init();
+    if let Err(e) = cli_support::init_logging(None, "warn") {
+        eprintln!("harness: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -33,8 +20,8 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("harness: cannot start the async runtime: {e}");
-            return ExitCode::from(harness::report::EXIT_ERROR);
+            return ExitCode::from(EXIT_USAGE);
         }
     };
-    runtime.block_on(harness::cli::execute(cli, services::shutdown_signal()))
+    runtime.block_on(harness::cli::execute(cli, cli_support::shutdown_signal()))
 }

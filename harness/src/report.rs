@@ -14,14 +14,6 @@ pub struct JobReport {
     pub verdict: Verdict,
 }
 
-/// The job passed: the traces hold the contract and every request got its
-/// expected answer.
-pub const EXIT_PASS: u8 = 0;
-/// The traces break the contract, or requests failed.
-pub const EXIT_FAIL: u8 = 1;
-/// The job could not run or could not check.
-pub const EXIT_ERROR: u8 = 2;
-
 impl JobReport {
     /// Passed when the verifier passed and the load had no failed request:
     /// a request that got no answer, or the wrong one, has no trace the
@@ -30,9 +22,15 @@ impl JobReport {
         self.verdict.passed() && self.load.passed()
     }
 
-    /// The exit code of `harness run`.
+    /// The exit code of `harness run`: 0 passed, 1 the traces break the
+    /// contract or requests failed (2, could not run or check, comes from
+    /// errors before a report exists).
     pub fn exit_code(&self) -> u8 {
-        if self.passed() { EXIT_PASS } else { EXIT_FAIL }
+        if self.passed() {
+            cli_support::EXIT_OK
+        } else {
+            cli_support::EXIT_FAILED
+        }
     }
 
     /// One line for the end of the output.

@@ -101,11 +101,51 @@ fn a_broken_contract_exits_1_naming_the_rule() {
     );
 }
 
+/// clap's errors as one line with the tool's prefix, and a negative number
+/// as a bad value of its flag rather than an unknown flag.
+#[test]
+fn usage_errors_are_one_line_naming_the_flag() {
+    for (bad, expected) in [
+        (
+            &["run", "--rps", "-5"][..],
+            "harness: invalid value '-5' for '--rps <RPS>': expected a positive number of requests per second, got \"-5\"\n",
+        ),
+        (
+            &["run", "--rps", "10", "--sampler", "-0.1"],
+            "harness: invalid value '-0.1' for '--sampler <SAMPLER>': ",
+        ),
+        (
+            &["run", "--rps", "10", "--settle", "-1s"],
+            "harness: invalid value '-1s' for '--settle <SETTLE>': a duration cannot be negative\n",
+        ),
+        (
+            &["run", "--rps", "10", "--api", "v4"],
+            "harness: invalid value 'v4' for '--api <API>' [possible values: ",
+        ),
+        (
+            &["run", "--rps", "10", "--connections", "0"],
+            "harness: invalid value '0' for '--connections <CONNECTIONS>': ",
+        ),
+        (
+            &["overhead", "--connections", "0"],
+            "harness: invalid value '0' for '--connections <CONNECTIONS>': ",
+        ),
+    ] {
+        let out = harness(bad.iter().map(|a| a.to_string()).collect(), true);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", explain(&out));
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with(expected), "{bad:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    }
+}
+
 #[test]
 fn bad_flags_and_a_closed_stdout_exit_2() {
     // --faults cannot reach services the harness does not start.
     let elsewhere = [
         "run",
+        "--rps",
+        "10",
         "--jaeger",
         "http://127.0.0.1:9",
         "--target",
@@ -115,7 +155,7 @@ fn bad_flags_and_a_closed_stdout_exit_2() {
     ];
     for bad in [
         &["run", "--rps", "fast"][..],
-        &["run", "--faults", "gremlins"],
+        &["run", "--rps", "10", "--faults", "gremlins"],
         &elsewhere,
     ] {
         let out = harness(bad.iter().map(|a| a.to_string()).collect(), true);

@@ -2,20 +2,17 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use cli_support::EXIT_USAGE;
 
 fn main() -> ExitCode {
-    let cli = match loadgen::cli::Cli::try_parse() {
+    let cli: loadgen::cli::Cli = match cli_support::parse("loadgen") {
         Ok(cli) => cli,
-        Err(e) => return loadgen::cli::usage_error(e),
+        Err(code) => return code,
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .init();
+    if let Err(e) = cli_support::init_logging(None, "warn") {
+        eprintln!("loadgen: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -23,7 +20,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("loadgen: cannot start the async runtime: {e}");
-            return ExitCode::from(loadgen::cli::EXIT_USAGE);
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     runtime.block_on(loadgen::cli::execute(cli, interrupted()))
@@ -33,25 +30,11 @@ fn main() -> ExitCode {
 /// the requests on the wire and still writes its report and manifest); a
 /// second one exits at once.
 async fn interrupted() {
-    first_signal().await;
+    cli_support::shutdown_signal().await;
     eprintln!("loadgen: stopping: waiting for requests in flight (interrupt again to quit now)");
     tokio::spawn(async {
-        first_signal().await;
+        cli_support::shutdown_signal().await;
         eprintln!("loadgen: interrupted twice, exiting without a report");
         std::process::exit(130);
     });
-}
-
-async fn first_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

@@ -62,6 +62,31 @@ async fn bad_flags_are_one_line_and_exit_2() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("--no-root-span"));
 }
 
+/// A negative number is a bad value of its flag, not an unknown flag `-5`.
+#[tokio::test]
+async fn negative_values_are_range_errors_naming_the_flag() {
+    for (args, expected) in [
+        (
+            &["--rps", "-5"][..],
+            "loadgen: invalid value '-5' for '--rps <RPS>': expected a positive number of requests per second, got \"-5\"\n",
+        ),
+        (
+            &["--rps", "10", "--sampler", "-0.1"][..],
+            "loadgen: invalid value '-0.1' for '--sampler <SAMPLER>': ",
+        ),
+        (
+            &["--rps", "10", "--duration", "-1s"][..],
+            "loadgen: invalid value '-1s' for '--duration <DURATION>': a duration cannot be negative\n",
+        ),
+    ] {
+        let o = output(loadgen().args(args)).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.starts_with(expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
 #[tokio::test]
 async fn unusable_settings_are_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();

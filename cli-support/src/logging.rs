@@ -1,0 +1,24 @@
+//! The one logging set-up: events on stderr (stdout is for reports), filtered
+//! by `RUST_LOG`, coloured only when stderr is a terminal, so that a log
+//! file or a CI console gets no ANSI codes.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the subscriber. The filter is `directives` when given (a flag
+/// such as tracestore's `--log-level`), else `RUST_LOG`, else `default`
+/// (`info` for the servers, `warn` for the tools that print a report).
+/// Errors when `directives` is not a valid filter.
+pub fn init_logging(directives: Option<&str>, default: &str) -> Result<(), String> {
+    let filter = match directives {
+        Some(d) => EnvFilter::try_new(d).map_err(|e| format!("invalid log filter {d:?}: {e}"))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The flags of a load: one definition, with one default each, for
+//! `loadgen` and for `harness run`, which flattens [`LoadArgs`] into its own
+//! command line.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::Args;
+use telemetry::{OtelConfig, SamplerConfig};
+
+use crate::{
+    config::{LoadConfig, RootSpans, SamplerChoice, Target},
+    scenario::Mix,
+};
+
+/// How long a run lasts when neither `--duration` nor `--requests` is given.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(30);
+
+/// What load to send.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// Requests per second of all shards together (open loop: requests are
+    /// sent at fixed intended start times whatever the answers do).
+    #[arg(long, required = true, value_parser = parse_rps)]
+    pub rps: Option<f64>,
+    /// How long to send (e.g. 30s, 5m); default 30s unless --requests is
+    /// given; with both, whichever ends first.
+    #[arg(long, value_parser = cli_support::parse_duration)]
+    pub duration: Option<Duration>,
+    /// How many requests to send in all (all shards together).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+    /// Scenario weights, from valid, invalid, fraud, health.
+    #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
+    pub mix: Mix,
+    /// Sampling ratio of the traces the loadgen roots (0..1), or `none` to send
+    /// no traceparent and read the service's traceresponse. Default: the
+    /// ratio of OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG, else 1.
+    #[arg(long, value_parser = str::parse::<SamplerChoice>)]
+    pub sampler: Option<SamplerChoice>,
+    /// Seed of the scenario sequence, payloads and trace ids (default: random, printed in the report).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Requests scheduled but not finished at most; when reached the schedule
+    /// waits and the report counts a cap hit.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_in_flight: u64,
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_parser = cli_support::parse_duration)]
+    pub timeout: Duration,
+    /// Keep-alive HTTP/1 connections.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub connections: u64,
+    /// Write one JSON line per request (trace id, scenario, timing, status) here.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Do not export the loadgen CLIENT span (the traceparent still carries its id).
+    #[arg(long)]
+    pub no_root_span: bool,
+}
+
+impl LoadArgs {
+    /// The load these flags describe against `target`. `otel` configures the
+    /// CLIENT spans, and its sampler gives the ratio when `--sampler` is not
+    /// given. The configuration is validated.
+    pub fn load_config(self, target: Target, otel: OtelConfig) -> Result<LoadConfig, String> {
+        let sampler = self
+            .sampler
+            .unwrap_or(SamplerChoice::Ratio(match otel.sampler {
+                SamplerConfig::AlwaysOn | SamplerConfig::ParentBasedAlwaysOn => 1.0,
+                SamplerConfig::AlwaysOff | SamplerConfig::ParentBasedAlwaysOff => 0.0,
+                SamplerConfig::TraceIdRatio(r) | SamplerConfig::ParentBasedTraceIdRatio(r) => r,
+            }));
+        let rps = self.rps.ok_or("--rps is required")?;
+        let mut config = LoadConfig::new(target, rps);
+        config.duration = match (self.duration, self.requests) {
+            (None, Some(_)) => None,
+            (d, _) => Some(d.unwrap_or(DEFAULT_DURATION)),
+        };
+        config.requests = self.requests;
+        config.mix = self.mix;
+        config.sampler = sampler;
+        config.seed = self.seed.unwrap_or_else(rand::random);
+        config.max_in_flight = usize::try_from(self.max_in_flight).unwrap_or(usize::MAX);
+        config.timeout = self.timeout;
+        config.connections = usize::try_from(self.connections).unwrap_or(usize::MAX);
+        config.manifest = self.manifest;
+        config.root_spans = if self.no_root_span {
+            RootSpans::Off
+        } else {
+            RootSpans::otlp(otel)
+        };
+        config.progress = true;
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+}
+
+/// A request rate: a positive, finite number.
+pub fn parse_rps(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "expected a positive number of requests per second, got {s:?}"
+        )),
+    }
+}
