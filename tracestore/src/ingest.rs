@@ -26,7 +26,7 @@ use crate::otlp::{
 };
 use crate::store::search::kind_name;
 use crate::store::trace::{ResourceChunk, ScopeChunk};
-use crate::store::{Batch, TraceChunk};
+use crate::store::{Batch, Store, TraceChunk};
 
 /// A request that cannot be stored at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +121,25 @@ pub fn prepare(
         },
     };
     Ok((batch, partial))
+}
+
+/// Stores a prepared export and returns the partial success to answer: the
+/// spans [`prepare`] dropped plus those of traces the store cannot fit.
+pub fn store(
+    store: &Store,
+    batch: Batch,
+    mut partial: ExportTracePartialSuccess,
+) -> ExportTracePartialSuccess {
+    if let Some(overflow) = store.insert(batch) {
+        partial.rejected_spans += i64::try_from(overflow.spans).unwrap_or(i64::MAX);
+        let message = overflow.message();
+        partial.error_message = if partial.error_message.is_empty() {
+            message
+        } else {
+            format!("{}; {message}", partial.error_message)
+        };
+    }
+    partial
 }
 
 /// Checks every id's length; the error names the first bad one.

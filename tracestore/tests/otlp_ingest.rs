@@ -332,6 +332,79 @@ async fn zero_ids_are_rejected_as_a_partial_success() {
     store.shutdown().await;
 }
 
+/// One trace of `spans` spans (ids 1..=spans), each with `span_bytes` of padding.
+fn one_trace(id: u64, spans: u64, span_bytes: usize) -> ExportTraceServiceRequest {
+    let mut req = request(id, spans, span_bytes);
+    for span in &mut req.resource_spans[0].scope_spans[0].spans {
+        span.trace_id = [id.to_be_bytes(), id.to_be_bytes()].concat();
+    }
+    req
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_over_the_bounds_is_rejected_and_evicts_nothing() {
+    let store = store_with(TraceStoreConfig {
+        max_spans: 1_000,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let mut client = RawClient::connect(store.otlp_grpc_endpoint()).await;
+    client
+        .export(Bytes::from(request(1, 10, 10).encode_to_vec()))
+        .await
+        .unwrap();
+    let res = client
+        .export(Bytes::from(one_trace(500, 1_500, 10).encode_to_vec()))
+        .await
+        .unwrap()
+        .into_inner();
+    let partial = res.partial_success.expect("partial success");
+    assert_eq!(partial.rejected_spans, 1_500);
+    assert!(
+        partial.error_message.starts_with(
+            "1500 span(s) rejected: a trace must fit within the store's bounds (first: trace 00000000000001f400000000000001f4 would hold 1500 spans"
+        ) && partial.error_message.ends_with("over --max-spans 1000)"),
+        "{}",
+        partial.error_message
+    );
+    assert_eq!((store.span_count(), store.trace_count()), (10, 10));
+    assert_eq!(store.evicted_traces(), 0);
+    assert_eq!(store.stats().rejected_spans, 1_500);
+    // Exactly the bound fits: the ten older traces make room, it stays.
+    let res = client
+        .export(Bytes::from(one_trace(600, 1_000, 10).encode_to_vec()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(res.partial_success, None);
+    assert_eq!((store.span_count(), store.trace_count()), (1_000, 1));
+    assert_eq!(get(&trace_url(&store, 600, 0)).await.status, 200);
+    store.shutdown().await;
+
+    // The byte bound: one 5 MiB span against 4 MiB, over OTLP/HTTP JSON.
+    let store = store_with(TraceStoreConfig {
+        max_bytes: Some(4 << 20),
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let url = format!("{}/v1/traces", store.otlp_http_endpoint());
+    let pb = [("content-type", "application/x-protobuf")];
+    let res = post(&url, &pb, request(1, 10, 10).encode_to_vec()).await;
+    assert_eq!(res.status, 200);
+    let big = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"000000000000000000000000000002bc","spanId":"0000000000000001","name":"big","attributes":[{{"key":"pad","value":{{"stringValue":"{}"}}}}]}}]}}]}}]}}"#,
+        "x".repeat(5 << 20)
+    );
+    let res = post(&url, &[("content-type", "application/json")], big.into()).await;
+    assert_eq!(res.status, 200);
+    let partial = &res.json()["partialSuccess"];
+    assert_eq!(partial["rejectedSpans"], "1");
+    let message = partial["errorMessage"].as_str().unwrap_or_default();
+    assert!(message.ends_with("over --max-bytes 4194304)"), "{message}");
+    assert_eq!((store.span_count(), store.evicted_traces()), (10, 0));
+    store.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_grpc_input_is_invalid_argument() {
     let store = store_with(TraceStoreConfig {

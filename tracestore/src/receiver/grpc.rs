@@ -39,7 +39,7 @@ impl TraceService for TraceReceiver {
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let (batch, partial) =
             ingest::prepare(request.into_inner()).map_err(|e| Status::invalid_argument(e.0))?;
-        self.store.insert(batch);
+        let partial = ingest::store(&self.store, batch, partial);
         let partial_success = (partial != ExportTracePartialSuccess::default()).then_some(partial);
         Ok(Response::new(ExportTraceServiceResponse {
             partial_success,

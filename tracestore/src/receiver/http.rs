@@ -154,7 +154,7 @@ async fn export(
         Ok(prepared) => prepared,
         Err(e) => return enc.error(StatusCode::BAD_REQUEST, e.0),
     };
-    r.store.insert(batch);
+    let partial = ingest::store(&r.store, batch, partial);
     success(enc, partial)
 }
 

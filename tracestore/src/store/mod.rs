@@ -36,6 +36,26 @@ pub struct Limits {
     pub max_bytes: Option<u64>,
 }
 
+/// Spans of an export not stored because their trace would not fit within
+/// the store's bounds even alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overflow {
+    /// How many spans were rejected.
+    pub spans: u64,
+    /// The first trace rejected and the bound it exceeds.
+    pub first: String,
+}
+
+impl Overflow {
+    /// The message for the sender (OTLP partial success).
+    pub fn message(&self) -> String {
+        format!(
+            "{} span(s) rejected: a trace must fit within the store's bounds (first: {})",
+            self.spans, self.first
+        )
+    }
+}
+
 /// Counters describing the store, as served on `/tracestore/stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StoreStats {
@@ -47,8 +67,8 @@ pub struct StoreStats {
     pub bytes: u64,
     /// Spans accepted since start.
     pub received_spans: u64,
-    /// Spans rejected since start (invalid ids; reported as OTLP partial
-    /// success).
+    /// Spans rejected since start (invalid ids, or a trace over the bounds;
+    /// reported as OTLP partial success).
     pub rejected_spans: u64,
     /// Traces evicted to stay within the bound since start.
     pub evicted_traces: u64,
@@ -134,8 +154,13 @@ impl Store {
     }
 
     /// Stores a prepared export, then evicts the oldest traces while a bound
-    /// is exceeded.
-    pub fn insert(&self, batch: Batch) {
+    /// is exceeded. A trace that would not fit within the bounds even alone
+    /// (its spans so far plus this export's) is not stored: its spans of this
+    /// export are rejected, so the sender hears of it (OTLP partial success)
+    /// and nothing already stored is evicted for it. Every stored trace
+    /// fitting alone, eviction stops as soon as the bounds hold again and
+    /// never reaches the trace just written.
+    pub fn insert(&self, batch: Batch) -> Option<Overflow> {
         let c = &self.counters;
         c.rejected_spans
             .fetch_add(batch.rejected, Ordering::Relaxed);
@@ -144,6 +169,7 @@ impl Store {
         for t in batch.traces {
             by_shard[Self::shard_of(&t.id)].push(t);
         }
+        let mut overflow: Option<Overflow> = None;
         for (shard, chunks) in self.shards.iter().zip(by_shard) {
             if chunks.is_empty() {
                 continue;
@@ -151,19 +177,36 @@ impl Store {
             let (mut spans, mut bytes, mut new_traces) = (0u64, 0u64, 0u64);
             let mut data = shard.data.write();
             for chunk in chunks {
+                let seq = data.seq_of.get(&chunk.id).copied();
+                let stored = seq.and_then(|seq| data.by_seq.get(&seq));
+                let (held_spans, held_bytes) =
+                    stored.map_or((0, 0), |t| (t.span_count as u64, t.bytes as u64));
+                let whole_spans = held_spans + chunk.span_count as u64;
+                let whole_bytes = held_bytes + chunk.bytes as u64;
+                if let Some(bound) = self.bound_exceeded(whole_spans, whole_bytes) {
+                    overflow
+                        .get_or_insert_with(|| Overflow {
+                            spans: 0,
+                            first: format!(
+                                "trace {} would hold {whole_spans} spans ({whole_bytes} estimated bytes), over {bound}",
+                                chunk.id.to_jaeger_string()
+                            ),
+                        })
+                        .spans += chunk.span_count as u64;
+                    continue;
+                }
                 spans += chunk.span_count as u64;
                 bytes += chunk.bytes as u64;
-                if let Some(seq) = data.seq_of.get(&chunk.id).copied() {
-                    if let Some(stored) = data.by_seq.get_mut(&seq) {
-                        stored.merge(chunk);
+                match seq.and_then(|seq| data.by_seq.get_mut(&seq)) {
+                    Some(stored) => stored.merge(chunk),
+                    None => {
+                        // Taken under the shard lock, so sequence numbers grow
+                        // within a shard.
+                        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                        data.seq_of.insert(chunk.id, seq);
+                        data.by_seq.insert(seq, chunk);
+                        new_traces += 1;
                     }
-                } else {
-                    // Taken under the shard lock, so sequence numbers grow
-                    // within a shard.
-                    let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-                    data.seq_of.insert(chunk.id, seq);
-                    data.by_seq.insert(seq, chunk);
-                    new_traces += 1;
                 }
             }
             let oldest = data.by_seq.keys().next().copied().unwrap_or(u64::MAX);
@@ -174,7 +217,23 @@ impl Store {
             c.traces.fetch_add(new_traces, Ordering::Relaxed);
             c.received_spans.fetch_add(spans, Ordering::Relaxed);
         }
+        if let Some(o) = &overflow {
+            c.rejected_spans.fetch_add(o.spans, Ordering::Relaxed);
+        }
         self.enforce_limits();
+        overflow
+    }
+
+    /// The bound a trace of `spans` spans and `bytes` estimated bytes
+    /// exceeds on its own, named as its flag.
+    fn bound_exceeded(&self, spans: u64, bytes: u64) -> Option<String> {
+        if spans > self.limits.max_spans {
+            return Some(format!("--max-spans {}", self.limits.max_spans));
+        }
+        self.limits
+            .max_bytes
+            .filter(|max| bytes > *max)
+            .map(|max| format!("--max-bytes {max}"))
     }
 
     /// Counts spans that were received and deliberately not stored (the
@@ -427,6 +486,72 @@ mod tests {
         }
         let s = store.stats();
         assert_eq!((s.bytes, s.traces, s.evicted_traces), (400, 2, 2));
+    }
+
+    fn held(store: &Store) -> Vec<u8> {
+        (1..=u8::MAX)
+            .filter(|id| store.get(&TraceId([*id; 16])).is_some())
+            .collect()
+    }
+
+    #[test]
+    fn the_span_bound_is_exact_at_the_boundary() {
+        let store = Store::new(Limits {
+            max_spans: 10,
+            max_bytes: None,
+        });
+        // 4 + 4 + 2 = 10 spans fit exactly: nothing evicted.
+        for (id, spans) in [(1, 4), (2, 4), (3, 2)] {
+            assert_eq!(store.insert(batch(vec![chunk(id, spans, 0)])), None);
+        }
+        assert_eq!((store.stats().spans, store.stats().evicted_traces), (10, 0));
+        // One more span evicts the oldest trace only, not more than needed.
+        store.insert(batch(vec![chunk(4, 1, 0)]));
+        assert_eq!(held(&store), [2, 3, 4]);
+        assert_eq!(store.stats().spans, 7);
+        // A trace of 11 spans can never fit: rejected, nothing evicted for it.
+        let overflow = store
+            .insert(batch(vec![chunk(5, 11, 0)]))
+            .expect("rejected");
+        assert_eq!(overflow.spans, 11);
+        assert_eq!(
+            overflow.message(),
+            format!(
+                "11 span(s) rejected: a trace must fit within the store's bounds (first: trace {} \
+                 would hold 11 spans (1100 estimated bytes), over --max-spans 10)",
+                TraceId([5; 16]).to_jaeger_string()
+            )
+        );
+        assert_eq!(held(&store), [2, 3, 4]);
+        assert_eq!(store.stats().rejected_spans, 11);
+        // A trace of exactly 10 spans fits alone: everything older goes.
+        assert_eq!(store.insert(batch(vec![chunk(6, 10, 0)])), None);
+        assert_eq!(held(&store), [6]);
+        assert_eq!(store.stats().spans, 10);
+        // A held trace that would grow past the bound keeps what it has.
+        assert!(store.insert(batch(vec![chunk(6, 1, 0)])).is_some());
+        assert_eq!((held(&store), store.stats().spans), (vec![6], 10));
+    }
+
+    #[test]
+    fn the_byte_bound_is_exact_at_the_boundary() {
+        let store = Store::new(Limits {
+            max_spans: 1_000,
+            max_bytes: Some(500),
+        });
+        store.insert(batch(vec![chunk(1, 2, 0)]));
+        store.insert(batch(vec![chunk(2, 3, 0)]));
+        assert_eq!((held(&store), store.stats().bytes), (vec![1, 2], 500));
+        // 600 bytes cannot fit: rejected, the 500 held stay.
+        let overflow = store.insert(batch(vec![chunk(3, 6, 0)])).expect("rejected");
+        assert!(
+            overflow.first.ends_with("over --max-bytes 500"),
+            "{overflow:?}"
+        );
+        assert_eq!((held(&store), store.stats().bytes), (vec![1, 2], 500));
+        // 500 bytes fit alone.
+        assert_eq!(store.insert(batch(vec![chunk(4, 5, 0)])), None);
+        assert_eq!((held(&store), store.stats().bytes), (vec![4], 500));
     }
 
     #[test]
