@@ -1,14 +1,19 @@
 //! How fast traces are checked once fetched, and how fast Jaeger's JSON is
 //! read: 1,000 contract traces (valid, invalid, fraud and health mixed as the
-//! loadgen's default mix does), reported as traces per second.
+//! loadgen's default mix does), reported as traces per second; and one
+//! malformed trace of 100,000 spans, a parent->child chain or one parent's
+//! sequential children, checked and printed (its tree, critical path and
+//! text report), reported as time per trace.
 //!
 //! `cargo bench -p verifier --bench check`
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use verifier::jaeger::{v1, v3};
-use verifier::{Checker, Spec, TraceContext};
+use verifier::jaeger::{ApiVersion, v1, v3};
+use verifier::model::Trace;
+use verifier::verdict::{Settle, Window, trace_detail};
+use verifier::{Checker, Failure, Format, Spec, Summary, TraceContext, Verdict};
 
 #[path = "../tests/common/traces.rs"]
 mod traces;
@@ -67,6 +72,72 @@ fn benches(c: &mut Criterion) {
         b.iter(|| v1::parse_traces(black_box(&v1_json)).map(|t| t.len()))
     });
     group.finish();
+
+    let parsed = |trace: traces::TTrace| {
+        let json = traces::v3_answer(&[&trace]).to_string().into_bytes();
+        v3::parse_traces(&json).expect("valid v3 JSON").remove(0)
+    };
+    let t0 = traces::seconds_ago(60);
+    let chain = parsed(traces::chain(0x7100 << 112, t0, CHAIN));
+    let wide = parsed(traces::wide(0x7200 << 112, t0, CHAIN));
+    let mut group = c.benchmark_group("verifier");
+    group.sample_size(10);
+    group.bench_function("check and print a chain of 100000 spans", |b| {
+        b.iter(|| check_and_print(&checker, black_box(&chain)).len())
+    });
+    group.bench_function("check and print 100000 sequential siblings", |b| {
+        b.iter(|| check_and_print(&checker, black_box(&wide)).len())
+    });
+    group.finish();
+}
+
+/// Spans in the chain trace.
+const CHAIN: usize = 100_000;
+
+/// What the verifier does with a failing trace: check it, build its tree
+/// and critical path, print the text report.
+fn check_and_print(checker: &Checker<'_>, trace: &Trace) -> String {
+    let outcome = checker.check(trace, &TraceContext::default());
+    let link = format!("http://127.0.0.1:16686/trace/{}", trace.trace_id);
+    let verdict = Verdict {
+        passed: false,
+        spec: checker.spec().name.clone(),
+        jaeger_url: "http://127.0.0.1:16686".to_owned(),
+        api: ApiVersion::V3,
+        services: checker.spec().services.clone(),
+        window: Window {
+            start: String::new(),
+            end: String::new(),
+        },
+        settle: Settle {
+            polls: 1,
+            elapsed_ms: 0,
+            quiet: true,
+        },
+        summary: Summary::default(),
+        sampling: None,
+        slowest: Vec::new(),
+        traces: vec![trace_detail(
+            trace,
+            &outcome.findings,
+            link.clone(),
+            outcome.scenario.clone(),
+        )],
+        failures: outcome
+            .findings
+            .into_iter()
+            .map(|f| Failure {
+                rule: f.rule,
+                trace_id: Some(trace.trace_id),
+                link: Some(link.clone()),
+                span_id: f.span_id,
+                scenario: outcome.scenario.clone(),
+                message: f.message,
+            })
+            .collect(),
+    };
+    assert_eq!(verdict.failures.len(), CHAIN);
+    verifier::render(&verdict, Format::Text, Default::default())
 }
 
 criterion_group!(verifier_benches, benches);

@@ -165,6 +165,7 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
     let format = args.format;
     let text_options = TextOptions {
         max_traces: args.show,
+        ..TextOptions::default()
     };
     let report = crate::render(&verdict, format, text_options);
     match &args.output {

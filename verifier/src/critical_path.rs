@@ -141,18 +141,32 @@ pub fn analyse(trace: &Trace) -> PathAnalysis {
             (std::cmp::Reverse(iv), c)
         });
         self_ns[p] = (parent.end - parent.start)
-            .saturating_sub(covered(kept[p].iter().filter_map(|&c| clipped[c])));
+            // (every kept child is clipped: the fallback is never taken)
+            .saturating_sub(covered(
+                kept[p].iter().map(|&c| clipped[c].unwrap_or(parent)),
+            ));
     }
 
     let mut sections = Vec::new();
     let mut current = root;
     let mut returning: Option<u64> = None;
+    // Per span, how many of its kept children can no longer be the last
+    // finishing one: each return to a span comes from a child that started
+    // earlier than the one before, so the limit only falls and a child
+    // passed over once stays passed over. Linear even in a trace with
+    // 100,000 sequential siblings.
+    let mut passed = vec![0usize; n];
     while let Some(span) = clipped[current] {
         let section_end = returning.unwrap_or(span.end);
-        let lfc = kept[current].iter().copied().find(|&c| {
+        let candidates = &kept[current];
+        let fits = |c: usize| {
             clipped[c]
                 .is_some_and(|iv| returning.is_none_or(|limit| iv.end <= limit && iv.start < limit))
-        });
+        };
+        while passed[current] < candidates.len() && !fits(candidates[passed[current]]) {
+            passed[current] += 1;
+        }
+        let lfc = candidates.get(passed[current]).copied();
         match lfc {
             Some(child) => {
                 let child_end = clipped[child].map_or(section_end, |iv| iv.end.min(section_end));
@@ -199,7 +213,11 @@ fn push(sections: &mut Vec<Section>, span: usize, start_ns: u64, end_ns: u64) {
 }
 
 /// The length of the union of intervals.
-fn covered(intervals: impl Iterator<Item = Clipped>) -> u64 {
+fn covered(mut intervals: impl ExactSizeIterator<Item = Clipped>) -> u64 {
+    if intervals.len() <= 1 {
+        // No list to sort (a chain has one child per span).
+        return intervals.next().map_or(0, |iv| iv.end - iv.start);
+    }
     let mut list: Vec<(u64, u64)> = intervals.map(|iv| (iv.start, iv.end)).collect();
     list.sort_unstable();
     let mut total = 0;

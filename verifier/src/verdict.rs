@@ -228,7 +228,7 @@ impl Verdict {
 
 /// A trace in full: its tree (spans that findings name marked), critical
 /// path and dominant span.
-pub(crate) fn trace_detail(
+pub fn trace_detail(
     trace: &Trace,
     findings: &[Finding],
     link: String,
@@ -273,9 +273,17 @@ pub(crate) fn trace_detail(
 }
 
 /// Builds the depth-first tree of a trace, marking the spans findings name.
+/// Linear in spans and findings, and without recursion: a trace may be a
+/// chain as deep as it is long.
 fn span_tree(trace: &Trace, findings: &[Finding], analysis: &PathAnalysis) -> Vec<TreeLine> {
     let origin = trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
     let spans = &trace.spans;
+    let mut rules_of: HashMap<SpanId, Vec<Rule>> = HashMap::new();
+    for finding in findings {
+        if let Some(span_id) = finding.span_id {
+            rules_of.entry(span_id).or_default().push(finding.rule);
+        }
+    }
     let mut index: HashMap<SpanId, usize> = HashMap::with_capacity(spans.len());
     for (i, span) in spans.iter().enumerate() {
         index.entry(span.span_id).or_insert(i);
@@ -293,6 +301,7 @@ fn span_tree(trace: &Trace, findings: &[Finding], analysis: &PathAnalysis) -> Ve
     children.iter_mut().for_each(by_start);
     let mut lines = Vec::with_capacity(spans.len());
     let mut seen = vec![false; spans.len()];
+    let mut unseen = 0;
     let mut stack: Vec<(usize, usize)> = tops.iter().rev().map(|&t| (t, 0)).collect();
     loop {
         while let Some((i, depth)) = stack.pop() {
@@ -312,19 +321,19 @@ fn span_tree(trace: &Trace, findings: &[Finding], analysis: &PathAnalysis) -> Ve
                 start_us: (span.start_ns - origin) / 1000,
                 self_us: analysis.self_ns[i] / 1000,
                 critical_us: analysis.critical_ns[i] / 1000,
-                rules: findings
-                    .iter()
-                    .filter(|f| f.span_id == Some(span.span_id))
-                    .map(|f| f.rule)
-                    .collect(),
+                rules: rules_of.get(&span.span_id).cloned().unwrap_or_default(),
             });
             stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
         }
-        // Spans in a parent cycle are reachable from no top: list them too.
-        match seen.iter().position(|s| !s) {
-            Some(rest) => stack.push((rest, 0)),
-            None => break,
+        // Spans in a parent cycle are reachable from no top: list them too
+        // (the cursor only moves forward, so this stays linear).
+        while unseen < spans.len() && seen[unseen] {
+            unseen += 1;
         }
+        if unseen == spans.len() {
+            break;
+        }
+        stack.push((unseen, 0));
     }
     lines
 }

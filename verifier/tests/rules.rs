@@ -472,7 +472,13 @@ async fn missing_trace() {
     assert_eq!(verdict.summary.scenarios["fraud"].missing, 1);
     assert_eq!(verdict.summary.missing, 2);
     // The text report lists missing traces up to --show, like trees.
-    let text = verifier::render::render_text(&verdict, verifier::TextOptions { max_traces: 1 });
+    let text = verifier::render::render_text(
+        &verdict,
+        verifier::TextOptions {
+            max_traces: 1,
+            ..Default::default()
+        },
+    );
     assert_eq!(text.matches("FAIL [missing-trace]").count(), 1, "{text}");
     assert!(
         text.contains("… and 1 more failures of traces the store does not hold"),

@@ -1,24 +1,23 @@
 //! Attribute, event, status and HTTP status checks on single spans.
 
+use std::collections::HashSet;
+
 use super::{Finding, Rule, describe};
 use crate::model::{AttrValue, Attributes, Span, StatusCode, attr};
 use crate::spec::{AttrRequirement, ExpectedSpan, HTTP_STATUS, SpanRule};
 
 /// Attribute problems already reported, so that a key required twice (by a
-/// span rule and by the scenario) is reported once.
+/// span rule and by the scenario) is reported once. A set: a trace may have
+/// a problem on each of its spans.
 #[derive(Default)]
 pub(super) struct Reported {
-    attributes: Vec<(usize, String)>,
+    attributes: HashSet<(usize, String)>,
 }
 
 impl Reported {
     /// Records a problem; `false` when it was already reported.
     fn first(&mut self, span: usize, key: &str) -> bool {
-        if self.attributes.iter().any(|(s, k)| *s == span && k == key) {
-            return false;
-        }
-        self.attributes.push((span, key.to_owned()));
-        true
+        self.attributes.insert((span, key.to_owned()))
     }
 }
 

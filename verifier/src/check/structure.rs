@@ -86,19 +86,19 @@ pub(super) fn analyse(
         }
     }
     if roots.len() > 1 {
-        let names: Vec<String> = roots.iter().map(|&r| describe(&spans[r])).collect();
+        let names = listed(roots.iter().map(|&r| describe(&spans[r])));
         for &extra in &roots[1..] {
             flagged[extra] = true;
         }
         findings.push(Finding {
             rule: Rule::OneRoot,
             span_id: Some(spans[roots[1]].span_id),
-            message: format!("{} roots: {}", roots.len(), names.join(", ")),
+            message: format!("{} roots: {names}", roots.len()),
         });
     }
     let cut_off = in_cycles(&parent, &children);
     if let Some(&first) = cut_off.first() {
-        let names: Vec<String> = cut_off.iter().map(|&i| describe(&spans[i])).collect();
+        let names = listed(cut_off.iter().map(|&i| describe(&spans[i])));
         for &i in &cut_off {
             flagged[i] = true;
         }
@@ -111,8 +111,7 @@ pub(super) fn analyse(
             rule: Rule::OneRoot,
             span_id: Some(spans[first].span_id),
             message: format!(
-                "{whole}the parent links of {} form a cycle, reachable from no root",
-                names.join(", ")
+                "{whole}the parent links of {names} form a cycle, reachable from no root"
             ),
         });
     }
@@ -174,6 +173,18 @@ fn in_cycles(parent: &[Option<usize>], children: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     (0..parent.len()).filter(|&i| !reached[i]).collect()
+}
+
+/// Names for a message: the first few and how many more, so that a trace
+/// of 100,000 roots gives a message of one short line.
+fn listed(names: impl ExactSizeIterator<Item = String>) -> String {
+    const SHOWN: usize = 5;
+    let total = names.len();
+    let mut text: Vec<String> = names.take(SHOWN).collect();
+    if total > SHOWN {
+        text.push(format!("and {} more", total - SHOWN));
+    }
+    text.join(", ")
 }
 
 /// A nanosecond amount for messages.

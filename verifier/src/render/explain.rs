@@ -1,8 +1,10 @@
 //! One trace explained in text: where its time went.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::verdict::FailedTrace;
+use crate::model::SpanId;
+use crate::verdict::{FailedTrace, TreeLine};
 
 /// Milliseconds with three decimals, from microseconds.
 pub(crate) fn ms(us: u64) -> String {
@@ -26,7 +28,8 @@ pub fn dominant_line(trace: &FailedTrace) -> Option<String> {
 
 /// The trace's id and link, its dominant span, the critical path in time
 /// order, and every span with its start, duration, self time and time on
-/// the critical path (`*` marks spans on the path, `>` spans breaking a rule).
+/// the critical path (`*` marks spans on the path, `>` spans breaking a rule);
+/// the path and the tree as capped as in the text report.
 pub fn render(trace: &FailedTrace) -> String {
     let mut out = String::new();
     let scenario = trace.scenario.as_deref().unwrap_or("unclassified");
@@ -40,8 +43,10 @@ pub fn render(trace: &FailedTrace) -> String {
     }
     let _ = writeln!(out, "\ncritical path, in time order:");
     let _ = writeln!(out, "  {:>10}  {:>10}  span", "at", "for");
-    for step in &trace.critical_path {
-        let span = trace.tree.iter().find(|l| l.span_id == step.span_id);
+    let options = super::TextOptions::default();
+    let by_id: HashMap<SpanId, &TreeLine> = trace.tree.iter().map(|l| (l.span_id, l)).collect();
+    for step in trace.critical_path.iter().take(options.max_lines) {
+        let span = by_id.get(&step.span_id);
         let name = span.map_or_else(
             || step.span_id.to_string(),
             |l| format!("{} {} {}", l.service, l.kind, l.name),
@@ -53,13 +58,21 @@ pub fn render(trace: &FailedTrace) -> String {
             ms(step.duration_us)
         );
     }
+    if trace.critical_path.len() > options.max_lines {
+        let _ = writeln!(
+            out,
+            "  … and {} more steps (--format json lists them all)",
+            trace.critical_path.len() - options.max_lines
+        );
+    }
     let _ = writeln!(out, "\nspans:");
     let _ = writeln!(
         out,
         "    {:>10}  {:>10}  {:>10}  {:>10}  span",
         "start", "duration", "self", "critical"
     );
-    for line in &trace.tree {
+    let (shown, cut) = super::shown_tree(&trace.tree, options);
+    for line in shown {
         let mark = if !line.rules.is_empty() {
             '>'
         } else if line.critical_us > 0 {
@@ -76,6 +89,9 @@ pub fn render(trace: &FailedTrace) -> String {
             ms(line.self_us),
             ms(line.critical_us),
         );
+    }
+    if let Some(note) = cut {
+        let _ = writeln!(out, "  {note}");
     }
     out
 }

@@ -28,11 +28,22 @@ pub struct TextOptions {
     /// At most this many failing traces are printed with their trees (and
     /// at most this many missing traces are listed).
     pub max_traces: usize,
+    /// At most this many findings and this many tree lines are printed per
+    /// trace: one malformed trace of 100,000 spans must not print 100,000
+    /// lines. A note says what was cut; JSON and JUnit keep everything.
+    pub max_lines: usize,
+    /// Spans nested deeper than this are not printed (a chain's indentation
+    /// grows with its depth); a note counts them.
+    pub max_depth: usize,
 }
 
 impl Default for TextOptions {
     fn default() -> Self {
-        TextOptions { max_traces: 20 }
+        TextOptions {
+            max_traces: 20,
+            max_lines: 200,
+            max_depth: 32,
+        }
     }
 }
 
@@ -78,6 +89,48 @@ pub(crate) fn span_line(line: &crate::verdict::TreeLine) -> (String, String) {
         format!("   <- {}", names.join(", "))
     };
     (label, rules)
+}
+
+/// The lines of a span tree to print under `options`' caps (at most
+/// `max_lines` lines, none nested deeper than `max_depth`), and a note
+/// saying what was cut, if anything.
+pub(crate) fn shown_tree(
+    tree: &[crate::verdict::TreeLine],
+    options: TextOptions,
+) -> (Vec<&crate::verdict::TreeLine>, Option<String>) {
+    let (mut shown, mut too_deep, mut past_lines, mut marked_cut) = (Vec::new(), 0, 0, 0);
+    for line in tree {
+        if line.depth <= options.max_depth && shown.len() < options.max_lines {
+            shown.push(line);
+            continue;
+        }
+        if line.depth > options.max_depth {
+            too_deep += 1;
+        } else {
+            past_lines += 1;
+        }
+        marked_cut += usize::from(!line.rules.is_empty());
+    }
+    let mut cut = Vec::new();
+    if too_deep > 0 {
+        cut.push(format!(
+            "{too_deep} spans nested deeper than {} levels",
+            options.max_depth
+        ));
+    }
+    if past_lines > 0 {
+        cut.push(format!(
+            "{past_lines} more spans past {} lines",
+            options.max_lines
+        ));
+    }
+    let note = (!cut.is_empty()).then(|| {
+        format!(
+            "… tree cut: {} not shown ({marked_cut} of them marked; --format json has the whole tree)",
+            cut.join(" and ")
+        )
+    });
+    (shown, note)
 }
 
 /// Renders a verdict in a format.

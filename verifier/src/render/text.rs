@@ -82,7 +82,7 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
     }
     slowest_section(&mut out, verdict, options);
     for trace in verdict.traces.iter().take(options.max_traces) {
-        trace_section(&mut out, verdict, trace);
+        trace_section(&mut out, verdict, trace, options);
     }
     if verdict.traces.len() > options.max_traces {
         let _ = writeln!(
@@ -146,19 +146,33 @@ fn slowest_section(out: &mut String, verdict: &Verdict, options: TextOptions) {
     }
 }
 
-fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
+/// One failing trace: its findings and its span tree, each at most
+/// `options.max_lines` lines, the tree at most `options.max_depth` deep, with
+/// a note for what was cut.
+fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace, options: TextOptions) {
     let scenario = trace.scenario.as_deref().unwrap_or("?");
     let _ = writeln!(
         out,
         "\nFAIL trace {} ({scenario})  {}",
         trace.trace_id, trace.link
     );
-    for failure in verdict
+    let findings = verdict
         .failures
         .iter()
-        .filter(|f| f.trace_id == Some(trace.trace_id))
-    {
-        let _ = writeln!(out, "  [{}] {}", failure.rule, failure.message);
+        .filter(|f| f.trace_id == Some(trace.trace_id));
+    let mut found = 0usize;
+    for failure in findings {
+        found += 1;
+        if found <= options.max_lines {
+            let _ = writeln!(out, "  [{}] {}", failure.rule, failure.message);
+        }
+    }
+    if found > options.max_lines {
+        let _ = writeln!(
+            out,
+            "  … and {} more findings of this trace (--format json lists them all)",
+            found - options.max_lines
+        );
     }
     for warning in &trace.warnings {
         let _ = writeln!(out, "  warning from Jaeger: {warning}");
@@ -166,7 +180,8 @@ fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
     if let Some(line) = super::explain::dominant_line(trace) {
         let _ = writeln!(out, "  {line}");
     }
-    for line in &trace.tree {
+    let (shown, cut) = super::shown_tree(&trace.tree, options);
+    for line in shown {
         let mark = if line.rules.is_empty() { ' ' } else { '>' };
         let (label, rules) = super::span_line(line);
         let _ = writeln!(
@@ -174,5 +189,8 @@ fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace) {
             "  {mark} {label}  {:.2} ms{rules}",
             line.duration_us as f64 / 1000.0
         );
+    }
+    if let Some(note) = cut {
+        let _ = writeln!(out, "  {note}");
     }
 }

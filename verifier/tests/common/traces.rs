@@ -530,3 +530,54 @@ pub fn v1_trace(trace: &TTrace) -> Value {
 pub fn v1_answer(traces: &[&TTrace]) -> Value {
     json!({"data": traces.iter().map(|t| v1_trace(t)).collect::<Vec<_>>(), "total": 0, "limit": 0, "offset": 0, "errors": null})
 }
+
+/// A health trace whose order-api SERVER span has a parent->child chain of
+/// `depth` (at most 199,999) INTERNAL spans below it, each 1 ns inside its
+/// parent: one malformed trace as deep as a trace can be.
+pub fn chain(trace_id: u128, t0: u64, depth: usize) -> TTrace {
+    let mut trace = health(trace_id, t0);
+    let server = trace.spans[1].clone();
+    let mut parent = server.span_id;
+    for step in 1..=depth as u64 {
+        let span_id = 0x0c00_0000_0000_0000 | step;
+        trace.spans.push(TSpan {
+            span_id,
+            parent: Some(parent),
+            service: server.service.clone(),
+            kind: Kind::Internal,
+            name: "step".to_owned(),
+            start_ns: server.start_ns + step,
+            end_ns: server.end_ns - step,
+            status: 0,
+            status_message: String::new(),
+            attrs: Vec::new(),
+            events: Vec::new(),
+        });
+        parent = span_id;
+    }
+    trace
+}
+
+/// A health trace whose order-api SERVER span has `width` (at most 199,999)
+/// INTERNAL children one after the other, 1 ns each: the widest flat trace,
+/// whose critical path returns to the parent once per child.
+pub fn wide(trace_id: u128, t0: u64, width: usize) -> TTrace {
+    let mut trace = health(trace_id, t0);
+    let server = trace.spans[1].clone();
+    for step in 1..=width as u64 {
+        trace.spans.push(TSpan {
+            span_id: 0x0d00_0000_0000_0000 | step,
+            parent: Some(server.span_id),
+            service: server.service.clone(),
+            kind: Kind::Internal,
+            name: "step".to_owned(),
+            start_ns: server.start_ns + 2 * step - 1,
+            end_ns: server.start_ns + 2 * step,
+            status: 0,
+            status_message: String::new(),
+            attrs: Vec::new(),
+            events: Vec::new(),
+        });
+    }
+    trace
+}
