@@ -125,7 +125,7 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
         rounds: args.rounds,
         connections: usize::try_from(args.connections).unwrap_or(usize::MAX),
         latency_rps: args.latency_rps,
-        mix: args.mix,
+        mix: Some(args.mix),
         seed: args.seed,
     };
     let report = tokio::select! {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use harness::{Backend, JobConfig, JobReport, StackConfig, run_job};
-use loadgen::{LoadConfig, Mix, RootSpans, SamplerChoice, Scenario, Target};
+use loadgen::{LoadConfig, RootSpans, SamplerChoice, Target};
 use services::Faults;
 use telemetry::{OtelConfig, SamplerConfig};
 use tracestore::{TraceStore, TraceStoreConfig};
@@ -18,13 +18,7 @@ fn job(faults: &str, requests: u64) -> JobConfig {
     let mut load = LoadConfig::new(Target::parse("http://127.0.0.1:1").unwrap(), 300.0);
     load.requests = Some(requests);
     load.duration = None;
-    load.mix = Mix::new(&[
-        (Scenario::Valid, 5),
-        (Scenario::Invalid, 2),
-        (Scenario::Fraud, 2),
-        (Scenario::Health, 1),
-    ])
-    .unwrap();
+    load.mix = Some("valid=5,invalid=2,fraud=2,health=1".parse().unwrap());
     load.sampler = SamplerChoice::Ratio(0.5);
     load.seed = 11;
     load.connections = 4;

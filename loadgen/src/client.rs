@@ -11,7 +11,7 @@ use hyper_util::rt::TokioIo;
 use telemetry::TraceResponse;
 use tokio::net::TcpStream;
 
-use crate::manifest::Outcome;
+use crate::{manifest::Outcome, plan::RequestPlan, scenario::Scenario};
 
 /// The answer to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,30 +136,27 @@ impl Connection {
     }
 }
 
-/// Builds a request with the headers every scenario sends.
+/// Builds the request of `plan`: its scenario's method, path, headers and
+/// body, then the host, the trace context headers and the `baggage` that
+/// names the scenario (these last win over a scenario header of the same
+/// name).
 pub(crate) fn request(
-    method: http::Method,
-    uri: http::Uri,
+    scenario: &Scenario,
+    plan: &RequestPlan,
     host: &HeaderValue,
-    body: Bytes,
-    traceparent: Option<HeaderValue>,
-    baggage: &'static str,
 ) -> Request<Full<Bytes>> {
-    let has_body = !body.is_empty();
-    let mut request = Request::new(Full::new(body));
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
+    let rendered = &plan.request;
+    let mut request = Request::new(Full::new(rendered.body.clone()));
+    *request.method_mut() = scenario.method().clone();
+    *request.uri_mut() = rendered.uri.clone();
     let headers = request.headers_mut();
+    for (name, value) in &rendered.headers {
+        headers.insert(name.clone(), value.clone());
+    }
     headers.insert(header::HOST, host.clone());
-    if has_body {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+    for (name, value) in plan.trace_headers.iter().flatten() {
+        headers.insert(name.clone(), value.clone());
     }
-    if let Some(tp) = traceparent {
-        headers.insert("traceparent", tp);
-    }
-    headers.insert("baggage", HeaderValue::from_static(baggage));
+    headers.insert("baggage", scenario.baggage().clone());
     request
 }

@@ -88,7 +88,7 @@ impl ClientSpanExporter {
         };
         push(
             "http.request.method",
-            AttrValue::Str(scenario.method_name()),
+            AttrValue::Str(scenario.method().as_str()),
         );
         push("url.full", AttrValue::Str(url_full));
         push("server.address", AttrValue::Str(&self.server_address));
@@ -121,7 +121,7 @@ impl ClientSpanExporter {
 /// What one CLIENT span records.
 pub(crate) struct ClientSpan<'a> {
     pub(crate) ids: TraceIds,
-    pub(crate) scenario: Scenario,
+    pub(crate) scenario: &'a Scenario,
     pub(crate) url_full: &'a str,
     /// The actual start, ns since the Unix epoch.
     pub(crate) start_unix_ns: u64,

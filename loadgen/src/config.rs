@@ -1,12 +1,16 @@
 //! What a run is asked to do: [`LoadConfig`] and the values it is made of.
 
-use std::{fmt, path::PathBuf, str::FromStr, sync::Arc, time::Duration};
+use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
 
 use http::{HeaderValue, Uri};
 use serde::{Deserialize, Serialize};
 use telemetry::OtelConfig;
 
-use crate::{error::LoadError, scenario::Mix, scenario::Scenario};
+use crate::{
+    error::LoadError,
+    propagator::Propagator,
+    scenario::{Mix, ScenarioSet},
+};
 
 /// Everything one run needs. Build it with [`LoadConfig::new`] and adjust the
 /// public fields; [`crate::run`] validates it.
@@ -20,8 +24,12 @@ pub struct LoadConfig {
     pub duration: Option<Duration>,
     /// Stop after this many requests in all shards together.
     pub requests: Option<u64>,
-    /// Scenario weights.
-    pub mix: Mix,
+    /// The requests to send (the shipped order/payment scenarios by default).
+    pub scenarios: ScenarioSet,
+    /// Weights by scenario name that replace the file's (`--mix`).
+    pub mix: Option<Mix>,
+    /// The trace context header format.
+    pub propagator: Propagator,
     /// The sampling ratio of the traces this run roots, or none.
     pub sampler: SamplerChoice,
     /// Seeds the scenario sequence, the payloads and the trace ids.
@@ -45,7 +53,7 @@ pub struct LoadConfig {
 
 impl LoadConfig {
     /// A run of `rps` requests per second against `target` with the defaults:
-    /// 30 s, the default mix, every trace sampled, seed 0, 32 connections,
+    /// 30 s, the shipped order/payment scenarios, every trace sampled, seed 0, 32 connections,
     /// at most 1,000 in flight, a 30 s timeout, no manifest, no root spans,
     /// no progress line.
     pub fn new(target: Target, rps: f64) -> LoadConfig {
@@ -54,7 +62,9 @@ impl LoadConfig {
             rps,
             duration: Some(Duration::from_secs(30)),
             requests: None,
-            mix: Mix::default(),
+            scenarios: ScenarioSet::order_payment(),
+            mix: None,
+            propagator: Propagator::TraceContext,
             sampler: SamplerChoice::Ratio(1.0),
             seed: 0,
             max_in_flight: 1000,
@@ -87,6 +97,9 @@ impl LoadConfig {
         }
         if self.timeout.is_zero() {
             return bad("the timeout must be positive".to_owned());
+        }
+        if let Some(mix) = &self.mix {
+            self.scenarios.with_mix(mix).map_err(LoadError::Config)?;
         }
         if let SamplerChoice::Ratio(r) = self.sampler
             && !(0.0..=1.0).contains(&r)
@@ -196,21 +209,14 @@ impl RootSpans {
     }
 }
 
-/// The base URL of the order API: `http://host[:port][/base]`.
+/// The base URL of the system under load: `http://host[:port][/base]`.
 #[derive(Debug, Clone)]
 pub struct Target {
     base: String,
+    base_path: String,
     host: String,
     port: u16,
     host_header: HeaderValue,
-    per_scenario: Arc<[ScenarioTarget]>,
-}
-
-/// The request target and the span's `url.full` of one scenario.
-#[derive(Debug)]
-pub(crate) struct ScenarioTarget {
-    pub(crate) uri: Uri,
-    pub(crate) url_full: Arc<str>,
 }
 
 impl Target {
@@ -249,22 +255,12 @@ impl Target {
         let base = format!("http://{authority}{base_path}");
         let host_header = HeaderValue::from_str(authority.as_str())
             .map_err(|e| format!("invalid host in {url:?}: {e}"))?;
-        let mut per_scenario = Vec::with_capacity(Scenario::ALL.len());
-        for scenario in Scenario::ALL {
-            let path = format!("{base_path}{}", scenario.path());
-            per_scenario.push(ScenarioTarget {
-                uri: path
-                    .parse()
-                    .map_err(|e| format!("invalid path in target URL {url:?}: {e}"))?,
-                url_full: Arc::from(format!("{base}{}", scenario.path())),
-            });
-        }
         Ok(Target {
             base,
+            base_path,
             host,
             port,
             host_header,
-            per_scenario: per_scenario.into(),
         })
     }
 
@@ -282,8 +278,9 @@ impl Target {
         &self.host_header
     }
 
-    pub(crate) fn scenario(&self, scenario: Scenario) -> &ScenarioTarget {
-        &self.per_scenario[scenario.index()]
+    /// The path the scenario paths are appended to (empty, or `/api`).
+    pub(crate) fn base_path(&self) -> &str {
+        &self.base_path
     }
 }
 
@@ -310,11 +307,7 @@ mod tests {
         let t = Target::parse("http://orders.internal/api/").unwrap();
         assert_eq!(t.to_string(), "http://orders.internal/api");
         assert_eq!((t.host(), t.port()), ("orders.internal", 80));
-        assert_eq!(t.scenario(Scenario::Valid).uri, "/api/orders");
-        assert_eq!(
-            &*t.scenario(Scenario::Health).url_full,
-            "http://orders.internal/api/health"
-        );
+        assert_eq!(t.base_path(), "/api");
         let t = Target::parse("http://[::1]:8000").unwrap();
         assert_eq!((t.host(), t.port()), ("::1", 8000));
         assert_eq!(t.host_header(), "[::1]:8000");

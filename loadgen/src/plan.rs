@@ -3,17 +3,20 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::HeaderValue;
+use std::sync::Arc;
+
 use opentelemetry::trace::{SpanId, SpanKind, TraceId};
 use opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample};
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::{
     config::{SamplerChoice, Shard},
-    payload::Payloads,
-    scenario::{Mix, Scenario},
+    propagator::{Propagator, TraceHeaders},
+    scenario::{
+        ScenarioSet,
+        render::{Rendered, Renderer},
+    },
 };
 
 /// The fixed intended start times of one shard: shard `i` of `n` takes the
@@ -115,39 +118,54 @@ pub(crate) struct TraceIds {
     pub(crate) sampled: bool,
 }
 
-impl TraceIds {
-    /// The W3C `traceparent` value.
-    pub(crate) fn traceparent(&self) -> HeaderValue {
-        telemetry::w3c_header_value(self.trace_id, self.span_id, self.sampled)
-    }
-}
-
 /// One planned request.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestPlan {
     pub(crate) seq: u64,
-    pub(crate) scenario: Scenario,
-    pub(crate) body: Bytes,
+    /// Position of the scenario in the run's [`ScenarioSet`].
+    pub(crate) scenario: usize,
+    pub(crate) request: Rendered,
     /// `None` with `--sampler none`.
     pub(crate) ids: Option<TraceIds>,
-    pub(crate) traceparent: Option<HeaderValue>,
+    /// The trace context headers (none with `--sampler none`).
+    pub(crate) trace_headers: TraceHeaders,
 }
 
-/// Draws each request's scenario, body and ids from generators seeded by
-/// the seed and the shard, in sequence: the same seed and shard give the
+/// Draws each request's scenario, rendering and ids from generators seeded
+/// by the seed and the shard, in sequence: the same seed and shard give the
 /// same requests.
 #[derive(Debug)]
 pub(crate) struct Planner {
     choices: ChaCha8Rng,
     ids: ChaCha8Rng,
-    mix: Mix,
-    payloads: Payloads,
+    scenarios: Arc<ScenarioSet>,
+    renderer: Renderer,
+    propagator: Propagator,
     sampler: Option<Sampler>,
+    shard: Shard,
     seq: u64,
 }
 
+/// What a [`Planner`] draws from.
+pub(crate) struct PlannerParts {
+    pub(crate) seed: u64,
+    pub(crate) shard: Shard,
+    pub(crate) scenarios: Arc<ScenarioSet>,
+    pub(crate) renderer: Renderer,
+    pub(crate) propagator: Propagator,
+    pub(crate) sampler: SamplerChoice,
+}
+
 impl Planner {
-    pub(crate) fn new(seed: u64, shard: Shard, mix: Mix, sampler: SamplerChoice) -> Planner {
+    pub(crate) fn new(p: PlannerParts) -> Planner {
+        let PlannerParts {
+            seed,
+            shard,
+            scenarios,
+            renderer,
+            propagator,
+            sampler,
+        } = p;
         let stream = |k: u64| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(u64::from(shard.index) * 2 + k);
@@ -156,8 +174,10 @@ impl Planner {
         Planner {
             choices: stream(0),
             ids: stream(1),
-            mix,
-            payloads: Payloads::generate(seed),
+            scenarios,
+            renderer,
+            propagator,
+            shard,
             sampler: match sampler {
                 SamplerChoice::Ratio(r) => Some(Sampler::TraceIdRatioBased(r)),
                 SamplerChoice::None => None,
@@ -169,21 +189,19 @@ impl Planner {
     /// The next request.
     pub(crate) fn next_plan(&mut self) -> RequestPlan {
         let scenario = self
-            .mix
-            .pick(self.choices.random_range(0..self.mix.total()));
-        let body = self.payloads.pick(scenario, self.choices.next_u64());
+            .scenarios
+            .pick(self.choices.random_range(0..self.scenarios.total_weight()));
+        // `{{seq}}` counts the requests of all shards together: unique.
+        let global_seq = self.seq * u64::from(self.shard.count) + u64::from(self.shard.index);
+        let request = self
+            .renderer
+            .render(scenario, &mut self.choices, global_seq);
+        let span_name = self.scenarios.get(scenario).map_or("", |s| s.span_name());
         let ids = self.sampler.as_ref().map(|sampler| {
             let trace_id = TraceId::from(nonzero(|| self.ids.random::<u128>()));
             let span_id = SpanId::from(nonzero(|| self.ids.random::<u64>()));
             let decision = sampler
-                .should_sample(
-                    None,
-                    trace_id,
-                    scenario.span_name(),
-                    &SpanKind::Client,
-                    &[],
-                    &[],
-                )
+                .should_sample(None, trace_id, span_name, &SpanKind::Client, &[], &[])
                 .decision;
             TraceIds {
                 trace_id,
@@ -194,9 +212,9 @@ impl Planner {
         let plan = RequestPlan {
             seq: self.seq,
             scenario,
-            body,
+            request,
             ids,
-            traceparent: ids.map(|ids| ids.traceparent()),
+            trace_headers: ids.map_or_else(Default::default, |ids| self.propagator.headers(&ids)),
         };
         self.seq += 1;
         plan
@@ -255,13 +273,22 @@ mod tests {
     }
 
     fn plans(seed: u64, shard: Shard, sampler: SamplerChoice, n: usize) -> Vec<RequestPlan> {
-        let mut p = Planner::new(seed, shard, Mix::default(), sampler);
+        let scenarios = ScenarioSet::order_payment();
+        let target = crate::Target::parse("http://127.0.0.1:1").unwrap();
+        let mut p = Planner::new(PlannerParts {
+            seed,
+            shard,
+            renderer: Renderer::new(&scenarios, &target).unwrap(),
+            scenarios: Arc::new(scenarios),
+            propagator: Propagator::TraceContext,
+            sampler,
+        });
         (0..n).map(|_| p.next_plan()).collect()
     }
 
     #[test]
     fn the_same_seed_and_shard_plan_the_same_requests() {
-        let key = |p: &RequestPlan| (p.seq, p.scenario, p.body.clone(), p.ids);
+        let key = |p: &RequestPlan| (p.seq, p.scenario, p.request.body.clone(), p.ids);
         let a: Vec<_> = plans(5, shard(0, 1), SamplerChoice::Ratio(0.5), 50)
             .iter()
             .map(key)
@@ -297,13 +324,9 @@ mod tests {
             // TraceIdRatioBased: the low 63 bits against ratio * 2^63.
             let low = u64::from_be_bytes(ids.trace_id.to_bytes()[8..].try_into().unwrap()) >> 1;
             assert_eq!(ids.sampled, low < (0.3 * (1u64 << 63) as f64) as u64);
-            let tp = plan
-                .traceparent
-                .as_ref()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_owned();
+            let (name, tp) = plan.trace_headers[0].clone().unwrap();
+            assert_eq!(name, "traceparent");
+            let tp = tp.to_str().unwrap().to_owned();
             assert_eq!(
                 tp,
                 format!(

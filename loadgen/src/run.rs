@@ -18,10 +18,11 @@ use crate::{
     error::LoadError,
     manifest::ManifestWriter,
     pacer::{self, Paced},
+    plan::PlannerParts,
     plan::{Planner, Schedule},
     progress::{self, Extent},
     report::{Report, RunFigures, RunInfo},
-    scenario::Scenario,
+    scenario::render::Renderer,
     stats::Stats,
     worker::{self, Shared, SharedParts},
 };
@@ -43,7 +44,9 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         rps,
         duration,
         requests,
+        scenarios,
         mix,
+        propagator,
         sampler,
         seed,
         max_in_flight,
@@ -54,6 +57,12 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         root_spans,
         progress: show_progress,
     } = config;
+    let scenarios = match &mix {
+        Some(mix) => scenarios.with_mix(mix).map_err(LoadError::Config)?,
+        None => scenarios,
+    };
+    let renderer = Renderer::new(&scenarios, &target).map_err(LoadError::Config)?;
+    let scenarios = Arc::new(scenarios);
     let addr = resolve(&target).await?;
     let manifest = manifest
         .as_deref()
@@ -75,7 +84,9 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         requests,
         shard,
         seed,
-        mix: mix.to_string(),
+        scenarios: scenarios.origin().to_owned(),
+        mix: scenarios.mix().to_string(),
+        propagator: propagator.name().to_owned(),
         sampler: sampler.to_string(),
         root_spans: spans.is_some(),
         connections,
@@ -85,11 +96,19 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     };
 
     let schedule = Schedule::new(rps, shard, requests, duration);
-    let planner = Planner::new(seed, shard, mix, sampler);
+    let planner = Planner::new(PlannerParts {
+        seed,
+        shard,
+        scenarios: scenarios.clone(),
+        renderer,
+        propagator,
+        sampler,
+    });
     let clock = Clock::start();
     info.started_at = humantime::format_rfc3339_millis(clock.wall(clock.base())).to_string();
     let shared = Arc::new(Shared::new(SharedParts {
         target,
+        scenarios: scenarios.clone(),
         addr,
         timeout,
         read_traceresponse: sampler == SamplerChoice::None,
@@ -161,7 +180,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     }
     info.elapsed_s = clock.base().elapsed().as_secs_f64();
     info.stopped_early = shared.stopped();
-    gather(shared, info, &schedule, paced, mix_weights(&mix)).await
+    gather(shared, info, &schedule, paced).await
 }
 
 /// The figures of a finished run.
@@ -170,7 +189,6 @@ async fn gather(
     info: RunInfo,
     schedule: &Schedule,
     paced: Paced,
-    weighted: [bool; 4],
 ) -> Result<Report, LoadError> {
     let mut problems = Vec::new();
     if let Some(manifest) = &shared.manifest
@@ -193,7 +211,7 @@ async fn gather(
             ));
         }
     }
-    let mut stats = Stats::default();
+    let mut stats = Stats::new(shared.scenarios.len());
     for shard in shared.stats.iter() {
         stats.merge(&shard.lock());
     }
@@ -216,12 +234,8 @@ async fn gather(
         root_spans_ended: spans_ended,
         root_spans_exported: spans_exported,
         problems,
-        weighted,
+        scenarios: shared.scenarios.clone(),
     }))
-}
-
-fn mix_weights(mix: &crate::scenario::Mix) -> [bool; 4] {
-    Scenario::ALL.map(|s| mix.weight(s) > 0)
 }
 
 /// The first address of the target host.

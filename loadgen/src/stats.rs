@@ -9,7 +9,7 @@ use std::{
 
 use hdrhistogram::Histogram;
 
-use crate::{manifest::Outcome, scenario::Scenario};
+use crate::manifest::Outcome;
 
 /// A histogram of microseconds with 3 significant digits that grows to
 /// whatever maximum it meets.
@@ -74,7 +74,8 @@ impl ScenarioStats {
 /// Everything recorded by a group of connections.
 #[derive(Debug, Clone)]
 pub(crate) struct Stats {
-    pub(crate) scenarios: [ScenarioStats; 4],
+    /// By position in the run's scenario set.
+    pub(crate) scenarios: Vec<ScenarioStats>,
     /// Actual minus intended start, µs: how far behind the schedule ran.
     pub(crate) start_lag: Histogram<u64>,
     pub(crate) sampled: u64,
@@ -82,10 +83,11 @@ pub(crate) struct Stats {
     pub(crate) sampling_unknown: u64,
 }
 
-impl Default for Stats {
-    fn default() -> Self {
+impl Stats {
+    /// Empty statistics for `scenarios` scenarios.
+    pub(crate) fn new(scenarios: usize) -> Self {
         Stats {
-            scenarios: Default::default(),
+            scenarios: vec![ScenarioStats::default(); scenarios],
             start_lag: new_histogram(),
             sampled: 0,
             not_sampled: 0,
@@ -96,7 +98,8 @@ impl Default for Stats {
 
 /// One finished request, as the statistics see it.
 pub(crate) struct Finished {
-    pub(crate) scenario: Scenario,
+    /// Position in the run's scenario set.
+    pub(crate) scenario: usize,
     pub(crate) outcome: Outcome,
     pub(crate) status: Option<u16>,
     pub(crate) latency_us: u64,
@@ -106,7 +109,9 @@ pub(crate) struct Finished {
 
 impl Stats {
     pub(crate) fn record(&mut self, f: &Finished) {
-        let s = &mut self.scenarios[f.scenario.index()];
+        let Some(s) = self.scenarios.get_mut(f.scenario) else {
+            return;
+        };
         s.count += 1;
         match f.outcome {
             Outcome::Ok => s.ok += 1,
@@ -160,7 +165,7 @@ impl Live {
 mod tests {
     use super::*;
 
-    fn finished(scenario: Scenario, outcome: Outcome, status: Option<u16>, us: u64) -> Finished {
+    fn finished(scenario: usize, outcome: Outcome, status: Option<u16>, us: u64) -> Finished {
         Finished {
             scenario,
             outcome,
@@ -173,19 +178,19 @@ mod tests {
 
     #[test]
     fn records_and_merges_counts_statuses_and_latency() {
-        let mut a = Stats::default();
-        a.record(&finished(Scenario::Valid, Outcome::Ok, Some(201), 100));
+        let mut a = Stats::new(3);
+        a.record(&finished(0, Outcome::Ok, Some(201), 100));
         a.record(&finished(
-            Scenario::Valid,
+            0,
             Outcome::UnexpectedStatus,
             Some(500),
             3_000_000,
         ));
-        let mut b = Stats::default();
-        b.record(&finished(Scenario::Valid, Outcome::Connect, None, 50));
-        b.record(&finished(Scenario::Fraud, Outcome::Ok, Some(402), 70));
+        let mut b = Stats::new(3);
+        b.record(&finished(0, Outcome::Connect, None, 50));
+        b.record(&finished(2, Outcome::Ok, Some(402), 70));
         a.merge(&b);
-        let v = &a.scenarios[Scenario::Valid.index()];
+        let v = &a.scenarios[0];
         assert_eq!(
             (v.count, v.ok, v.unexpected_status, v.connect),
             (3, 1, 1, 1)
@@ -193,7 +198,7 @@ mod tests {
         assert_eq!(v.statuses, BTreeMap::from([(201, 1), (500, 1)]));
         assert_eq!(v.latency.len(), 3);
         assert!(v.latency.max() >= 2_990_000, "grows to the largest value");
-        assert_eq!(a.scenarios[Scenario::Fraud.index()].count, 1);
+        assert_eq!(a.scenarios[2].count, 1);
         assert_eq!(a.sampled, 4);
     }
 }

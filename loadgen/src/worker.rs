@@ -21,6 +21,7 @@ use crate::{
     config::Target,
     manifest::{ManifestLine, ManifestWriter, Outcome},
     plan::{RequestPlan, TraceIds},
+    scenario::ScenarioSet,
     stats::{Finished, Live, Stats},
 };
 
@@ -38,6 +39,7 @@ pub(crate) type JobQueue = Arc<tokio::sync::Mutex<UnboundedReceiver<Job>>>;
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) target: Target,
+    pub(crate) scenarios: Arc<ScenarioSet>,
     pub(crate) addr: SocketAddr,
     pub(crate) timeout: Duration,
     /// `--sampler none`: read `traceresponse` instead of sending `traceparent`.
@@ -62,6 +64,7 @@ pub(crate) struct Shared {
 /// The parts of [`Shared`] a run sets up.
 pub(crate) struct SharedParts {
     pub(crate) target: Target,
+    pub(crate) scenarios: Arc<ScenarioSet>,
     pub(crate) addr: SocketAddr,
     pub(crate) timeout: Duration,
     pub(crate) read_traceresponse: bool,
@@ -74,8 +77,10 @@ pub(crate) struct SharedParts {
 
 impl Shared {
     pub(crate) fn new(p: SharedParts) -> Shared {
+        let scenario_count = p.scenarios.len();
         Shared {
             target: p.target,
+            scenarios: p.scenarios,
             addr: p.addr,
             timeout: p.timeout,
             read_traceresponse: p.read_traceresponse,
@@ -89,7 +94,7 @@ impl Shared {
             cancelled: AtomicU64::new(0),
             last_start_ns: AtomicU64::new(0),
             stats: (0..p.stat_shards.max(1))
-                .map(|_| Mutex::new(Stats::default()))
+                .map(|_| Mutex::new(Stats::new(scenario_count)))
                 .collect(),
             manifest: p.manifest,
             spans: p.spans,
@@ -135,10 +140,11 @@ impl Shared {
         stats: &Mutex<Stats>,
     ) {
         let plan = &job.plan;
-        let scenario = plan.scenario;
-        let expected = scenario.expected_status();
+        let Some(scenario) = self.scenarios.get(plan.scenario) else {
+            return;
+        };
         let (status, outcome, failure) = match &result {
-            Ok(a) if a.status == expected => (Some(a.status), Outcome::Ok, None),
+            Ok(a) if scenario.expects(a.status) => (Some(a.status), Outcome::Ok, None),
             Ok(a) => (Some(a.status), Outcome::UnexpectedStatus, None),
             Err(f) => (None, f.kind, Some(f.message.as_str())),
         };
@@ -156,7 +162,7 @@ impl Shared {
                 spans.record(ClientSpan {
                     ids: sent,
                     scenario,
-                    url_full: &self.target.scenario(scenario).url_full,
+                    url_full: &plan.request.url_full,
                     start_unix_ns: self.clock.epoch_ns(start),
                     end_unix_ns: self.clock.epoch_ns(end),
                     status,
@@ -170,7 +176,7 @@ impl Shared {
         };
         let latency_us = end.saturating_duration_since(job.intended).as_micros() as u64;
         stats.lock().record(&Finished {
-            scenario,
+            scenario: plan.scenario,
             outcome,
             status,
             latency_us,
@@ -186,12 +192,16 @@ impl Shared {
                 seq: plan.seq,
                 ids,
                 root_span,
-                scenario,
+                scenario: scenario.name(),
                 intended_start_us: self.clock.epoch_us(job.intended),
                 actual_start_us: self.clock.epoch_us(start),
                 latency_us,
                 status,
-                expected_status: expected,
+                // The status that matched, or the first expected one.
+                expected_status: match status {
+                    Some(s) if outcome == Outcome::Ok => s,
+                    _ => scenario.expected_statuses()[0],
+                },
                 outcome,
             });
             if !written {
@@ -225,16 +235,11 @@ pub(crate) async fn work(index: usize, shared: Arc<Shared>, queue: JobQueue) {
         shared
             .last_start_ns
             .fetch_max(since_base, Ordering::Relaxed);
-        let plan = &job.plan;
-        let scenario = plan.scenario;
-        let request = client::request(
-            scenario.method(),
-            shared.target.scenario(scenario).uri.clone(),
-            shared.target.host_header(),
-            plan.body.clone(),
-            plan.traceparent.clone(),
-            scenario.baggage(),
-        );
+        let Some(scenario) = shared.scenarios.get(job.plan.scenario) else {
+            shared.release_slot();
+            continue;
+        };
+        let request = client::request(scenario, &job.plan, shared.target.host_header());
         let result = connection
             .exchange(request, shared.timeout, shared.read_traceresponse)
             .await;

@@ -289,3 +289,93 @@ async fn otel_variables_send_the_root_spans_over_otlp_http() {
     assert_eq!(services["services"], serde_json::json!(["loadgen-ci"]));
     store.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_printed_scenarios_file_runs_as_the_built_in_one() {
+    let o = output(loadgen().arg("--print-scenarios")).await;
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        loadgen::scenario::ORDER_PAYMENT
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(&file, &o.stdout).unwrap();
+    let target = TestTarget::start(Behaviour::default()).await;
+    let json = dir.path().join("r.json");
+    let o = output(
+        loadgen()
+            .args(["--rps", "1000", "--requests", "200", "--no-root-span"])
+            .args(["--mix", "valid=2,invalid=1,fraud=1,health=1"])
+            .arg("--target")
+            .arg(target.url())
+            .arg("--scenarios")
+            .arg(&file)
+            .arg("--json")
+            .arg(&json),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = report(&json);
+    assert_eq!(r.overall.ok, 200);
+    assert_eq!(r.runs[0].scenarios, file.display().to_string());
+    assert_eq!(r.scenarios.len(), 4);
+}
+
+#[tokio::test]
+async fn a_bad_scenarios_file_names_the_file_and_line_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "[[scenario]]\nname = \"a\"\npath = \"/\"\n\n[[scenario]]\nname = \"b\"\npath = \"/b?n={{int 3..x}}\"\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.toml");
+    for (args, needle) in [
+        (
+            vec![
+                "--rps".into(),
+                "10".into(),
+                "--scenarios".into(),
+                file.display().to_string(),
+            ],
+            format!(
+                "scenarios {}, line 7: path: `{{{{int 3..x}}}}` needs a range",
+                file.display()
+            ),
+        ),
+        (
+            vec![
+                "--rps".into(),
+                "10".into(),
+                "--scenarios".into(),
+                missing.display().to_string(),
+            ],
+            format!("scenarios {}: cannot read it", missing.display()),
+        ),
+        (
+            vec![
+                "--rps".into(),
+                "10".into(),
+                "--propagator".into(),
+                "xray".into(),
+            ],
+            "unknown propagator \"xray\"".into(),
+        ),
+    ] {
+        let o = output(loadgen().args(&args)).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&needle), "{err}");
+    }
+    let o = output(
+        loadgen()
+            .args(["--rps", "10", "--requests", "1"])
+            .env("OTEL_PROPAGATORS", "baggage,ottrace"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("OTEL_PROPAGATORS"), "{}", stderr(&o));
+}

@@ -18,7 +18,7 @@ async fn achieved_rate_matches_the_schedule_at_200_and_2000_rps() {
         config.duration = Some(Duration::from_secs(seconds));
         // GET /health: the cheapest request for the debug-built target that
         // shares the CPU with the generator under test.
-        config.mix = "health=1".parse().unwrap();
+        config.mix = Some("health=1".parse().unwrap());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
         config.manifest = Some(path.clone());

@@ -86,16 +86,10 @@ impl System {
     /// Drives the services with the loadgen: every scenario, the traces
     /// sampled as `sampler` says.
     async fn load(&self, manifest: &Path, requests: u64, sampler: SamplerChoice, root_spans: bool) {
-        use loadgen::{LoadConfig, Mix, RootSpans, Scenario, Target};
+        use loadgen::{LoadConfig, RootSpans, Target};
         let mut config = LoadConfig::new(Target::parse(&self.order_url).unwrap(), 400.0);
         config.requests = Some(requests);
-        config.mix = Mix::new(&[
-            (Scenario::Valid, 4),
-            (Scenario::Invalid, 2),
-            (Scenario::Fraud, 2),
-            (Scenario::Health, 2),
-        ])
-        .unwrap();
+        config.mix = Some("valid=4,invalid=2,fraud=2,health=2".parse().unwrap());
         config.sampler = sampler;
         config.seed = 7;
         config.connections = 4;

@@ -56,8 +56,8 @@ pub struct OverheadConfig {
     pub connections: usize,
     /// Rate of the latency phase; default half the tracing-off maximum.
     pub latency_rps: Option<f64>,
-    /// Scenario mix.
-    pub mix: Mix,
+    /// Scenario weights by name (default: the shipped file's).
+    pub mix: Option<Mix>,
     /// Seed of the scenario sequence.
     pub seed: u64,
 }
@@ -69,7 +69,7 @@ impl Default for OverheadConfig {
             rounds: 3,
             connections: 32,
             latency_rps: None,
-            mix: Mix::default(),
+            mix: None,
             seed: 1,
         }
     }

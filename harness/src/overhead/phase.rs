@@ -75,7 +75,7 @@ pub(super) async fn phase(
         .map_err(|e| HarnessError::Start(format!("order-api URL: {e}")))?;
     let mut load = LoadConfig::new(target, rps.unwrap_or(SATURATING_RPS));
     load.duration = Some(config.duration);
-    load.mix = config.mix;
+    load.mix = config.mix.clone();
     load.seed = config.seed;
     load.sampler = SamplerChoice::Ratio(mode.loadgen_ratio());
     load.root_spans = RootSpans::Off;

@@ -9,7 +9,8 @@ use telemetry::{OtelConfig, SamplerConfig};
 
 use crate::{
     config::{LoadConfig, RootSpans, SamplerChoice, Target},
-    scenario::Mix,
+    propagator::Propagator,
+    scenario::{Mix, ScenarioSet},
 };
 
 /// How long a run lasts when neither `--duration` nor `--requests` is given.
@@ -29,9 +30,17 @@ pub struct LoadArgs {
     /// How many requests to send in all (all shards together).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub requests: Option<u64>,
-    /// Scenario weights, from valid, invalid, fraud, health.
-    #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
-    pub mix: Mix,
+    /// The requests to send: a TOML file of [[scenario]] tables (default:
+    /// the shipped order/payment scenarios; `loadgen --print-scenarios`).
+    #[arg(long, env = "LOADGEN_SCENARIOS", value_name = "FILE")]
+    pub scenarios: Option<PathBuf>,
+    /// Scenario weights by name, replacing the file's (e.g. valid=80,invalid=10,fraud=10).
+    #[arg(long, value_parser = str::parse::<Mix>)]
+    pub mix: Option<Mix>,
+    /// Trace context format: tracecontext, b3, b3multi or jaeger (default:
+    /// the first of OTEL_PROPAGATORS, else tracecontext); baggage is W3C.
+    #[arg(long, value_parser = str::parse::<Propagator>)]
+    pub propagator: Option<Propagator>,
     /// Sampling ratio of the traces the loadgen roots (0..1), or `none` to send
     /// no traceparent and read the service's traceresponse. Default: the
     /// ratio of OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG, else 1.
@@ -77,7 +86,17 @@ impl LoadArgs {
             (d, _) => Some(d.unwrap_or(DEFAULT_DURATION)),
         };
         config.requests = self.requests;
+        if let Some(path) = &self.scenarios {
+            config.scenarios = ScenarioSet::load(path).map_err(|e| e.to_string())?;
+        }
         config.mix = self.mix;
+        config.propagator = match (self.propagator, std::env::var("OTEL_PROPAGATORS")) {
+            (Some(p), _) => p,
+            (None, Ok(value)) if !value.trim().is_empty() => {
+                Propagator::from_otel_propagators(&value)?
+            }
+            _ => Propagator::TraceContext,
+        };
         config.sampler = sampler;
         config.seed = self.seed.unwrap_or_else(rand::random);
         config.max_in_flight = usize::try_from(self.max_in_flight).unwrap_or(usize::MAX);

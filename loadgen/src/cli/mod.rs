@@ -17,12 +17,14 @@ use telemetry::{OtelConfig, Protocol, SamplerConfig};
 use crate::{
     config::{LoadConfig, Shard, Target},
     report::{Report, merge},
+    scenario::ORDER_PAYMENT,
 };
 
 use cli_support::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
-/// Open-loop HTTP load for the order API, with a scenario mix, a sampling
-/// ratio, HDR latency (coordinated-omission corrected) and a trace manifest.
+/// Open-loop HTTP load for any HTTP system, with scenarios from a file, a
+/// sampling ratio, HDR latency (coordinated-omission corrected) and a trace
+/// manifest.
 #[derive(Debug, Parser)]
 #[command(
     name = "loadgen",
@@ -34,6 +36,10 @@ pub struct Cli {
     /// A subcommand instead of a run.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Print the shipped order/payment scenarios file (a start for your own
+    /// --scenarios) and exit.
+    #[arg(long, exclusive = true)]
+    pub print_scenarios: bool,
     /// The run's flags.
     #[command(flatten)]
     pub run: RunArgs,
@@ -61,7 +67,7 @@ pub struct MergeArgs {
 /// binary does (shards, its JSON report, its OTLP endpoint).
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Base URL of the order API.
+    /// Base URL of the system under load; scenario paths are joined to it.
     #[arg(long, env = "LOADGEN_TARGET", default_value = "http://127.0.0.1:8000", value_parser = Target::parse)]
     pub target: Target,
     /// The load.
@@ -84,6 +90,10 @@ pub struct RunArgs {
 
 /// Runs the parsed command line; `stop` ends a run early (Ctrl-C).
 pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
+    if cli.print_scenarios {
+        print!("{ORDER_PAYMENT}");
+        return ExitCode::from(EXIT_OK);
+    }
     match cli.command {
         Some(Command::Merge(args)) => merge_reports(args),
         None => run_load(cli.run, stop).await,

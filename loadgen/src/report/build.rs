@@ -1,11 +1,13 @@
 //! Turning one run's counters into a [`Report`].
 
+use std::sync::Arc;
+
 use super::{
     ErrorCounts, Latency, REPORT_FORMAT, Report, RunInfo, ScenarioReport, ScheduleReport,
     TracingReport,
 };
 use crate::{
-    scenario::Scenario,
+    scenario::ScenarioSet,
     stats::{ScenarioStats, Stats},
 };
 
@@ -22,7 +24,8 @@ pub(crate) struct RunFigures {
     pub(crate) root_spans_ended: u64,
     pub(crate) root_spans_exported: u64,
     pub(crate) problems: Vec<String>,
-    pub(crate) weighted: [bool; 4],
+    /// The run's scenarios, in the order of the statistics.
+    pub(crate) scenarios: Arc<ScenarioSet>,
 }
 
 impl Report {
@@ -35,40 +38,35 @@ impl Report {
                 0.0
             }
         };
-        let scenario_report =
-            |name: &str, expected: Option<u16>, s: &ScenarioStats| ScenarioReport {
-                scenario: name.to_owned(),
-                expected_status: expected,
-                count: s.count,
-                ok: s.ok,
-                unexpected_status: s.unexpected_status,
-                errors: ErrorCounts {
-                    connect: s.connect,
-                    timeout: s.timeout,
-                    io: s.io,
-                },
-                statuses: s
-                    .statuses
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), *v))
-                    .collect(),
-                achieved_rps: rate(s.count),
-                latency: Latency::from_histogram(s.latency.clone()),
-            };
+        let scenario_report = |name: &str, expected: &[u16], s: &ScenarioStats| ScenarioReport {
+            scenario: name.to_owned(),
+            expected_status: expected.to_vec(),
+            count: s.count,
+            ok: s.ok,
+            unexpected_status: s.unexpected_status,
+            errors: ErrorCounts {
+                connect: s.connect,
+                timeout: s.timeout,
+                io: s.io,
+            },
+            statuses: s
+                .statuses
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            achieved_rps: rate(s.count),
+            latency: Latency::from_histogram(s.latency.clone()),
+        };
         let mut all = ScenarioStats::default();
         for s in &f.stats.scenarios {
             all.merge(s);
         }
-        let scenarios = Scenario::ALL
-            .into_iter()
-            .filter(|sc| f.weighted[sc.index()] || f.stats.scenarios[sc.index()].count > 0)
-            .map(|sc| {
-                scenario_report(
-                    sc.name(),
-                    Some(sc.expected_status()),
-                    &f.stats.scenarios[sc.index()],
-                )
-            })
+        let scenarios = f
+            .scenarios
+            .iter()
+            .zip(&f.stats.scenarios)
+            .filter(|(sc, st)| sc.weight() > 0 || st.count > 0)
+            .map(|(sc, st)| scenario_report(sc.name(), sc.expected_statuses(), st))
             .collect();
         Report {
             format: REPORT_FORMAT.to_owned(),
@@ -88,7 +86,7 @@ impl Report {
                 root_spans_ended: f.root_spans_ended,
                 root_spans_exported: f.root_spans_exported,
             },
-            overall: scenario_report("all", None, &all),
+            overall: scenario_report("all", &[], &all),
             scenarios,
             problems: f.problems,
             runs: vec![f.info],

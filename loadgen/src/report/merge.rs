@@ -1,7 +1,7 @@
 //! Combining the reports of several shards (or runs) into one.
 
 use super::{ErrorCounts, Latency, REPORT_FORMAT, Report, ScenarioReport};
-use crate::{error::MergeError, scenario::Scenario};
+use crate::error::MergeError;
 
 /// Combines the reports of several shards (or runs) into one: counts and
 /// rates add up, histograms are added and the percentiles recomputed.
@@ -51,11 +51,6 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
         }
         merged.problems.extend(r.problems.iter().cloned());
     }
-    merged.scenarios.sort_by_key(|s| {
-        s.scenario
-            .parse::<Scenario>()
-            .map_or(usize::MAX, Scenario::index)
-    });
     Ok(merged)
 }
 
@@ -66,7 +61,7 @@ fn merge_scenario(a: &ScenarioReport, b: &ScenarioReport) -> Result<ScenarioRepo
     }
     Ok(ScenarioReport {
         scenario: a.scenario.clone(),
-        expected_status: a.expected_status,
+        expected_status: a.expected_status.clone(),
         count: a.count + b.count,
         ok: a.ok + b.ok,
         unexpected_status: a.unexpected_status + b.unexpected_status,

@@ -19,7 +19,7 @@ pub(crate) use build::RunFigures;
 pub use merge::merge;
 
 /// The `format` of the JSON reports this version writes and merges.
-pub const REPORT_FORMAT: &str = "loadgen-report/1";
+pub const REPORT_FORMAT: &str = "loadgen-report/2";
 
 /// A run's (or several merged runs') figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +66,10 @@ pub struct RunInfo {
     pub seed: u64,
     /// The scenario weights.
     pub mix: String,
+    /// The scenarios file (`order-payment.toml` when the shipped one).
+    pub scenarios: String,
+    /// The trace context format sent (`tracecontext`, `b3`, ...).
+    pub propagator: String,
     /// The sampling ratio, or `none`.
     pub sampler: String,
     /// Whether CLIENT spans were exported.
@@ -121,8 +125,8 @@ pub struct TracingReport {
 pub struct ScenarioReport {
     /// `valid`, `invalid`, `fraud`, `health` or `all`.
     pub scenario: String,
-    /// The status the scenario expects (`None` for `all`).
-    pub expected_status: Option<u16>,
+    /// The statuses the scenario expects (empty for `all`).
+    pub expected_status: Vec<u16>,
     /// Requests that finished.
     pub count: u64,
     /// Requests answered with the expected status.

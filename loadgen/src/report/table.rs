@@ -15,13 +15,15 @@ impl fmt::Display for Report {
         if let [r] = run {
             writeln!(
                 f,
-                "loadgen {} -> {}: seed {}, shard {}, mix {}, sampler {}, root spans {}",
+                "loadgen {} -> {}: seed {}, shard {}, scenarios {}, mix {}, sampler {}, propagator {}, root spans {}",
                 r.loadgen_version,
                 r.target,
                 r.seed,
                 r.shard,
+                r.scenarios,
                 r.mix,
                 r.sampler,
+                r.propagator,
                 if r.root_spans { "on" } else { "off" }
             )?;
             if r.stopped_early {
@@ -133,9 +135,13 @@ impl fmt::Display for Report {
         write!(f, "statuses:")?;
         for r in &self.scenarios {
             let codes: Vec<String> = r.statuses.iter().map(|(k, v)| format!("{k}x{v}")).collect();
-            let expected = r
-                .expected_status
-                .map_or(String::new(), |e| format!(" (expect {e})"));
+            let codes_expected: Vec<String> =
+                r.expected_status.iter().map(u16::to_string).collect();
+            let expected = if codes_expected.is_empty() {
+                String::new()
+            } else {
+                format!(" (expect {})", codes_expected.join("|"))
+            };
             write!(
                 f,
                 " {}{} {};",

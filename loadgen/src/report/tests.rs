@@ -1,14 +1,20 @@
 //! Building, merging, JSON and the table, on figures made up here.
 
-use super::{merge, *};
-use crate::{config::Shard, manifest::Outcome, stats::Finished};
-use crate::{error::MergeError, report::build::RunFigures, scenario::Scenario, stats::Stats};
+use std::sync::Arc;
 
-fn figures(shard: u32, latencies: &[(Scenario, u64, Option<u16>)]) -> RunFigures {
-    let mut stats = Stats::default();
-    for &(scenario, us, status) in latencies {
+use super::{merge, *};
+use crate::{
+    config::Shard, error::MergeError, manifest::Outcome, report::build::RunFigures,
+    scenario::ScenarioSet, stats::Finished, stats::Stats,
+};
+
+fn figures(shard: u32, latencies: &[(&str, u64, Option<u16>)]) -> RunFigures {
+    let scenarios = Arc::new(ScenarioSet::order_payment());
+    let mut stats = Stats::new(scenarios.len());
+    for &(name, us, status) in latencies {
+        let scenario = scenarios.position(name).unwrap();
         let outcome = match status {
-            Some(s) if s == scenario.expected_status() => Outcome::Ok,
+            Some(s) if scenarios.get(scenario).unwrap().expects(s) => Outcome::Ok,
             Some(_) => Outcome::UnexpectedStatus,
             None => Outcome::Connect,
         };
@@ -37,6 +43,8 @@ fn figures(shard: u32, latencies: &[(Scenario, u64, Option<u16>)]) -> RunFigures
             },
             seed: 1,
             mix: "valid=80,invalid=10,fraud=10".into(),
+            scenarios: "order-payment.toml".into(),
+            propagator: "tracecontext".into(),
             sampler: "1".into(),
             root_spans: false,
             connections: 1,
@@ -53,7 +61,7 @@ fn figures(shard: u32, latencies: &[(Scenario, u64, Option<u16>)]) -> RunFigures
         root_spans_ended: 0,
         root_spans_exported: 0,
         problems: Vec::new(),
-        weighted: [true, true, true, false],
+        scenarios,
     }
 }
 
@@ -61,10 +69,7 @@ fn figures(shard: u32, latencies: &[(Scenario, u64, Option<u16>)]) -> RunFigures
 fn json_round_trips_with_the_histograms() {
     let r = Report::from_run(figures(
         0,
-        &[
-            (Scenario::Valid, 1000, Some(201)),
-            (Scenario::Fraud, 250_000, Some(402)),
-        ],
+        &[("valid", 1000, Some(201)), ("fraud", 250_000, Some(402))],
     ));
     let back = Report::from_json(&r.to_json()).unwrap();
     assert_eq!(back, r);
@@ -83,18 +88,9 @@ fn json_round_trips_with_the_histograms() {
 fn merge_adds_counts_rates_and_histograms() {
     let a = Report::from_run(figures(
         0,
-        &[
-            (Scenario::Valid, 1000, Some(201)),
-            (Scenario::Valid, 3000, Some(500)),
-        ],
+        &[("valid", 1000, Some(201)), ("valid", 3000, Some(500))],
     ));
-    let mut b_fig = figures(
-        1,
-        &[
-            (Scenario::Valid, 900_000, Some(201)),
-            (Scenario::Health, 10, None),
-        ],
-    );
+    let mut b_fig = figures(1, &[("valid", 900_000, Some(201)), ("health", 10, None)]);
     b_fig.problems.push("manifest failed".into());
     let b = Report::from_run(b_fig);
     let m = merge(&[a.clone(), b.clone()]).unwrap();
@@ -136,17 +132,14 @@ fn merge_refuses_what_it_cannot_combine() {
         merge(&[r]),
         Err(MergeError::Format { index: 0, .. })
     ));
-    assert!(Report::from_json(r#"{"format":"loadgen-report/1"}"#).is_err());
+    assert!(Report::from_json(r#"{"format":"loadgen-report/2"}"#).is_err());
 }
 
 #[test]
 fn the_table_and_the_summary_say_what_happened() {
     let r = Report::from_run(figures(
         0,
-        &[
-            (Scenario::Valid, 1000, Some(201)),
-            (Scenario::Invalid, 2000, None),
-        ],
+        &[("valid", 1000, Some(201)), ("invalid", 2000, None)],
     ));
     let table = r.to_string();
     assert!(table.contains("achieved 2.0 rps"), "{table}");

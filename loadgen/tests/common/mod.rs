@@ -31,7 +31,12 @@ use tokio::sync::oneshot;
 /// One request as the target saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    pub method: Method,
     pub path: String,
+    /// Path and query.
+    pub uri: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
     pub traceparent: Option<String>,
     pub baggage: Option<String>,
     pub status: u16,
@@ -179,7 +184,7 @@ async fn handle(
     if let Some(d) = b.delay {
         tokio::time::sleep(d).await;
     }
-    let status = match (method, uri.path()) {
+    let status = match (method.clone(), uri.path()) {
         (Method::GET, "/health") => StatusCode::OK,
         (Method::POST, "/orders") => match headers.get("content-type") {
             Some(ct) if ct == "application/json" => match judge(&body) {
@@ -199,7 +204,13 @@ async fn handle(
             .map(str::to_owned)
     };
     state.seen.lock().push(Seen {
+        method,
         path: uri.path().to_owned(),
+        uri: uri
+            .path_and_query()
+            .map_or_else(String::new, |p| p.to_string()),
+        headers: headers.clone(),
+        body: body.clone(),
         traceparent: header("traceparent"),
         baggage: header("baggage"),
         status: status.as_u16(),

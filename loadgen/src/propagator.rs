@@ -1,0 +1,146 @@
+//! The trace context header format the loadgen sends: W3C `traceparent`
+//! (the default), B3 single (`b3`), B3 multi (`x-b3-*`) or Jaeger
+//! (`uber-trace-id`), each carrying the run's sampling decision in its
+//! sampled flag. Written by hand into a stack buffer, as `traceparent`
+//! always was, since it runs for every request; golden tests hold each
+//! value to the OpenTelemetry project's own injector for the format.
+
+use std::{fmt, str::FromStr};
+
+use http::{HeaderName, HeaderValue};
+
+use crate::plan::TraceIds;
+
+/// A trace context format (`--propagator`, or `OTEL_PROPAGATORS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Propagator {
+    /// W3C Trace Context: `traceparent: 00-<trace>-<span>-<01|00>`.
+    #[default]
+    TraceContext,
+    /// B3 single header: `b3: <trace>-<span>-<1|0>`.
+    B3,
+    /// B3 multiple headers: `x-b3-traceid`, `x-b3-spanid`, `x-b3-sampled`.
+    B3Multi,
+    /// Jaeger: `uber-trace-id: <trace>:<span>:0:<1|0>`.
+    Jaeger,
+}
+
+/// The headers of one request's trace context (one to three).
+pub(crate) type TraceHeaders = [Option<(HeaderName, HeaderValue)>; 3];
+
+impl Propagator {
+    /// The name as `OTEL_PROPAGATORS` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Propagator::TraceContext => "tracecontext",
+            Propagator::B3 => "b3",
+            Propagator::B3Multi => "b3multi",
+            Propagator::Jaeger => "jaeger",
+        }
+    }
+
+    /// The format from an `OTEL_PROPAGATORS` value (`tracecontext,baggage`):
+    /// the first trace context format listed. `baggage` is always sent as
+    /// W3C Baggage; `none` or no trace format is an error.
+    pub fn from_otel_propagators(value: &str) -> Result<Propagator, String> {
+        let mut first = None;
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "baggage" => {}
+                other => {
+                    let p: Propagator = other
+                        .parse()
+                        .map_err(|e| format!("OTEL_PROPAGATORS: {e}"))?;
+                    first.get_or_insert(p);
+                }
+            }
+        }
+        first.ok_or_else(|| {
+            format!("OTEL_PROPAGATORS={value:?} names no trace context format (tracecontext, b3, b3multi, jaeger)")
+        })
+    }
+
+    /// The headers carrying `ids`.
+    pub(crate) fn headers(self, ids: &TraceIds) -> TraceHeaders {
+        let (trace, span) = (ids.trace_id.to_bytes(), ids.span_id.to_bytes());
+        let flag = if ids.sampled { b'1' } else { b'0' };
+        match self {
+            Propagator::TraceContext => [
+                Some((
+                    HeaderName::from_static("traceparent"),
+                    telemetry::w3c_header_value(ids.trace_id, ids.span_id, ids.sampled),
+                )),
+                None,
+                None,
+            ],
+            Propagator::B3 => {
+                let mut v = [0u8; 32 + 1 + 16 + 2];
+                hex_into(&mut v[..32], &trace);
+                v[32] = b'-';
+                hex_into(&mut v[33..49], &span);
+                v[49] = b'-';
+                v[50] = flag;
+                [Some((HeaderName::from_static("b3"), value(&v))), None, None]
+            }
+            Propagator::B3Multi => {
+                let (mut t, mut s) = ([0u8; 32], [0u8; 16]);
+                hex_into(&mut t, &trace);
+                hex_into(&mut s, &span);
+                [
+                    Some((HeaderName::from_static("x-b3-traceid"), value(&t))),
+                    Some((HeaderName::from_static("x-b3-spanid"), value(&s))),
+                    Some((
+                        HeaderName::from_static("x-b3-sampled"),
+                        HeaderValue::from_static(if ids.sampled { "1" } else { "0" }),
+                    )),
+                ]
+            }
+            Propagator::Jaeger => {
+                // The deprecated parent span id is always `0`; the flags
+                // are `1` (sampled) or `0`, in hex.
+                let mut v = [0u8; 32 + 1 + 16 + 4];
+                hex_into(&mut v[..32], &trace);
+                v[32] = b':';
+                hex_into(&mut v[33..49], &span);
+                v[49..52].copy_from_slice(b":0:");
+                v[52] = flag;
+                [
+                    Some((HeaderName::from_static("uber-trace-id"), value(&v))),
+                    None,
+                    None,
+                ]
+            }
+        }
+    }
+}
+
+fn hex_into(out: &mut [u8], bytes: &[u8]) {
+    telemetry::propagation::write_hex(out, bytes);
+}
+
+/// Hex digits and separators only: always a valid header value.
+fn value(bytes: &[u8]) -> HeaderValue {
+    HeaderValue::from_bytes(bytes).unwrap_or(HeaderValue::from_static(""))
+}
+
+impl fmt::Display for Propagator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Propagator {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "tracecontext" => Ok(Propagator::TraceContext),
+            "b3" => Ok(Propagator::B3),
+            "b3multi" => Ok(Propagator::B3Multi),
+            "jaeger" => Ok(Propagator::Jaeger),
+            other => Err(format!(
+                "unknown propagator {other:?} (expected tracecontext, b3, b3multi or jaeger)"
+            )),
+        }
+    }
+}
