@@ -1,7 +1,7 @@
 //! What the two binaries share: the fault and telemetry flags, logging, and
 //! running one service until SIGTERM / Ctrl-C with every span flushed.
 
-use std::{io::IsTerminal, net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
+use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -9,7 +9,6 @@ use clap::Args;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use telemetry::{ConfigError, OtelConfig, Protocol, SamplerConfig};
 use tokio::{net::TcpListener, sync::Notify};
-use tracing_subscriber::EnvFilter;
 
 use crate::faults::{Faults, Service};
 
@@ -31,11 +30,11 @@ pub struct ServiceArgs {
 
     /// On SIGTERM / Ctrl-C, how long in-flight requests may take to finish
     /// before they are abandoned and the spans flushed.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = cli_support::parse_duration)]
     pub drain_timeout: Duration,
 
     /// How long the late-export fault holds `save_order` back.
-    #[arg(long, env = "FAULT_LATE_EXPORT_DELAY", value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "FAULT_LATE_EXPORT_DELAY", value_name = "DURATION", default_value = "60s", value_parser = cli_support::parse_duration)]
     pub late_export_delay: Duration,
 }
 
@@ -160,17 +159,6 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("invalid size {s:?}; expected e.g. 65536, 64KiB or 1MiB"))
 }
 
-/// Logs to stderr (colored only on a terminal); `RUST_LOG` filters
-/// (default `info`).
-pub fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-}
-
 /// Logs the enabled faults, and warns about those `service` ignores.
 pub fn log_faults(service: Service, faults: &Faults) {
     for fault in faults.iter() {
@@ -185,7 +173,8 @@ pub fn log_faults(service: Service, faults: &Faults) {
     }
 }
 
-/// The binaries' body: logging, a multi-threaded runtime, then
+/// The binaries' body: logging ([`cli_support::init_logging`], default
+/// `info`), a multi-threaded runtime, then
 /// [`run_service`]; an error becomes one line on stderr and exit code 1.
 pub fn main(
     name: &str,
@@ -194,10 +183,9 @@ pub fn main(
     telemetry: &TelemetryArgs,
     make_router: impl FnOnce(SdkTracerProvider) -> Router,
 ) -> ExitCode {
-    init_logging();
-    let result = telemetry
-        .otel_config(name)
-        .map_err(anyhow::Error::from)
+    let result = cli_support::init_logging(None, "info")
+        .map_err(anyhow::Error::msg)
+        .and_then(|()| telemetry.otel_config(name).map_err(anyhow::Error::from))
         .and_then(|otel| {
             let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             runtime.block_on(run_service(
@@ -260,7 +248,7 @@ async fn serve_until_signal(
     let signalled = Arc::new(Notify::new());
     let notify = signalled.clone();
     let server = crate::serve(listener, router, async move {
-        crate::shutdown_signal().await;
+        cli_support::shutdown_signal().await;
         notify.notify_one();
     });
     let drain_limit = async {

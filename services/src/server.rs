@@ -1,5 +1,5 @@
-//! Serving a router with graceful shutdown, and the process signals that
-//! trigger it.
+//! Serving a router with graceful shutdown (the binaries trigger it with
+//! [`cli_support::shutdown_signal`]).
 
 use std::{future::Future, io, net::SocketAddr};
 
@@ -27,32 +27,4 @@ where
     )
     .with_graceful_shutdown(shutdown)
     .await
-}
-
-/// Resolves at the first SIGTERM or Ctrl-C (SIGINT).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(e) => {
-                tracing::error!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received: shutting down"),
-        () = terminate => tracing::info!("SIGTERM received: shutting down"),
-    }
 }

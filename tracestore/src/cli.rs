@@ -35,7 +35,7 @@ pub struct Args {
 
     /// Largest shift Jaeger's clock-skew adjuster may apply on read, e.g.
     /// 500ms; 0s (the default) only records a warning on the span.
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = cli_support::parse_duration)]
     pub max_clock_skew_adjust: Duration,
 
     /// Largest OTLP/gRPC message accepted (after decompression).
@@ -52,9 +52,9 @@ pub struct Args {
     pub discard: bool,
 
     /// Log level (error, warn, info, debug, trace) or a tracing filter
-    /// directive such as `tracestore=debug`.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
-    pub log_level: String,
+    /// directive such as `tracestore=debug`. Default: RUST_LOG, else info.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 }
 
 impl Args {

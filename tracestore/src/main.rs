@@ -4,44 +4,24 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use cli_support::{EXIT_FAILED, EXIT_USAGE};
 use tracestore::TraceStore;
 use tracestore::cli::Args;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let args: Args = match cli_support::parse("tracestore") {
         Ok(args) => args,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version.
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("tracestore: {}", first.trim_start_matches("error: "));
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let filter = match EnvFilter::try_new(&args.log_level) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("tracestore: invalid --log-level {:?}: {e}", args.log_level);
-            return ExitCode::from(2);
-        }
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-
+    if let Err(e) = cli_support::init_logging(args.log_level.as_deref(), "info") {
+        eprintln!("tracestore: --log-level: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tracestore: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(EXIT_FAILED);
         }
     };
     runtime.block_on(async {
@@ -49,35 +29,11 @@ fn main() -> ExitCode {
             Ok(store) => store,
             Err(e) => {
                 eprintln!("tracestore: {e}");
-                return ExitCode::FAILURE;
+                return ExitCode::from(EXIT_FAILED);
             }
         };
-        wait_for_signal().await;
-        tracing::info!("shutting down");
+        cli_support::shutdown_signal().await;
         store.shutdown().await;
         ExitCode::SUCCESS
     })
-}
-
-/// Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ApiChoice::Auto)]
     pub api: ApiChoice,
     /// Check traces of the last DURATION (e.g. 5m). Default: the manifest's time span, else 5m.
-    #[arg(long, value_parser = humantime::parse_duration, conflicts_with_all = ["start", "end"])]
+    #[arg(long, value_parser = cli_support::parse_duration, conflicts_with_all = ["start", "end"])]
     pub since: Option<Duration>,
     /// Window start, RFC 3339 (e.g. 2026-01-02T15:04:05Z).
     #[arg(long, value_parser = parse_time, requires = "end")]
@@ -58,14 +58,14 @@ pub struct Args {
     #[arg(long)]
     pub print_spec: bool,
     /// How long to wait for late spans.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s")]
+    #[arg(long, value_parser = cli_support::parse_duration, default_value = "15s")]
     pub settle: Duration,
     /// Time between reads while settling.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "500ms")]
+    #[arg(long, value_parser = cli_support::parse_duration, default_value = "500ms")]
     pub poll_interval: Duration,
     /// No change for this long before --settle runs out means the store settled
     /// (missing spans then break span-tree, else incomplete).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    #[arg(long, value_parser = cli_support::parse_duration, default_value = "5s")]
     pub quiet_period: Duration,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -77,7 +77,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1000)]
     pub max_traces: usize,
     /// Override the spec's clock-skew allowance (e.g. 50ms).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = cli_support::parse_duration)]
     pub clock_skew: Option<Duration>,
     /// Ask Jaeger for raw traces (no query-time adjusters such as clock-skew correction).
     #[arg(long)]
@@ -86,11 +86,11 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub retries: u32,
     /// Timeout of one request to Jaeger, its body included.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    #[arg(long, value_parser = cli_support::parse_duration, default_value = "10s")]
     pub request_timeout: Duration,
     /// Bound on one whole read from Jaeger: all tries of a request and the
     /// waits between them. A hung Jaeger fails the check (exit 2) after this.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    #[arg(long, value_parser = cli_support::parse_duration, default_value = "30s")]
     pub read_deadline: Duration,
     /// Largest answer read from Jaeger (after decompression), e.g. 64MiB or
     /// 1GB; a longer one is exit 2, not retried.

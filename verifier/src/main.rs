@@ -3,19 +3,18 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use cli_support::{EXIT_FAILED, EXIT_USAGE};
 use verifier::cli::{Args, run};
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = match cli_support::parse("verifier") {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let default_level = if args.verbose { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
-        .init();
+    if let Err(e) = cli_support::init_logging(None, default_level) {
+        return could_not_check(&e);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -25,12 +24,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(args)) {
         Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(false) => ExitCode::from(EXIT_FAILED),
         Err(e) => could_not_check(&e.to_string()),
     }
 }
 
 fn could_not_check(reason: &str) -> ExitCode {
     eprintln!("verifier: could not check: {reason}");
-    ExitCode::from(2)
+    ExitCode::from(EXIT_USAGE)
 }

@@ -181,6 +181,52 @@ async fn unreachable_jaeger_exits_2() {
     let out = verifier(args(&url, &[])).await;
     assert_could_not_check(&out, "cannot reach Jaeger");
     assert!(stdout(&out).is_empty());
+    // The retry is logged; stderr is a pipe here, so without colour codes.
+    let err = stderr(&out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("WARN") && l.contains("retrying")),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\x1b'),
+        "no ANSI codes off a terminal: {err:?}"
+    );
+}
+
+/// clap's errors are one line with the tool's prefix, exit 2; a negative
+/// value is refused as a value of its flag, not taken for an unknown flag.
+#[tokio::test]
+async fn usage_errors_are_one_line_naming_the_flag() {
+    for (bad, expected) in [
+        (
+            &["--since", "garbage"][..],
+            "verifier: invalid value 'garbage' for '--since <SINCE>': ",
+        ),
+        (
+            &["--api", "v4"],
+            "verifier: invalid value 'v4' for '--api <API>' [possible values: auto, v3, v1]\n",
+        ),
+        (
+            &["--start", "2026-01-02T15:04:05Z"],
+            "verifier: the following required arguments were not provided: --end <END>\n",
+        ),
+        (
+            &["--settle", "-1s"],
+            "verifier: invalid value '-1s' for '--settle <SETTLE>': a duration cannot be negative\n",
+        ),
+        (
+            &["--retries", "-3"],
+            "verifier: invalid value '-3' for '--retries <RETRIES>': ",
+        ),
+    ] {
+        let out = verifier(bad.iter().map(|a| a.to_string()).collect()).await;
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.starts_with(expected), "{bad:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{bad:?}: {err}");
+        assert!(stdout(&out).is_empty());
+    }
 }
 
 #[tokio::test]

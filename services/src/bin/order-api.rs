@@ -2,7 +2,6 @@
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
-use clap::Parser;
 use reqwest::Url;
 use services::{
     cli::{self, ServiceArgs, TelemetryArgs},
@@ -12,7 +11,7 @@ use services::{
 
 /// The order API of the system under test, instrumented with OpenTelemetry.
 /// Telemetry follows the OTEL_* variables; the flags below override them.
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(name = "order-api", version)]
 struct Args {
     /// Address to listen on.
@@ -24,7 +23,7 @@ struct Args {
     payment_url: Url,
 
     /// How long the payment service has to answer before a 504.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = cli_support::parse_duration)]
     payment_timeout: Duration,
 
     #[command(flatten)]
@@ -35,7 +34,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = match cli_support::parse("order-api") {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let config = OrderApiConfig {
         payment_url: args.payment_url,
         payment_timeout: args.payment_timeout,

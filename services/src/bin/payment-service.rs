@@ -2,7 +2,6 @@
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
-use clap::Parser;
 use services::{
     cli::{self, ServiceArgs, TelemetryArgs},
     faults::Service,
@@ -12,7 +11,7 @@ use services::{
 /// The payment service of the system under test, instrumented with
 /// OpenTelemetry. Telemetry follows the OTEL_* variables; the flags below
 /// override them.
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(name = "payment-service", version)]
 struct Args {
     /// Address to listen on.
@@ -24,7 +23,7 @@ struct Args {
     fraud_threshold: f64,
 
     /// Simulated processing time of each charge.
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = cli_support::parse_duration)]
     charge_delay: Duration,
 
     #[command(flatten)]
@@ -35,7 +34,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = match cli_support::parse("payment-service") {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let config = PaymentServiceConfig {
         body_limit: args.service.body_limit,
         fraud_threshold: args.fraud_threshold,
