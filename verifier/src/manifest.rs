@@ -3,10 +3,28 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::model::{SpanId, TraceId};
+use crate::spec::Spec;
+
+/// A W3C trace context id of exactly `digits` hex digits, not all zero
+/// (W3C makes the all-zero id invalid), as the loadgen writes it. Stricter
+/// than Jaeger's answers, whose v1 ids may be shorter.
+fn w3c_id(text: &str, digits: usize, field: &str) -> Result<u128, String> {
+    if text.len() != digits || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{field} `{text}` is not {digits} hex digits"));
+    }
+    match u128::from_str_radix(text, 16) {
+        Ok(0) => Err(format!(
+            "{field} `{text}` is all zeros, an invalid id in W3C trace context"
+        )),
+        Ok(id) => Ok(id),
+        Err(e) => Err(format!("{field} `{text}`: {e}")),
+    }
+}
 
 /// A manifest that cannot be used, with where the problem is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,6 +107,9 @@ impl ManifestEntry {
 pub struct Manifest {
     entries: Vec<ManifestEntry>,
     by_trace: HashMap<TraceId, usize>,
+    /// Where each entry was read (file, 1-based line), for errors found
+    /// after parsing; empty for [`Manifest::from_entries`].
+    origins: Vec<(Arc<str>, usize)>,
 }
 
 impl Manifest {
@@ -100,12 +121,18 @@ impl Manifest {
                 by_trace.entry(id).or_insert(i);
             }
         }
-        Manifest { entries, by_trace }
+        Manifest {
+            entries,
+            by_trace,
+            origins: Vec::new(),
+        }
     }
 
-    /// Reads and merges manifest files.
+    /// Reads and merges manifest files. A trace id listed twice with
+    /// different scenarios (in one file or across files) is an error naming
+    /// both places.
     pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Manifest, ManifestError> {
-        let mut entries = Vec::new();
+        let mut merged = Manifest::default();
         for path in paths {
             let origin = path.as_ref().display().to_string();
             let text = std::fs::read_to_string(path.as_ref()).map_err(|e| ManifestError {
@@ -113,14 +140,20 @@ impl Manifest {
                 line: None,
                 message: format!("cannot read: {e}"),
             })?;
-            entries.extend(Manifest::parse(&text, &origin)?.entries);
+            let part = Manifest::parse(&text, &origin)?;
+            for (entry, origin) in part.entries.into_iter().zip(part.origins) {
+                merged.push(entry, origin)?;
+            }
         }
-        Ok(Manifest::from_entries(entries))
+        Ok(merged)
     }
 
-    /// Parses JSON lines; `origin` names the text in errors. Blank lines are skipped.
+    /// Parses JSON lines; `origin` names the text in errors. Blank lines are
+    /// skipped. Ids must be W3C ids as the loadgen writes them: 32 (trace) or
+    /// 16 (span) hex digits, not all zero.
     pub fn parse(text: &str, origin: &str) -> Result<Manifest, ManifestError> {
-        let mut entries = Vec::new();
+        let file: Arc<str> = Arc::from(origin);
+        let mut manifest = Manifest::default();
         for (n, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -134,17 +167,17 @@ impl Manifest {
             let trace_id = raw
                 .trace_id
                 .as_deref()
-                .map(str::parse::<TraceId>)
+                .map(|text| w3c_id(text, 32, "trace_id").map(TraceId))
                 .transpose()
-                .map_err(|e| error(format!("trace_id: {e}")))?;
+                .map_err(&error)?;
             let span_id = raw
                 .span_id
                 .as_deref()
-                .map(str::parse::<SpanId>)
+                .map(|text| w3c_id(text, 16, "span_id").map(|id| SpanId(id as u64)))
                 .transpose()
-                .map_err(|e| error(format!("span_id: {e}")))?;
+                .map_err(&error)?;
             let actual = raw.actual_start_us.unwrap_or(raw.intended_start_us);
-            entries.push(ManifestEntry {
+            let entry = ManifestEntry {
                 seq: raw.seq,
                 trace_id,
                 span_id,
@@ -157,9 +190,68 @@ impl Manifest {
                     .saturating_add(raw.latency_us)
                     .max(actual),
                 status: raw.status,
-            });
+            };
+            manifest.push(entry, (file.clone(), n + 1))?;
         }
-        Ok(Manifest::from_entries(entries))
+        Ok(manifest)
+    }
+
+    /// Adds an entry read at `origin`; the same trace id under another
+    /// scenario is contradictory input.
+    fn push(
+        &mut self,
+        entry: ManifestEntry,
+        origin: (Arc<str>, usize),
+    ) -> Result<(), ManifestError> {
+        if let Some(id) = entry.trace_id {
+            match self.by_trace.get(&id) {
+                Some(&first) if self.entries[first].scenario != entry.scenario => {
+                    let (file, line) = &self.origins[first];
+                    return Err(ManifestError {
+                        origin: origin.0.to_string(),
+                        line: Some(origin.1),
+                        message: format!(
+                            "trace_id {id} is listed as scenario `{}`, but {file} line {line} lists it as `{}`",
+                            entry.scenario, self.entries[first].scenario
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    self.by_trace.insert(id, self.entries.len());
+                }
+            }
+        }
+        self.entries.push(entry);
+        self.origins.push(origin);
+        Ok(())
+    }
+
+    /// Refuses entries whose scenario the spec does not define: input that
+    /// would otherwise be blamed on the system under test.
+    pub fn check_scenarios(&self, spec: &Spec) -> Result<(), ManifestError> {
+        let Some(i) = self
+            .entries
+            .iter()
+            .position(|e| spec.scenario(&e.scenario).is_none())
+        else {
+            return Ok(());
+        };
+        let known: Vec<&str> = spec.scenarios.iter().map(|s| s.name.as_str()).collect();
+        let (origin, line) = match self.origins.get(i) {
+            Some((file, line)) => (file.to_string(), Some(*line)),
+            None => ("entries".to_owned(), None),
+        };
+        Err(ManifestError {
+            origin,
+            line,
+            message: format!(
+                "scenario `{}` is not one of spec `{}`'s ({})",
+                self.entries[i].scenario,
+                spec.name,
+                known.join(", ")
+            ),
+        })
     }
 
     /// Every entry, in file order.

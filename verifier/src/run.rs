@@ -108,6 +108,9 @@ fn validate(config: &VerifyConfig) -> Result<(), CheckError> {
             "max traces per search must be at least 1".into(),
         ));
     }
+    if let Some(manifest) = &config.manifest {
+        manifest.check_scenarios(&config.spec)?;
+    }
     if config
         .manifest
         .as_ref()

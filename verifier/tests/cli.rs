@@ -352,6 +352,74 @@ async fn bad_flags_and_manifests_exit_2() {
 }
 
 #[tokio::test]
+async fn a_contradictory_manifest_exits_2_naming_the_file_and_line() {
+    let mock = MockJaeger::start(Api::Both, vec![traces::valid(BASE + 1, t0(1))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let line = |trace_id: &str, scenario: &str| {
+        format!(
+            r#"{{"seq":0,"trace_id":"{trace_id}","span_id":"00f067aa0ba902b7","sampled":true,"root_span":true,"scenario":"{scenario}","intended_start_us":{},"latency_us":1000,"status":201}}"#,
+            t0(1) / 1000
+        )
+    };
+    let good = line(&format!("{:032x}", BASE + 1), "valid");
+    let other = format!("{:032x}", BASE + 9);
+    for (name, text, needle) in [
+        (
+            "short.jsonl",
+            format!("{good}\n{}\n", line("abc", "valid")),
+            "short.jsonl, line 2: trace_id `abc` is not 32 hex digits",
+        ),
+        (
+            "zero.jsonl",
+            format!("{}\n", line(&"0".repeat(32), "valid")),
+            "zero.jsonl, line 1: trace_id `00000000000000000000000000000000` is all zeros",
+        ),
+        (
+            "unknown.jsonl",
+            format!("{good}\n\n{}\n", line(&other, "refund")),
+            "unknown.jsonl, line 3: scenario `refund` is not one of spec `order-payment`'s (health, invalid, fraud, valid)",
+        ),
+        (
+            "twice.jsonl",
+            format!("{good}\n{}\n", line(&format!("{:032x}", BASE + 1), "fraud")),
+            "twice.jsonl, line 2: trace_id 5eed0000000000000000000000000001 is listed as scenario `fraud`, but",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = verifier(args(&mock.url, &["--manifest", path.to_str().unwrap()])).await;
+        assert_could_not_check(&out, needle);
+    }
+    // The same trace id in two shards under different scenarios names both places.
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    std::fs::write(&a, format!("{good}\n")).unwrap();
+    std::fs::write(
+        &b,
+        format!("{}\n", line(&format!("{:032x}", BASE + 1), "health")),
+    )
+    .unwrap();
+    let out = verifier(args(
+        &mock.url,
+        &[
+            "--manifest",
+            a.to_str().unwrap(),
+            "--manifest",
+            b.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_could_not_check(
+        &out,
+        &format!(
+            "b.jsonl, line 1: trace_id {:032x} is listed as scenario `health`, but {} line 1 lists it as `valid`",
+            BASE + 1,
+            a.display()
+        ),
+    );
+    assert_eq!(mock.counters().0, 0, "refused before reading Jaeger");
+}
+
+#[tokio::test]
 async fn manifest_and_sampling_ratio_from_the_command_line() {
     let stored = traces::valid(BASE + 1, t0(1));
     let start_us = stored.spans[0].start_ns / 1000;
