@@ -18,7 +18,10 @@ fn span_lifecycle(c: &mut Criterion) {
         group.bench_function(setup.name(), |b| {
             b.iter_custom(|iters| tracer.time_spans(iters).expect("record spans"))
         });
-        if matches!(setup, Setup::BatchGrpc | Setup::BatchHttp) {
+        if matches!(
+            setup,
+            Setup::BatchGrpc | Setup::BatchHttp | Setup::BatchGrpcOtel | Setup::BatchHttpOtel
+        ) {
             group.bench_function(format!("{}+export", setup.name()), |b| {
                 b.iter_custom(|iters| {
                     tracer

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::trace::{TracerProvider, noop::NoopTracer};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use telemetry::{BatchOptions, Protocol, SamplerConfig};
+use telemetry::{BatchOptions, OtlpExporter, Protocol, SamplerConfig};
 
 use crate::{cpu::process_cpu_time, env::BenchEnv, workload::record_span};
 
@@ -21,11 +21,17 @@ pub enum Setup {
     AlwaysOff,
     /// SDK with TraceIdRatioBased(0.1), batch-exporting the sampled tenth over gRPC.
     Ratio01,
-    /// AlwaysOn, BatchSpanProcessor, OTLP/gRPC.
+    /// AlwaysOn, BatchSpanProcessor, OTLP/gRPC (`otlp-export`'s exporter,
+    /// the services' default).
     BatchGrpc,
-    /// AlwaysOn, BatchSpanProcessor, OTLP/HTTP protobuf.
+    /// AlwaysOn, BatchSpanProcessor, OTLP/HTTP protobuf (`otlp-export`).
     BatchHttp,
-    /// AlwaysOn, SimpleSpanProcessor (one export per span), OTLP/gRPC.
+    /// [`Setup::BatchGrpc`] with `opentelemetry-otlp`'s exporter.
+    BatchGrpcOtel,
+    /// [`Setup::BatchHttp`] with `opentelemetry-otlp`'s exporter.
+    BatchHttpOtel,
+    /// AlwaysOn, SimpleSpanProcessor (one export per span), OTLP/gRPC
+    /// (`opentelemetry-otlp`).
     SimpleGrpc,
     /// AlwaysOn, SimpleSpanProcessor, OTLP/HTTP protobuf.
     SimpleHttp,
@@ -33,12 +39,14 @@ pub enum Setup {
 
 impl Setup {
     /// Every setup, in report order.
-    pub const ALL: [Setup; 7] = [
+    pub const ALL: [Setup; 9] = [
         Setup::NoProvider,
         Setup::AlwaysOff,
         Setup::Ratio01,
         Setup::BatchGrpc,
+        Setup::BatchGrpcOtel,
         Setup::BatchHttp,
+        Setup::BatchHttpOtel,
         Setup::SimpleGrpc,
         Setup::SimpleHttp,
     ];
@@ -51,6 +59,8 @@ impl Setup {
             Setup::Ratio01 => "ratio_0.1_batch_grpc",
             Setup::BatchGrpc => "always_on_batch_grpc",
             Setup::BatchHttp => "always_on_batch_http",
+            Setup::BatchGrpcOtel => "always_on_batch_grpc_opentelemetry_otlp",
+            Setup::BatchHttpOtel => "always_on_batch_http_opentelemetry_otlp",
             Setup::SimpleGrpc => "always_on_simple_grpc",
             Setup::SimpleHttp => "always_on_simple_http",
         }
@@ -78,8 +88,10 @@ impl BenchTracer {
             Setup::NoProvider => return Ok(BenchTracer::Noop(NoopTracer::new())),
             Setup::AlwaysOff => (SamplerConfig::AlwaysOff, Protocol::Grpc),
             Setup::Ratio01 => (SamplerConfig::TraceIdRatio(0.1), Protocol::Grpc),
-            Setup::BatchGrpc | Setup::SimpleGrpc => (SamplerConfig::AlwaysOn, Protocol::Grpc),
-            Setup::BatchHttp | Setup::SimpleHttp => {
+            Setup::BatchGrpc | Setup::BatchGrpcOtel | Setup::SimpleGrpc => {
+                (SamplerConfig::AlwaysOn, Protocol::Grpc)
+            }
+            Setup::BatchHttp | Setup::BatchHttpOtel | Setup::SimpleHttp => {
                 (SamplerConfig::AlwaysOn, Protocol::HttpProtobuf)
             }
         };
@@ -88,6 +100,9 @@ impl BenchTracer {
             max_queue_size: Some(2 * CHUNK as usize),
             ..BatchOptions::default()
         };
+        if matches!(setup, Setup::BatchGrpcOtel | Setup::BatchHttpOtel) {
+            cfg.otlp_exporter = OtlpExporter::OpentelemetryOtlp;
+        }
         let provider = match setup {
             Setup::SimpleGrpc | Setup::SimpleHttp => {
                 let exporter = telemetry::build_exporter(&cfg)?

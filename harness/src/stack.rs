@@ -228,6 +228,8 @@ fn provider(
         scheduled_delay: Some(EXPORT_DELAY),
         ..BatchOptions::default()
     };
+    cfg.otlp_exporter = telemetry::OtlpExporter::from_env()
+        .map_err(|e| HarnessError::Start(format!("{service}: {e}")))?;
     telemetry::build_provider(&cfg).map_err(|e| HarnessError::Start(format!("{service}: {e}")))
 }
 

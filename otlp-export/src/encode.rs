@@ -8,7 +8,7 @@
 //! `common/v1/common.proto` and `resource/v1/resource.proto`. Fields holding
 //! their default (zero, empty) are left out, as protobuf encoders do.
 
-use opentelemetry::{Array, StringValue, Value};
+use opentelemetry::{Array, InstrumentationScope, StringValue, Value};
 use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
 
 /// `Span.kind` of a CLIENT span.
@@ -20,7 +20,7 @@ const STATUS_CODE_ERROR: u64 = 2;
 const ROOT_SAMPLED_FLAGS: u32 = 0x01 | 0x100;
 
 /// Appends protobuf fields to a buffer.
-struct Writer<'a>(&'a mut Vec<u8>);
+pub(crate) struct Writer<'a>(pub(crate) &'a mut Vec<u8>);
 
 impl Writer<'_> {
     /// A length-delimited field, written even when empty (a member of a
@@ -41,29 +41,29 @@ impl Writer<'_> {
         self.0.extend_from_slice(&value.to_le_bytes());
     }
 
-    fn bytes(&mut self, field: u32, value: &[u8]) {
+    pub(crate) fn bytes(&mut self, field: u32, value: &[u8]) {
         if !value.is_empty() {
             self.bytes_always(field, value);
         }
     }
 
-    fn string(&mut self, field: u32, value: &str) {
+    pub(crate) fn string(&mut self, field: u32, value: &str) {
         self.bytes(field, value.as_bytes());
     }
 
-    fn varint(&mut self, field: u32, value: u64) {
+    pub(crate) fn varint(&mut self, field: u32, value: u64) {
         if value != 0 {
             self.varint_always(field, value);
         }
     }
 
-    fn fixed64(&mut self, field: u32, value: u64) {
+    pub(crate) fn fixed64(&mut self, field: u32, value: u64) {
         if value != 0 {
             self.fixed64_always(field, value);
         }
     }
 
-    fn fixed32(&mut self, field: u32, value: u32) {
+    pub(crate) fn fixed32(&mut self, field: u32, value: u32) {
         if value != 0 {
             encode_key(field, WireType::ThirtyTwoBit, self.0);
             self.0.extend_from_slice(&value.to_le_bytes());
@@ -72,7 +72,7 @@ impl Writer<'_> {
 
     /// A nested message, written in place: one byte is kept for its length
     /// and widened afterwards if the message is 128 bytes or longer.
-    fn message(&mut self, field: u32, body: impl FnOnce(&mut Writer<'_>)) {
+    pub(crate) fn message(&mut self, field: u32, body: impl FnOnce(&mut Writer<'_>)) {
         encode_key(field, WireType::LengthDelimited, self.0);
         let at = self.0.len();
         self.0.push(0);
@@ -87,7 +87,7 @@ impl Writer<'_> {
     }
 
     /// `KeyValue { key = 1; value = 2 }`.
-    fn attribute(&mut self, field: u32, key: &str, value: AttrValue<'_>) {
+    pub(crate) fn attribute(&mut self, field: u32, key: &str, value: AttrValue<'_>) {
         self.message(field, |w| {
             w.string(1, key);
             w.message(2, |w| w.any_value(value));
@@ -184,59 +184,109 @@ pub(crate) fn append_span(batch: &mut Vec<u8>, span: &SpanRecord<'_>) {
     });
 }
 
-/// What every request of a run shares: the resource and the scope, encoded
-/// once, to wrap batches of spans into export requests.
-#[derive(Debug, Clone)]
-pub(crate) struct Envelope {
-    /// `ResourceSpans.resource` (field 1), complete.
+/// `ResourceSpans.resource` (field 1) and `ResourceSpans.schema_url`
+/// (field 3) of one resource, encoded once for every request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EncodedResource {
     resource: Vec<u8>,
-    /// `ScopeSpans.scope` (field 1), complete.
-    scope: Vec<u8>,
-    /// `ResourceSpans.schema_url` (field 3), complete or empty.
+    /// Complete, or empty when the resource has no schema URL.
     schema_url: Vec<u8>,
 }
 
-impl Envelope {
-    /// The envelope of `resource`'s spans from the scope `name`/`version`.
-    pub(crate) fn new(resource: &opentelemetry_sdk::Resource, name: &str, version: &str) -> Self {
-        let mut out = Envelope {
-            resource: Vec::new(),
-            scope: Vec::new(),
-            schema_url: Vec::new(),
-        };
+impl EncodedResource {
+    /// `resource`'s attributes (in the resource's own order, as the SDK's
+    /// exporter writes them) and schema URL.
+    pub(crate) fn new(resource: &opentelemetry_sdk::Resource) -> Self {
+        let mut out = EncodedResource::default();
         Writer(&mut out.resource).message(1, |w| {
             for (key, value) in resource.iter() {
                 w.attribute(1, key.as_str(), AttrValue::Sdk(value));
             }
         });
-        Writer(&mut out.scope).message(1, |w| {
-            w.string(1, name);
-            w.string(2, version);
-        });
         Writer(&mut out.schema_url).string(3, resource.schema_url().unwrap_or_default());
         out
     }
+}
+
+/// `ScopeSpans.scope` (field 1) and `ScopeSpans.schema_url` (field 3) of
+/// one instrumentation scope, encoded once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EncodedScope {
+    scope: Vec<u8>,
+    /// Complete, or empty when the scope has no schema URL.
+    schema_url: Vec<u8>,
+}
+
+impl EncodedScope {
+    /// `InstrumentationScope { name = 1; version = 2; attributes = 3 }`.
+    pub(crate) fn new(scope: &InstrumentationScope) -> Self {
+        let mut out = EncodedScope::default();
+        Writer(&mut out.scope).message(1, |w| {
+            w.string(1, scope.name());
+            w.string(2, scope.version().unwrap_or_default());
+            for kv in scope.attributes() {
+                w.attribute(3, kv.key.as_str(), AttrValue::Sdk(&kv.value));
+            }
+        });
+        Writer(&mut out.schema_url).string(3, scope.schema_url().unwrap_or_default());
+        out
+    }
+
+    fn len(&self) -> usize {
+        self.scope.len() + self.schema_url.len()
+    }
+}
+
+/// The `ExportTraceServiceRequest` carrying, for each scope, its spans
+/// (`ScopeSpans.spans` fields, appended by [`append_span`] or
+/// `span_data::append`): one `ResourceSpans` holding a `ScopeSpans` per
+/// scope, in the order given.
+pub(crate) fn request(resource: &EncodedResource, scopes: &[(&EncodedScope, &[u8])]) -> Vec<u8> {
+    let field = |len: usize| 1 + encoded_len_varint(len as u64) + len;
+    let scope_spans: usize = scopes
+        .iter()
+        .map(|(scope, spans)| field(scope.len() + spans.len()))
+        .sum();
+    let resource_spans = resource.resource.len() + scope_spans + resource.schema_url.len();
+    let mut out = Vec::with_capacity(field(resource_spans));
+    encode_key(1, WireType::LengthDelimited, &mut out);
+    encode_varint(resource_spans as u64, &mut out);
+    out.extend_from_slice(&resource.resource);
+    for (scope, spans) in scopes {
+        encode_key(2, WireType::LengthDelimited, &mut out);
+        encode_varint((scope.len() + spans.len()) as u64, &mut out);
+        out.extend_from_slice(&scope.scope);
+        out.extend_from_slice(spans);
+        out.extend_from_slice(&scope.schema_url);
+    }
+    out.extend_from_slice(&resource.schema_url);
+    out
+}
+
+/// What every request of a [`SpanPipeline`](crate::SpanPipeline) shares:
+/// its resource and its one scope, encoded once.
+#[derive(Debug, Clone)]
+pub(crate) struct Envelope {
+    resource: EncodedResource,
+    scope: EncodedScope,
+}
+
+impl Envelope {
+    /// The envelope of `resource`'s spans from the scope `name`/`version`.
+    pub(crate) fn new(resource: &opentelemetry_sdk::Resource, name: &str, version: &str) -> Self {
+        let scope = InstrumentationScope::builder(name.to_owned())
+            .with_version(version.to_owned())
+            .build();
+        Envelope {
+            resource: EncodedResource::new(resource),
+            scope: EncodedScope::new(&scope),
+        }
+    }
 
     /// The `ExportTraceServiceRequest` carrying `spans` (fields appended by
-    /// [`append_span`]): one `ResourceSpans` holding one `ScopeSpans`.
+    /// [`append_span`]).
     pub(crate) fn request(&self, spans: &[u8]) -> Vec<u8> {
-        let scope_spans = self.scope.len() + spans.len();
-        let resource_spans = self.resource.len()
-            + 1
-            + encoded_len_varint(scope_spans as u64)
-            + scope_spans
-            + self.schema_url.len();
-        let mut out =
-            Vec::with_capacity(1 + encoded_len_varint(resource_spans as u64) + resource_spans);
-        encode_key(1, WireType::LengthDelimited, &mut out);
-        encode_varint(resource_spans as u64, &mut out);
-        out.extend_from_slice(&self.resource);
-        encode_key(2, WireType::LengthDelimited, &mut out);
-        encode_varint(scope_spans as u64, &mut out);
-        out.extend_from_slice(&self.scope);
-        out.extend_from_slice(spans);
-        out.extend_from_slice(&self.schema_url);
-        out
+        request(&self.resource, &[(&self.scope, spans)])
     }
 }
 

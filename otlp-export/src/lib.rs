@@ -1,22 +1,28 @@
 //! OTLP span export without the generated message structs: spans are
-//! written straight into OTLP protobuf ([`SpanRecord`] for callers holding
-//! their own figures) and sent by one transport (gRPC, HTTP protobuf or
+//! written straight into OTLP protobuf (the SDK's `SpanData` by
+//! [`DirectSpanExporter`], [`SpanRecord`] for callers holding their own
+//! figures) and sent by one transport (gRPC, HTTP protobuf or
 //! HTTP JSON, with headers, timeout, gzip, the OTLP retry rules and partial
 //! success) to a [`Destination`].
 //!
 //! - [`destination`]: where requests go and how ([`Protocol`],
 //!   [`Compression`], the endpoint, headers and timeout).
+//! - [`exporter`]: [`DirectSpanExporter`], the SDK's `SpanExporter` over
+//!   this crate's encoder and transport (the services' default).
 //! - [`pipeline`]: [`SpanPipeline`], batches of encoded spans sent in the
 //!   background with the SDK batch processor's semantics.
-//! - `encode` / `transport`: the protobuf writer and the sender.
+//! - `encode`, `span_data` / `transport`: the protobuf writers and the sender.
 
 pub mod destination;
 mod encode;
+pub mod exporter;
 pub mod pipeline;
+mod span_data;
 mod transport;
 
 pub use destination::{
     Compression, DEFAULT_EXPORT_TIMEOUT, Destination, EndpointError, Protocol, UnknownValue,
 };
 pub use encode::{AttrValue, SpanRecord};
+pub use exporter::DirectSpanExporter;
 pub use pipeline::{Batching, SpanPipeline};

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use axum::Router;
 use clap::Args;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use telemetry::{ConfigError, OtelConfig, Protocol, SamplerConfig};
+use telemetry::{ConfigError, OtelConfig, OtlpExporter, Protocol, SamplerConfig};
 use tokio::{net::TcpListener, sync::Notify};
 
 use crate::faults::{Faults, Service};
@@ -58,6 +58,12 @@ pub struct TelemetryArgs {
     #[arg(long, value_name = "PROTOCOL")]
     pub otlp_protocol: Option<Protocol>,
 
+    /// OTLP exporter implementation: otlp-export (default: spans written
+    /// straight into protobuf) or opentelemetry-otlp (overrides
+    /// TRACING_PROOF_OTLP_EXPORTER).
+    #[arg(long, value_name = "IMPL")]
+    pub otlp_exporter: Option<OtlpExporter>,
+
     /// Sampler (overrides OTEL_TRACES_SAMPLER): always_on, always_off, traceidratio,
     /// parentbased_always_on, parentbased_always_off, parentbased_traceidratio.
     #[arg(long, value_name = "NAME")]
@@ -88,6 +94,9 @@ impl TelemetryArgs {
     ) -> Result<OtelConfig, ConfigError> {
         if let Some(protocol) = self.otlp_protocol {
             cfg.protocol = protocol;
+        }
+        if let Some(exporter) = self.otlp_exporter {
+            cfg.otlp_exporter = exporter;
         }
         if let Some(endpoint) = &self.otlp_endpoint {
             cfg = cfg.with_endpoint(endpoint.clone());
@@ -297,6 +306,7 @@ mod tests {
         TelemetryArgs {
             otlp_endpoint: Some("http://collector:4318".into()),
             otlp_protocol: Some(Protocol::HttpProtobuf),
+            otlp_exporter: None,
             sampler: sampler.map(str::to_owned),
             sampler_arg: sampler_arg.map(str::to_owned),
             service_name: None,

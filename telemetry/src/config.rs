@@ -70,6 +70,56 @@ impl FromStr for ExporterKind {
     }
 }
 
+/// The name of the variable choosing the OTLP exporter implementation.
+pub const OTLP_EXPORTER_VAR: &str = "TRACING_PROOF_OTLP_EXPORTER";
+
+/// Which implementation exports OTLP ([`OTLP_EXPORTER_VAR`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OtlpExporter {
+    /// `otlp-export`: `SpanData` written straight into protobuf (the default).
+    #[default]
+    Direct,
+    /// `opentelemetry-otlp`: the SDK project's exporter, through
+    /// `opentelemetry-proto`'s message structs.
+    OpentelemetryOtlp,
+}
+
+impl OtlpExporter {
+    /// The implementation [`OTLP_EXPORTER_VAR`] names, the default when it
+    /// is unset or empty.
+    pub fn from_env() -> Result<OtlpExporter, ConfigError> {
+        match std::env::var(OTLP_EXPORTER_VAR) {
+            Ok(v) if !v.trim().is_empty() => v.parse(),
+            _ => Ok(OtlpExporter::default()),
+        }
+    }
+}
+
+impl FromStr for OtlpExporter {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "otlp-export" => Ok(OtlpExporter::Direct),
+            "opentelemetry-otlp" => Ok(OtlpExporter::OpentelemetryOtlp),
+            other => Err(ConfigError::invalid(
+                OTLP_EXPORTER_VAR,
+                other,
+                "expected otlp-export or opentelemetry-otlp",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for OtlpExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OtlpExporter::Direct => "otlp-export",
+            OtlpExporter::OpentelemetryOtlp => "opentelemetry-otlp",
+        })
+    }
+}
+
 /// A sampler as named by `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SamplerConfig {
@@ -188,6 +238,8 @@ pub struct OtelConfig {
     pub service_name: String,
     /// `OTEL_TRACES_EXPORTER`: `otlp` (default) or `none`.
     pub exporter: ExporterKind,
+    /// [`OTLP_EXPORTER_VAR`]: which implementation exports OTLP.
+    pub otlp_exporter: OtlpExporter,
     /// `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` (default), `http/protobuf`, `http/json`.
     pub protocol: Protocol,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the base URL; for HTTP `/v1/traces` is appended.
@@ -217,6 +269,7 @@ impl OtelConfig {
         OtelConfig {
             service_name: service_name.into(),
             exporter: ExporterKind::Otlp,
+            otlp_exporter: OtlpExporter::Direct,
             protocol: Protocol::Grpc,
             endpoint: None,
             traces_endpoint: None,
@@ -272,6 +325,9 @@ impl OtelConfig {
         }
         if let Some(e) = get("OTEL_TRACES_EXPORTER") {
             cfg.exporter = e.parse()?;
+        }
+        if let Some(e) = get(OTLP_EXPORTER_VAR) {
+            cfg.otlp_exporter = e.parse()?;
         }
         if let Some((name, p)) = signal("PROTOCOL") {
             cfg.protocol = p.parse().map_err(|e| ConfigError::unknown(&name, e))?;
@@ -590,9 +646,26 @@ mod tests {
     }
 
     #[test]
+    fn the_exporter_implementation_is_chosen_by_its_variable() {
+        let default = OtelConfig::from_lookup("x", DEFAULT, lookup(&[])).unwrap();
+        assert_eq!(default.otlp_exporter, OtlpExporter::Direct);
+        for (value, expected) in [
+            ("opentelemetry-otlp", OtlpExporter::OpentelemetryOtlp),
+            ("otlp-export", OtlpExporter::Direct),
+        ] {
+            let cfg = OtelConfig::from_lookup("x", DEFAULT, lookup(&[(OTLP_EXPORTER_VAR, value)]))
+                .unwrap();
+            assert_eq!(cfg.otlp_exporter, expected);
+            assert_eq!(expected.to_string(), value);
+        }
+    }
+
+    #[test]
     fn bad_values_are_rejected_with_the_variable_named() {
         for (k, v) in [
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "udp"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp"),
+            (OTLP_EXPORTER_VAR, "zipkin"),
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_TRACES_EXPORTER", "zipkin"),
             ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),

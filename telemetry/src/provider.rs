@@ -7,7 +7,9 @@ use opentelemetry_sdk::{
     trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanExporter},
 };
 
-use crate::config::{Compression, ExporterKind, OtelConfig, Protocol};
+use otlp_export::DirectSpanExporter;
+
+use crate::config::{Compression, ExporterKind, OtelConfig, OtlpExporter, Protocol};
 
 pub use otlp_export::DEFAULT_EXPORT_TIMEOUT;
 
@@ -24,6 +26,9 @@ pub enum TelemetryError {
         /// The exporter's own error.
         source: opentelemetry_otlp::ExporterBuildError,
     },
+    /// The direct exporter cannot send to its destination.
+    #[error(transparent)]
+    Endpoint(#[from] otlp_export::EndpointError),
     /// Flushing or shutting down the provider failed (spans may be lost).
     #[error("tracer provider shutdown failed: {0}")]
     Shutdown(String),
@@ -44,19 +49,31 @@ pub fn resource(cfg: &OtelConfig) -> Resource {
 
 /// Builds the provider a configuration describes: the sampler, the resource
 /// and (unless the exporter is `none`) a `BatchSpanProcessor` feeding an OTLP
-/// exporter.
+/// exporter, the one `cfg.otlp_exporter` names.
 ///
-/// With the gRPC protocol this must be called inside a Tokio runtime, which
-/// must outlive the provider (the channel runs on it).
+/// Call it inside a Tokio runtime, which must outlive the provider (the
+/// direct exporter sends, and the gRPC channel runs, on it).
 pub fn build_provider(cfg: &OtelConfig) -> Result<SdkTracerProvider, TelemetryError> {
-    match build_exporter(cfg)? {
-        None => Ok(base_builder(cfg).build()),
-        Some(exporter) => Ok(provider_with_exporter(cfg, exporter)),
+    if cfg.exporter == ExporterKind::None {
+        return Ok(base_builder(cfg).build());
     }
+    Ok(match cfg.otlp_exporter {
+        OtlpExporter::Direct => provider_with_exporter(cfg, build_direct_exporter(cfg)?),
+        OtlpExporter::OpentelemetryOtlp => match build_exporter(cfg)? {
+            Some(exporter) => provider_with_exporter(cfg, exporter),
+            None => base_builder(cfg).build(),
+        },
+    })
 }
 
-/// The OTLP exporter a configuration describes, or `None` when its exporter
-/// is `none`. With gRPC, call it inside a Tokio runtime.
+/// `otlp-export`'s exporter (`SpanData` written straight into protobuf) to
+/// the configured destination. Call it inside a Tokio runtime.
+pub fn build_direct_exporter(cfg: &OtelConfig) -> Result<DirectSpanExporter, TelemetryError> {
+    Ok(DirectSpanExporter::new(&cfg.destination())?)
+}
+
+/// `opentelemetry-otlp`'s exporter a configuration describes, or `None`
+/// when its exporter is `none`. With gRPC, call it inside a Tokio runtime.
 pub fn build_exporter(
     cfg: &OtelConfig,
 ) -> Result<Option<opentelemetry_otlp::SpanExporter>, TelemetryError> {
