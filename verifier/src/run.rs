@@ -10,7 +10,7 @@ use crate::error::CheckError;
 use crate::jaeger::JaegerClient;
 use crate::manifest::Manifest;
 use crate::model::{Trace, TraceId, nanos, rfc3339_ns};
-use crate::read::{fetch_by_ids, merge, read_window};
+use crate::read::{ReadPlan, fetch_by_ids, merge, read_window};
 use crate::sampling::sampling_test;
 use crate::slowest::Slowest;
 use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, trace_detail};
@@ -191,6 +191,23 @@ impl Run<'_> {
             .map(|context| checker.check(trace, &context))
     }
 
+    /// Where the traces are expected: the start times of the manifest's
+    /// sampled requests.
+    fn read_plan(&self) -> ReadPlan {
+        let mut expected_starts_ns: Vec<u64> = self
+            .manifest
+            .map(|m| {
+                m.entries()
+                    .iter()
+                    .filter(|e| e.expects_trace())
+                    .map(|e| e.start_us.saturating_mul(1000))
+                    .collect()
+            })
+            .unwrap_or_default();
+        expected_starts_ns.sort_unstable();
+        ReadPlan { expected_starts_ns }
+    }
+
     /// Whether every trace to check has all its spans and every sampled
     /// request of the manifest has a trace.
     fn complete(&self, traces: &HashMap<TraceId, Trace>) -> bool {
@@ -225,8 +242,18 @@ impl Run<'_> {
         let mut previous: Option<Vec<(TraceId, usize)>> = None;
         let mut last_change = Instant::now();
         let mut polls = 0;
+        let plan = self.read_plan();
         loop {
-            let traces = read_window(client, services, start_ns, end_ns, config.max_traces).await?;
+            let mut traces = HashMap::new();
+            read_window(
+                client,
+                services,
+                (start_ns, end_ns),
+                config.max_traces,
+                &plan,
+                &mut |trace| merge(&mut traces, trace),
+            )
+            .await?;
             polls += 1;
             let mut fingerprint: Vec<(TraceId, usize)> =
                 traces.iter().map(|(id, t)| (*id, t.spans.len())).collect();

@@ -56,6 +56,100 @@ async fn a_window_that_cannot_be_split_under_the_limit_is_could_not_check() {
     assert!(err.to_string().contains("raise --max-traces"), "{err}");
 }
 
+/// Contract traces of every scenario, `n` of them one every `gap_ns` from `start`.
+fn contract_traces(base: u128, n: u64, start: u64, gap_ns: u64) -> Vec<TTrace> {
+    (0..n)
+        .map(|i| {
+            let (id, t) = (base + u128::from(i), start + i * gap_ns);
+            match i % 10 {
+                0 => traces::invalid(id, t),
+                1 => traces::fraud(id, t),
+                2 => traces::health(id, t),
+                _ => traces::valid(id, t),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_jaeger_answering_any_limit_traces_shuffled_is_read_completely_and_about_once() {
+    // 1,500 traces over 15 s, at most 40 per search, the backend's choice of
+    // which and in shuffled order: the window is cut by the density the
+    // answers show and full answers are kept, so each trace is read about
+    // once per service searched (halving level by level read each 2.5 times).
+    let many = contract_traces(
+        BASE + 0x10_0000,
+        1_500,
+        traces::seconds_ago(100),
+        10_000_000,
+    );
+    for api in [Api::V3, Api::V1] {
+        let mock = MockJaeger::start(api, many.clone()).await;
+        mock.shuffle(7);
+        let mut config = common::config(&mock.url);
+        config.max_traces = 40;
+        config.services = vec!["order-api".into()];
+        let verdict = verify(&config).await.unwrap();
+        assert!(verdict.passed(), "{api:?}: {:?}", verdict.failures);
+        assert_eq!(verdict.summary.checked, 1_500, "{api:?}");
+        let per_read = mock.returned() as f64 / f64::from(verdict.settle.polls);
+        assert!(
+            per_read < 1.6 * 1_500.0,
+            "{api:?}: {per_read} traces returned per read of 1,500"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shuffling_jaeger_with_more_traces_than_the_limit_in_one_microsecond_is_could_not_check()
+{
+    let start = t0(0);
+    let mut same: Vec<TTrace> = (0..5u64)
+        .map(|n| traces::health(BASE + 0x200 + n as u128, start))
+        .collect();
+    same.extend(contract_traces(BASE + 0x300, 200, t0(1), 1_000_000));
+    let mock = MockJaeger::start(Api::V3, same).await;
+    mock.shuffle(3);
+    let mut config = common::config(&mock.url);
+    config.max_traces = 4;
+    let err = verify(&config).await.unwrap_err();
+    assert!(matches!(err, CheckError::Window(_)), "{err}");
+    assert!(
+        err.to_string().contains("raise --max-traces above 4"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracestore_with_more_traces_than_the_limit_is_read_completely() {
+    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let many = contract_traces(BASE + 0x20_0000, 600, traces::seconds_ago(100), 50_000_000);
+    let client = reqwest::Client::new();
+    for chunk in many.chunks(100) {
+        let refs: Vec<&TTrace> = chunk.iter().collect();
+        let body = serde_json::json!({"resourceSpans": refs.iter().flat_map(|t| traces::v3_resource_spans(t)).collect::<Vec<_>>()});
+        let res = client
+            .post(format!("{}/v1/traces", store.otlp_http_endpoint()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    for api in [ApiChoice::V3, ApiChoice::V1] {
+        let mut config = common::config(&store.query_url());
+        config.api = api;
+        config.max_traces = 25;
+        let verdict = verify(&config).await.unwrap();
+        assert!(verdict.passed(), "{api:?}: {:?}", verdict.failures);
+        assert_eq!(verdict.summary.checked, 600, "{api:?}");
+    }
+    store.shutdown().await;
+}
+
 #[tokio::test]
 async fn late_spans_arriving_during_settle_are_waited_for() {
     for api in [Api::V3, Api::V1] {

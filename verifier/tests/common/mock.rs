@@ -44,6 +44,8 @@ pub struct Counters {
     pub requests: usize,
     pub searches: usize,
     pub gets: usize,
+    /// Traces returned by searches, all searches together.
+    pub returned: usize,
 }
 
 struct Inner {
@@ -56,6 +58,9 @@ struct Inner {
     churn: Option<Box<dyn FnMut(usize) -> TTrace + Send>>,
     /// Traces that searches never return (only fetches by id do).
     hidden: Vec<u128>,
+    /// Answer an arbitrary `limit` of the matching traces in shuffled order
+    /// (this xorshift state) instead of the newest first.
+    shuffle: Option<u64>,
     counters: Counters,
 }
 
@@ -75,6 +80,7 @@ impl MockJaeger {
             late: Vec::new(),
             churn: None,
             hidden: Vec::new(),
+            shuffle: None,
             counters: Counters::default(),
         }));
         let router = Router::new()
@@ -122,6 +128,17 @@ impl MockJaeger {
 
     pub fn hide_from_search(&self, trace_id: u128) {
         self.inner.lock().unwrap().hidden.push(trace_id);
+    }
+
+    /// Searches answer an arbitrary `limit` of the matching traces in a
+    /// shuffled order (seeded), as a backend without Jaeger's ordering may.
+    pub fn shuffle(&self, seed: u64) {
+        self.inner.lock().unwrap().shuffle = Some(seed | 1);
+    }
+
+    /// Traces returned by all searches together.
+    pub fn returned(&self) -> usize {
+        self.inner.lock().unwrap().counters.returned
     }
 
     pub fn counters(&self) -> (usize, usize, usize) {
@@ -242,8 +259,21 @@ fn search(inner: &mut Inner, service: &str, min: u64, max: u64, limit: usize) ->
                 .any(|s| s.service == service && s.start_ns >= min && s.start_ns <= max)
         })
         .collect();
-    found.sort_by_key(|t| std::cmp::Reverse(t.spans.iter().map(|s| s.start_ns).min()));
-    found.into_iter().take(limit).cloned().collect()
+    match inner.shuffle.as_mut() {
+        None => found.sort_by_key(|t| std::cmp::Reverse(t.spans.iter().map(|s| s.start_ns).min())),
+        Some(state) => {
+            // Fisher-Yates with xorshift64.
+            for i in (1..found.len()).rev() {
+                *state ^= *state << 13;
+                *state ^= *state >> 7;
+                *state ^= *state << 17;
+                found.swap(i, (*state % (i as u64 + 1)) as usize);
+            }
+        }
+    }
+    found.truncate(limit);
+    inner.counters.returned += found.len();
+    found.into_iter().cloned().collect()
 }
 
 fn by_id(inner: &mut Inner, id: &str) -> Option<TTrace> {
