@@ -6,6 +6,7 @@
 //!   numbers and durations reach their parser, so that `--rps -5` is refused
 //!   as a value of `--rps` rather than as an unknown flag `-5`;
 //! - [`parse_duration`]: the one parser of duration flags (`30s`, `5m`);
+//! - [`start`]: logging, then the runtime;
 //! - [`init_logging`]: logs on stderr, `RUST_LOG` filters, colour only when
 //!   stderr is a terminal;
 //! - [`shutdown_signal`]: Ctrl-C, or SIGTERM where there is one;
@@ -15,9 +16,30 @@ mod args;
 mod logging;
 mod signal;
 
+use std::process::ExitCode;
+
 pub use args::{command, error_line, parse, parse_duration, try_parse_from};
-pub use logging::init_logging;
+pub use logging::{init_logging, parse_log_filter};
 pub use signal::shutdown_signal;
+
+/// What every binary does after parsing its flags: logging as
+/// [`init_logging`] sets it up, then a multi-threaded Tokio runtime. A failure
+/// is one line `tool: reason` on stderr and exit code 2.
+pub fn start(
+    tool: &str,
+    log_directives: Option<&str>,
+    default_log: &str,
+) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let fail = |reason: String| {
+        eprintln!("{tool}: {reason}");
+        ExitCode::from(EXIT_USAGE)
+    };
+    init_logging(log_directives, default_log).map_err(fail)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start the async runtime: {e}")))
+}
 
 /// Everything asked was done and held.
 pub const EXIT_OK: u8 = 0;

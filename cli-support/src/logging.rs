@@ -22,3 +22,11 @@ pub fn init_logging(directives: Option<&str>, default: &str) -> Result<(), Strin
         .init();
     Ok(())
 }
+
+/// A clap value parser for a log-filter flag (tracestore's `--log-level`):
+/// the text, when `tracing` can read it as a filter.
+pub fn parse_log_filter(s: &str) -> Result<String, String> {
+    EnvFilter::try_new(s)
+        .map(|_| s.to_owned())
+        .map_err(|e| format!("not a log level or filter: {e}"))
+}

@@ -1,8 +1,11 @@
 //! The whole chain through the harness library: embedded tracestore and both
 //! services, real loadgen with root spans and manifest, real OTLP export, the
-//! verifier over the store's Jaeger API. Correct services pass with every
-//! sampled trace found complete; each injected fault fails with its rule;
-//! an unreachable exporter endpoint fails on missing traces.
+//! verifier over the store's Jaeger API (v3, and v1 with split search
+//! windows). Correct services pass with every sampled trace found complete,
+//! with or without the loadgen's exported CLIENT spans; each injected fault
+//! fails with its rule; an unreachable exporter endpoint fails on missing
+//! traces. (The one end-to-end test of the project: the verifier's own
+//! tests read scripted Jaeger answers.)
 
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use loadgen::{LoadConfig, RootSpans, SamplerChoice, Target};
 use services::Faults;
 use telemetry::{OtelConfig, SamplerConfig};
 use tracestore::{TraceStore, TraceStoreConfig};
-use verifier::{Rule, VerifyConfig};
+use verifier::{ApiChoice, Rule, VerifyConfig};
 
 /// A short load at sampler 0.5 with every scenario.
 fn job(faults: &str, requests: u64) -> JobConfig {
@@ -83,6 +86,27 @@ async fn correct_services_pass_with_every_sampled_trace_complete() {
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(json["passed"], true);
     assert_eq!(json["load"]["overall"]["count"], 600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_v1_api_and_unexported_loadgen_spans_pass() {
+    let mut over_v1 = job("", 80);
+    over_v1.verify.api = ApiChoice::V1;
+    over_v1.verify.max_traces = 16; // forces window splitting against a real store
+    let mut without_root_spans = job("", 40);
+    without_root_spans.load.root_spans = RootSpans::Off;
+    for config in [over_v1, without_root_spans] {
+        let report = run_job(config, std::future::pending()).await.unwrap();
+        assert!(report.passed(), "{}", explain(&report));
+        let sampling = report.verdict.sampling.as_ref().unwrap();
+        assert!(sampling.sampled > 5, "{}", explain(&report));
+        assert_eq!(
+            report.verdict.summary.checked,
+            sampling.sampled,
+            "every sampled request checked: {}",
+            explain(&report)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,28 +2,15 @@
 
 use std::process::ExitCode;
 
-use cli_support::EXIT_USAGE;
-
 fn main() -> ExitCode {
     let cli: loadgen::cli::Cli = match cli_support::parse("loadgen") {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    if let Err(e) = cli_support::init_logging(None, "warn") {
-        eprintln!("loadgen: {e}");
-        return ExitCode::from(EXIT_USAGE);
+    match cli_support::start("loadgen", None, "warn") {
+        Ok(runtime) => runtime.block_on(loadgen::cli::execute(cli, interrupted())),
+        Err(code) => code,
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("loadgen: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    runtime.block_on(loadgen::cli::execute(cli, interrupted()))
 }
 
 /// Completes on the first Ctrl-C or SIGTERM (the run stops sending, waits for

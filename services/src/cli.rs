@@ -192,11 +192,14 @@ pub fn main(
     telemetry: &TelemetryArgs,
     make_router: impl FnOnce(SdkTracerProvider) -> Router,
 ) -> ExitCode {
-    let result = cli_support::init_logging(None, "info")
-        .map_err(anyhow::Error::msg)
-        .and_then(|()| telemetry.otel_config(name).map_err(anyhow::Error::from))
+    let runtime = match cli_support::start(name, None, "info") {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let result = telemetry
+        .otel_config(name)
+        .map_err(anyhow::Error::from)
         .and_then(|otel| {
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
             runtime.block_on(run_service(
                 listen,
                 service.drain_timeout,

@@ -53,7 +53,7 @@ pub struct Args {
 
     /// Log level (error, warn, info, debug, trace) or a tracing filter
     /// directive such as `tracestore=debug`. Default: RUST_LOG, else info.
-    #[arg(long, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", value_parser = cli_support::parse_log_filter)]
     pub log_level: Option<String>,
 }
 

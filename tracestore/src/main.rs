@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use cli_support::{EXIT_FAILED, EXIT_USAGE};
+use cli_support::EXIT_FAILED;
 use tracestore::TraceStore;
 use tracestore::cli::Args;
 
@@ -13,16 +13,9 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    if let Err(e) = cli_support::init_logging(args.log_level.as_deref(), "info") {
-        eprintln!("tracestore: --log-level: {e}");
-        return ExitCode::from(EXIT_USAGE);
-    }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tracestore: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
+    let runtime = match cli_support::start("tracestore", args.log_level.as_deref(), "info") {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let store = match TraceStore::start(args.config()).await {

@@ -11,25 +11,17 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let default_level = if args.verbose { "info" } else { "warn" };
-    if let Err(e) = cli_support::init_logging(None, default_level) {
-        return could_not_check(&e);
-    }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let default_log = if args.verbose { "info" } else { "warn" };
+    let runtime = match cli_support::start("verifier", None, default_log) {
         Ok(runtime) => runtime,
-        Err(e) => return could_not_check(&format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     match runtime.block_on(run(args)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EXIT_FAILED),
-        Err(e) => could_not_check(&e.to_string()),
+        Err(e) => {
+            eprintln!("verifier: could not check: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
     }
-}
-
-fn could_not_check(reason: &str) -> ExitCode {
-    eprintln!("verifier: could not check: {reason}");
-    ExitCode::from(EXIT_USAGE)
 }
