@@ -144,3 +144,166 @@ impl FromStr for Propagator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+    use opentelemetry::{
+        Context,
+        trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
+    };
+
+    use super::*;
+
+    const ALL: [Propagator; 4] = [
+        Propagator::TraceContext,
+        Propagator::B3,
+        Propagator::B3Multi,
+        Propagator::Jaeger,
+    ];
+
+    fn ids(sampled: bool) -> TraceIds {
+        TraceIds {
+            trace_id: TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            span_id: SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            sampled,
+        }
+    }
+
+    fn written(p: Propagator, ids: &TraceIds) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in p.headers(ids).into_iter().flatten() {
+            headers.insert(name, value);
+        }
+        headers
+    }
+
+    /// What the OpenTelemetry project's propagator for the format (through
+    /// telemetry, as the services use it) writes for the same ids.
+    fn maintained(p: Propagator, ids: &TraceIds) -> HeaderMap {
+        let sc = SpanContext::new(
+            ids.trace_id,
+            ids.span_id,
+            if ids.sampled {
+                TraceFlags::SAMPLED
+            } else {
+                TraceFlags::default()
+            },
+            true,
+            TraceState::default(),
+        );
+        let mut headers = HeaderMap::new();
+        telemetry::Propagators::parse(p.name())
+            .unwrap()
+            .inject(&Context::new().with_remote_span_context(sc), &mut headers);
+        // The W3C injector writes an empty `tracestate`, which means none.
+        if headers.get("tracestate").is_some_and(|v| v.is_empty()) {
+            headers.remove("tracestate");
+        }
+        if p == Propagator::B3 {
+            // opentelemetry-zipkin 0.33 writes the multi headers too for the
+            // single-header encoding (its `support` check of `UnSpecified`
+            // is always true); `b3` is the format's own header.
+            let single = headers.remove("b3");
+            headers.clear();
+            headers.extend(single.map(|v| (HeaderName::from_static("b3"), v)));
+        }
+        headers
+    }
+
+    #[test]
+    fn headers_are_byte_for_byte_the_maintained_injectors() {
+        for p in ALL {
+            for sampled in [true, false] {
+                let ids = ids(sampled);
+                assert_eq!(
+                    written(p, &ids),
+                    maintained(p, &ids),
+                    "{p} sampled={sampled}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn golden_values_both_sampled_ways() {
+        let (t, s) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+        for (sampled, flag) in [(true, "1"), (false, "0")] {
+            let h = |p| written(p, &ids(sampled));
+            assert_eq!(
+                h(Propagator::TraceContext)["traceparent"],
+                format!("00-{t}-{s}-0{flag}")
+            );
+            assert_eq!(h(Propagator::B3)["b3"], format!("{t}-{s}-{flag}"));
+            let multi = h(Propagator::B3Multi);
+            assert_eq!(
+                (
+                    &multi["x-b3-traceid"],
+                    &multi["x-b3-spanid"],
+                    &multi["x-b3-sampled"]
+                ),
+                (
+                    &HeaderValue::from_static(t),
+                    &HeaderValue::from_static(s),
+                    &HeaderValue::from_str(flag).unwrap()
+                )
+            );
+            assert_eq!(multi.len(), 3);
+            assert_eq!(
+                h(Propagator::Jaeger)["uber-trace-id"],
+                format!("{t}:{s}:0:{flag}")
+            );
+        }
+    }
+
+    #[test]
+    fn the_services_extractor_reads_back_the_ids_and_flag_and_only_its_own_format() {
+        for p in ALL {
+            for sampled in [true, false] {
+                let ids = ids(sampled);
+                let headers = written(p, &ids);
+                let cx = telemetry::Propagators::parse(p.name())
+                    .unwrap()
+                    .extract(&headers);
+                let span = cx.span();
+                let sc = span.span_context();
+                assert!(sc.is_valid() && sc.is_remote(), "{p}");
+                assert_eq!(
+                    (sc.trace_id(), sc.span_id(), sc.is_sampled()),
+                    (ids.trace_id, ids.span_id, sampled),
+                    "{p}"
+                );
+                // A service listening for another format sees no parent.
+                for other in ALL.into_iter().filter(|&o| {
+                    o != p && !(o.name().starts_with("b3") && p.name().starts_with("b3"))
+                }) {
+                    let cx = telemetry::Propagators::parse(other.name())
+                        .unwrap()
+                        .extract(&headers);
+                    assert!(!cx.span().span_context().is_valid(), "{other} reads {p}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn otel_propagators_picks_the_first_trace_format() {
+        let first = |v: &str| Propagator::from_otel_propagators(v);
+        assert_eq!(first("tracecontext,baggage"), Ok(Propagator::TraceContext));
+        assert_eq!(first("baggage, b3multi ,jaeger"), Ok(Propagator::B3Multi));
+        assert_eq!(first("jaeger"), Ok(Propagator::Jaeger));
+        assert!(
+            first("baggage")
+                .unwrap_err()
+                .contains("no trace context format")
+        );
+        assert!(
+            first("xray")
+                .unwrap_err()
+                .contains("unknown propagator \"xray\"")
+        );
+        for p in ALL {
+            assert_eq!(p.name().parse::<Propagator>(), Ok(p));
+        }
+    }
+}

@@ -329,6 +329,11 @@ impl OtelConfig {
         if let Some(e) = get(OTLP_EXPORTER_VAR) {
             cfg.otlp_exporter = e.parse()?;
         }
+        if let Some(p) = get("OTEL_PROPAGATORS") {
+            // Checked here, where a component reads its settings, so that a
+            // bad value stops it at start (the propagators are process-wide).
+            crate::propagation::Propagators::parse(&p)?;
+        }
         if let Some((name, p)) = signal("PROTOCOL") {
             cfg.protocol = p.parse().map_err(|e| ConfigError::unknown(&name, e))?;
         }
@@ -668,6 +673,7 @@ mod tests {
             (OTLP_EXPORTER_VAR, "zipkin"),
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_TRACES_EXPORTER", "zipkin"),
+            ("OTEL_PROPAGATORS", "tracecontext,xray"),
             ("OTEL_RESOURCE_ATTRIBUTES", "novalue"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "x-token"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "bad header=1"),

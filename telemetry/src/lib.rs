@@ -19,8 +19,8 @@ pub use config::{
     OtlpExporter, Protocol, SamplerConfig,
 };
 pub use propagation::{
-    TraceResponse, extract_context, inject_context, traceresponse_value, w3c_header_value,
-    write_hex,
+    Propagators, TraceResponse, extract_context, inject_context, traceresponse_value,
+    w3c_header_value, write_hex,
 };
 pub use provider::{
     DEFAULT_EXPORT_TIMEOUT, TelemetryError, base_builder, build_direct_exporter, build_exporter,
