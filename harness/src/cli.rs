@@ -11,6 +11,7 @@ use verifier::{ApiChoice, Spec, VerifyConfig};
 use crate::{
     job::{Backend, JobConfig, run_job},
     overhead::{OverheadConfig, measure_overhead},
+    report::JobReport,
     stack::{Ports, RunningStack, StackConfig},
 };
 
@@ -36,6 +37,29 @@ pub enum Command {
     /// Measure what tracing costs the whole system: maximum throughput and
     /// latency at a fixed rate with tracing off, at sampler 0.1 and 1.0.
     Overhead(OverheadArgs),
+    /// Build the one-file HTML report from the JSON outputs of a run
+    /// (`harness run --json`, or `loadgen --json` and `verifier --format json`).
+    Report(ReportArgs),
+}
+
+/// `harness report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The JSON of `harness run --json` (load, verdict and timeline).
+    #[arg(long, conflicts_with_all = ["load", "verdict"], required_unless_present = "load")]
+    pub job: Option<PathBuf>,
+    /// A `loadgen --json` report (repeatable: one per shard, merged).
+    #[arg(long, requires = "verdict")]
+    pub load: Vec<PathBuf>,
+    /// A `verifier --format json` report.
+    #[arg(long, requires = "load")]
+    pub verdict: Option<PathBuf>,
+    /// The loadgen's manifest(s), for the rate and latency over time.
+    #[arg(long)]
+    pub manifest: Vec<PathBuf>,
+    /// Where to write the page.
+    #[arg(long, short)]
+    pub output: PathBuf,
 }
 
 /// `harness run`.
@@ -74,6 +98,10 @@ pub struct RunArgs {
     /// Write the verification as JUnit XML here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
+    /// Write the one-file HTML report here (charts, failures by rule, the
+    /// failing and slowest traces as waterfalls; opens with no network).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `harness up`.
@@ -116,6 +144,10 @@ pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
         Command::Run(args) => run(*args, stop).await,
         Command::Up(args) => up(args, stop).await,
         Command::Overhead(args) => overhead(args, stop).await,
+        Command::Report(args) => match build_report(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => error(&e),
+        },
     }
 }
 
@@ -144,9 +176,52 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
     }
 }
 
+/// `harness report`: reads the JSON outputs and writes the page.
+fn build_report(args: &ReportArgs) -> Result<(), String> {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let mut report: JobReport = match (&args.job, &args.verdict) {
+        (Some(path), _) => {
+            serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        (None, Some(verdict_path)) => {
+            let loads = args
+                .load
+                .iter()
+                .map(|p| {
+                    loadgen::Report::from_json(&read(p)?)
+                        .map_err(|e| format!("{}: {e}", p.display()))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let load = loadgen::merge(&loads).map_err(|e| format!("--load: {e}"))?;
+            let verdict = serde_json::from_str(&read(verdict_path)?)
+                .map_err(|e| format!("{}: {e}", verdict_path.display()))?;
+            JobReport {
+                load,
+                verdict,
+                timeline: Vec::new(),
+            }
+        }
+        (None, None) => return Err("give --job, or --load and --verdict".into()),
+    };
+    if !args.manifest.is_empty() {
+        let mut records = Vec::new();
+        for path in &args.manifest {
+            records.extend(
+                loadgen::read_manifest(path)
+                    .map_err(|e| format!("manifest {}: {e}", path.display()))?,
+            );
+        }
+        report.timeline = crate::timeline::timeline(&records);
+    }
+    write_file(Some(&args.output), &crate::html::render(&report))
+}
+
 async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
     let json = args.json.clone();
     let junit = args.junit.clone();
+    let html = args.report.clone();
     let config = match job_config(args) {
         Ok(c) => c,
         Err(e) => return error(&e),
@@ -163,6 +238,8 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
             junit.as_deref(),
             &verifier::render(&report.verdict, verifier::Format::Junit, Default::default()),
         ),
+        write_file(html.as_deref(), &crate::html::render(&report)),
+        verifier::cli::append_step_summary(&report.to_markdown()).map_err(|e| e.to_string()),
     ]
     .into_iter()
     .filter_map(Result::err)

@@ -170,8 +170,12 @@ async fn load_and_verify(
     verify.jaeger_url = endpoints.jaeger_url.clone();
     verify.manifest = Some(Manifest::from_paths(&[&manifest_path])?);
     let verdict = verifier::verify(&verify).await?;
+    let timeline = loadgen::read_manifest(&manifest_path)
+        .map(|records| crate::timeline::timeline(&records))
+        .map_err(|e| HarnessError::Io(format!("manifest {}: {e}", manifest_path.display())))?;
     Ok(JobReport {
         load: load_report,
         verdict,
+        timeline,
     })
 }

@@ -20,10 +20,12 @@
 
 pub mod cli;
 pub mod error;
+pub mod html;
 pub mod job;
 pub mod overhead;
 pub mod report;
 pub mod stack;
+pub mod timeline;
 
 pub use error::HarnessError;
 pub use job::{Backend, JobConfig, run_job};

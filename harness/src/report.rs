@@ -2,16 +2,21 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use verifier::{Format, TextOptions, Verdict};
 
+use crate::timeline::Second;
+
 /// What a job measured and found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobReport {
     /// The loadgen's figures (rate, statuses, errors, latency percentiles).
     pub load: loadgen::Report,
     /// The verifier's verdict on the traces that load produced.
     pub verdict: Verdict,
+    /// The run second by second (from the manifest; empty without one).
+    #[serde(default)]
+    pub timeline: Vec<Second>,
 }
 
 impl JobReport {
@@ -47,6 +52,41 @@ impl JobReport {
         };
         let word = if self.passed() { "PASS" } else { "FAIL" };
         format!("{word}: {verdict}; {load}")
+    }
+
+    /// Markdown for a CI job summary: the verdict, the latency table per
+    /// scenario, then the verifier's summary (counts, failing rules with
+    /// trace links, slowest traces with their dominant span).
+    pub fn to_markdown(&self) -> String {
+        let word = if self.passed() {
+            "✅ PASS"
+        } else {
+            "❌ FAIL"
+        };
+        let mut out = format!(
+            "## tracing-proof: {word}\n\n{}\n\n| scenario | requests | rate/s | ok | failed | p50 | p90 | p99 | p99.9 | max |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+            self.summary_line()
+        );
+        for s in self.load.scenarios.iter().chain([&self.load.overall]) {
+            let l = &s.latency;
+            let ms = |us: u64| format!("{:.2}ms", us as f64 / 1000.0);
+            out.push_str(&format!(
+                "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |\n",
+                s.scenario,
+                s.count,
+                s.achieved_rps,
+                s.ok,
+                s.unexpected_status + s.errors.total(),
+                ms(l.p50_us),
+                ms(l.p90_us),
+                ms(l.p99_us),
+                ms(l.p999_us),
+                ms(l.max_us)
+            ));
+        }
+        out.push('\n');
+        out.push_str(&verifier::render::render_markdown(&self.verdict));
+        out
     }
 
     /// The report as pretty JSON: `{"passed", "load", "verdict"}`.

@@ -224,3 +224,157 @@ async fn exporter_down_keeps_answers_and_fails_on_missing_traces() {
     assert_eq!(empty.span_count(), 0);
     empty.shutdown().await;
 }
+
+/// A Chromium to open the HTML report with: `$CHROMIUM`, else the usual
+/// install paths.
+fn chromium() -> Option<std::path::PathBuf> {
+    std::env::var_os("CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(
+            [
+                "/usr/bin/chromium",
+                "/usr/bin/chromium-browser",
+                "/usr/bin/google-chrome",
+            ]
+            .map(std::path::PathBuf::from),
+        )
+        .find(|p| p.is_file())
+}
+
+/// Opens a page in headless Chromium: its DOM after the scripts ran, and
+/// every console message (errors included) it logged.
+fn open_in_chromium(browser: &std::path::Path, page: &std::path::Path) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--log-level=0",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_of_a_failing_run_renders_in_chromium() {
+    let report = run_job(job("child-outlives-parent", 200), std::future::pending())
+        .await
+        .unwrap();
+    assert!(!report.passed(), "{}", explain(&report));
+    let html = harness::html::render(&report);
+    // One file: nothing is fetched (no external script, style, image or font).
+    for outside in ["<script src", "<link", "<img", "@import", "url("] {
+        assert!(!html.contains(outside), "the page loads {outside}");
+    }
+    let failing = report
+        .verdict
+        .traces
+        .len()
+        .min(harness::html::FAILING_DRAWN);
+    let waterfalls = failing + report.verdict.slowest.len();
+    assert!(failing >= 1, "{}", explain(&report));
+    assert_eq!(html.matches("<svg class=\"waterfall\"").count(), waterfalls);
+
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "SKIPPED opening the report in a browser: no Chromium at $CHROMIUM, /usr/bin/chromium, \
+             /usr/bin/chromium-browser or /usr/bin/google-chrome (apt-get install -y chromium)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    let (dom, console) = tokio::task::spawn_blocking({
+        let (browser, page) = (browser.clone(), page.clone());
+        move || open_in_chromium(&browser, &page)
+    })
+    .await
+    .unwrap();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    // The page's script ran and counted the waterfalls it shows.
+    assert!(
+        dom.contains(&format!("data-waterfalls=\"{waterfalls}\"")),
+        "{waterfalls} waterfalls expected"
+    );
+    assert!(dom.contains("id=\"verdict\">FAIL</span>"));
+    for (scenario, counts) in &report.verdict.summary.scenarios {
+        let row = format!("<tr data-scenario=\"{scenario}\">");
+        let at = dom.find(&row).unwrap_or_else(|| panic!("no row {row}"));
+        let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+        assert!(
+            row.contains(&format!("<td class=\"checked\">{}</td>", counts.checked))
+                && row.contains(&format!("<td class=\"failed\">{}</td>", counts.failed)),
+            "{row}"
+        );
+    }
+    assert!(dom.contains("data-rule=\"child-within-parent\""));
+
+    // `harness report` builds the same page from the run's JSON, and a
+    // missing input is one line naming it, exit 2.
+    let json = dir.path().join("run.json");
+    std::fs::write(&json, report.to_json()).unwrap();
+    let rebuilt = dir.path().join("rebuilt.html");
+    let harness = |args: &[&std::path::Path]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+            .arg("report")
+            .args([
+                "--job",
+                args[0].to_str().unwrap(),
+                "--output",
+                args[1].to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = harness(&[&json, &rebuilt]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&rebuilt).unwrap(), html);
+    let missing = dir.path().join("nope.json");
+    let out = harness(&[&missing, &rebuilt]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nope.json"), "{err}");
+
+    // The console check catches a broken page.
+    let broken = dir.path().join("broken.html");
+    std::fs::write(
+        &broken,
+        "<!DOCTYPE html><body><script>notDefined()</script></body>",
+    )
+    .unwrap();
+    let (_, console) = tokio::task::spawn_blocking(move || open_in_chromium(&browser, &broken))
+        .await
+        .unwrap();
+    assert!(
+        console.iter().any(|l| l.contains("notDefined")),
+        "{console:#?}"
+    );
+}
