@@ -29,6 +29,7 @@ mod client_span;
 mod clock;
 pub mod config;
 mod error;
+pub mod exemplars;
 pub mod manifest;
 mod pacer;
 mod plan;

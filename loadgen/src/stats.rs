@@ -9,7 +9,10 @@ use std::{
 
 use hdrhistogram::Histogram;
 
-use crate::manifest::Outcome;
+use crate::{
+    exemplars::{ExemplarStats, Sampled},
+    manifest::Outcome,
+};
 
 /// A histogram of microseconds with 3 significant digits that grows to
 /// whatever maximum it meets.
@@ -38,6 +41,8 @@ pub(crate) struct ScenarioStats {
     pub(crate) statuses: BTreeMap<u16, u64>,
     /// Coordinated-omission corrected latency (from the intended start), µs.
     pub(crate) latency: Histogram<u64>,
+    /// The sampled requests behind the latency figures.
+    pub(crate) exemplars: ExemplarStats,
 }
 
 impl Default for ScenarioStats {
@@ -51,6 +56,7 @@ impl Default for ScenarioStats {
             io: 0,
             statuses: BTreeMap::new(),
             latency: new_histogram(),
+            exemplars: ExemplarStats::default(),
         }
     }
 }
@@ -68,6 +74,7 @@ impl ScenarioStats {
         }
         // Both auto-resize: adding cannot fail.
         let _ = self.latency.add(&other.latency);
+        self.exemplars.merge(&other.exemplars);
     }
 }
 
@@ -105,6 +112,8 @@ pub(crate) struct Finished {
     pub(crate) latency_us: u64,
     pub(crate) start_lag_us: u64,
     pub(crate) sampled: Option<bool>,
+    /// The request, when it was sampled (it has a trace).
+    pub(crate) exemplar: Option<Sampled>,
 }
 
 impl Stats {
@@ -124,6 +133,9 @@ impl Stats {
             *s.statuses.entry(status).or_default() += 1;
         }
         record(&mut s.latency, f.latency_us);
+        if let Some(sampled) = &f.exemplar {
+            s.exemplars.record(sampled);
+        }
         record(&mut self.start_lag, f.start_lag_us);
         match f.sampled {
             Some(true) => self.sampled += 1,
@@ -173,6 +185,7 @@ mod tests {
             latency_us: us,
             start_lag_us: 1,
             sampled: Some(true),
+            exemplar: None,
         }
     }
 

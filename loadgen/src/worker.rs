@@ -19,6 +19,7 @@ use crate::{
     client_span::{ClientSpan, ClientSpanExporter},
     clock::Clock,
     config::Target,
+    exemplars::Sampled,
     manifest::{ManifestLine, ManifestWriter, Outcome},
     plan::{RequestPlan, TraceIds},
     scenario::ScenarioSet,
@@ -175,6 +176,12 @@ impl Shared {
             _ => false,
         };
         let latency_us = end.saturating_duration_since(job.intended).as_micros() as u64;
+        let exemplar = ids.filter(|i| i.sampled).map(|i| Sampled {
+            trace_id: i.trace_id,
+            latency_us,
+            status,
+            intended_start_us: self.clock.epoch_us(job.intended),
+        });
         stats.lock().record(&Finished {
             scenario: plan.scenario,
             outcome,
@@ -182,6 +189,7 @@ impl Shared {
             latency_us,
             start_lag_us: start.saturating_duration_since(job.intended).as_micros() as u64,
             sampled: ids.map(|i| i.sampled),
+            exemplar,
         });
         self.live.completed.fetch_add(1, Ordering::Relaxed);
         if outcome != Outcome::Ok {

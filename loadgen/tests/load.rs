@@ -133,6 +133,35 @@ async fn the_manifest_has_one_line_per_request_with_the_traceparent_the_target_s
     assert!(within_binomial(sampled, n, 0.25, 4.5), "{sampled} of {n}");
     assert_eq!(report.tracing.sampled, sampled);
     assert_eq!(report.tracing.not_sampled, n - sampled);
+
+    // The exemplars are the slowest sampled requests of each scenario, as the
+    // manifest has them, and a sampled request stands for each percentile.
+    for scenario in &report.scenarios {
+        let mut of_scenario: Vec<&ManifestRecord> = manifest
+            .iter()
+            .filter(|r| r.sampled == Some(true) && r.scenario.name() == scenario.scenario)
+            .collect();
+        of_scenario.sort_by_key(|r| std::cmp::Reverse(r.latency_us));
+        let expected: Vec<u64> = of_scenario.iter().take(10).map(|r| r.latency_us).collect();
+        let kept: Vec<u64> = scenario.slowest.iter().map(|e| e.latency_us).collect();
+        assert_eq!(kept, expected, "{}", scenario.scenario);
+        for e in scenario
+            .slowest
+            .iter()
+            .chain(scenario.exemplars.iter().map(|p| &p.exemplar))
+        {
+            assert!(
+                of_scenario
+                    .iter()
+                    .any(|r| r.trace_id.as_deref() == Some(e.trace_id.as_str())
+                        && r.latency_us == e.latency_us
+                        && r.status == e.status),
+                "{e:?} is a sampled request of {}",
+                scenario.scenario
+            );
+        }
+        assert_eq!(scenario.exemplars.len(), 5, "{}", scenario.scenario);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,6 +172,13 @@ async fn ratios_zero_and_one_sample_nothing_and_everything() {
         config.sampler = SamplerChoice::Ratio(ratio);
         let report = loadgen::run(config, pending()).await.unwrap();
         assert_eq!(report.tracing.sampled, expected, "ratio {ratio}");
+        // Exemplars come without a manifest too, and only from sampled requests.
+        let exemplars = report.overall.slowest.len() + report.overall.exemplars.len();
+        assert_eq!(
+            exemplars > 0,
+            expected > 0,
+            "ratio {ratio}: {exemplars} exemplars"
+        );
     }
 }
 

@@ -56,6 +56,8 @@ impl Report {
                 .collect(),
             achieved_rps: rate(s.count),
             latency: Latency::from_histogram(s.latency.clone()),
+            slowest: s.exemplars.slowest(),
+            exemplars: s.exemplars.at_percentiles(&s.latency),
         };
         let mut all = ScenarioStats::default();
         for s in &f.stats.scenarios {

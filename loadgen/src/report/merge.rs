@@ -1,7 +1,10 @@
 //! Combining the reports of several shards (or runs) into one.
 
 use super::{ErrorCounts, Latency, REPORT_FORMAT, Report, ScenarioReport};
-use crate::error::MergeError;
+use crate::{
+    error::MergeError,
+    exemplars::{Exemplar, at_percentiles, keep_slowest},
+};
 
 /// Combines the reports of several shards (or runs) into one: counts and
 /// rates add up, histograms are added and the percentiles recomputed.
@@ -54,7 +57,18 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
     Ok(merged)
 }
 
+/// Merges two shards' figures of a scenario. The slowest sampled requests
+/// of the merge are the slowest of both; each percentile's exemplar is the
+/// candidate (a shard's percentile exemplar or slowest request) in the
+/// merged percentile's bucket, else the nearest to it.
 fn merge_scenario(a: &ScenarioReport, b: &ScenarioReport) -> Result<ScenarioReport, String> {
+    let latency = a.latency.merged(&b.latency)?;
+    let mut slowest = a.slowest.clone();
+    keep_slowest(&mut slowest, &b.slowest);
+    let candidates: Vec<&Exemplar> = [a, b]
+        .iter()
+        .flat_map(|s| s.exemplars.iter().map(|e| &e.exemplar).chain(&s.slowest))
+        .collect();
     let mut statuses = a.statuses.clone();
     for (k, v) in &b.statuses {
         *statuses.entry(k.clone()).or_default() += v;
@@ -72,7 +86,9 @@ fn merge_scenario(a: &ScenarioReport, b: &ScenarioReport) -> Result<ScenarioRepo
         },
         statuses,
         achieved_rps: a.achieved_rps + b.achieved_rps,
-        latency: a.latency.merged(&b.latency)?,
+        latency: latency.clone(),
+        slowest,
+        exemplars: at_percentiles(&latency.histogram, &candidates),
     })
 }
 

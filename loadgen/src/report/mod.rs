@@ -141,6 +141,14 @@ pub struct ScenarioReport {
     pub achieved_rps: f64,
     /// Coordinated-omission corrected latency (from the intended start).
     pub latency: Latency,
+    /// The slowest sampled requests, slowest first (at most
+    /// [`crate::exemplars::SLOWEST_KEPT`]), with their trace ids.
+    #[serde(default)]
+    pub slowest: Vec<crate::exemplars::Exemplar>,
+    /// A sampled request at each percentile of interest (p50, p90, p99,
+    /// p99.9, max); empty when none was sampled.
+    #[serde(default)]
+    pub exemplars: Vec<crate::exemplars::PercentileExemplar>,
 }
 
 /// Transport failures by kind.

@@ -155,6 +155,28 @@ impl fmt::Display for Report {
             )?;
         }
         writeln!(f)?;
+        if self.scenarios.iter().any(|r| !r.exemplars.is_empty()) {
+            writeln!(
+                f,
+                "exemplars (a sampled request at each percentile; `verifier --explain TRACE_ID`; the JSON lists the {} slowest):",
+                crate::exemplars::SLOWEST_KEPT
+            )?;
+            for r in &self.scenarios {
+                for e in &r.exemplars {
+                    writeln!(
+                        f,
+                        "  {:<8} {:<6} {:>9}  {}  (HTTP {})",
+                        r.scenario,
+                        e.percentile,
+                        ms(e.exemplar.latency_us),
+                        e.exemplar.trace_id,
+                        e.exemplar
+                            .status
+                            .map_or_else(|| "-".to_owned(), |s| s.to_string())
+                    )?;
+                }
+            }
+        }
         for p in &self.problems {
             writeln!(f, "PROBLEM: {p}")?;
         }

@@ -25,6 +25,15 @@ fn figures(shard: u32, latencies: &[(&str, u64, Option<u16>)]) -> RunFigures {
             latency_us: us,
             start_lag_us: 5,
             sampled: Some(us % 2 == 0),
+            // Even latencies are sampled; the trace id says shard and latency.
+            exemplar: (us % 2 == 0).then(|| crate::exemplars::Sampled {
+                trace_id: opentelemetry::trace::TraceId::from(
+                    u128::from(shard) << 64 | u128::from(us),
+                ),
+                latency_us: us,
+                status,
+                intended_start_us: 0,
+            }),
         });
     }
     RunFigures {
@@ -121,6 +130,61 @@ fn merge_adds_counts_rates_and_histograms() {
     ])
     .unwrap();
     assert_eq!(via_json, m);
+}
+
+#[test]
+fn exemplars_name_the_slowest_sampled_requests_across_shards() {
+    // Shard 0 has 1..=40 ms, shard 1 has 41..=60 ms; odd ones are not sampled.
+    let shard = |index: u32, range: std::ops::RangeInclusive<u64>| {
+        let latencies: Vec<(Scenario, u64, Option<u16>)> = range
+            .map(|ms| (Scenario::Valid, ms * 1000 + ms % 2, Some(201)))
+            .collect();
+        Report::from_run(figures(index, &latencies))
+    };
+    let (a, b) = (shard(0, 1..=40), shard(1, 41..=60));
+    let id = |shard: u128, us: u64| format!("{:032x}", shard << 64 | u128::from(us));
+    let slowest_a: Vec<String> = a.scenarios[0]
+        .slowest
+        .iter()
+        .map(|e| e.trace_id.clone())
+        .collect();
+    let expected_a: Vec<String> = [40, 38, 36, 34, 32, 30, 28, 26, 24, 22]
+        .iter()
+        .map(|ms| id(0, ms * 1000))
+        .collect();
+    assert_eq!(
+        slowest_a, expected_a,
+        "the unsampled odd ones are not exemplars"
+    );
+    let m = merge(&[a.clone(), b.clone()]).unwrap();
+    let slowest: Vec<u64> = m.scenarios[0]
+        .slowest
+        .iter()
+        .map(|e| e.latency_us)
+        .collect();
+    assert_eq!(
+        slowest,
+        (0..10).map(|i| (60 - 2 * i) * 1000).collect::<Vec<_>>()
+    );
+    assert_eq!(m.scenarios[0].slowest[0].trace_id, id(1, 60_000));
+    // The merged percentiles get exemplars near their merged values.
+    let ex = &m.scenarios[0].exemplars;
+    let names: Vec<&str> = ex.iter().map(|e| e.percentile.as_str()).collect();
+    assert_eq!(names, ["p50", "p90", "p99", "p99.9", "max"]);
+    for e in ex {
+        assert!(
+            e.exemplar.latency_us.abs_diff(e.value_us) <= 2_000,
+            "{e:?} is near its percentile"
+        );
+    }
+    // In the table, and through JSON the same.
+    assert!(m.to_string().contains(&id(1, 60_000)), "{m}");
+    let via_json = merge(&[
+        Report::from_json(&a.to_json()).unwrap(),
+        Report::from_json(&b.to_json()).unwrap(),
+    ])
+    .unwrap();
+    assert_eq!(via_json.scenarios[0].exemplars, *ex);
 }
 
 #[test]
