@@ -104,6 +104,7 @@ pub fn render(report: &JobReport) -> String {
         );
     }
     scenario_table(&mut out, report);
+    exemplars_table(&mut out, report);
     charts_section(&mut out, report);
     failures_section(&mut out, verdict);
     traces_section(&mut out, verdict);
@@ -166,6 +167,47 @@ fn scenario_table(out: &mut String, report: &JobReport) {
             }
         );
     }
+}
+
+/// The loadgen's exemplars: a sampled request at each percentile, linked to
+/// its waterfall when the page draws it, else to Jaeger.
+fn exemplars_table(out: &mut String, report: &JobReport) {
+    if report.load.scenarios.iter().all(|s| s.exemplars.is_empty()) {
+        return;
+    }
+    let verdict = &report.verdict;
+    let drawn: std::collections::HashSet<String> = verdict
+        .traces
+        .iter()
+        .take(FAILING_DRAWN)
+        .chain(verdict.slowest.iter().map(|s| &s.trace))
+        .map(|t| t.trace_id.to_string())
+        .collect();
+    out.push_str("<h3>Exemplars: a sampled request at each percentile</h3><table id=\"exemplars\"><tr><th>scenario</th><th>percentile</th><th>value ms</th><th>request ms</th><th>HTTP</th><th>trace</th></tr>");
+    for s in &report.load.scenarios {
+        for e in &s.exemplars {
+            let id = &e.exemplar.trace_id;
+            let link = if drawn.contains(id) {
+                format!("#w{id}")
+            } else {
+                format!("{}/trace/{id}", verdict.jaeger_url)
+            };
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a class=\"mono\" href=\"{}\">{}</a></td></tr>",
+                escape(&s.scenario),
+                escape(&e.percentile),
+                ms(e.value_us),
+                ms(e.exemplar.latency_us),
+                e.exemplar
+                    .status
+                    .map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                escape(&link),
+                escape(id)
+            );
+        }
+    }
+    out.push_str("</table>");
 }
 
 fn charts_section(out: &mut String, report: &JobReport) {
@@ -246,6 +288,7 @@ fn traces_section(out: &mut String, verdict: &Verdict) {
             .iter()
             .chain(verdict.slowest.iter().map(|s| &s.trace)),
     );
+    let mut anchored = std::collections::HashSet::new();
     out.push_str("<h2>Traces</h2><p class=\"legend\">");
     for (service, colour) in &colours {
         let _ = write!(
@@ -269,7 +312,15 @@ fn traces_section(out: &mut String, verdict: &Verdict) {
                 .filter(|f| f.trace_id == Some(trace.trace_id))
                 .map(|f| format!("<li><code>{}</code> {}</li>", f.rule, escape(&f.message)))
                 .collect();
-            trace_block(out, trace, "failing", None, &messages.concat(), &colours);
+            trace_block(
+                out,
+                trace,
+                "failing",
+                None,
+                &messages.concat(),
+                &colours,
+                &mut anchored,
+            );
         }
     }
     if !verdict.slowest.is_empty() {
@@ -282,7 +333,15 @@ fn traces_section(out: &mut String, verdict: &Verdict) {
                     .map(|s| format!(", HTTP {s}"))
                     .unwrap_or_default()
             );
-            trace_block(out, &slow.trace, "slow", Some(&latency), "", &colours);
+            trace_block(
+                out,
+                &slow.trace,
+                "slow",
+                Some(&latency),
+                "",
+                &colours,
+                &mut anchored,
+            );
         }
     }
 }
@@ -294,8 +353,10 @@ fn trace_block(
     latency: Option<&str>,
     messages_html: &str,
     colours: &BTreeMap<String, &'static str>,
+    anchored: &mut std::collections::HashSet<String>,
 ) {
     let id = trace.trace_id;
+    // Failures link to `t<id>`, exemplars to `w<id>` (the first drawing of a trace).
     let anchor = if kind == "failing" {
         format!(" id=\"t{id}\"")
     } else {
@@ -321,6 +382,9 @@ fn trace_block(
     }
     if !messages_html.is_empty() {
         let _ = write!(out, "<ul>{messages_html}</ul>");
+    }
+    if anchored.insert(id.to_string()) {
+        let _ = write!(out, "<a id=\"w{id}\"></a>");
     }
     out.push_str(&waterfall::render(trace, colours));
     out.push_str("</div>");
