@@ -65,7 +65,7 @@ pub fn timeline(records: &[ManifestRecord]) -> Vec<Second> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use loadgen::{Outcome, Scenario};
+    use loadgen::Outcome;
 
     fn record(intended_s: f64, lag_us: u64, latency_us: u64) -> ManifestRecord {
         let intended = 1_000_000_000 + (intended_s * 1e6) as u64;
@@ -75,7 +75,7 @@ mod tests {
             span_id: None,
             sampled: None,
             root_span: false,
-            scenario: Scenario::Valid,
+            scenario: "valid".into(),
             intended_start_us: intended,
             actual_start_us: intended + lag_us,
             latency_us,

@@ -139,7 +139,7 @@ async fn the_manifest_has_one_line_per_request_with_the_traceparent_the_target_s
     for scenario in &report.scenarios {
         let mut of_scenario: Vec<&ManifestRecord> = manifest
             .iter()
-            .filter(|r| r.sampled == Some(true) && r.scenario.name() == scenario.scenario)
+            .filter(|r| r.sampled == Some(true) && r.scenario == scenario.scenario)
             .collect();
         of_scenario.sort_by_key(|r| std::cmp::Reverse(r.latency_us));
         let expected: Vec<u64> = of_scenario.iter().take(10).map(|r| r.latency_us).collect();
