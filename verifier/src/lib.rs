@@ -33,6 +33,7 @@ pub mod sampling;
 pub mod spec;
 pub mod verdict;
 
+mod held;
 mod read;
 mod run;
 mod slowest;

@@ -156,17 +156,6 @@ fn split(start: u64, end: u64, parts: u64) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// Keeps the fuller of two copies of a trace.
-pub(crate) fn merge(traces: &mut std::collections::HashMap<TraceId, Trace>, trace: Trace) {
-    match traces.get_mut(&trace.trace_id) {
-        Some(existing) if existing.spans.len() >= trace.spans.len() => {}
-        Some(existing) => *existing = trace,
-        None => {
-            traces.insert(trace.trace_id, trace);
-        }
-    }
-}
-
 /// Fetches whole traces by id, `concurrency` at a time; absent ones are left out.
 pub(crate) async fn fetch_by_ids(
     client: &JaegerClient,

@@ -1,16 +1,17 @@
 //! One verification: connect, read the window until it settles, confirm
 //! suspicious traces by id, check everything, and build the [`Verdict`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
 use crate::config::{TimeWindow, VerifyConfig};
 use crate::error::CheckError;
+use crate::held::{Collected, Held};
 use crate::jaeger::JaegerClient;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestEntry};
 use crate::model::{Trace, TraceId, nanos, rfc3339_ns};
-use crate::read::{ReadPlan, fetch_by_ids, merge, read_window};
+use crate::read::{ReadPlan, fetch_by_ids, read_window};
 use crate::sampling::sampling_test;
 use crate::slowest::Slowest;
 use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, trace_detail};
@@ -208,22 +209,54 @@ impl Run<'_> {
         ReadPlan { expected_starts_ns }
     }
 
+    /// Checks a trace as it is read and holds what the verdict needs of it
+    /// (the fuller copy when it comes more than once).
+    fn hold(&self, traces: &mut Collected, trace: Trace) {
+        if !traces.wants(&trace) {
+            return;
+        }
+        let entry = self.manifest.and_then(|m| m.entry(trace.trace_id));
+        let outcome = self.check(&self.checker, &trace);
+        let held = Held {
+            spans: trace.spans.len(),
+            start_ns: trace.spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
+            whole: outcome
+                .as_ref()
+                .is_none_or(|o| o.missing_spans == 0 && o.scenario.is_some()),
+            suspicious: outcome.as_ref().is_some_and(|o| {
+                o.missing_spans > 0
+                    || o.findings
+                        .iter()
+                        .any(|f| matches!(f.rule, Rule::Orphan | Rule::OneRoot))
+            }),
+            passed: outcome.as_ref().filter(|o| o.passed()).map(|o| {
+                (
+                    scenario_of(entry, o),
+                    entry.map_or_else(
+                        || crate::slowest::extent_us(&trace),
+                        |e| e.end_us.saturating_sub(e.start_us),
+                    ),
+                )
+            }),
+            trace: None,
+        };
+        let keep_whole =
+            entry.is_some_and(|e| e.forbids_trace()) || outcome.is_some_and(|o| !o.passed());
+        traces.hold(held, trace, keep_whole);
+    }
+
     /// Whether every trace to check has all its spans and every sampled
     /// request of the manifest has a trace.
-    fn complete(&self, traces: &HashMap<TraceId, Trace>) -> bool {
+    fn complete(&self, traces: &Collected) -> bool {
         if traces.is_empty() && self.manifest.is_none() {
             return false;
         }
-        let traces_whole = traces
-            .values()
-            .filter_map(|t| self.check(&self.checker, t))
-            .all(|o| o.missing_spans == 0 && o.scenario.is_some());
-        traces_whole
+        traces.traces().values().all(|h| h.whole)
             && self.manifest.is_none_or(|m| {
                 m.entries()
                     .iter()
                     .filter(|e| e.expects_trace())
-                    .all(|e| e.trace_id.is_some_and(|id| traces.contains_key(&id)))
+                    .all(|e| e.trace_id.is_some_and(|id| traces.contains(&id)))
             })
     }
 
@@ -235,7 +268,7 @@ impl Run<'_> {
         start_ns: u64,
         end_ns: u64,
         started: Instant,
-    ) -> Result<(HashMap<TraceId, Trace>, Settle), CheckError> {
+    ) -> Result<(Collected, Settle), CheckError> {
         let config = self.config;
         let deadline = Instant::now() + config.settle;
         let quiet_needed = config.quiet_period.min(config.settle / 2);
@@ -244,20 +277,18 @@ impl Run<'_> {
         let mut polls = 0;
         let plan = self.read_plan();
         loop {
-            let mut traces = HashMap::new();
+            let mut traces = Collected::new(config.slowest);
             read_window(
                 client,
                 services,
                 (start_ns, end_ns),
                 config.max_traces,
                 &plan,
-                &mut |trace| merge(&mut traces, trace),
+                &mut |trace| self.hold(&mut traces, trace),
             )
             .await?;
             polls += 1;
-            let mut fingerprint: Vec<(TraceId, usize)> =
-                traces.iter().map(|(id, t)| (*id, t.spans.len())).collect();
-            fingerprint.sort_unstable();
+            let fingerprint = traces.fingerprint();
             let now = Instant::now();
             let stable = previous.as_ref() == Some(&fingerprint);
             if !stable {
@@ -285,19 +316,13 @@ impl Run<'_> {
     async fn confirm_by_id(
         &self,
         client: &JaegerClient,
-        traces: &mut HashMap<TraceId, Trace>,
+        traces: &mut Collected,
     ) -> Result<(), CheckError> {
         let mut ids: Vec<TraceId> = traces
-            .values()
-            .filter(|t| {
-                self.check(&self.checker, t).is_some_and(|o| {
-                    o.missing_spans > 0
-                        || o.findings
-                            .iter()
-                            .any(|f| matches!(f.rule, Rule::Orphan | Rule::OneRoot))
-                })
-            })
-            .map(|t| t.trace_id)
+            .traces()
+            .iter()
+            .filter(|(_, held)| held.suspicious)
+            .map(|(id, _)| *id)
             .collect();
         if let Some(manifest) = self.manifest {
             ids.extend(
@@ -306,7 +331,7 @@ impl Run<'_> {
                     .iter()
                     .filter(|e| e.expects_trace())
                     .filter_map(|e| e.trace_id)
-                    .filter(|id| !traces.contains_key(id)),
+                    .filter(|id| !traces.contains(id)),
             );
         }
         if ids.is_empty() {
@@ -314,7 +339,7 @@ impl Run<'_> {
         }
         tracing::info!(count = ids.len(), "fetching traces by id to confirm");
         for trace in fetch_by_ids(client, ids, self.config.concurrency).await? {
-            merge(traces, trace);
+            self.hold(traces, trace);
         }
         Ok(())
     }
@@ -327,23 +352,13 @@ impl Run<'_> {
     }
 
     /// Checks every trace and fills the verdict's summary, failures and trees.
-    fn judge(
-        &self,
-        checker: &Checker<'_>,
-        traces: &HashMap<TraceId, Trace>,
-        verdict: &mut Verdict,
-    ) {
-        let mut ordered: Vec<&Trace> = traces.values().collect();
-        ordered.sort_by_key(|t| {
-            (
-                t.spans.iter().map(|s| s.start_ns).min().unwrap_or(0),
-                t.trace_id,
-            )
-        });
+    fn judge(&self, checker: &Checker<'_>, traces: &Collected, verdict: &mut Verdict) {
+        let mut ordered: Vec<(&TraceId, &Held)> = traces.traces().iter().collect();
+        ordered.sort_unstable_by_key(|(id, held)| (held.start_ns, **id));
         let summary = &mut verdict.summary;
         let mut slowest = Slowest::new(self.config.slowest);
-        for trace in ordered {
-            let entry = self.manifest.and_then(|m| m.entry(trace.trace_id));
+        for (id, held) in ordered {
+            let entry = self.manifest.and_then(|m| m.entry(*id));
             if self.manifest.is_some() {
                 match entry {
                     None => {
@@ -352,6 +367,9 @@ impl Run<'_> {
                     }
                     Some(e) if e.forbids_trace() => {
                         summary.unsampled_stored += 1;
+                        let Some(trace) = &held.trace else {
+                            continue;
+                        };
                         let finding = Finding {
                             rule: Rule::UnsampledTraceStored,
                             span_id: None,
@@ -374,13 +392,21 @@ impl Run<'_> {
                     Some(_) => {}
                 }
             }
+            let Some(trace) = &held.trace else {
+                // Passed as read and not among the slowest: counted only.
+                if let Some((scenario, _)) = &held.passed {
+                    let counts = summary.scenarios.entry(scenario.clone()).or_default();
+                    counts.checked += 1;
+                    counts.passed += 1;
+                    summary.checked += 1;
+                    summary.passed += 1;
+                }
+                continue;
+            };
             let Some(outcome) = self.check(checker, trace) else {
                 continue;
             };
-            let scenario = entry
-                .map(|e| e.scenario.clone())
-                .or(outcome.scenario.clone())
-                .unwrap_or_else(|| UNCLASSIFIED.to_owned());
+            let scenario = scenario_of(entry, &outcome);
             let counts = summary.scenarios.entry(scenario.clone()).or_default();
             counts.checked += 1;
             summary.checked += 1;
@@ -429,7 +455,7 @@ impl Run<'_> {
                 }
                 let Some(id) = entry
                     .trace_id
-                    .filter(|id| entry.expects_trace() && !traces.contains_key(id))
+                    .filter(|id| entry.expects_trace() && !traces.contains(id))
                 else {
                     continue;
                 };
@@ -503,4 +529,13 @@ impl Run<'_> {
             message: f.message,
         }));
     }
+}
+
+/// The scenario a checked trace counts under: the manifest's, else its
+/// classification.
+fn scenario_of(entry: Option<&ManifestEntry>, outcome: &TraceOutcome) -> String {
+    entry
+        .map(|e| e.scenario.clone())
+        .or(outcome.scenario.clone())
+        .unwrap_or_else(|| UNCLASSIFIED.to_owned())
 }
