@@ -7,18 +7,16 @@ mod common;
 
 use std::{future::pending, time::Duration};
 
-use common::{
-    Behaviour, TestTarget,
-    receiver::{Answer, Receiver},
-};
+use common::{Behaviour, TestTarget};
 use loadgen::{Report, RootSpans};
 use telemetry::{BatchOptions, Compression, OtelConfig, Protocol, SamplerConfig};
+use testkit::{ExportReply, OtlpReceiver};
 use tonic::Code;
 
 /// Runs `requests` requests (all sampled) at `rps`, spans to `receiver` as
 /// `tune` sets up the configuration.
 async fn run(
-    receiver: &Receiver,
+    receiver: &OtlpReceiver,
     protocol: Protocol,
     requests: u64,
     rps: f64,
@@ -43,7 +41,7 @@ const PROTOCOLS: [Protocol; 3] = [Protocol::Grpc, Protocol::HttpProtobuf, Protoc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_and_gzip_reach_the_receiver_on_every_protocol() {
     for protocol in PROTOCOLS {
-        let receiver = Receiver::start(vec![]).await;
+        let receiver = OtlpReceiver::start(vec![]).await;
         let report = run(&receiver, protocol, 30, 2000.0, |otel| {
             otel.headers = vec![
                 ("authorization".into(), "Bearer t0ken".into()),
@@ -73,7 +71,7 @@ async fn headers_and_gzip_reach_the_receiver_on_every_protocol() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_go_in_batches_of_the_configured_size() {
-    let receiver = Receiver::start(vec![]).await;
+    let receiver = OtlpReceiver::start(vec![]).await;
     let report = run(&receiver, Protocol::HttpProtobuf, 35, 5000.0, |otel| {
         otel.batch = BatchOptions {
             max_export_batch_size: Some(10),
@@ -90,7 +88,7 @@ async fn spans_go_in_batches_of_the_configured_size() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partial_batch_goes_when_the_schedule_delay_is_up() {
-    let receiver = Receiver::start(vec![]).await;
+    let receiver = OtlpReceiver::start(vec![]).await;
     // 40 requests over about 400 ms, a 50 ms delay: exports during the run.
     let report = run(&receiver, Protocol::HttpProtobuf, 40, 100.0, |otel| {
         otel.batch.scheduled_delay = Some(Duration::from_millis(50));
@@ -106,9 +104,9 @@ async fn transient_failures_are_retried_until_accepted() {
     for protocol in PROTOCOLS {
         let failures = [(503, Code::Unavailable), (429, Code::ResourceExhausted)];
         let script = failures
-            .map(|(http, grpc)| Answer::Fail { http, grpc })
+            .map(|(http, grpc)| ExportReply::Fail { http, grpc })
             .to_vec();
-        let receiver = Receiver::start(script).await;
+        let receiver = OtlpReceiver::start(script).await;
         let report = run(&receiver, protocol, 20, 2000.0, |_| {}).await;
         assert_eq!(
             report.tracing.root_spans_exported, 20,
@@ -124,13 +122,13 @@ async fn transient_failures_are_retried_until_accepted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_stop_after_three_and_the_loss_is_reported() {
     let script = vec![
-        Answer::Fail {
+        ExportReply::Fail {
             http: 503,
             grpc: Code::Unavailable,
         };
         4
     ];
-    let receiver = Receiver::start(script).await;
+    let receiver = OtlpReceiver::start(script).await;
     let report = run(&receiver, Protocol::HttpProtobuf, 10, 2000.0, |_| {}).await;
     assert_eq!(
         receiver.received().len(),
@@ -156,7 +154,7 @@ async fn permanent_failures_are_not_retried() {
         (Protocol::Grpc, "InvalidArgument"),
         (Protocol::HttpProtobuf, "400 Bad Request: scripted failure"),
     ] {
-        let receiver = Receiver::start(vec![Answer::Fail {
+        let receiver = OtlpReceiver::start(vec![ExportReply::Fail {
             http: 400,
             grpc: Code::InvalidArgument,
         }])
@@ -173,7 +171,7 @@ async fn permanent_failures_are_not_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_a_receiver_rejects_in_a_partial_success_are_not_counted() {
     for protocol in PROTOCOLS {
-        let receiver = Receiver::start(vec![Answer::Partial { rejected: 3 }]).await;
+        let receiver = OtlpReceiver::start(vec![ExportReply::Partial { rejected: 3 }]).await;
         let report = run(&receiver, protocol, 10, 2000.0, |_| {}).await;
         assert_eq!(
             report.tracing.root_spans_exported, 7,
@@ -192,7 +190,7 @@ async fn spans_a_receiver_rejects_in_a_partial_success_are_not_counted() {
 async fn a_full_queue_drops_spans_and_says_so() {
     // One batch of 5 in the queue at most; the receiver holds the first
     // request long past the end of the load.
-    let receiver = Receiver::start(vec![Answer::Stall(Duration::from_secs(2))]).await;
+    let receiver = OtlpReceiver::start(vec![ExportReply::Stall(Duration::from_secs(2))]).await;
     let report = run(&receiver, Protocol::HttpProtobuf, 50, 2000.0, |otel| {
         otel.batch = BatchOptions {
             max_queue_size: Some(5),

@@ -5,7 +5,7 @@ mod common;
 
 use std::{collections::HashMap, future::pending, time::Duration};
 
-use common::{Behaviour, TestTarget, closed_port, receiver::Receiver};
+use common::{Behaviour, TestTarget, closed_port};
 use loadgen::{
     LoadConfig, ManifestRecord, Outcome, RootSpans, SamplerChoice, ScenarioSet, Target,
     read_manifest,
@@ -15,9 +15,10 @@ use opentelemetry_proto::tonic::{
     trace::v1::{Span, status::StatusCode},
 };
 use telemetry::{ExporterKind, OtelConfig, Protocol, SamplerConfig};
+use testkit::OtlpReceiver;
 
 /// Root spans over OTLP/HTTP protobuf into `receiver`.
-fn into_receiver(config: &mut LoadConfig, receiver: &Receiver) {
+fn into_receiver(config: &mut LoadConfig, receiver: &OtlpReceiver) {
     config.root_spans = RootSpans::otlp(
         OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
             .with_protocol(Protocol::HttpProtobuf)
@@ -55,7 +56,7 @@ async fn each_sampled_request_exports_its_client_span_with_the_sent_ids() {
     let mut config = target.config(2000.0, 400);
     config.sampler = SamplerChoice::Ratio(0.5);
     config.mix = Some("valid=1,invalid=1,fraud=1,health=1".parse().unwrap());
-    let receiver = Receiver::start(vec![]).await;
+    let receiver = OtlpReceiver::start(vec![]).await;
     into_receiver(&mut config, &receiver);
     let (report, manifest) = run_with_manifest(config).await;
 
@@ -156,7 +157,7 @@ async fn failed_requests_end_their_span_in_error_with_the_failure_kind() {
     let mut config = LoadConfig::new(Target::parse(&format!("http://{down}")).unwrap(), 500.0);
     config.duration = None;
     config.requests = Some(20);
-    let receiver = Receiver::start(vec![]).await;
+    let receiver = OtlpReceiver::start(vec![]).await;
     into_receiver(&mut config, &receiver);
     let report = loadgen::run(config, pending()).await.unwrap();
     assert_eq!(report.overall.errors.connect, 20);
@@ -168,7 +169,7 @@ async fn failed_requests_end_their_span_in_error_with_the_failure_kind() {
     .await;
     let mut config = slow.config(200.0, 10);
     config.timeout = Duration::from_millis(100);
-    let slow_receiver = Receiver::start(vec![]).await;
+    let slow_receiver = OtlpReceiver::start(vec![]).await;
     into_receiver(&mut config, &slow_receiver);
     let report = loadgen::run(config, pending()).await.unwrap();
     assert_eq!(report.overall.errors.timeout, 10);

@@ -5,96 +5,11 @@
 //! spans, what a receiver decodes from the two is the same, over gRPC,
 //! HTTP protobuf and HTTP JSON.
 
-use std::{io::Read, sync::Arc};
-
-use axum::{Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use opentelemetry::trace::{Tracer as _, TracerProvider as _};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-    trace_service_server::{TraceService, TraceServiceServer},
-};
-use prost::Message;
 use telemetry::{Compression, OtelConfig, OtlpExporter, Protocol, SamplerConfig};
-use tokio::sync::Mutex;
-use tonic::codec::CompressionEncoding;
-
-/// What a receiver got: each request's headers and the request.
-type Seen = Arc<Mutex<Vec<(HeaderMap, ExportTraceServiceRequest)>>>;
+use testkit::OtlpReceiver;
 
 const IMPLEMENTATIONS: [OtlpExporter; 2] = [OtlpExporter::Direct, OtlpExporter::OpentelemetryOtlp];
-
-fn span_count(request: &ExportTraceServiceRequest) -> usize {
-    request
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum()
-}
-
-async fn http_receiver(seen: Seen) -> String {
-    async fn export(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> Vec<u8> {
-        let mut plain = Vec::new();
-        if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
-            flate2::read::GzDecoder::new(&body[..])
-                .read_to_end(&mut plain)
-                .unwrap();
-        } else {
-            plain = body.to_vec();
-        }
-        let json = headers
-            .get("content-type")
-            .is_some_and(|v| v == "application/json");
-        let request = if json {
-            serde_json::from_slice(&plain).unwrap()
-        } else {
-            ExportTraceServiceRequest::decode(&plain[..]).unwrap()
-        };
-        seen.lock().await.push((headers, request));
-        ExportTraceServiceResponse::default().encode_to_vec()
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = Router::new()
-        .route("/v1/traces", post(export))
-        .with_state(seen);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-struct GrpcReceiver(Seen);
-
-#[tonic::async_trait]
-impl TraceService for GrpcReceiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let headers = request.metadata().clone().into_headers();
-        self.0.lock().await.push((headers, request.into_inner()));
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
-
-async fn grpc_receiver(seen: Seen) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let service =
-        TraceServiceServer::new(GrpcReceiver(seen)).accept_compressed(CompressionEncoding::Gzip);
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(service)
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
-    );
-    format!("http://{addr}")
-}
-
-async fn receiver(protocol: Protocol, seen: Seen) -> String {
-    match protocol {
-        Protocol::Grpc => grpc_receiver(seen).await,
-        _ => http_receiver(seen).await,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_and_gzip_are_sent_over_http_and_grpc() {
@@ -102,14 +17,10 @@ async fn headers_and_gzip_are_sent_over_http_and_grpc() {
         .into_iter()
         .flat_map(|p| IMPLEMENTATIONS.map(|i| (p, i)))
     {
-        let seen = Seen::default();
-        let endpoint = match protocol {
-            Protocol::Grpc => grpc_receiver(seen.clone()).await,
-            _ => http_receiver(seen.clone()).await,
-        };
+        let receiver = OtlpReceiver::start(vec![]).await;
         let mut cfg = OtelConfig::new("order-api", SamplerConfig::AlwaysOn)
             .with_protocol(protocol)
-            .with_endpoint(endpoint);
+            .with_endpoint(receiver.endpoint(protocol));
         cfg.headers = vec![("x-tenant".into(), "ci".into())];
         cfg.compression = Compression::Gzip;
         cfg.otlp_exporter = implementation;
@@ -117,10 +28,10 @@ async fn headers_and_gzip_are_sent_over_http_and_grpc() {
         provider.tracer("test").in_span("work", |_| {});
         telemetry::shutdown_provider(provider).await.unwrap();
 
-        let seen = seen.lock().await;
+        let seen = receiver.received();
         assert_eq!(seen.len(), 1, "{protocol} {implementation}");
-        let (headers, request) = &seen[0];
-        assert_eq!(span_count(request), 1, "{protocol} {implementation}");
+        let headers = &seen[0].headers;
+        assert_eq!(seen[0].span_count(), 1, "{protocol} {implementation}");
         assert_eq!(headers["x-tenant"], "ci", "{protocol} {implementation}");
         let encoding = match protocol {
             Protocol::Grpc => "grpc-encoding",
@@ -190,9 +101,9 @@ async fn both_exporters_deliver_the_same_request_over_every_protocol() {
     for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
         let mut received = Vec::new();
         for implementation in IMPLEMENTATIONS {
-            let seen = Seen::default();
+            let receiver = OtlpReceiver::start(vec![]).await;
             let mut cfg = cfg.clone().with_protocol(protocol);
-            cfg = cfg.with_endpoint(receiver(protocol, seen.clone()).await);
+            cfg = cfg.with_endpoint(receiver.endpoint(protocol));
             let result = match implementation {
                 OtlpExporter::Direct => {
                     let mut exporter = telemetry::build_direct_exporter(&cfg).unwrap();
@@ -214,11 +125,11 @@ async fn both_exporters_deliver_the_same_request_over_every_protocol() {
                 }
             };
             result.unwrap();
-            let mut seen = seen.lock().await;
+            let mut seen = receiver.received();
             assert_eq!(seen.len(), 1, "{protocol} {implementation}");
-            received.push(seen.remove(0).1);
+            received.push(seen.remove(0));
         }
-        assert_eq!(span_count(&received[0]), 2, "{protocol}");
-        assert_eq!(received[0], received[1], "{protocol}");
+        assert_eq!(received[0].span_count(), 2, "{protocol}");
+        assert_eq!(received[0].request, received[1].request, "{protocol}");
     }
 }

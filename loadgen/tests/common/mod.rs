@@ -5,8 +5,6 @@
 
 #![allow(dead_code)] // each test binary uses a part
 
-pub mod receiver;
-
 use std::{
     net::SocketAddr,
     sync::{

@@ -23,13 +23,21 @@ use tonic::{Code, codec::CompressionEncoding};
 
 /// How the receiver answers one request.
 #[derive(Debug, Clone)]
-pub enum Answer {
+pub enum ExportReply {
     /// Take every span.
     Accept,
     /// Fail: this HTTP status, or this gRPC code.
-    Fail { http: u16, grpc: Code },
+    Fail {
+        /// The HTTP status.
+        http: u16,
+        /// The gRPC code.
+        grpc: Code,
+    },
     /// Take all but `rejected` spans and say so.
-    Partial { rejected: i64 },
+    Partial {
+        /// How many spans are said to be rejected.
+        rejected: i64,
+    },
     /// Wait, then accept.
     Stall(Duration),
 }
@@ -37,11 +45,14 @@ pub enum Answer {
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The HTTP headers, or the gRPC metadata.
     pub headers: HeaderMap,
+    /// The decoded request.
     pub request: ExportTraceServiceRequest,
 }
 
 impl Received {
+    /// The spans of the request.
     pub fn span_count(&self) -> usize {
         self.request
             .resource_spans
@@ -54,27 +65,34 @@ impl Received {
 
 #[derive(Default)]
 struct Inner {
-    script: Mutex<VecDeque<Answer>>,
+    script: Mutex<VecDeque<ExportReply>>,
     received: Mutex<Vec<Received>>,
 }
 
 impl Inner {
     /// Records a request; the scripted answer (accept once the script is out).
-    fn take(&self, headers: HeaderMap, request: ExportTraceServiceRequest) -> Answer {
+    fn take(&self, headers: HeaderMap, request: ExportTraceServiceRequest) -> ExportReply {
         self.received.lock().push(Received { headers, request });
-        self.script.lock().pop_front().unwrap_or(Answer::Accept)
+        self.script
+            .lock()
+            .pop_front()
+            .unwrap_or(ExportReply::Accept)
     }
 }
 
-/// A running receiver.
-pub struct Receiver {
+/// A running receiver; it stops with the test's runtime.
+pub struct OtlpReceiver {
+    /// Where OTLP/HTTP is taken (`POST /v1/traces`).
     pub http: SocketAddr,
+    /// Where OTLP/gRPC is taken.
     pub grpc: SocketAddr,
     inner: Arc<Inner>,
 }
 
-impl Receiver {
-    pub async fn start(script: Vec<Answer>) -> Receiver {
+impl OtlpReceiver {
+    /// Starts both listeners; the requests are answered as `script` says,
+    /// in order, then accepted.
+    pub async fn start(script: Vec<ExportReply>) -> OtlpReceiver {
         let inner = Arc::new(Inner {
             script: Mutex::new(script.into()),
             ..Inner::default()
@@ -94,7 +112,7 @@ impl Receiver {
                 .add_service(service)
                 .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc)),
         );
-        Receiver {
+        OtlpReceiver {
             http: http_addr,
             grpc: grpc_addr,
             inner,
@@ -109,6 +127,7 @@ impl Receiver {
         }
     }
 
+    /// Every request so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.inner.received.lock().clone()
     }
@@ -142,15 +161,15 @@ async fn http_export(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: 
         ExportTraceServiceRequest::decode(&body[..]).unwrap()
     };
     let answer = match inner.take(headers, request) {
-        Answer::Fail { http, .. } => {
+        ExportReply::Fail { http, .. } => {
             return (StatusCode::from_u16(http).unwrap(), "scripted failure").into_response();
         }
-        Answer::Stall(d) => {
+        ExportReply::Stall(d) => {
             tokio::time::sleep(d).await;
             ExportTraceServiceResponse::default()
         }
-        Answer::Accept => ExportTraceServiceResponse::default(),
-        Answer::Partial { rejected } => partial(rejected),
+        ExportReply::Accept => ExportTraceServiceResponse::default(),
+        ExportReply::Partial { rejected } => partial(rejected),
     };
     if json {
         serde_json::to_vec(&answer).unwrap().into_response()
@@ -178,13 +197,13 @@ impl TraceService for GrpcReceiver {
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let headers = request.metadata().clone().into_headers();
         match self.0.take(headers, request.into_inner()) {
-            Answer::Fail { grpc, .. } => Err(tonic::Status::new(grpc, "scripted failure")),
-            Answer::Stall(d) => {
+            ExportReply::Fail { grpc, .. } => Err(tonic::Status::new(grpc, "scripted failure")),
+            ExportReply::Stall(d) => {
                 tokio::time::sleep(d).await;
                 Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
             }
-            Answer::Accept => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
-            Answer::Partial { rejected } => Ok(tonic::Response::new(partial(rejected))),
+            ExportReply::Accept => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
+            ExportReply::Partial { rejected } => Ok(tonic::Response::new(partial(rejected))),
         }
     }
 }
