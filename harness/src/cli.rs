@@ -102,6 +102,11 @@ pub struct RunArgs {
     /// failing and slowest traces as waterfalls; opens with no network).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// When the run fails, write the embedded store's traces of the run here
+    /// as OTLP JSON (files Jaeger's OTLP/HTTP port takes as they are) and
+    /// print how to load them.
+    #[arg(long, value_name = "DIR", conflicts_with = "jaeger")]
+    pub keep_traces: Option<PathBuf>,
 }
 
 /// `harness up`.
@@ -201,6 +206,7 @@ fn build_report(args: &ReportArgs) -> Result<(), String> {
                 load,
                 verdict,
                 timeline: Vec::new(),
+                kept_traces: None,
             }
         }
         (None, None) => return Err("give --job, or --load and --verdict".into()),
@@ -246,6 +252,9 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
     .collect();
     if !problems.is_empty() {
         return error(&problems.join("; "));
+    }
+    if let Some(kept) = &report.kept_traces {
+        eprint!("harness: {}", kept.instructions());
     }
     if !report.passed() {
         eprintln!("harness: {}", report.summary_line());
@@ -300,6 +309,7 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
             ..StackConfig::default()
         },
         manifest,
+        keep_traces: args.keep_traces,
     })
 }
 

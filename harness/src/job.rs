@@ -54,6 +54,9 @@ pub struct JobConfig {
     pub stack: StackConfig,
     /// Keep the manifest here (default: a temporary file, removed after).
     pub manifest: Option<PathBuf>,
+    /// When the job fails, write the embedded store's traces of the run
+    /// here as OTLP JSON before the store goes away.
+    pub keep_traces: Option<PathBuf>,
 }
 
 /// Runs the main job. `stop` (Ctrl-C in the binary) ends the load early; the
@@ -68,6 +71,7 @@ pub async fn run_job(
         backend,
         stack: stack_config,
         manifest,
+        keep_traces,
     } = config;
     let (stack, endpoints) = match backend {
         Backend::Embedded => {
@@ -109,7 +113,11 @@ pub async fn run_job(
             },
         ),
     };
-    let result = load_and_verify(load, verify, manifest, &endpoints, stack.as_ref(), stop).await;
+    let files = Files {
+        manifest,
+        keep_traces,
+    };
+    let result = load_and_verify(load, verify, files, &endpoints, stack.as_ref(), stop).await;
     if let Some(stack) = stack {
         let stopped = stack.shutdown().await;
         if result.is_ok() {
@@ -126,16 +134,22 @@ struct Endpoints {
     target: String,
 }
 
+/// Where the job keeps what outlives it.
+struct Files {
+    manifest: Option<PathBuf>,
+    keep_traces: Option<PathBuf>,
+}
+
 async fn load_and_verify(
     mut load: LoadConfig,
     mut verify: VerifyConfig,
-    manifest: Option<PathBuf>,
+    files: Files,
     endpoints: &Endpoints,
     stack: Option<&RunningStack>,
     stop: impl Future<Output = ()>,
 ) -> Result<JobReport, HarnessError> {
     let _manifest_dir;
-    let manifest_path = match manifest {
+    let manifest_path = match files.manifest {
         Some(path) => path,
         None => {
             let dir = tempfile::tempdir().map_err(|e| {
@@ -170,12 +184,24 @@ async fn load_and_verify(
     verify.jaeger_url = endpoints.jaeger_url.clone();
     verify.manifest = Some(Manifest::from_paths(&[&manifest_path])?);
     let verdict = verifier::verify(&verify).await?;
-    let timeline = loadgen::read_manifest(&manifest_path)
-        .map(|records| crate::timeline::timeline(&records))
+    let records = loadgen::read_manifest(&manifest_path)
         .map_err(|e| HarnessError::Io(format!("manifest {}: {e}", manifest_path.display())))?;
-    Ok(JobReport {
+    let mut report = JobReport {
         load: load_report,
         verdict,
-        timeline,
-    })
+        timeline: crate::timeline::timeline(&records),
+        kept_traces: None,
+    };
+    if let (Some(dir), Some(store)) = (&files.keep_traces, stack.and_then(|s| s.store()))
+        && !report.passed()
+    {
+        let sampled: Vec<String> = records
+            .into_iter()
+            .filter(|r| r.sampled == Some(true))
+            .filter_map(|r| r.trace_id)
+            .collect();
+        report.kept_traces =
+            Some(crate::keep::keep_traces(&store.query_url(), &sampled, dir).await?);
+    }
+    Ok(report)
 }

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod error;
 pub mod html;
 pub mod job;
+pub mod keep;
 pub mod overhead;
 pub mod report;
 pub mod stack;

@@ -17,6 +17,9 @@ pub struct JobReport {
     /// The run second by second (from the manifest; empty without one).
     #[serde(default)]
     pub timeline: Vec<Second>,
+    /// The traces written by `--keep-traces` (only when the job failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_traces: Option<crate::keep::KeptTraces>,
 }
 
 impl JobReport {

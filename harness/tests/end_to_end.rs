@@ -39,6 +39,7 @@ fn job(faults: &str, requests: u64) -> JobConfig {
             ..StackConfig::default()
         },
         manifest: None,
+        keep_traces: None,
     }
 }
 
@@ -279,10 +280,46 @@ fn open_in_chromium(browser: &std::path::Path, page: &std::path::Path) -> (Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_html_report_of_a_failing_run_renders_in_chromium() {
-    let report = run_job(job("child-outlives-parent", 200), std::future::pending())
+    let kept_dir = tempfile::tempdir().unwrap();
+    let mut config = job("child-outlives-parent", 200);
+    config.keep_traces = Some(kept_dir.path().join("traces"));
+    let report = run_job(config, std::future::pending()).await.unwrap();
+    assert!(!report.passed(), "{}", explain(&report));
+
+    // --keep-traces: every sampled trace written as OTLP JSON, which an OTLP
+    // receiver (a fresh store here, Jaeger in the instructions) takes as is.
+    let kept = report
+        .kept_traces
+        .clone()
+        .expect("traces kept for a failing run");
+    let sampled = report.verdict.sampling.as_ref().unwrap().sampled;
+    assert_eq!(kept.traces, sampled);
+    assert!(
+        kept.instructions()
+            .contains("http://127.0.0.1:4318/v1/traces")
+    );
+    let fresh = TraceStore::start(TraceStoreConfig::ephemeral())
         .await
         .unwrap();
-    assert!(!report.passed(), "{}", explain(&report));
+    let http = reqwest::Client::new();
+    for file in &kept.files {
+        let answer = http
+            .post(format!("{}/v1/traces", fresh.otlp_http_endpoint()))
+            .header("content-type", "application/json")
+            .body(std::fs::read(file).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            answer.status().is_success(),
+            "{}",
+            answer.text().await.unwrap()
+        );
+    }
+    assert_eq!(fresh.trace_count(), sampled);
+    assert_eq!(fresh.span_count(), kept.spans);
+    fresh.shutdown().await;
+
     let html = harness::html::render(&report);
     // One file: nothing is fetched (no external script, style, image or font).
     for outside in ["<script src", "<link", "<img", "@import", "url("] {
