@@ -142,6 +142,70 @@ async fn each_injected_fault_fails_with_its_rule() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_save_is_caught_only_by_the_p99_threshold() {
+    // A known latency distribution: `slow-save` delays the first save_order
+    // and every 50th after it by 100 ms, so with every trace sampled
+    // ceil(valid / 50) of the valid orders' save_order spans are slow: 2 of
+    // about 100 here (2%), above 1% (p99 breached), below 5% (p95 holds).
+    let mut config = job("slow-save", 200);
+    config.load.sampler = SamplerChoice::Ratio(1.0);
+    let toml = format!(
+        "{}\n[[threshold]]\nscenario = \"valid\"\ncheck = 'p95(duration of span[name=\"save_order\"]) < 50ms'\n",
+        verifier::spec::CONTRACT_TOML
+    );
+    config.verify.spec = verifier::Spec::from_toml(&toml, "test").unwrap();
+    let report = run_job(config, std::future::pending()).await.unwrap();
+    assert!(!report.passed(), "{}", explain(&report));
+    assert_eq!(report.exit_code(), 1);
+    assert!(report.load.passed(), "{}", report.load.summary_line());
+    let verdict = &report.verdict;
+    assert!(
+        verdict.failures.is_empty(),
+        "no per-trace rule catches a slow tail:\n{}",
+        explain(&report)
+    );
+    let valid = verdict.summary.scenarios["valid"].checked;
+    let slow = valid.div_ceil(services::faults::SLOW_SAVE_EVERY);
+    let share = slow as f64 / valid as f64;
+    assert!(share > 0.01 && share < 0.05, "{slow} of {valid}");
+    let breached: Vec<&str> = verdict
+        .thresholds
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| t.threshold.as_str())
+        .collect();
+    assert_eq!(
+        breached,
+        vec![r#"p99(duration of span[name="save_order"]) < 50ms"#],
+        "{}",
+        explain(&report)
+    );
+    let p99 = verdict.thresholds.iter().find(|t| !t.passed).unwrap();
+    assert!(p99.observed.unwrap() >= 100e6, "{p99:?}");
+    assert_eq!(p99.samples, valid);
+    // Exactly the slow spans are the offenders, each with its trace's link.
+    assert_eq!(p99.offenders.len() as u64, slow.min(5), "{p99:?}");
+    for offender in &p99.offenders {
+        assert!(
+            offender
+                .link
+                .ends_with(&format!("/trace/{}", offender.trace_id))
+        );
+    }
+    let p95 = verdict
+        .thresholds
+        .iter()
+        .find(|t| t.threshold.starts_with("p95("))
+        .unwrap();
+    assert!(p95.passed && p95.observed.unwrap() < 50e6, "{p95:?}");
+    let text = explain(&report);
+    assert!(
+        text.contains(r#"FAIL  p99(duration of span[name="save_order"]) < 50ms [valid]: observed"#),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_spans_within_the_settle_pass() {
     let mut config = job("", 60);
     config.stack.faults = "late-export"

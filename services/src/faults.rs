@@ -14,6 +14,13 @@ pub const DEFAULT_LATE_EXPORT_DELAY: Duration = Duration::from_secs(60);
 /// How long after its parent `child-outlives-parent` ends `save_order`.
 pub const CHILD_OVERRUN: Duration = Duration::from_millis(200);
 
+/// `slow-save` delays one `save_order` in this many (the first, then every
+/// 50th: exactly 2% of a run's valid orders, and at least one in a short run).
+pub const SLOW_SAVE_EVERY: u64 = 50;
+
+/// How long `slow-save` holds a delayed `save_order` (and its request).
+pub const SLOW_SAVE_DELAY: Duration = Duration::from_millis(100);
+
 /// Which of the two services a fault concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -43,11 +50,15 @@ pub enum Fault {
     /// `save_order` ends 200 ms after its parent SERVER span
     /// (rule `child-within-parent`).
     ChildOutlivesParent,
+    /// One `save_order` in [`SLOW_SAVE_EVERY`] takes [`SLOW_SAVE_DELAY`]
+    /// longer: every trace still holds the contract, only a latency
+    /// threshold (p99 of `save_order`) catches it.
+    SlowSave,
 }
 
 impl Fault {
     /// Every fault, in the contract's order.
-    pub const ALL: [Fault; 7] = [
+    pub const ALL: [Fault; 8] = [
         Fault::DropPropagation,
         Fault::NoErrorStatus,
         Fault::OrphanSpan,
@@ -55,6 +66,7 @@ impl Fault {
         Fault::WrongKind,
         Fault::LateExport,
         Fault::ChildOutlivesParent,
+        Fault::SlowSave,
     ];
 
     /// The fault's name in `FAULTS`.
@@ -67,6 +79,7 @@ impl Fault {
             Fault::WrongKind => "wrong-kind",
             Fault::LateExport => "late-export",
             Fault::ChildOutlivesParent => "child-outlives-parent",
+            Fault::SlowSave => "slow-save",
         }
     }
 

@@ -73,6 +73,7 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
+    thresholds(c, &parsed);
     let parsed = |trace: traces::TTrace| {
         let json = traces::v3_answer(&[&trace]).to_string().into_bytes();
         v3::parse_traces(&json).expect("valid v3 JSON").remove(0)
@@ -117,6 +118,7 @@ fn check_and_print(checker: &Checker<'_>, trace: &Trace) -> String {
         summary: Summary::default(),
         sampling: None,
         slowest: Vec::new(),
+        thresholds: Vec::new(),
         traces: vec![trace_detail(
             trace,
             &outcome.findings,
@@ -138,6 +140,39 @@ fn check_and_print(checker: &Checker<'_>, trace: &Trace) -> String {
     };
     assert_eq!(verdict.failures.len(), CHAIN);
     verifier::render(&verdict, Format::Text, Default::default())
+}
+
+/// The cost of run-wide thresholds: 100,000 traces (the 1,000 above, 100
+/// times) checked against the contract without its thresholds, and checked
+/// and fed to the contract's thresholds (HDR histograms, worst offenders).
+fn thresholds(c: &mut Criterion, parsed: &[verifier::model::Trace]) {
+    const ROUNDS: usize = 100;
+    let with = Spec::contract();
+    assert!(!with.thresholds.is_empty());
+    let mut without = with.clone();
+    without.thresholds.clear();
+    let mut group = c.benchmark_group("thresholds");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements((ROUNDS * parsed.len()) as u64));
+    let run = |spec: &Spec| {
+        let checker = Checker::new(spec);
+        let mut thresholds = verifier::thresholds::Thresholds::new(&spec.thresholds);
+        for _ in 0..ROUNDS {
+            for trace in parsed {
+                let outcome = checker.check(black_box(trace), &TraceContext::default());
+                let scenario = outcome.scenario.as_deref().unwrap_or("");
+                thresholds.observe(trace, scenario, outcome.passed());
+            }
+        }
+        thresholds.finish(|id| id.to_string())
+    };
+    group.bench_function("check 100000 traces", |b| {
+        b.iter(|| black_box(run(&without)))
+    });
+    group.bench_function("check 100000 traces with the contract's thresholds", |b| {
+        b.iter(|| black_box(run(&with)))
+    });
+    group.finish();
 }
 
 criterion_group!(verifier_benches, benches);

@@ -11,6 +11,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
 
 use crate::model::{Trace, TraceId};
+use crate::thresholds::Measures;
 
 /// One trace of the read.
 pub(crate) struct Held {
@@ -25,6 +26,8 @@ pub(crate) struct Held {
     pub suspicious: bool,
     /// Passed as read: its scenario and latency.
     pub passed: Option<(String, u64)>,
+    /// What the spec's thresholds measured in it (a few numbers).
+    pub measures: Measures,
     /// The trace, while the verdict may need its spans.
     pub trace: Option<Trace>,
 }
@@ -137,6 +140,7 @@ mod tests {
             whole: true,
             suspicious: false,
             passed: Some(("valid".into(), latency)),
+            measures: Measures::default(),
             trace: None,
         };
         let trace = Trace {

@@ -31,6 +31,7 @@ pub mod model;
 pub mod render;
 pub mod sampling;
 pub mod spec;
+pub mod thresholds;
 pub mod verdict;
 
 mod held;
@@ -46,4 +47,5 @@ pub use manifest::{Manifest, ManifestEntry, ManifestError};
 pub use render::{Format, TextOptions, render};
 pub use run::verify;
 pub use spec::{Spec, SpecError};
+pub use thresholds::{Offender, ThresholdResult};
 pub use verdict::{Dominant, FailedTrace, Failure, PathStep, SlowTrace, Summary, Verdict};

@@ -14,6 +14,7 @@ use crate::model::{Trace, TraceId, nanos, rfc3339_ns};
 use crate::read::{ReadPlan, fetch_by_ids, read_window};
 use crate::sampling::sampling_test;
 use crate::slowest::Slowest;
+use crate::thresholds::{Measures, Thresholds, measure};
 use crate::verdict::{FailedTrace, Failure, Settle, Summary, Verdict, Window, trace_detail};
 
 /// Margin around a manifest's time span when it sets the window.
@@ -80,9 +81,10 @@ pub async fn verify(config: &VerifyConfig) -> Result<Verdict, CheckError> {
         failures: Vec::new(),
         traces: Vec::new(),
         slowest: Vec::new(),
+        thresholds: Vec::new(),
     };
     run.judge(&checker, &traces, &mut verdict);
-    verdict.passed = verdict.failures.is_empty();
+    verdict.passed = verdict.failures.is_empty() && verdict.thresholds.iter().all(|t| t.passed);
     Ok(verdict)
 }
 
@@ -229,6 +231,11 @@ impl Run<'_> {
                         .iter()
                         .any(|f| matches!(f.rule, Rule::Orphan | Rule::OneRoot))
             }),
+            measures: if outcome.is_some() {
+                measure(&self.checker.spec().thresholds, &trace)
+            } else {
+                Measures::default()
+            },
             passed: outcome.as_ref().filter(|o| o.passed()).map(|o| {
                 (
                     scenario_of(entry, o),
@@ -357,6 +364,7 @@ impl Run<'_> {
         ordered.sort_unstable_by_key(|(id, held)| (held.start_ns, **id));
         let summary = &mut verdict.summary;
         let mut slowest = Slowest::new(self.config.slowest);
+        let mut thresholds = Thresholds::new(&checker.spec().thresholds);
         for (id, held) in ordered {
             let entry = self.manifest.and_then(|m| m.entry(*id));
             if self.manifest.is_some() {
@@ -395,6 +403,7 @@ impl Run<'_> {
             let Some(trace) = &held.trace else {
                 // Passed as read and not among the slowest: counted only.
                 if let Some((scenario, _)) = &held.passed {
+                    thresholds.add(*id, &held.measures, scenario, true);
                     let counts = summary.scenarios.entry(scenario.clone()).or_default();
                     counts.checked += 1;
                     counts.passed += 1;
@@ -430,6 +439,7 @@ impl Run<'_> {
                 });
                 (status, outcome.passed(), detail)
             });
+            thresholds.add(*id, &held.measures, &scenario, outcome.passed());
             if outcome.passed() {
                 counts.passed += 1;
                 summary.passed += 1;
@@ -499,6 +509,7 @@ impl Run<'_> {
             verdict.sampling = Some(test);
         }
         verdict.slowest = slowest.into_sorted();
+        verdict.thresholds = thresholds.finish(|id| self.link(id));
         let mut rules: BTreeMap<String, u64> = BTreeMap::new();
         for failure in &verdict.failures {
             *rules.entry(failure.rule.name().to_owned()).or_default() += 1;

@@ -9,6 +9,7 @@ use crate::jaeger::ApiVersion;
 use crate::model::{SpanId, Trace, TraceId};
 use crate::sampling::SamplingTest;
 use crate::spec::HTTP_STATUS;
+use crate::thresholds::ThresholdResult;
 
 /// The result of a verification that could be carried out.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -40,6 +41,10 @@ pub struct Verdict {
     /// by the trace's own duration.
     #[serde(default)]
     pub slowest: Vec<SlowTrace>,
+    /// The spec's run-wide thresholds, each with what was measured; a
+    /// breached one fails the run.
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdResult>,
 }
 
 /// The window searched.

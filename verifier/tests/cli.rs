@@ -159,7 +159,16 @@ async fn json_and_junit_reports() {
         "{xml}"
     );
     assert!(
-        xml.contains(r#"<testsuite name="valid" tests="14" failures="1">"#),
+        xml.contains(r#"<testsuite name="valid" tests="15" failures="1">"#),
+        "{xml}"
+    );
+    // One test case per threshold of the spec; only the pass rate is breached.
+    assert!(
+        xml.contains(r#"<testsuite name="thresholds" tests="3" failures="1">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<failure type="threshold" message="breached: rate(passed) = 1: observed 0.5000 over 2 samples">"#),
         "{xml}"
     );
     assert!(

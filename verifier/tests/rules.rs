@@ -399,6 +399,22 @@ async fn events_missing() {
 }
 
 #[tokio::test]
+async fn assertion() {
+    // The contract's assertion on save_order's id: a string (so `attributes`
+    // holds) that order-api did not issue.
+    let mut trace = traces::valid(BASE + 40, t0(40));
+    trace.span("save_order").set("order.id", s("order-1"));
+    let verdict = assert_breaks_only(Rule::Assertion, vec![trace], &no_tweak).await;
+    let message = &verdict.failures[0].message;
+    assert!(
+        message.contains(r#"`attr:order.id glob "ord-*"` on `span[service.name="order-api""#)
+            && message
+                .contains(r#"observed order.id = "order-1" on order-api INTERNAL save_order"#),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn http_status() {
     let mut trace = traces::valid(BASE + 26, t0(26));
     trace

@@ -1,6 +1,9 @@
 //! `POST /orders`: decode, validate, charge, save.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use axum::{
     Extension, Json,
@@ -18,7 +21,11 @@ use super::{
     save::save_order,
     validate::{OrderRequest, validate_order},
 };
-use crate::{error::ApiError, faults::Faults, json_body::read_json};
+use crate::{
+    error::ApiError,
+    faults::{Fault, Faults, SLOW_SAVE_EVERY},
+    json_body::read_json,
+};
 
 /// The 201 answer of `POST /orders`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +47,8 @@ pub(super) struct OrderApi {
     payments: PaymentClient,
     body_limit: usize,
     faults: Faults,
+    /// Saves so far, for `slow-save`'s one in [`SLOW_SAVE_EVERY`].
+    saves: AtomicU64,
 }
 
 impl OrderApi {
@@ -49,6 +58,7 @@ impl OrderApi {
             tracer,
             body_limit: config.body_limit,
             faults: config.faults.clone(),
+            saves: AtomicU64::new(0),
         }
     }
 }
@@ -63,7 +73,9 @@ pub(super) async fn create_order(
     let request: OrderRequest = read_json(&headers, body, app.body_limit).await?;
     let order = validate_order(&app.tracer, &cx, &request, &app.faults)?;
     let receipt = app.payments.charge(&cx, &order).await?;
-    let order_id = save_order(&app.tracer, &cx, &app.faults);
+    let slow = app.faults.contains(Fault::SlowSave)
+        && app.saves.fetch_add(1, Ordering::Relaxed) % SLOW_SAVE_EVERY == 0;
+    let order_id = save_order(&app.tracer, &cx, &app.faults, slow).await;
     Ok((
         StatusCode::CREATED,
         Json(OrderConfirmation {

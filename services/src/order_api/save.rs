@@ -1,5 +1,5 @@
 //! The `save_order` step, and the faults that bend its span: skipped,
-//! orphaned, outliving its parent, or exported late.
+//! orphaned, outliving its parent, exported late, or slow.
 
 use std::{
     sync::Arc,
@@ -13,14 +13,20 @@ use opentelemetry::{
 use opentelemetry_sdk::trace::SdkTracer;
 
 use crate::{
-    faults::{CHILD_OVERRUN, Fault, Faults},
+    faults::{CHILD_OVERRUN, Fault, Faults, SLOW_SAVE_DELAY},
     ids,
     semconv::{ORDER_ID, ORDER_SAVED_EVENT, SAVE_ORDER},
 };
 
 /// Saves the order (the demo keeps no store: it assigns the id) inside a
-/// `save_order` span, child of `cx`'s span, and returns the order id.
-pub(super) fn save_order(tracer: &SdkTracer, cx: &Context, faults: &Faults) -> String {
+/// `save_order` span, child of `cx`'s span, and returns the order id; a
+/// `slow` save (fault `slow-save`) takes [`SLOW_SAVE_DELAY`] longer.
+pub(super) async fn save_order(
+    tracer: &SdkTracer,
+    cx: &Context,
+    faults: &Faults,
+    slow: bool,
+) -> String {
     let order_id = ids::new_id("ord");
     if faults.contains(Fault::SkipSaveSpan) {
         return order_id;
@@ -40,6 +46,9 @@ pub(super) fn save_order(tracer: &SdkTracer, cx: &Context, faults: &Faults) -> S
         let id: Arc<str> = Arc::from(order_id.as_str());
         span.set_attribute(KeyValue::new(ORDER_ID, id.clone()));
         span.add_event(ORDER_SAVED_EVENT, vec![KeyValue::new(ORDER_ID, id)]);
+    }
+    if slow {
+        tokio::time::sleep(SLOW_SAVE_DELAY).await;
     }
 
     let overrun = if faults.contains(Fault::ChildOutlivesParent) {

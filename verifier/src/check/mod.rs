@@ -3,6 +3,7 @@
 //! events, statuses and HTTP status codes. Pure and allocation-light, so it
 //! runs far faster than any backend can serve traces.
 
+pub(crate) mod assertions;
 mod attrs;
 mod classify;
 mod structure;
@@ -49,11 +50,13 @@ pub enum Rule {
     UnsampledTraceStored,
     /// The sampled fraction is inconsistent with the ratio.
     SamplingRatio,
+    /// A spec `[[assertion]]` check fails on what its selector selects.
+    Assertion,
 }
 
 impl Rule {
     /// Every rule, in the contract's order.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 16] = [
         Rule::OneRoot,
         Rule::Orphan,
         Rule::CrossServiceEdge,
@@ -69,6 +72,7 @@ impl Rule {
         Rule::MissingTrace,
         Rule::UnsampledTraceStored,
         Rule::SamplingRatio,
+        Rule::Assertion,
     ];
 
     /// The rule's name as the contract spells it.
@@ -89,6 +93,7 @@ impl Rule {
             Rule::MissingTrace => "missing-trace",
             Rule::UnsampledTraceStored => "unsampled-trace-stored",
             Rule::SamplingRatio => "sampling-ratio",
+            Rule::Assertion => "assertion",
         }
     }
 }
@@ -222,6 +227,30 @@ impl<'a> Checker<'a> {
                 }
                 outcome.scenario = Some(scenario.name.clone());
             }
+        }
+        // One cause, one failure: with spans missing or parent links broken
+        // selectors see a different tree, so assertions wait until those are
+        // fixed; a span another rule already flagged is not reported again.
+        let broken_links = findings.iter().any(|f| {
+            matches!(
+                f.rule,
+                Rule::OneRoot | Rule::Orphan | Rule::CrossServiceEdge | Rule::DuplicateSpanId
+            )
+        });
+        if outcome.missing_spans == 0 && !broken_links {
+            let before = findings.len();
+            assertions::check(
+                &self.spec.assertions,
+                trace,
+                outcome.scenario.as_deref(),
+                &mut findings,
+            );
+            let new = findings.split_off(before);
+            let flagged: Vec<SpanId> = findings.iter().filter_map(|f| f.span_id).collect();
+            findings.extend(
+                new.into_iter()
+                    .filter(|f| f.span_id.is_none_or(|id| !flagged.contains(&id))),
+            );
         }
         outcome.findings = findings;
         outcome

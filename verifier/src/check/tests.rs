@@ -139,7 +139,7 @@ fn the_clock_skew_allowance_is_honoured() {
 #[test]
 fn rule_names_are_the_contracts() {
     let names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
-    assert_eq!(names.len(), 15);
+    assert_eq!(names.len(), 16);
     for rule in Rule::ALL {
         assert_eq!(serde_json::to_value(rule).unwrap(), rule.name());
     }

@@ -9,6 +9,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::check::Rule;
+use crate::thresholds::ThresholdResult;
 use crate::verdict::{Failure, Verdict};
 
 /// Failures listed in one test case's body at most.
@@ -30,6 +31,7 @@ fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
         .copied()
         .filter(|r| *r != Rule::SamplingRatio)
         .collect();
+    let breached = verdict.thresholds.iter().filter(|t| !t.passed).count();
     let mut scenarios: BTreeSet<&str> = verdict
         .summary
         .scenarios
@@ -47,7 +49,7 @@ fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
         .iter()
         .filter(|f| f.rule == Rule::SamplingRatio)
         .collect();
-    let tests = scenarios.len() * per_trace.len() + 1;
+    let tests = scenarios.len() * per_trace.len() + 1 + verdict.thresholds.len();
     let failed_cases = scenarios
         .iter()
         .map(|s| {
@@ -62,7 +64,8 @@ fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
                 .count()
         })
         .sum::<usize>()
-        + usize::from(!run_failures.is_empty());
+        + usize::from(!run_failures.is_empty())
+        + breached;
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("testsuites")
         .with_attribute(("name", format!("verifier {}", verdict.spec).as_str()))
@@ -77,7 +80,53 @@ fn write(w: &mut Writer<Vec<u8>>, verdict: &Verdict) -> io::Result<()> {
                     .collect();
                 suite(w, scenario, &per_trace, &failures)?;
             }
-            suite(w, "run", &[Rule::SamplingRatio], &run_failures)
+            suite(w, "run", &[Rule::SamplingRatio], &run_failures)?;
+            if verdict.thresholds.is_empty() {
+                return Ok(());
+            }
+            thresholds_suite(w, &verdict.thresholds, breached)
+        })?;
+    Ok(())
+}
+
+/// A `thresholds` suite with one test case per threshold, named by the
+/// threshold as written (and its scenario): stable from run to run.
+fn thresholds_suite(
+    w: &mut Writer<Vec<u8>>,
+    thresholds: &[ThresholdResult],
+    breached: usize,
+) -> io::Result<()> {
+    w.create_element("testsuite")
+        .with_attribute(("name", "thresholds"))
+        .with_attribute(("tests", thresholds.len().to_string().as_str()))
+        .with_attribute(("failures", breached.to_string().as_str()))
+        .write_inner_content(|w| {
+            for t in thresholds {
+                let name = match &t.scenario {
+                    Some(s) => format!("{} [{s}]", t.threshold),
+                    None => t.threshold.clone(),
+                };
+                let case = w
+                    .create_element("testcase")
+                    .with_attribute(("classname", "verifier.thresholds"))
+                    .with_attribute(("name", name.as_str()));
+                if t.passed {
+                    case.write_empty()?;
+                    continue;
+                }
+                case.write_inner_content(|w| {
+                    let mut body = String::new();
+                    for o in &t.offenders {
+                        body.push_str(&format!("trace {}: {} ({})\n", o.trace_id, o.value, o.link));
+                    }
+                    w.create_element("failure")
+                        .with_attribute(("type", "threshold"))
+                        .with_attribute(("message", format!("breached: {}", t.describe()).as_str()))
+                        .write_text_content(BytesText::new(&body))?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
         })?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::explain::ms;
+use crate::thresholds::ThresholdResult;
 use crate::verdict::{Failure, SlowTrace, Verdict};
 
 /// Trace links listed per failing rule.
@@ -63,8 +64,34 @@ pub fn render(verdict: &Verdict) -> String {
         let _ = writeln!(out, "\nSampling: {}{verdict}.", super::sampling_sentence(t));
     }
     failures(&mut out, &verdict.failures);
+    thresholds(&mut out, &verdict.thresholds);
     slowest(&mut out, &verdict.slowest);
     out
+}
+
+/// A row per threshold: what was measured and, when breached, the worst offenders' links.
+fn thresholds(out: &mut String, thresholds: &[ThresholdResult]) {
+    if thresholds.is_empty() {
+        return;
+    }
+    out.push_str("\n#### Thresholds\n\n| threshold | scenario | observed | samples | result | worst offenders |\n|---|---|--:|--:|---|---|\n");
+    for t in thresholds {
+        let offenders: Vec<String> = t
+            .offenders
+            .iter()
+            .map(|o| format!("[`{}`]({}) {}", o.trace_id, o.link, cell(&o.value)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            cell(&t.threshold),
+            t.scenario.as_deref().map_or_else(|| "all".to_owned(), cell),
+            t.observed_text,
+            t.samples,
+            if t.passed { "ok" } else { "**breached**" },
+            offenders.join("<br>")
+        );
+    }
 }
 
 fn failures(out: &mut String, failures: &[Failure]) {

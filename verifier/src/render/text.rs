@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::TextOptions;
 use crate::model::TraceId;
+use crate::thresholds::ThresholdResult;
 use crate::verdict::{FailedTrace, Failure, Verdict};
 
 /// A summary table, then each failing trace with its findings and span tree
@@ -80,6 +81,7 @@ pub fn render(verdict: &Verdict, options: TextOptions) -> String {
             .collect();
         let _ = writeln!(out, "failures by rule: {}", by_rule.join(", "));
     }
+    thresholds_section(&mut out, &verdict.thresholds);
     slowest_section(&mut out, verdict, options);
     for trace in verdict.traces.iter().take(options.max_traces) {
         trace_section(&mut out, verdict, trace, options);
@@ -192,5 +194,20 @@ fn trace_section(out: &mut String, verdict: &Verdict, trace: &FailedTrace, optio
     }
     if let Some(note) = cut {
         let _ = writeln!(out, "  {note}");
+    }
+}
+
+/// Each threshold with what was measured; a breached one with its worst offenders.
+fn thresholds_section(out: &mut String, thresholds: &[ThresholdResult]) {
+    if thresholds.is_empty() {
+        return;
+    }
+    out.push_str("\nthresholds:\n");
+    for t in thresholds {
+        let word = if t.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  {word}  {}", t.describe());
+        for o in &t.offenders {
+            let _ = writeln!(out, "          {:>12}  {}", o.value, o.link);
+        }
     }
 }

@@ -2,8 +2,18 @@
 //! `specs/order-payment.toml`, the shipped default, and the README) read into
 //! a validated [`Spec`]. Every problem in a spec is reported with the line it is on.
 
+mod assertion;
 mod raw;
+mod selector;
+mod threshold;
 mod validate;
+
+pub use assertion::{Assertion, Check, CheckKind};
+pub use selector::{
+    ExprError, Field, Op, Pattern, Predicate, Relation, Selector, Step, Test, TraceView, kind_name,
+    status_name,
+};
+pub use threshold::{Metric, Stat, Threshold};
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,12 +27,19 @@ pub const CONTRACT_TOML: &str = include_str!("../../specs/order-payment.toml");
 
 /// A spec that cannot be used, with where the problem is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("spec {origin}{}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+#[error(
+    "spec {origin}{}{}: {message}",
+    line.map(|l| format!(", line {l}")).unwrap_or_default(),
+    column.map(|c| format!(", column {c}")).unwrap_or_default()
+)]
 pub struct SpecError {
     /// The file (or "built-in order-payment contract").
     pub origin: String,
     /// 1-based line of the problem, when known.
     pub line: Option<usize>,
+    /// 1-based column of the problem, when known (errors inside selectors,
+    /// checks and thresholds).
+    pub column: Option<usize>,
     /// What is wrong.
     pub message: String,
 }
@@ -211,6 +228,10 @@ pub struct Spec {
     pub span_rules: Vec<SpanRule>,
     /// Scenarios, in classification order.
     pub scenarios: Vec<Scenario>,
+    /// Checks on selected spans in every trace (`[[assertion]]`).
+    pub assertions: Vec<Assertion>,
+    /// Run-wide bounds (`[[threshold]]`).
+    pub thresholds: Vec<Threshold>,
 }
 
 impl Spec {
@@ -226,6 +247,7 @@ impl Spec {
         let text = std::fs::read_to_string(path).map_err(|e| SpecError {
             origin: origin.clone(),
             line: None,
+            column: None,
             message: format!("cannot read: {e}"),
         })?;
         Spec::from_toml(&text, &origin)

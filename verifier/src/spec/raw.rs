@@ -23,6 +23,27 @@ pub struct RawSpec {
     pub span_rules: Vec<RawSpanRule>,
     #[serde(default, rename = "scenario")]
     pub scenarios: Vec<RawScenario>,
+    #[serde(default, rename = "assertion")]
+    pub assertions: Vec<RawAssertion>,
+    #[serde(default, rename = "threshold")]
+    pub thresholds: Vec<RawThreshold>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAssertion {
+    pub selector: Spanned<String>,
+    #[serde(default)]
+    pub scenario: Option<Spanned<String>>,
+    pub checks: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThreshold {
+    pub check: Spanned<String>,
+    #[serde(default)]
+    pub scenario: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

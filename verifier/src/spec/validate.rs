@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawCondition, RawEvent, RawScenario, RawSpan, RawSpec};
+use super::raw::{
+    RawAssertion, RawCondition, RawEvent, RawScenario, RawSpan, RawSpec, RawThreshold,
+};
 use super::{
-    AttrRequirement, AttrType, Condition, ExpectedEvent, ExpectedSpan, Scenario, SpanRule,
-    SpanSelector, Spec, SpecError, When,
+    Assertion, AttrRequirement, AttrType, Check, Condition, ExpectedEvent, ExpectedSpan, ExprError,
+    Scenario, Selector, SpanRule, SpanSelector, Spec, SpecError, Threshold, When,
 };
 use crate::model::AttrValue;
 
@@ -37,8 +39,74 @@ impl Ctx<'_> {
         SpecError {
             origin: self.origin.to_owned(),
             line,
+            column: None,
             message: message.into(),
         }
+    }
+
+    /// An error inside an expression written as a TOML string: the line and
+    /// column of the offending character in the file (exact for strings
+    /// without escapes, such as the '...' literal strings the docs use).
+    fn in_expr(&self, expr: &Spanned<String>, what: &str, error: ExprError) -> SpecError {
+        let text = expr.get_ref();
+        let quote = self.text.as_bytes().get(expr.span().start).copied();
+        let opening = match quote {
+            Some(b'"' | b'\'') => 1,
+            _ => 0,
+        };
+        let offset = expr.span().start + opening + error.offset.min(text.len());
+        let offset = offset.min(self.text.len());
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..offset].chars().count() + 1;
+        SpecError {
+            column: Some(column),
+            ..self.error(
+                Some(offset),
+                format!(
+                    "{what} `{text}`, column {}: {}",
+                    error.column(text),
+                    error.message
+                ),
+            )
+        }
+    }
+
+    fn scenario_filter(
+        &self,
+        scenario: Option<Spanned<String>>,
+        known: &[Scenario],
+    ) -> Result<Option<String>, SpecError> {
+        match scenario {
+            Some(s) if !known.iter().any(|k| &k.name == s.get_ref()) => {
+                Err(self.at(&s, format!("scenario `{}` is not defined", s.get_ref())))
+            }
+            s => Ok(s.map(Spanned::into_inner)),
+        }
+    }
+
+    fn assertion(&self, raw: RawAssertion, known: &[Scenario]) -> Result<Assertion, SpecError> {
+        let selector = Selector::parse(raw.selector.get_ref())
+            .map_err(|e| self.in_expr(&raw.selector, "selector", e))?;
+        if raw.checks.get_ref().is_empty() {
+            return Err(self.at(&raw.checks, "an assertion needs at least one check"));
+        }
+        let checks = raw
+            .checks
+            .get_ref()
+            .iter()
+            .map(|c| Check::parse(c.get_ref()).map_err(|e| self.in_expr(c, "check", e)))
+            .collect::<Result<_, _>>()?;
+        Ok(Assertion {
+            selector,
+            scenario: self.scenario_filter(raw.scenario, known)?,
+            checks,
+        })
+    }
+
+    fn threshold(&self, raw: RawThreshold, known: &[Scenario]) -> Result<Threshold, SpecError> {
+        let scenario = self.scenario_filter(raw.scenario, known)?;
+        Threshold::parse(raw.check.get_ref(), scenario)
+            .map_err(|e| self.in_expr(&raw.check, "threshold", e))
     }
 
     fn at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> SpecError {
@@ -93,7 +161,19 @@ impl Ctx<'_> {
             }
             scenarios.push(self.scenario(scenario)?);
         }
+        let assertions = raw
+            .assertions
+            .into_iter()
+            .map(|a| self.assertion(a, &scenarios))
+            .collect::<Result<_, _>>()?;
+        let thresholds = raw
+            .thresholds
+            .into_iter()
+            .map(|t| self.threshold(t, &scenarios))
+            .collect::<Result<_, _>>()?;
         Ok(Spec {
+            assertions,
+            thresholds,
             name: raw.name,
             description: raw.description,
             services: raw.services.into_inner(),
