@@ -384,6 +384,19 @@ async fn the_html_report_of_a_failing_run_renders_in_chromium() {
     assert_eq!(fresh.span_count(), kept.spans);
     fresh.shutdown().await;
 
+    // The Markdown job summary: verdict, latency table, failing rule with links.
+    let markdown = report.to_markdown();
+    assert!(
+        markdown.starts_with("## tracing-proof: ❌ FAIL"),
+        "{markdown}"
+    );
+    let valid = &report.load.scenarios[0];
+    assert!(
+        markdown.contains(&format!("| valid | {} |", valid.count)),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| `child-within-parent` |"), "{markdown}");
+    assert!(markdown.contains("#### Slowest traces"), "{markdown}");
     let html = harness::html::render(&report);
     // One file: nothing is fetched (no external script, style, image or font).
     for outside in ["<script src", "<link", "<img", "@import", "url("] {
