@@ -1,0 +1,84 @@
+//! End to end from the store: tracestore (in process, on loopback) loaded
+//! with 20,000 contract traces over OTLP, then one complete read and check
+//! of the window by `verifier::verify` (every service of the contract
+//! searched, the window cut by the density seen), reported as traces per
+//! second. The store and the verifier share the machine's cores, as in
+//! `harness run`.
+//!
+//! `cargo bench -p verifier --bench read`
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use verifier::{TimeWindow, VerifyConfig, verify};
+
+#[path = "../tests/common/traces.rs"]
+mod traces;
+
+const TRACES: u64 = 20_000;
+/// One trace starting every millisecond: 20 s of a 1,000 rps run.
+const GAP_NS: u64 = 1_000_000;
+
+fn contract_traces(t0: u64) -> Vec<traces::TTrace> {
+    (0..TRACES)
+        .map(|i| {
+            let id = 0x7100_0000_0000_0000_0000_0000_0000_0000 + u128::from(i);
+            let start = t0 + i * GAP_NS;
+            match i % 10 {
+                0 => traces::invalid(id, start),
+                1 => traces::fraud(id, start),
+                2 => traces::health(id, start),
+                _ => traces::valid(id, start),
+            }
+        })
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let t0 = traces::seconds_ago(120);
+    let store = rt.block_on(async {
+        let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+            .await
+            .expect("store starts");
+        let client = reqwest::Client::new();
+        let built = contract_traces(t0);
+        for chunk in built.chunks(500) {
+            let spans: Vec<serde_json::Value> =
+                chunk.iter().flat_map(traces::v3_resource_spans).collect();
+            let res = client
+                .post(format!("{}/v1/traces", store.otlp_http_endpoint()))
+                .header("content-type", "application/json")
+                .body(serde_json::json!({ "resourceSpans": spans }).to_string())
+                .send()
+                .await
+                .expect("export");
+            assert_eq!(res.status(), 200);
+        }
+        store
+    });
+    let mut config = VerifyConfig::new(store.query_url());
+    config.window = Some(TimeWindow::Between {
+        start: UNIX_EPOCH + Duration::from_nanos(t0 - 1_000_000_000),
+        end: UNIX_EPOCH + Duration::from_nanos(t0 + TRACES * GAP_NS + 1_000_000_000),
+    });
+    // One read: the settle loop's second read (that the store is stable)
+    // costs the same again.
+    config.settle = Duration::ZERO;
+    let verdict = rt.block_on(verify(&config)).expect("verifies");
+    assert!(verdict.passed(), "{:?}", verdict.failures.first());
+    assert_eq!(verdict.summary.checked, TRACES);
+
+    let mut group = c.benchmark_group("verifier");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(TRACES));
+    group.bench_function("read and check 20000 traces from tracestore", |b| {
+        b.to_async(&rt)
+            .iter(|| async { verify(&config).await.map(|v| v.summary.checked) })
+    });
+    group.finish();
+    rt.block_on(store.shutdown());
+}
+
+criterion_group!(read_benches, benches);
+criterion_main!(read_benches);
