@@ -20,24 +20,13 @@ mod traces;
 
 const TRACES: usize = 1_000;
 
-fn contract_traces() -> Vec<traces::TTrace> {
-    let t0 = traces::seconds_ago(60);
-    (0..TRACES)
-        .map(|i| {
-            let id = 0x7000_0000_0000_0000_0000_0000_0000_0000 + i as u128;
-            let start = t0 + i as u64 * 1_000_000;
-            match i % 10 {
-                0 => traces::invalid(id, start),
-                1 => traces::fraud(id, start),
-                2 => traces::health(id, start),
-                _ => traces::valid(id, start),
-            }
-        })
-        .collect()
-}
-
 fn benches(c: &mut Criterion) {
-    let built = contract_traces();
+    let built = traces::mix(
+        0x7000_0000_0000_0000_0000_0000_0000_0000,
+        TRACES as u64,
+        traces::seconds_ago(60),
+        1_000_000,
+    );
     let refs: Vec<&traces::TTrace> = built.iter().collect();
     let v3_json = traces::v3_answer(&refs).to_string().into_bytes();
     let v1_json = traces::v1_answer(&refs).to_string().into_bytes();

@@ -19,21 +19,6 @@ const TRACES: u64 = 20_000;
 /// One trace starting every millisecond: 20 s of a 1,000 rps run.
 const GAP_NS: u64 = 1_000_000;
 
-fn contract_traces(t0: u64) -> Vec<traces::TTrace> {
-    (0..TRACES)
-        .map(|i| {
-            let id = 0x7100_0000_0000_0000_0000_0000_0000_0000 + u128::from(i);
-            let start = t0 + i * GAP_NS;
-            match i % 10 {
-                0 => traces::invalid(id, start),
-                1 => traces::fraud(id, start),
-                2 => traces::health(id, start),
-                _ => traces::valid(id, start),
-            }
-        })
-        .collect()
-}
-
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let t0 = traces::seconds_ago(120);
@@ -42,7 +27,12 @@ fn benches(c: &mut Criterion) {
             .await
             .expect("store starts");
         let client = reqwest::Client::new();
-        let built = contract_traces(t0);
+        let built = traces::mix(
+            0x7100_0000_0000_0000_0000_0000_0000_0000,
+            TRACES,
+            t0,
+            GAP_NS,
+        );
         for chunk in built.chunks(500) {
             let spans: Vec<serde_json::Value> =
                 chunk.iter().flat_map(traces::v3_resource_spans).collect();

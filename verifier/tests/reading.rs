@@ -56,28 +56,13 @@ async fn a_window_that_cannot_be_split_under_the_limit_is_could_not_check() {
     assert!(err.to_string().contains("raise --max-traces"), "{err}");
 }
 
-/// Contract traces of every scenario, `n` of them one every `gap_ns` from `start`.
-fn contract_traces(base: u128, n: u64, start: u64, gap_ns: u64) -> Vec<TTrace> {
-    (0..n)
-        .map(|i| {
-            let (id, t) = (base + u128::from(i), start + i * gap_ns);
-            match i % 10 {
-                0 => traces::invalid(id, t),
-                1 => traces::fraud(id, t),
-                2 => traces::health(id, t),
-                _ => traces::valid(id, t),
-            }
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_jaeger_answering_any_limit_traces_shuffled_is_read_completely_and_about_once() {
     // 1,500 traces over 15 s, at most 40 per search, the backend's choice of
     // which and in shuffled order: the window is cut by the density the
     // answers show and full answers are kept, so each trace is read about
     // once per service searched (halving level by level read each 2.5 times).
-    let many = contract_traces(
+    let many = traces::mix(
         BASE + 0x10_0000,
         1_500,
         traces::seconds_ago(100),
@@ -107,7 +92,7 @@ async fn a_shuffling_jaeger_with_more_traces_than_the_limit_in_one_microsecond_i
     let mut same: Vec<TTrace> = (0..5u64)
         .map(|n| traces::health(BASE + 0x200 + n as u128, start))
         .collect();
-    same.extend(contract_traces(BASE + 0x300, 200, t0(1), 1_000_000));
+    same.extend(traces::mix(BASE + 0x300, 200, t0(1), 1_000_000));
     let mock = MockJaeger::start(Api::V3, same).await;
     mock.shuffle(3);
     let mut config = common::config(&mock.url);
@@ -125,7 +110,7 @@ async fn tracestore_with_more_traces_than_the_limit_is_read_completely() {
     let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
         .await
         .unwrap();
-    let many = contract_traces(BASE + 0x20_0000, 600, traces::seconds_ago(100), 50_000_000);
+    let many = traces::mix(BASE + 0x20_0000, 600, traces::seconds_ago(100), 50_000_000);
     let client = reqwest::Client::new();
     for chunk in many.chunks(100) {
         let refs: Vec<&TTrace> = chunk.iter().collect();

@@ -347,6 +347,22 @@ pub fn health(trace_id: u128, t0: u64) -> TTrace {
     b.trace
 }
 
+/// `n` contract traces in the loadgen's default mix (70 % valid, 10 % each
+/// invalid, fraud and health), ids from `base`, one every `gap_ns` from `t0`.
+pub fn mix(base: u128, n: u64, t0: u64, gap_ns: u64) -> Vec<TTrace> {
+    (0..n)
+        .map(|i| {
+            let (id, start) = (base + u128::from(i), t0 + i * gap_ns);
+            match i % 10 {
+                0 => invalid(id, start),
+                1 => fraud(id, start),
+                2 => health(id, start),
+                _ => valid(id, start),
+            }
+        })
+        .collect()
+}
+
 /// Nanoseconds since the epoch, `ago` seconds before now.
 pub fn seconds_ago(ago: u64) -> u64 {
     let now = std::time::SystemTime::now()
