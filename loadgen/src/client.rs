@@ -15,7 +15,7 @@ use crate::{manifest::Outcome, plan::RequestPlan, scenario::Scenario};
 
 /// The answer to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Answer {
+pub(crate) struct TargetAnswer {
     pub(crate) status: u16,
     /// The parsed `traceresponse`, when asked for and present.
     pub(crate) traceresponse: Option<TraceResponse>,
@@ -23,22 +23,22 @@ pub(crate) struct Answer {
 
 /// A request that got no complete answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
+pub(crate) struct SendFailure {
     /// `Connect`, `Timeout` or `Io`.
     pub(crate) kind: Outcome,
     pub(crate) message: String,
 }
 
-impl Failure {
-    fn connect(e: impl std::fmt::Display) -> Failure {
-        Failure {
+impl SendFailure {
+    fn connect(e: impl std::fmt::Display) -> SendFailure {
+        SendFailure {
             kind: Outcome::Connect,
             message: format!("connect: {e}"),
         }
     }
 
-    fn io(e: impl std::fmt::Display) -> Failure {
-        Failure {
+    fn io(e: impl std::fmt::Display) -> SendFailure {
+        SendFailure {
             kind: Outcome::Io,
             message: format!("io: {e}"),
         }
@@ -63,11 +63,11 @@ impl Connection {
         request: Request<Full<Bytes>>,
         timeout: Duration,
         want_traceresponse: bool,
-    ) -> Result<Answer, Failure> {
+    ) -> Result<TargetAnswer, SendFailure> {
         let result = tokio::time::timeout(timeout, self.exchange_now(request, want_traceresponse))
             .await
             .unwrap_or_else(|_| {
-                Err(Failure {
+                Err(SendFailure {
                     kind: Outcome::Timeout,
                     message: format!("timeout: no complete answer within {timeout:?}"),
                 })
@@ -82,9 +82,12 @@ impl Connection {
         &mut self,
         request: Request<Full<Bytes>>,
         want_traceresponse: bool,
-    ) -> Result<Answer, Failure> {
+    ) -> Result<TargetAnswer, SendFailure> {
         let sender = self.ready_sender().await?;
-        let response = sender.send_request(request).await.map_err(Failure::io)?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(SendFailure::io)?;
         let status = response.status().as_u16();
         let traceresponse = if want_traceresponse {
             response
@@ -97,9 +100,9 @@ impl Connection {
         };
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {
-            frame.map_err(Failure::io)?;
+            frame.map_err(SendFailure::io)?;
         }
-        Ok(Answer {
+        Ok(TargetAnswer {
             status,
             traceresponse,
         })
@@ -108,7 +111,7 @@ impl Connection {
     /// A connection ready for a request: the open one if it still is, else
     /// a new one (a keep-alive connection the server closed while idle is
     /// replaced, not counted as a failure).
-    async fn ready_sender(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, Failure> {
+    async fn ready_sender(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, SendFailure> {
         if let Some(sender) = &mut self.sender
             && !sender.is_closed()
             && sender.ready().await.is_ok()
@@ -117,17 +120,17 @@ impl Connection {
             return self
                 .sender
                 .as_mut()
-                .ok_or_else(|| Failure::io("connection vanished"));
+                .ok_or_else(|| SendFailure::io("connection vanished"));
         }
         self.sender = None;
         let stream = TcpStream::connect(self.addr)
             .await
-            .map_err(Failure::connect)?;
-        stream.set_nodelay(true).map_err(Failure::connect)?;
+            .map_err(SendFailure::connect)?;
+        stream.set_nodelay(true).map_err(SendFailure::connect)?;
         let (sender, connection) = http1::Builder::new()
             .handshake(TokioIo::new(stream))
             .await
-            .map_err(Failure::connect)?;
+            .map_err(SendFailure::connect)?;
         tokio::spawn(async move {
             // Errors surface on the request that meets them.
             let _ = connection.await;

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::{
-    client::{self, Answer, Connection, Failure},
+    client::{self, Connection, SendFailure, TargetAnswer},
     client_span::{ClientSpan, ClientSpanExporter},
     clock::Clock,
     config::Target,
@@ -137,7 +137,7 @@ impl Shared {
         job: &Job,
         start: Instant,
         end: Instant,
-        result: Result<Answer, Failure>,
+        result: Result<TargetAnswer, SendFailure>,
         stats: &Mutex<Stats>,
     ) {
         let plan = &job.plan;

@@ -45,7 +45,7 @@ pub(crate) struct Accepted {
 
 /// An attempt that failed.
 #[derive(Debug)]
-struct Failure {
+struct ExportFailure {
     /// Whether OTLP says to try again (throttling, unavailability, no connection).
     retryable: bool,
     /// How long the receiver asked to wait (`Retry-After`).
@@ -53,9 +53,9 @@ struct Failure {
     message: String,
 }
 
-impl Failure {
-    fn retryable(message: String) -> Failure {
-        Failure {
+impl ExportFailure {
+    fn retryable(message: String) -> ExportFailure {
+        ExportFailure {
             retryable: true,
             retry_after: None,
             message,
@@ -188,14 +188,14 @@ impl Transport {
         }
     }
 
-    async fn attempt(&self, request: Bytes) -> Result<Accepted, Failure> {
+    async fn attempt(&self, request: Bytes) -> Result<Accepted, ExportFailure> {
         match &self.kind {
             Kind::Grpc { client, metadata } => {
                 let mut client = client.clone();
                 client
                     .ready()
                     .await
-                    .map_err(|e| Failure::retryable(format!("gRPC channel: {e}")))?;
+                    .map_err(|e| ExportFailure::retryable(format!("gRPC channel: {e}")))?;
                 let mut call = tonic::Request::new(request);
                 *call.metadata_mut() = metadata.clone();
                 call.set_timeout(self.timeout);
@@ -231,7 +231,7 @@ impl Transport {
                     .body(body)
                     .send()
                     .await
-                    .map_err(|e| Failure::retryable(reqwest_message(&e)))?;
+                    .map_err(|e| ExportFailure::retryable(reqwest_message(&e)))?;
                 let status = response.status();
                 let retry_after = response
                     .headers()
@@ -242,7 +242,7 @@ impl Transport {
                 if status.is_success() {
                     return Ok(http_accepted(&body, *json));
                 }
-                Err(Failure {
+                Err(ExportFailure {
                     retryable: matches!(status.as_u16(), 429 | 502 | 503 | 504),
                     retry_after,
                     message: format!("HTTP {status}{}", quoted(&body)),
@@ -275,8 +275,8 @@ fn http_accepted(body: &[u8], json: bool) -> Accepted {
 }
 
 /// The OTLP/JSON form of an encoded request.
-fn json_body(request: &[u8]) -> Result<Vec<u8>, Failure> {
-    let invalid = |e: String| Failure {
+fn json_body(request: &[u8]) -> Result<Vec<u8>, ExportFailure> {
+    let invalid = |e: String| ExportFailure {
         retryable: false,
         retry_after: None,
         message: format!("cannot encode the request as JSON: {e}"),
@@ -285,12 +285,12 @@ fn json_body(request: &[u8]) -> Result<Vec<u8>, Failure> {
     serde_json::to_vec(&decoded).map_err(|e| invalid(e.to_string()))
 }
 
-fn gzipped(body: &[u8]) -> Result<Vec<u8>, Failure> {
+fn gzipped(body: &[u8]) -> Result<Vec<u8>, ExportFailure> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Level::fast());
     encoder
         .write_all(body)
         .and_then(|()| encoder.finish())
-        .map_err(|e| Failure {
+        .map_err(|e| ExportFailure {
             retryable: false,
             retry_after: None,
             message: format!("cannot gzip the request: {e}"),
@@ -298,8 +298,8 @@ fn gzipped(body: &[u8]) -> Result<Vec<u8>, Failure> {
 }
 
 /// The codes OTLP says to retry.
-fn grpc_failure(status: &Status) -> Failure {
-    Failure {
+fn grpc_failure(status: &Status) -> ExportFailure {
+    ExportFailure {
         retryable: matches!(
             status.code(),
             Code::Cancelled

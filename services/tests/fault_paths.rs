@@ -89,7 +89,7 @@ async fn missing_or_wrong_content_type_is_415() {
         if let Some(ct) = content_type {
             request = request.header("content-type", ct);
         }
-        let answer = Answer::from(request.send().await.unwrap()).await;
+        let answer = ServiceAnswer::from(request.send().await.unwrap()).await;
         answer.assert_error(415, "unsupported_media_type");
         assert_server_span_only(&stack, caller, 415).await;
     }
@@ -150,7 +150,7 @@ async fn malformed_traceparent_starts_a_new_root_trace() {
             .send()
             .await
             .unwrap();
-        let answer = Answer::from(response).await;
+        let answer = ServiceAnswer::from(response).await;
         assert_eq!(answer.status, 201, "{traceparent}: {answer:?}");
         let spans = stack.spans().await;
         let server = spans.one(ORDER_API, "POST /orders");
@@ -273,7 +273,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
         .send()
         .await
         .unwrap();
-    let answer = Answer::from(response).await;
+    let answer = ServiceAnswer::from(response).await;
     answer.assert_error(404, "not_found");
     assert_eq!(answer.traceresponse().trace_id, caller.trace_id);
 
@@ -284,7 +284,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
         .send()
         .await
         .unwrap();
-    let answer = Answer::from(response).await;
+    let answer = ServiceAnswer::from(response).await;
     answer.assert_error(405, "method_not_allowed");
     assert_eq!(answer.headers.get("allow").unwrap(), "POST");
     assert_eq!(answer.traceresponse().trace_id, caller405.trace_id);
@@ -326,7 +326,7 @@ async fn payment_service_rejects_bad_requests_with_json_errors_too() {
     post_raw(&url, caller, "valid", r#"{"customer_id":"C","amount":"x"}"#)
         .await
         .assert_error(400, "malformed_json");
-    let answer = Answer::from(client().post(&url).body("{}").send().await.unwrap()).await;
+    let answer = ServiceAnswer::from(client().post(&url).body("{}").send().await.unwrap()).await;
     answer.assert_error(415, "unsupported_media_type");
     let spans = stack.payment.spans().await;
     assert_eq!(spans.len(), 3);

@@ -328,7 +328,7 @@ async fn health_is_one_server_span_on_each_service() {
             .send()
             .await
             .unwrap();
-        let answer = Answer::from(response).await;
+        let answer = ServiceAnswer::from(response).await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.json, json!({"status":"ok"}));
         assert_eq!(answer.traceresponse().trace_id, caller.trace_id);
@@ -383,7 +383,7 @@ async fn request_without_traceparent_starts_a_sampled_root() {
         .send()
         .await
         .unwrap();
-    let answer = Answer::from(response).await;
+    let answer = ServiceAnswer::from(response).await;
     assert_eq!(answer.status, 201);
     let spans = stack.spans().await;
     let server = spans.one(ORDER_API, "POST /orders");

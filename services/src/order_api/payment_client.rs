@@ -65,18 +65,18 @@ impl FailureKind {
 
 /// A call that got no usable answer, with the reason in words.
 #[derive(Debug)]
-struct Failure {
+struct PaymentFailure {
     kind: FailureKind,
     message: String,
 }
 
-impl fmt::Display for Failure {
+impl fmt::Display for PaymentFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl From<reqwest::Error> for Failure {
+impl From<reqwest::Error> for PaymentFailure {
     /// The causes of `err` (its own text repeats the URL the caller names).
     fn from(err: reqwest::Error) -> Self {
         let mut causes = Vec::new();
@@ -90,7 +90,7 @@ impl From<reqwest::Error> for Failure {
         } else {
             causes.join(": ")
         };
-        Failure {
+        PaymentFailure {
             kind: FailureKind::of(&err),
             message,
         }
@@ -178,7 +178,7 @@ impl PaymentClient {
         &self,
         cx: &Context,
         request: &PaymentRequest,
-    ) -> Result<(StatusCode, Bytes), Failure> {
+    ) -> Result<(StatusCode, Bytes), PaymentFailure> {
         let mut headers = HeaderMap::new();
         if self.propagate {
             telemetry::inject_context(cx, &mut headers);
@@ -194,7 +194,7 @@ impl PaymentClient {
         let mut body = BytesMut::new();
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(Failure {
+                return Err(PaymentFailure {
                     kind: FailureKind::Io,
                     message: format!("the payment answer exceeds {MAX_ANSWER_BYTES} bytes"),
                 });
@@ -207,7 +207,7 @@ impl PaymentClient {
     /// order-api's answer for each outcome of the call.
     fn interpret(
         &self,
-        outcome: Result<(StatusCode, Bytes), Failure>,
+        outcome: Result<(StatusCode, Bytes), PaymentFailure>,
     ) -> Result<PaymentReceipt, ApiError> {
         match outcome {
             Ok((StatusCode::OK, body)) => serde_json::from_slice(&body).map_err(|e| {
@@ -241,7 +241,7 @@ impl PaymentClient {
 
 /// Records the answer's status code, or the failure, on the CLIENT span:
 /// ERROR for a 4xx or 5xx answer and for no answer, with `error.type`.
-fn record_outcome(cx: &Context, outcome: &Result<(StatusCode, Bytes), Failure>) {
+fn record_outcome(cx: &Context, outcome: &Result<(StatusCode, Bytes), PaymentFailure>) {
     let span = cx.span();
     if !span.is_recording() {
         return;

@@ -253,20 +253,20 @@ pub fn client() -> reqwest::Client {
 
 /// An answer, with its body parsed as JSON.
 #[derive(Debug)]
-pub struct Answer {
+pub struct ServiceAnswer {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub json: serde_json::Value,
 }
 
-impl Answer {
+impl ServiceAnswer {
     pub async fn from(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let json = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("body {text:?} is not JSON: {e}"));
-        Answer {
+        ServiceAnswer {
             status,
             headers,
             json,
@@ -301,7 +301,7 @@ pub async fn post_raw(
     caller: Caller,
     scenario: &str,
     body: impl Into<reqwest::Body>,
-) -> Answer {
+) -> ServiceAnswer {
     let response = client()
         .post(url)
         .header("content-type", "application/json")
@@ -314,7 +314,7 @@ pub async fn post_raw(
         .send()
         .await
         .unwrap();
-    Answer::from(response).await
+    ServiceAnswer::from(response).await
 }
 
 /// POST a JSON order to order-api.
@@ -323,7 +323,7 @@ pub async fn post_order(
     caller: Caller,
     scenario: &str,
     order: serde_json::Value,
-) -> Answer {
+) -> ServiceAnswer {
     post_raw(
         &format!("{}/orders", stack.order.url),
         caller,

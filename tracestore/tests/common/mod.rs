@@ -361,13 +361,13 @@ pub fn sid(id: u64) -> String {
 
 /// An HTTP answer.
 #[derive(Debug)]
-pub struct Answer {
+pub struct StoreAnswer {
     pub status: u16,
     pub content_type: String,
     pub body: String,
 }
 
-impl Answer {
+impl StoreAnswer {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
@@ -375,13 +375,13 @@ impl Answer {
 }
 
 /// GET a URL.
-pub async fn get(url: &str) -> Answer {
+pub async fn get(url: &str) -> StoreAnswer {
     let res = reqwest::Client::new().get(url).send().await.expect("GET");
     answer(res).await
 }
 
 /// POST a body with headers.
-pub async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
+pub async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> StoreAnswer {
     let mut req = reqwest::Client::new().post(url).body(body);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -389,7 +389,7 @@ pub async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer 
     answer(req.send().await.expect("POST")).await
 }
 
-async fn answer(res: reqwest::Response) -> Answer {
+async fn answer(res: reqwest::Response) -> StoreAnswer {
     let status = res.status().as_u16();
     let content_type = res
         .headers()
@@ -397,7 +397,7 @@ async fn answer(res: reqwest::Response) -> Answer {
         .map(|v| v.to_str().unwrap_or("").to_owned())
         .unwrap_or_default();
     let body = res.text().await.expect("body");
-    Answer {
+    StoreAnswer {
         status,
         content_type,
         body,

@@ -79,7 +79,7 @@ pub struct JaegerClient {
 }
 
 /// One HTTP answer: status and body.
-struct Answer {
+struct JaegerAnswer {
     url: String,
     status: u16,
     body: bytes::Bytes,
@@ -256,7 +256,7 @@ impl JaegerClient {
     }
 
     /// A v3 trace answer; Jaeger's 404 "No traces found" is an empty result.
-    fn v3_traces(&self, answer: Answer) -> Result<Vec<Trace>, CheckError> {
+    fn v3_traces(&self, answer: JaegerAnswer) -> Result<Vec<Trace>, CheckError> {
         if answer.status == 404 && answer.error_message().is_some() {
             return Ok(Vec::new());
         }
@@ -266,7 +266,7 @@ impl JaegerClient {
 
     /// GET with retries on transport errors (also while reading the body)
     /// and transient statuses, all within the read deadline.
-    async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<Answer, CheckError> {
+    async fn get(&self, url: &str, query: &[(&str, &str)]) -> Result<JaegerAnswer, CheckError> {
         let mut parsed =
             Url::parse(url).map_err(|e| CheckError::Config(format!("bad URL {url}: {e}")))?;
         if !query.is_empty() {
@@ -283,7 +283,7 @@ impl JaegerClient {
             })
     }
 
-    async fn get_with_retries(&self, url: &Url) -> Result<Answer, CheckError> {
+    async fn get_with_retries(&self, url: &Url) -> Result<JaegerAnswer, CheckError> {
         let retry = self.options.retry;
         let mut backoff = retry.initial_backoff;
         let mut attempt = 1;
@@ -299,7 +299,7 @@ impl JaegerClient {
                     } else {
                         match capped_body(response, self.options.max_response_bytes).await {
                             Ok(Some(body)) => {
-                                return Ok(Answer {
+                                return Ok(JaegerAnswer {
                                     url: url.to_string(),
                                     status,
                                     body,
@@ -360,9 +360,9 @@ async fn capped_body(
     Ok(Some(body.freeze()))
 }
 
-impl Answer {
+impl JaegerAnswer {
     /// The answer if its status is 2xx, else the error it stands for.
-    fn success(self) -> Result<Answer, CheckError> {
+    fn success(self) -> Result<JaegerAnswer, CheckError> {
         if (200..300).contains(&self.status) {
             return Ok(self);
         }
