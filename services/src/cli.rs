@@ -33,6 +33,11 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = cli_support::parse_duration)]
     pub drain_timeout: Duration,
 
+    /// How long a client may take to send a request's headers before its
+    /// connection is closed (slow or stalled clients, slowloris).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub header_read_timeout: Duration,
+
     /// How long the late-export fault holds `save_order` back.
     #[arg(long, env = "FAULT_LATE_EXPORT_DELAY", value_name = "DURATION", default_value = "60s", value_parser = cli_support::parse_duration)]
     pub late_export_delay: Duration,
@@ -168,6 +173,43 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("invalid size {s:?}; expected e.g. 65536, 64KiB or 1MiB"))
 }
 
+/// `--fraud-threshold`: a finite amount, zero or more. NaN compares false
+/// with every amount, so it would let every fraud through; an infinite one
+/// would too.
+pub fn parse_amount(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err(format!(
+            "{s:?} is not a finite amount of zero or more (e.g. 10000)"
+        )),
+        Err(_) => Err(format!("{s:?} is not a number (e.g. 10000)")),
+    }
+}
+
+/// A timeout flag: a duration above zero (a zero timeout fails every call).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match cli_support::parse_duration(s)? {
+        d if d.is_zero() => Err(format!("{s:?}: a timeout must be above zero (e.g. 2s)")),
+        d => Ok(d),
+    }
+}
+
+/// `--payment-url`: an `http://` URL with a host. The payment client has
+/// no TLS, and any other scheme would fail every order with 502.
+pub fn parse_http_url(s: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" if url.host().is_some() => Ok(url),
+        "http" => Err(format!("{s:?} has no host")),
+        "https" => Err(format!(
+            "{s:?}: https is not supported (the payment client has no TLS); use http://"
+        )),
+        other => Err(format!(
+            "{s:?}: scheme {other}:// is not supported; use http:// (e.g. http://127.0.0.1:8001)"
+        )),
+    }
+}
+
 /// Logs the enabled faults, and warns about those `service` ignores.
 pub fn log_faults(service: Service, faults: &Faults) {
     for fault in faults.iter() {
@@ -200,12 +242,7 @@ pub fn main(
         .otel_config(name)
         .map_err(anyhow::Error::from)
         .and_then(|otel| {
-            runtime.block_on(run_service(
-                listen,
-                service.drain_timeout,
-                &otel,
-                make_router,
-            ))
+            runtime.block_on(run_service(listen, service, &otel, make_router))
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -217,11 +254,12 @@ pub fn main(
 }
 
 /// Binds `listen`, serves the router built on a provider made from `otel`
-/// until SIGTERM / Ctrl-C, waits for in-flight requests (at most
-/// `drain_timeout`), then flushes every span and shuts the provider down.
+/// until SIGTERM / Ctrl-C (headers within the `service`'s header read
+/// timeout), waits for in-flight requests (at most its drain timeout), then
+/// flushes every span and shuts the provider down.
 pub async fn run_service(
     listen: SocketAddr,
-    drain_timeout: Duration,
+    service: &ServiceArgs,
     otel: &OtelConfig,
     make_router: impl FnOnce(SdkTracerProvider) -> Router,
 ) -> anyhow::Result<()> {
@@ -241,7 +279,7 @@ pub async fn run_service(
         sampler = %otel.sampler,
         "serving"
     );
-    let served = serve_until_signal(listener, make_router(provider.clone()), drain_timeout).await;
+    let served = serve_until_signal(listener, make_router(provider.clone()), service).await;
     tracing::info!("flushing spans");
     let flushed = telemetry::shutdown_provider(provider).await;
     served.context("server failed")?;
@@ -251,18 +289,20 @@ pub async fn run_service(
 }
 
 /// Serves until SIGTERM / Ctrl-C, then lets in-flight requests finish for
-/// at most `drain_timeout`.
+/// at most the drain timeout.
 async fn serve_until_signal(
     listener: TcpListener,
     router: Router,
-    drain_timeout: Duration,
+    service: &ServiceArgs,
 ) -> std::io::Result<()> {
+    let drain_timeout = service.drain_timeout;
     let signalled = Arc::new(Notify::new());
     let notify = signalled.clone();
-    let server = crate::serve(listener, router, async move {
+    let shutdown = async move {
         cli_support::shutdown_signal().await;
         notify.notify_one();
-    });
+    };
+    let server = crate::serve_with(listener, router, shutdown, service.header_read_timeout);
     let drain_limit = async {
         signalled.notified().await;
         tokio::time::sleep(drain_timeout).await;

@@ -48,7 +48,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 pub use faults::{Fault, Faults};
 pub use http_span::BAGGAGE_ALLOWLIST;
 pub use json_body::DEFAULT_BODY_LIMIT;
-pub use server::serve;
+pub use server::{DEFAULT_HEADER_READ_TIMEOUT, serve, serve_with};
 
 /// A tracer whose instrumentation scope is the service name and this crate's
 /// version (docs/CONTRACT.md, "Services and scopes").

@@ -86,6 +86,86 @@ fn bad_flags_are_rejected() {
 }
 
 #[test]
+fn settings_that_break_the_contract_are_refused_at_start() {
+    let cases: [(&str, &[&str], &str); 9] = [
+        (PAYMENT, &["--fraud-threshold", "NaN"], "--fraud-threshold"),
+        (
+            PAYMENT,
+            &["--fraud-threshold", "inf"],
+            "not a finite amount",
+        ),
+        (PAYMENT, &["--fraud-threshold", "-5"], "--fraud-threshold"),
+        (
+            ORDER_API,
+            &["--payment-timeout", "0s"],
+            "a timeout must be above zero",
+        ),
+        (
+            ORDER_API,
+            &["--payment-timeout", "0ms"],
+            "--payment-timeout",
+        ),
+        (
+            ORDER_API,
+            &["--payment-url", "ftp://127.0.0.1:8001"],
+            "scheme ftp:// is not supported; use http://",
+        ),
+        (
+            ORDER_API,
+            &["--payment-url", "https://127.0.0.1:8001"],
+            "https is not supported",
+        ),
+        (
+            ORDER_API,
+            &["--payment-url", "unix:/tmp/pay.sock"],
+            "--payment-url",
+        ),
+        (ORDER_API, &["--payment-url", "http://"], "--payment-url"),
+    ];
+    for (bin, args, needle) in cases {
+        let text = refused_at_start(bin, args, &[]);
+        assert!(text.contains(needle), "{needle:?} in {text:?}");
+        assert_eq!(text.trim_end().lines().count(), 1, "one line: {text:?}");
+    }
+    // The environment variable is checked the same way.
+    let text = refused_at_start(ORDER_API, &[], &[("PAYMENT_URL", "ftp://pay")]);
+    assert!(text.contains("scheme ftp:// is not supported"), "{text}");
+}
+
+/// Starts `bin` on a free port and returns its stderr once it exits
+/// non-zero. A service that starts instead (it logs `serving`) is stopped
+/// and the test fails: the setting was accepted.
+fn refused_at_start(bin: &str, args: &[&str], env: &[(&str, &str)]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(bin)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("FAULTS")
+        .env("OTEL_TRACES_EXPORTER", "none")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("serving") {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{bin} {args:?} started: {text}{line}");
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "{bin} {args:?} must fail: {text}");
+    assert!(!text.contains("panicked"), "no panic: {text}");
+    text
+}
+
+#[test]
 fn a_taken_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();

@@ -19,11 +19,11 @@ struct Args {
     listen: SocketAddr,
 
     /// Base URL of the payment service.
-    #[arg(long, env = "PAYMENT_URL", value_name = "URL", default_value = DEFAULT_PAYMENT_URL)]
+    #[arg(long, env = "PAYMENT_URL", value_name = "URL", default_value = DEFAULT_PAYMENT_URL, value_parser = cli::parse_http_url)]
     payment_url: Url,
 
-    /// How long the payment service has to answer before a 504.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = cli_support::parse_duration)]
+    /// How long the payment service has to answer before a 504 (above zero).
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = cli::parse_timeout)]
     payment_timeout: Duration,
 
     #[command(flatten)]

@@ -18,8 +18,8 @@ struct Args {
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
 
-    /// Amounts above this are declined as fraud (402).
-    #[arg(long, value_name = "AMOUNT", default_value_t = DEFAULT_FRAUD_THRESHOLD)]
+    /// Amounts above this are declined as fraud (402); finite, zero or more.
+    #[arg(long, value_name = "AMOUNT", default_value_t = DEFAULT_FRAUD_THRESHOLD, value_parser = cli::parse_amount)]
     fraud_threshold: f64,
 
     /// Simulated processing time of each charge.
