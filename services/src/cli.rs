@@ -241,9 +241,7 @@ pub fn main(
     let result = telemetry
         .otel_config(name)
         .map_err(anyhow::Error::from)
-        .and_then(|otel| {
-            runtime.block_on(run_service(listen, service, &otel, make_router))
-        });
+        .and_then(|otel| runtime.block_on(run_service(listen, service, &otel, make_router)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

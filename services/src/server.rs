@@ -56,7 +56,12 @@ where
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // `shutdown` first: it is polled before any connection is accepted,
+        // so a signal handler it installs is in place before the first
+        // request is served.
         let (tcp, remote) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -64,7 +69,6 @@ where
                     continue;
                 }
             },
-            () = &mut shutdown => break,
         };
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!("cannot set TCP_NODELAY: {e}");
