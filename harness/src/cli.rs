@@ -72,6 +72,9 @@ pub struct RunArgs {
     /// (the services still run in process, exporting to --otlp-endpoint).
     #[arg(long, value_name = "URL")]
     pub jaeger: Option<String>,
+    /// TLS and credentials for the --jaeger query API (the verifier's flags).
+    #[command(flatten)]
+    pub access: verifier::cli::JaegerAccess,
     /// OTLP/gRPC endpoint to export to with --jaeger (default: the Jaeger host, port 4317).
     #[arg(long, value_name = "URL", requires = "jaeger")]
     pub otlp_endpoint: Option<String>,
@@ -264,11 +267,16 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
 
 /// Maps the flags to a job.
 pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
+    let mut verify = VerifyConfig::new(String::new());
     let backend = match (args.jaeger, args.target) {
         (None, _) => Backend::Embedded,
         (Some(jaeger_url), target) => {
-            // Refused before any load is sent, not found out afterwards.
-            verifier::jaeger::check_base_url(&jaeger_url).map_err(|e| e.to_string())?;
+            // Refused before any load is sent, not found out afterwards; the
+            // URL's user info becomes a header and leaves the URL.
+            args.access
+                .apply(&jaeger_url, &mut verify)
+                .map_err(|e| e.to_string())?;
+            let jaeger_url = verify.jaeger_url.clone();
             let otlp_endpoint = match args.otlp_endpoint {
                 Some(e) => e,
                 None => default_otlp_endpoint(&jaeger_url)?,
@@ -294,7 +302,6 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
     let mut load = args.load.load_config(placeholder, otel)?;
     let manifest = load.manifest.take();
 
-    let mut verify = VerifyConfig::new(String::new());
     verify.settle = args.settle;
     verify.api = args.api;
     if let Some(path) = &args.spec {
@@ -313,11 +320,12 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
     })
 }
 
-/// `http://<jaeger host>:4317`: where a Jaeger all-in-one takes OTLP/gRPC.
+/// `<scheme>://<jaeger host>:4317`: where a Jaeger all-in-one takes OTLP/gRPC.
 fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, String> {
-    let rest = jaeger_url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("--jaeger must be an http URL, got {jaeger_url:?}"))?;
+    let (scheme, rest) = jaeger_url
+        .split_once("://")
+        .filter(|(scheme, _)| matches!(*scheme, "http" | "https"))
+        .ok_or_else(|| format!("--jaeger must be an http(s) URL, got {jaeger_url:?}"))?;
     let authority = rest.split('/').next().unwrap_or(rest);
     let host = match authority.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
@@ -326,7 +334,7 @@ fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, String> {
     if host.is_empty() {
         return Err(format!("--jaeger has no host: {jaeger_url:?}"));
     }
-    Ok(format!("http://{host}:4317"))
+    Ok(format!("{scheme}://{host}:4317"))
 }
 
 async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
@@ -412,27 +420,65 @@ mod tests {
         assert!(default_otlp_endpoint("http://:16686").is_err());
     }
 
-    #[test]
-    fn an_https_jaeger_is_refused_before_the_load() {
-        for extra in [&[][..], &["--otlp-endpoint", "http://collector:4317"][..]] {
-            let argv = [
-                "harness",
-                "run",
-                "--rps",
-                "1",
-                "--jaeger",
-                "https://jaeger:16686",
-            ]
+    fn run_args(extra: &[&str]) -> RunArgs {
+        let argv = ["harness", "run", "--rps", "1"]
             .into_iter()
             .chain(extra.iter().copied());
-            let Ok(Cli {
-                command: Command::Run(args),
-            }) = cli_support::try_parse_from(argv)
-            else {
-                panic!("the flags parse");
-            };
-            let err = job_config(*args).map(drop).unwrap_err();
-            assert!(err.contains("https is not supported"), "{err}");
-        }
+        let Ok(Cli {
+            command: Command::Run(args),
+        }) = cli_support::try_parse_from(argv)
+        else {
+            panic!("the flags parse");
+        };
+        *args
+    }
+
+    #[test]
+    fn an_https_jaeger_with_user_info_is_verified_with_basic_auth_and_a_clean_url() {
+        let job = job_config(run_args(&[
+            "--jaeger",
+            "https://ci:s3cret@jaeger:16686",
+            "--insecure-skip-verify",
+            "--header",
+            "X-Tenant: blue",
+        ]))
+        .unwrap();
+        let Backend::ExternalJaeger {
+            jaeger_url,
+            otlp_endpoint,
+        } = &job.backend
+        else {
+            panic!("an external Jaeger");
+        };
+        assert_eq!(jaeger_url, "https://jaeger:16686");
+        assert_eq!(otlp_endpoint, "https://jaeger:4317");
+        assert_eq!(job.verify.jaeger_url, "https://jaeger:16686");
+        let headers = job.verify.headers.to_map();
+        assert_eq!(headers["x-tenant"], "blue");
+        // base64("ci:s3cret")
+        assert_eq!(headers["authorization"], "Basic Y2k6czNjcmV0");
+        assert!(job.verify.tls.insecure_skip_verify);
+        let shown = format!("{:?}", job.verify);
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("Y2k6czNjcmV0"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_bad_jaeger_url_or_ca_file_is_refused_before_the_load() {
+        let err = job_config(run_args(&["--jaeger", "ftp://jaeger:16686"]))
+            .map(drop)
+            .unwrap_err();
+        assert!(err.contains("not an http(s) URL"), "{err}");
+        let err = job_config(run_args(&[
+            "--jaeger",
+            "https://jaeger:16686",
+            "--ca-cert",
+            "/nonexistent/ca.pem",
+        ]))
+        .map(drop)
+        .unwrap_err();
+        assert!(err.contains("--ca-cert /nonexistent/ca.pem"), "{err}");
     }
 }

@@ -27,9 +27,13 @@ pub struct Args {
     #[arg(
         long,
         env = "JAEGER_QUERY_URL",
+        hide_env_values = true,
         default_value = "http://127.0.0.1:16686"
     )]
     pub jaeger: String,
+    /// TLS and credentials for the query API.
+    #[command(flatten)]
+    pub access: JaegerAccess,
     /// Query API generation: v3 first with fallback to v1 (auto), or only one.
     #[arg(long, value_enum, default_value_t = ApiChoice::Auto)]
     pub api: ApiChoice,
@@ -113,6 +117,58 @@ pub struct Args {
     pub verbose: bool,
 }
 
+/// The environment variable of headers for the query API, in
+/// `OTEL_EXPORTER_OTLP_HEADERS`'s format (`name=value,...`, percent-decoded).
+pub const QUERY_HEADERS_VAR: &str = "JAEGER_QUERY_HEADERS";
+
+/// How to reach a Jaeger behind TLS and a proxy that wants credentials: the
+/// flags the verifier and `harness run` share.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct JaegerAccess {
+    /// Header sent with every request to Jaeger, e.g. 'Authorization: Bearer
+    /// TOKEN' (repeatable; after those of JAEGER_QUERY_HEADERS, which holds
+    /// name=value,... as OTEL_EXPORTER_OTLP_HEADERS does). Never printed.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = secure_http::parse_header)]
+    pub headers: Vec<secure_http::Header>,
+    /// Trust and client certificate for an https:// Jaeger.
+    #[command(flatten)]
+    pub tls: secure_http::TlsArgs,
+}
+
+impl JaegerAccess {
+    /// Sets `config`'s URL (without its user info), TLS and headers (an
+    /// unusable TLS file is an error now):
+    /// `JAEGER_QUERY_HEADERS`, then `--header`, then basic auth from the
+    /// URL's user info unless an `Authorization` header was given.
+    pub fn apply(self, jaeger_url: &str, config: &mut VerifyConfig) -> Result<(), CheckError> {
+        let (url, basic) = crate::jaeger::parse_base_url(jaeger_url)?;
+        let mut headers = match std::env::var(QUERY_HEADERS_VAR) {
+            Ok(list) => secure_http::parse_header_list(QUERY_HEADERS_VAR, &list)
+                .map_err(CheckError::Config)?,
+            Err(_) => secure_http::Headers::default(),
+        };
+        for header in self.headers {
+            headers.push(header);
+        }
+        if let Some(basic) = basic
+            && !headers.contains(&reqwest::header::AUTHORIZATION)
+        {
+            headers.push(basic);
+        }
+        if url.starts_with("https:") && !self.tls.insecure_skip_verify {
+            // A CA or key file that cannot be used is found out now, before
+            // any work (the harness's load), not at the first request.
+            self.tls
+                .client_config(&[])
+                .map_err(|e| CheckError::Config(e.to_string()))?;
+        }
+        config.jaeger_url = url;
+        config.headers = headers;
+        config.tls = self.tls;
+        Ok(())
+    }
+}
+
 /// Parses an RFC 3339 time for `--start` / `--end`.
 pub fn parse_time(text: &str) -> Result<SystemTime, String> {
     let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
@@ -126,7 +182,8 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
         write_stdout(crate::spec::CONTRACT_TOML)?;
         return Ok(true);
     }
-    let mut config = VerifyConfig::new(args.jaeger);
+    let mut config = VerifyConfig::new(String::new());
+    args.access.apply(&args.jaeger, &mut config)?;
     if let Some(path) = &args.spec {
         config.spec = Spec::from_file(path)?;
     }

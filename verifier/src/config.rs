@@ -117,6 +117,10 @@ pub struct VerifyConfig {
     /// The slowest traces kept per scenario, with their trees and critical
     /// paths (`Verdict::slowest`); 0 keeps none.
     pub slowest: usize,
+    /// Trust and client certificate for an `https://` Jaeger.
+    pub tls: secure_http::TlsArgs,
+    /// Sent with every request to Jaeger (credentials for a proxy in front of it).
+    pub headers: secure_http::Headers,
 }
 
 impl VerifyConfig {
@@ -142,6 +146,8 @@ impl VerifyConfig {
             raw_traces: false,
             concurrency: 8,
             slowest: 5,
+            tls: secure_http::TlsArgs::default(),
+            headers: secure_http::Headers::default(),
         }
     }
 }
@@ -156,6 +162,8 @@ impl VerifyConfig {
             read_deadline: self.read_deadline,
             max_response_bytes: self.max_response_bytes,
             raw_traces: self.raw_traces,
+            tls: self.tls.clone(),
+            headers: self.headers.clone(),
         }
     }
 }

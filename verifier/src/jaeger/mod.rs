@@ -65,6 +65,10 @@ pub struct ClientOptions {
     pub max_response_bytes: u64,
     /// Ask for raw traces (no query-time adjusters).
     pub raw_traces: bool,
+    /// Trust and client certificate for `https://` URLs.
+    pub tls: secure_http::TlsArgs,
+    /// Sent with every request (credentials for the proxy in front of Jaeger).
+    pub headers: secure_http::Headers,
 }
 
 /// A connected client: the API generation is known and the server answered
@@ -90,21 +94,18 @@ struct V3Services {
     services: Vec<String>,
 }
 
-/// Refuses a `--jaeger` URL this client cannot read from: anything but
-/// `http://` (this build has no TLS), with the reason. Callers that do work
-/// before verifying (the harness's load) check it first.
-pub fn check_base_url(base_url: &str) -> Result<(), CheckError> {
-    match Url::parse(base_url.trim_end_matches('/'))
-        .map(|url| url.scheme().to_owned())
-        .as_deref()
-    {
-        Ok("http") => Ok(()),
-        Ok("https") => Err(CheckError::Config(format!(
-            "--jaeger `{base_url}`: https is not supported (this build has no TLS); \
-             reach the query API over http://, e.g. through a port-forward"
-        ))),
+/// A `--jaeger` URL made ready for a client: `http://` or `https://`, its
+/// user info (if any) taken out as the `Authorization: Basic` header it
+/// stands for, so the URL can be printed. Callers that do work before
+/// verifying (the harness's load) check it first. Errors never show the
+/// user info.
+pub fn parse_base_url(base_url: &str) -> Result<(String, Option<secure_http::Header>), CheckError> {
+    let (url, authorization) = secure_http::split_user_info(base_url.trim_end_matches('/'))
+        .map_err(|e| CheckError::Config(format!("--jaeger: {e}")))?;
+    match Url::parse(&url).map(|u| u.scheme().to_owned()).as_deref() {
+        Ok("http" | "https") => Ok((url.trim_end_matches('/').to_owned(), authorization)),
         _ => Err(CheckError::Config(format!(
-            "--jaeger `{base_url}` is not an http URL such as http://127.0.0.1:16686"
+            "--jaeger `{url}` is not an http(s) URL such as http://127.0.0.1:16686"
         ))),
     }
 }
@@ -113,11 +114,25 @@ impl JaegerClient {
     /// Connects: picks the API generation (v3 first under `Auto`) and reads the
     /// service list, which also proves the server speaks Jaeger's API.
     pub async fn connect(base_url: &str, options: ClientOptions) -> Result<Self, CheckError> {
-        check_base_url(base_url)?;
-        let base = base_url.trim_end_matches('/').to_owned();
-        let http = reqwest::Client::builder()
+        let (base, authorization) = parse_base_url(base_url)?;
+        let mut headers = options.headers.clone();
+        if let Some(basic) = authorization
+            && !headers.contains(&reqwest::header::AUTHORIZATION)
+        {
+            headers.push(basic);
+        }
+        let mut http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout.min(Duration::from_secs(5)))
+            .default_headers(headers.to_map());
+        if base.starts_with("https:") {
+            let tls = options
+                .tls
+                .client_config(&[b"h2", b"http/1.1"])
+                .map_err(|e| CheckError::Config(e.to_string()))?;
+            http = http.tls_backend_preconfigured(tls);
+        }
+        let http = http
             .build()
             .map_err(|e| CheckError::Config(format!("cannot build an HTTP client: {e}")))?;
         let mut client = JaegerClient {
@@ -318,17 +333,21 @@ impl JaegerClient {
                 Err(e) => Some(e),
             };
             if let Some(e) = failure {
+                let reason = error_chain(&e);
+                if let Some(hint) = secure_http::certificate_hint(&reason) {
+                    // Retrying cannot make an untrusted certificate trusted.
+                    return Err(CheckError::Unreachable {
+                        url: url.to_string(),
+                        reason: format!("{}; {hint}", one_line(&reason)),
+                    });
+                }
                 if last {
                     return Err(CheckError::Unreachable {
                         url: url.to_string(),
-                        reason: one_line(&error_chain(&e)),
+                        reason: one_line(&reason),
                     });
                 }
-                tracing::warn!(
-                    attempt,
-                    "request to {url} failed: {}; retrying",
-                    error_chain(&e)
-                );
+                tracing::warn!(attempt, "request to {url} failed: {reason}; retrying");
             }
             tokio::time::sleep(backoff).await;
             backoff = backoff.saturating_mul(2).min(retry.max_backoff);
@@ -366,7 +385,7 @@ impl JaegerAnswer {
         if (200..300).contains(&self.status) {
             return Ok(self);
         }
-        let message = self.error_message().unwrap_or_else(|| {
+        let mut message = self.error_message().unwrap_or_else(|| {
             let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]).into_owned();
             if text.trim().is_empty() {
                 "(empty body)".to_owned()
@@ -374,6 +393,13 @@ impl JaegerAnswer {
                 one_line(&text)
             }
         });
+        if matches!(self.status, 401 | 403) {
+            message.push_str(
+                " (the query API wants credentials, or refused those sent: give them with \
+                 --header 'Authorization: Bearer ...', JAEGER_QUERY_HEADERS or user:password@ \
+                 in the --jaeger URL)",
+            );
+        }
         Err(CheckError::Http {
             url: self.url,
             status: self.status,

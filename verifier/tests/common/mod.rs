@@ -4,6 +4,7 @@
 
 pub mod mock;
 pub mod scripted;
+pub mod tls_proxy;
 pub mod traces;
 
 use std::time::Duration;

@@ -1,0 +1,284 @@
+//! A rustls [`ClientConfig`] from the TLS flags every tool shares.
+//!
+//! rustls with the `ring` provider: no OpenSSL to link, no aws-lc-rs (and its
+//! C/CMake build) to compile. Trust comes from the system's store through
+//! `rustls-native-certs` (so a CA an operator added to the machine or the
+//! container image is trusted, which a compiled-in list such as
+//! `webpki-roots` would ignore), or from `--ca-cert FILE` instead.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// The TLS flags of a tool that connects to `https://` URLs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct TlsArgs {
+    /// PEM file of the CA certificates to trust for https:// URLs, instead of
+    /// the system's roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// PEM client certificate (chain) for servers that ask for one (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Accept any server certificate, for self-signed test setups only (warns):
+    /// anyone on the path can then read and change the traffic.
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
+}
+
+/// A TLS setting that cannot be used, naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A certificate or key file that cannot be read or holds nothing usable.
+    #[error("{what} {}: {reason}", path.display())]
+    File {
+        /// Which file (`--ca-cert`, `--client-cert`, ...).
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The system has no CA certificates and no `--ca-cert` was given.
+    #[error(
+        "no CA certificates in the system's store ({0}); install the ca-certificates package \
+         or pass --ca-cert FILE"
+    )]
+    NoSystemRoots(String),
+    /// rustls refused the combination (e.g. a key that does not match the certificate).
+    #[error("TLS configuration: {0}")]
+    Config(String),
+}
+
+impl TlsArgs {
+    /// The client configuration these flags ask for, offering `alpn` (e.g.
+    /// `[b"h2", b"http/1.1"]`) to the server. Warns once per call when
+    /// verification is off.
+    pub fn client_config(&self, alpn: &[&[u8]]) -> Result<ClientConfig, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| TlsError::Config(e.to_string()))?;
+        let builder = if self.insecure_skip_verify {
+            tracing::warn!(
+                "--insecure-skip-verify: server certificates are not checked; anyone on the \
+                 path can read and change this traffic"
+            );
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(
+                    provider.signature_verification_algorithms,
+                )))
+        } else {
+            builder.with_root_certificates(self.roots()?)
+        };
+        let mut config = match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => {
+                let chain = read_certificates("--client-cert", cert)?;
+                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::File {
+                    what: "--client-key",
+                    path: key.clone(),
+                    reason: format!("no PEM private key ({e})"),
+                })?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| TlsError::Config(format!("--client-cert/--client-key: {e}")))?
+            }
+            (None, None) => builder.with_no_client_auth(),
+            _ => {
+                return Err(TlsError::Config(
+                    "--client-cert and --client-key go together".to_owned(),
+                ));
+            }
+        };
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok(config)
+    }
+
+    fn roots(&self) -> Result<RootCertStore, TlsError> {
+        let mut roots = RootCertStore::empty();
+        if let Some(path) = &self.ca_cert {
+            for certificate in read_certificates("--ca-cert", path)? {
+                roots.add(certificate).map_err(|e| TlsError::File {
+                    what: "--ca-cert",
+                    path: path.clone(),
+                    reason: format!("not a CA certificate rustls accepts: {e}"),
+                })?;
+            }
+            return Ok(roots);
+        }
+        let found = rustls_native_certs::load_native_certs();
+        for error in &found.errors {
+            tracing::debug!("system CA store: {error}");
+        }
+        let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+        if added == 0 {
+            let why = found
+                .errors
+                .first()
+                .map_or_else(|| "none found".to_owned(), ToString::to_string);
+            return Err(TlsError::NoSystemRoots(why));
+        }
+        Ok(roots)
+    }
+}
+
+/// Every certificate of a PEM file; an error when there is none.
+fn read_certificates(
+    what: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let error = |reason: String| TlsError::File {
+        what,
+        path: path.to_owned(),
+        reason,
+    };
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| error(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| error(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(error("no PEM certificate in it".to_owned()));
+    }
+    Ok(certificates)
+}
+
+/// A hint for a transport error that comes from certificate verification,
+/// which rustls words in its own terms (`invalid peer certificate:
+/// UnknownIssuer`).
+pub fn certificate_hint(error_text: &str) -> Option<&'static str> {
+    error_text.contains("invalid peer certificate").then_some(
+        "the server's certificate is not trusted: pass --ca-cert FILE with the CA that \
+         signed it (or --insecure-skip-verify for a throw-away test setup)",
+    )
+}
+
+/// The verifier of `--insecure-skip-verify`: any certificate for any name,
+/// but handshake signatures still checked so the connection works.
+struct AcceptAnyCertificate(WebPkiSupportedAlgorithms);
+
+impl fmt::Debug for AcceptAnyCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AcceptAnyCertificate")
+    }
+}
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "ca.pem", "not a certificate\n");
+        let args = TlsArgs {
+            ca_cert: Some(path.clone()),
+            ..TlsArgs::default()
+        };
+        let error = args.client_config(&[]).unwrap_err().to_string();
+        assert!(error.starts_with("--ca-cert "), "{error}");
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert!(error.contains("no PEM certificate"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_refused_naming_it() {
+        let args = TlsArgs {
+            ca_cert: Some(PathBuf::from("/nonexistent/ca.pem")),
+            ..TlsArgs::default()
+        };
+        let error = args.client_config(&[]).unwrap_err().to_string();
+        assert!(error.contains("/nonexistent/ca.pem"), "{error}");
+    }
+
+    #[test]
+    fn a_generated_ca_and_client_identity_configure_alpn() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let args = TlsArgs {
+            ca_cert: Some(write(&dir, "ca.pem", &cert.pem())),
+            client_cert: Some(write(&dir, "client.pem", &cert.pem())),
+            client_key: Some(write(&dir, "client.key", &key.serialize_pem())),
+            insecure_skip_verify: false,
+        };
+        let config = args.client_config(&[b"h2", b"http/1.1"]).unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+        assert!(config.client_auth_cert_resolver.has_certs());
+    }
+
+    #[test]
+    fn a_key_that_is_not_pem_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let args = TlsArgs {
+            ca_cert: Some(write(&dir, "ca.pem", &cert.pem())),
+            client_cert: Some(write(&dir, "client.pem", &cert.pem())),
+            client_key: Some(write(&dir, "client.key", "secret garbage")),
+            insecure_skip_verify: false,
+        };
+        let error = args.client_config(&[]).unwrap_err().to_string();
+        assert!(error.starts_with("--client-key "), "{error}");
+        assert!(!error.contains("secret garbage"), "{error}");
+    }
+}
