@@ -10,6 +10,7 @@ use crate::{
     error::LoadError,
     propagator::Propagator,
     scenario::{Mix, ScenarioSet},
+    stages::Stage,
 };
 
 /// Everything one run needs. Build it with [`LoadConfig::new`] and adjust the
@@ -20,6 +21,10 @@ pub struct LoadConfig {
     pub target: Target,
     /// Intended request rate of all shards together, per second.
     pub rps: f64,
+    /// Rate stages: the rate ramps linearly from `rps` to each stage's rate
+    /// over its duration (empty: `rps` throughout). The run ends with the
+    /// last stage.
+    pub stages: Vec<Stage>,
     /// Stop scheduling after this long (with `requests`, whichever comes first).
     pub duration: Option<Duration>,
     /// Stop after this many requests in all shards together.
@@ -60,6 +65,7 @@ impl LoadConfig {
         LoadConfig {
             target,
             rps,
+            stages: Vec::new(),
             duration: Some(Duration::from_secs(30)),
             requests: None,
             scenarios: ScenarioSet::order_payment(),
@@ -80,13 +86,21 @@ impl LoadConfig {
     /// Checks the values that the types alone do not constrain.
     pub fn validate(&self) -> Result<(), LoadError> {
         let bad = |msg: String| Err(LoadError::Config(msg));
-        if !(self.rps.is_finite() && self.rps > 0.0) {
+        let rate_ok = if self.stages.is_empty() {
+            self.rps > 0.0
+        } else {
+            self.rps >= 0.0
+        };
+        if !(self.rps.is_finite() && rate_ok) {
             return bad(format!(
                 "the rate must be a positive number, got {}",
                 self.rps
             ));
         }
-        if self.duration.is_none() && self.requests.is_none() {
+        if !self.stages.is_empty() && self.rps == 0.0 && self.stages.iter().all(|s| s.rps == 0.0) {
+            return bad("the rate is 0 in every stage: nothing would be sent".to_owned());
+        }
+        if self.duration.is_none() && self.requests.is_none() && self.stages.is_empty() {
             return bad("give a duration, a number of requests, or both".to_owned());
         }
         if self.duration.is_some_and(|d| d.is_zero()) || self.requests == Some(0) {

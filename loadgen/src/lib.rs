@@ -38,6 +38,7 @@ pub mod propagator;
 pub mod report;
 mod run;
 pub mod scenario;
+pub mod stages;
 mod stats;
 mod worker;
 
@@ -48,3 +49,4 @@ pub use propagator::Propagator;
 pub use report::{Report, merge};
 pub use run::run;
 pub use scenario::{Mix, Scenario, ScenarioSet};
+pub use stages::Stage;

@@ -17,14 +17,16 @@ use crate::{
         ScenarioSet,
         render::{Rendered, Renderer},
     },
+    stages::RateCurve,
 };
 
 /// The fixed intended start times of one shard: shard `i` of `n` takes the
-/// slots `i, i + n, i + 2n, ...` of a common schedule of `rps` slots per
-/// second, so shards started together interleave evenly.
-#[derive(Debug, Clone, Copy)]
+/// slots `i, i + n, i + 2n, ...` of a common schedule whose slots follow the
+/// rate curve (a flat rate, or the stages), so shards started together
+/// interleave evenly in every stage.
+#[derive(Debug, Clone)]
 pub(crate) struct Schedule {
-    rps: f64,
+    curve: RateCurve,
     shard: Shard,
     requests: Option<u64>,
     duration: Option<Duration>,
@@ -32,14 +34,20 @@ pub(crate) struct Schedule {
 
 impl Schedule {
     /// `requests` counts all shards together; this shard gets its share.
+    /// The run ends at `duration` or at the end of the curve, whichever
+    /// comes first.
     pub(crate) fn new(
-        rps: f64,
+        curve: RateCurve,
         shard: Shard,
         requests: Option<u64>,
         duration: Option<Duration>,
     ) -> Schedule {
+        let duration = match (duration, curve.duration()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Schedule {
-            rps,
+            curve,
             shard,
             requests,
             duration,
@@ -55,7 +63,7 @@ impl Schedule {
             return None;
         }
         let slot = seq as f64 * f64::from(self.shard.count) + f64::from(self.shard.index);
-        let offset = Duration::from_secs_f64(slot / self.rps);
+        let offset = Duration::from_secs_f64(self.curve.time_of(slot)?);
         match self.duration {
             Some(d) if offset >= d => None,
             _ => Some(offset),
@@ -69,9 +77,9 @@ impl Schedule {
 
     /// How many requests the whole schedule of this shard holds.
     pub(crate) fn len(&self) -> u64 {
-        let (i, n) = (f64::from(self.shard.index), f64::from(self.shard.count));
         let by_time = self.duration.map_or(u64::MAX, |d| {
-            ((d.as_secs_f64() * self.rps - i) / n).ceil().max(0.0) as u64
+            self.slots_below(self.slots_by(d.as_secs_f64()))
+                .min(u64::MAX as f64) as u64
         });
         let mut len = self.shard_total().unwrap_or(u64::MAX).min(by_time);
         // Settle the float estimate against `offset` itself.
@@ -84,6 +92,30 @@ impl Schedule {
         len
     }
 
+    /// Slots (all shards) due before `t` seconds.
+    fn slots_by(&self, t: f64) -> f64 {
+        let mut slots = 0.0;
+        for seg in self.curve.segments() {
+            let tau = (t - seg.start_s).clamp(0.0, seg.seconds);
+            if tau <= 0.0 {
+                break;
+            }
+            let slope = if seg.seconds.is_finite() {
+                (seg.to - seg.from) / seg.seconds
+            } else {
+                0.0
+            };
+            slots += seg.from * tau + slope * tau * tau / 2.0;
+        }
+        slots
+    }
+
+    /// How many of this shard's slots (`i, i + n, ...`) are below `x`.
+    fn slots_below(&self, x: f64) -> f64 {
+        let (i, n) = (f64::from(self.shard.index), f64::from(self.shard.count));
+        ((x - i) / n).ceil().max(0.0)
+    }
+
     /// This shard's share of `total` requests.
     fn shard_requests(&self, total: u64) -> u64 {
         let (i, n) = (u64::from(self.shard.index), u64::from(self.shard.count));
@@ -94,19 +126,47 @@ impl Schedule {
         }
     }
 
-    /// This shard's intended rate.
+    /// This shard's intended rate on average.
     pub(crate) fn shard_rps(&self) -> f64 {
-        self.rps / f64::from(self.shard.count)
+        self.curve.average_rps() / f64::from(self.shard.count)
     }
 
-    /// The time between two requests of this shard.
-    pub(crate) fn interval(&self) -> Duration {
-        Duration::from_secs_f64(1.0 / self.shard_rps())
+    /// The time between two requests of this shard at `offset` (zero where
+    /// the rate is).
+    pub(crate) fn interval_at(&self, offset: Duration) -> Duration {
+        let rate = self.curve.rate_at(offset.as_secs_f64()) / f64::from(self.shard.count);
+        if rate > 0.0 {
+            Duration::from_secs_f64(1.0 / rate)
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// The wall-clock length of the run, if bounded by time.
     pub(crate) fn duration(&self) -> Option<Duration> {
         self.duration
+    }
+
+    /// The rate curve.
+    pub(crate) fn curve(&self) -> &RateCurve {
+        &self.curve
+    }
+
+    /// This shard's requests due in each stage of a staged run, given the
+    /// run's length `len` (from [`Schedule::len`]).
+    pub(crate) fn per_stage(&self, len: u64) -> Vec<u64> {
+        let (i, n) = (self.shard.index, self.shard.count);
+        // Slot k = seq·n + i of this shard exists for seq < len.
+        let end = (len as f64) * f64::from(n) + f64::from(i);
+        self.curve
+            .segments()
+            .iter()
+            .map(|seg| {
+                let from = self.slots_by(seg.start_s).min(end);
+                let to = self.slots_by(seg.start_s + seg.seconds).min(end);
+                (self.slots_below(to) - self.slots_below(from)) as u64
+            })
+            .collect()
     }
 }
 
@@ -240,15 +300,25 @@ mod tests {
 
     #[test]
     fn the_schedule_is_fixed_and_shards_interleave() {
-        let s = Schedule::new(1000.0, shard(0, 1), None, Some(Duration::from_millis(10)));
+        let s = Schedule::new(
+            RateCurve::flat(1000.0),
+            shard(0, 1),
+            None,
+            Some(Duration::from_millis(10)),
+        );
         let offsets: Vec<_> = (0..11).map(|k| s.offset(k)).collect();
         assert_eq!(offsets[3], Some(Duration::from_millis(3)));
         assert_eq!(offsets[10], None, "the duration is exclusive");
         assert_eq!(s.len(), 10);
-        let thirds = Schedule::new(3.0, shard(2, 3), None, Some(Duration::from_secs(5)));
+        let thirds = Schedule::new(
+            RateCurve::flat(3.0),
+            shard(2, 3),
+            None,
+            Some(Duration::from_secs(5)),
+        );
         assert_eq!(thirds.len(), 5, "slots 2, 5, 8, 11, 14 of 0..15");
-        let a = Schedule::new(1000.0, shard(0, 2), None, None);
-        let b = Schedule::new(1000.0, shard(1, 2), None, None);
+        let a = Schedule::new(RateCurve::flat(1000.0), shard(0, 2), None, None);
+        let b = Schedule::new(RateCurve::flat(1000.0), shard(1, 2), None, None);
         assert_eq!(a.offset(1), Some(Duration::from_millis(2)));
         assert_eq!(b.offset(1), Some(Duration::from_millis(3)));
         assert_eq!(a.shard_rps(), 500.0);
@@ -259,17 +329,54 @@ mod tests {
         for total in [0u64, 1, 2, 7, 10, 1001] {
             let counts: Vec<u64> = (0..3)
                 .map(|i| {
-                    let s = Schedule::new(10.0, shard(i, 3), Some(total), None);
+                    let s = Schedule::new(RateCurve::flat(10.0), shard(i, 3), Some(total), None);
                     (0..).take_while(|&k| s.offset(k).is_some()).count() as u64
                 })
                 .collect();
             assert_eq!(counts.iter().sum::<u64>(), total, "{counts:?}");
             let lens: Vec<u64> = (0..3)
-                .map(|i| Schedule::new(10.0, shard(i, 3), Some(total), None).len())
+                .map(|i| Schedule::new(RateCurve::flat(10.0), shard(i, 3), Some(total), None).len())
                 .collect();
             assert_eq!(lens, counts);
             assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1);
         }
+    }
+
+    #[test]
+    fn shards_split_every_stage() {
+        let stages = crate::stages::parse_stages("2s:200,3s:2000").unwrap();
+        let curve = RateCurve::staged(200.0, &stages);
+        // 400 slots in the flat stage, 3,300 in the ramp.
+        let whole = Schedule::new(curve.clone(), shard(0, 1), None, None);
+        assert_eq!(whole.duration(), Some(Duration::from_secs(5)));
+        assert_eq!(whole.per_stage(whole.len()), [400, 3300]);
+        let mut sums = [0, 0];
+        for i in 0..3 {
+            let s = Schedule::new(curve.clone(), shard(i, 3), None, None);
+            let per = s.per_stage(s.len());
+            let counted: Vec<u64> = [0.0, 2.0, 5.0]
+                .windows(2)
+                .map(|w| {
+                    (0..s.len())
+                        .filter(|&k| {
+                            let t = s.offset(k).unwrap().as_secs_f64();
+                            t >= w[0] && t < w[1]
+                        })
+                        .count() as u64
+                })
+                .collect();
+            assert_eq!(per, counted, "shard {i}");
+            assert!(
+                per[0].abs_diff(400 / 3) <= 1 && per[1].abs_diff(1100) <= 1,
+                "{per:?}"
+            );
+            sums[0] += per[0];
+            sums[1] += per[1];
+        }
+        assert_eq!(sums, [400, 3300]);
+        // A count cuts the schedule inside a stage.
+        let capped = Schedule::new(curve, shard(0, 1), Some(500), None);
+        assert_eq!(capped.per_stage(capped.len()), [400, 100]);
     }
 
     fn plans(seed: u64, shard: Shard, sampler: SamplerChoice, n: usize) -> Vec<RequestPlan> {

@@ -21,8 +21,9 @@ use crate::{
     plan::PlannerParts,
     plan::{Planner, Schedule},
     progress::{self, Extent},
-    report::{Report, RunFigures, RunInfo},
+    report::{Report, RunFigures, RunInfo, StageFigures},
     scenario::render::Renderer,
+    stages::RateCurve,
     stats::Stats,
     worker::{self, Shared, SharedParts},
 };
@@ -42,6 +43,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     let LoadConfig {
         target,
         rps,
+        stages,
         duration,
         requests,
         scenarios,
@@ -73,13 +75,22 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     } else {
         None
     };
+    let (curve, duration) = if stages.is_empty() {
+        (RateCurve::flat(rps), duration)
+    } else {
+        // The stages set the length.
+        (RateCurve::staged(rps, &stages), None)
+    };
+    let schedule = Schedule::new(curve, shard, requests, duration);
+    let duration = schedule.duration();
     let mut info = RunInfo {
         loadgen_version: env!("CARGO_PKG_VERSION").to_owned(),
         target: target.to_string(),
         started_at: String::new(),
         elapsed_s: 0.0,
-        rps_total: rps,
-        rps: rps / f64::from(shard.count),
+        rps_total: schedule.shard_rps() * f64::from(shard.count),
+        rps: schedule.shard_rps(),
+        stages: stages.iter().map(ToString::to_string).collect(),
         duration_s: duration.map(|d| d.as_secs_f64()),
         requests,
         shard,
@@ -95,7 +106,6 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         stopped_early: false,
     };
 
-    let schedule = Schedule::new(rps, shard, requests, duration);
     let planner = Planner::new(PlannerParts {
         seed,
         shard,
@@ -117,6 +127,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         stat_shards: connections.min(MAX_STAT_SHARDS),
         manifest,
         spans,
+        stages: (!stages.is_empty()).then(|| schedule.curve().clone()),
     }));
 
     let (jobs, queue) = mpsc::unbounded_channel();
@@ -130,10 +141,11 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     );
     let (done_tx, done_rx) = oneshot::channel();
     let pacer_shared = shared.clone();
+    let pacer_schedule = schedule.clone();
     let pacer = std::thread::Builder::new()
         .name("loadgen-pacer".into())
         .spawn(move || {
-            let paced = pacer::pace(&pacer_shared, schedule, planner, jobs);
+            let paced = pacer::pace(&pacer_shared, pacer_schedule, planner, jobs);
             let _ = done_tx.send(paced);
         })
         .map_err(LoadError::Thread)?;
@@ -221,7 +233,26 @@ async fn gather(
     let send_window_s = if sent == 0 {
         0.0
     } else {
-        (last.saturating_sub(first) + schedule.interval()).as_secs_f64()
+        (last.saturating_sub(first) + schedule.interval_at(last)).as_secs_f64()
+    };
+    let stages = match &shared.stages {
+        None => Vec::new(),
+        Some(curve) => {
+            let due = schedule.per_stage(schedule.len());
+            curve
+                .segments()
+                .iter()
+                .zip(due)
+                .zip(shared.stage_starts.iter())
+                .map(|((seg, due), started)| StageFigures {
+                    seconds: seg.seconds,
+                    from_rps: seg.from,
+                    to_rps: seg.to,
+                    intended: due,
+                    sent: started.load(Ordering::Relaxed),
+                })
+                .collect()
+        }
     };
     Ok(Report::from_run(RunFigures {
         info,
@@ -235,6 +266,7 @@ async fn gather(
         root_spans_exported: spans_exported,
         problems,
         scenarios: shared.scenarios.clone(),
+        stages,
     }))
 }
 

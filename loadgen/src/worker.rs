@@ -23,6 +23,7 @@ use crate::{
     manifest::{ManifestLine, ManifestWriter, Outcome},
     plan::{RequestPlan, TraceIds},
     scenario::ScenarioSet,
+    stages::RateCurve,
     stats::{Finished, Live, Stats},
 };
 
@@ -60,6 +61,9 @@ pub(crate) struct Shared {
     pub(crate) manifest: Option<ManifestWriter>,
     pub(crate) spans: Option<ClientSpanExporter>,
     pub(crate) spans_ended: AtomicU64,
+    /// A staged run's rate curve, and the requests started in each stage.
+    pub(crate) stages: Option<RateCurve>,
+    pub(crate) stage_starts: Box<[AtomicU64]>,
 }
 
 /// The parts of [`Shared`] a run sets up.
@@ -74,6 +78,7 @@ pub(crate) struct SharedParts {
     pub(crate) stat_shards: usize,
     pub(crate) manifest: Option<ManifestWriter>,
     pub(crate) spans: Option<ClientSpanExporter>,
+    pub(crate) stages: Option<RateCurve>,
 }
 
 impl Shared {
@@ -100,6 +105,21 @@ impl Shared {
             manifest: p.manifest,
             spans: p.spans,
             spans_ended: AtomicU64::new(0),
+            stage_starts: (0..p.stages.as_ref().map_or(0, |c| c.segments().len()))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            stages: p.stages,
+        }
+    }
+
+    /// Counts a request started `since_base_ns` after the start in the
+    /// stage it falls in (a staged run only).
+    fn count_stage_start(&self, since_base_ns: u64) {
+        if let Some(curve) = &self.stages {
+            let stage = curve.segment_at(since_base_ns as f64 / 1e9);
+            if let Some(count) = self.stage_starts.get(stage) {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -243,6 +263,7 @@ pub(crate) async fn work(index: usize, shared: Arc<Shared>, queue: JobQueue) {
         shared
             .last_start_ns
             .fetch_max(since_base, Ordering::Relaxed);
+        shared.count_stage_start(since_base);
         let Some(scenario) = shared.scenarios.get(job.plan.scenario) else {
             shared.release_slot();
             continue;

@@ -49,6 +49,9 @@ async fn bad_flags_are_one_line_and_exit_2() {
         &["--rps", "10", "--duration", "forever"][..],
         &["--rps", "10", "--target", "https://secure:443"][..],
         &["--rps", "10", "--connections", "0"][..],
+        &["--stages", "5s"][..],
+        &["--stages", "5s:10", "--duration", "3s"][..],
+        &["--stages", "5s:0"][..],
     ] {
         let o = output(loadgen().args(args)).await;
         assert_eq!(o.status.code(), Some(2), "{args:?}");

@@ -49,4 +49,39 @@ async fn achieved_rate_matches_the_schedule_at_200_and_2000_rps() {
         assert_eq!(report.overall.ok, expected, "{report}");
     }
     assert_eq!(target.count(), 400 + 4000);
+
+    // Stages: 200 rps flat, a 1 s ramp to 2,000, 2,000 flat; the achieved
+    // rate of each stage within 1% of its intended rate.
+    let mut config = target.config(200.0, 0);
+    config.requests = None;
+    config.stages = loadgen::stages::parse_stages("2s:200,1s:2000,2s:2000").unwrap();
+    config.mix = Some("health=1".parse().unwrap());
+    let report = loadgen::run(config, pending()).await.unwrap();
+    let stages: Vec<(f64, u64)> = report
+        .stages
+        .iter()
+        .map(|s| (s.intended_rps, s.intended))
+        .collect();
+    assert_eq!(
+        stages,
+        [(200.0, 400), (1100.0, 1100), (2000.0, 4000)],
+        "{report}"
+    );
+    for (i, st) in report.stages.iter().enumerate() {
+        assert!(
+            (st.achieved_rps - st.intended_rps).abs() / st.intended_rps < 0.01,
+            "stage {}: achieved {} rps for {}: {report}",
+            i + 1,
+            st.achieved_rps,
+            st.intended_rps
+        );
+    }
+    assert_eq!(report.schedule.sent, 5500);
+    assert_eq!(report.overall.ok, 5500, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("stage 3: 3s-5s 2000->2000 rps: intended 2000.0 rps (4000), achieved"),
+        "{report}"
+    );
 }

@@ -11,6 +11,7 @@ use crate::{
     config::{LoadConfig, RootSpans, SamplerChoice, Target},
     propagator::Propagator,
     scenario::{Mix, ScenarioSet},
+    stages::Stages,
 };
 
 /// How long a run lasts when neither `--duration` nor `--requests` is given.
@@ -21,8 +22,13 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(30);
 pub struct LoadArgs {
     /// Requests per second of all shards together (open loop: requests are
     /// sent at fixed intended start times whatever the answers do).
-    #[arg(long, required = true, value_parser = parse_rps)]
+    #[arg(long, required_unless_present = "stages", value_parser = parse_rps)]
     pub rps: Option<f64>,
+    /// Rate stages, e.g. 30s:100,60s:2000: the rate ramps linearly from
+    /// --rps (else 0) to each stage's rate over its duration (a flat stage
+    /// repeats the rate); the run lasts as long as the stages.
+    #[arg(long, value_parser = str::parse::<Stages>, conflicts_with = "duration")]
+    pub stages: Option<Stages>,
     /// How long to send (e.g. 30s, 5m); default 30s unless --requests is
     /// given; with both, whichever ends first.
     #[arg(long, value_parser = cli_support::parse_duration)]
@@ -79,12 +85,22 @@ impl LoadArgs {
                 SamplerConfig::AlwaysOff | SamplerConfig::ParentBasedAlwaysOff => 0.0,
                 SamplerConfig::TraceIdRatio(r) | SamplerConfig::ParentBasedTraceIdRatio(r) => r,
             }));
-        let rps = self.rps.ok_or("--rps is required")?;
+        let stages = self.stages.map(|s| s.0).unwrap_or_default();
+        let rps = match self.rps {
+            Some(r) => r,
+            None if !stages.is_empty() => 0.0,
+            None => return Err("--rps is required".to_owned()),
+        };
         let mut config = LoadConfig::new(target, rps);
+        config.stages = stages;
         config.duration = match (self.duration, self.requests) {
             (None, Some(_)) => None,
             (d, _) => Some(d.unwrap_or(DEFAULT_DURATION)),
         };
+        if !config.stages.is_empty() {
+            // The stages set the length (`--duration` conflicts with them).
+            config.duration = Some(config.stages.iter().map(|s| s.duration).sum());
+        }
         config.requests = self.requests;
         if let Some(path) = &self.scenarios {
             config.scenarios = ScenarioSet::load(path).map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{
     ErrorCounts, Latency, REPORT_FORMAT, Report, RunInfo, ScenarioReport, ScheduleReport,
-    TracingReport,
+    StageReport, TracingReport,
 };
 use crate::{
     scenario::ScenarioSet,
@@ -26,6 +26,17 @@ pub(crate) struct RunFigures {
     pub(crate) problems: Vec<String>,
     /// The run's scenarios, in the order of the statistics.
     pub(crate) scenarios: Arc<ScenarioSet>,
+    /// Per stage of a staged run.
+    pub(crate) stages: Vec<StageFigures>,
+}
+
+/// One stage's counts.
+pub(crate) struct StageFigures {
+    pub(crate) seconds: f64,
+    pub(crate) from_rps: f64,
+    pub(crate) to_rps: f64,
+    pub(crate) intended: u64,
+    pub(crate) sent: u64,
 }
 
 impl Report {
@@ -81,6 +92,19 @@ impl Report {
                 missed: f.missed,
                 start_lag: Latency::from_histogram(f.stats.start_lag.clone()),
             },
+            stages: f
+                .stages
+                .iter()
+                .map(|st| StageReport {
+                    seconds: st.seconds,
+                    from_rps: st.from_rps,
+                    to_rps: st.to_rps,
+                    intended: st.intended,
+                    sent: st.sent,
+                    intended_rps: st.intended as f64 / st.seconds,
+                    achieved_rps: st.sent as f64 / st.seconds,
+                })
+                .collect(),
             tracing: TracingReport {
                 sampled: f.stats.sampled,
                 not_sampled: f.stats.not_sampled,

@@ -35,6 +35,12 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
             .start_lag
             .merged(&r.schedule.start_lag)
             .map_err(hist_err)?;
+        for (mine, theirs) in merged.stages.iter_mut().zip(&r.stages) {
+            mine.intended += theirs.intended;
+            mine.sent += theirs.sent;
+            mine.intended_rps += theirs.intended_rps;
+            mine.achieved_rps += theirs.achieved_rps;
+        }
         let t = &mut merged.tracing;
         t.sampled += r.tracing.sampled;
         t.not_sampled += r.tracing.not_sampled;

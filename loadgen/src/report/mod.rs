@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use build::RunFigures;
+pub(crate) use build::{RunFigures, StageFigures};
 pub use merge::merge;
 
 /// The `format` of the JSON reports this version writes and merges.
@@ -30,6 +30,10 @@ pub struct Report {
     pub runs: Vec<RunInfo>,
     /// How well the open-loop schedule was kept.
     pub schedule: ScheduleReport,
+    /// Per stage of a `--stages` run (empty otherwise): the rate asked and
+    /// the rate achieved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageReport>,
     /// Sampling and root spans.
     pub tracing: TracingReport,
     /// All scenarios together (`scenario` is `"all"`).
@@ -56,8 +60,11 @@ pub struct RunInfo {
     pub rps_total: f64,
     /// This run's share of it.
     pub rps: f64,
-    /// `--duration`, seconds.
+    /// `--duration` (or the stages' total), seconds.
     pub duration_s: Option<f64>,
+    /// `--stages`, as `DURATION:RATE` (empty without).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<String>,
     /// `--requests` (all shards together).
     pub requests: Option<u64>,
     /// `i/n`.
@@ -82,6 +89,25 @@ pub struct RunInfo {
     pub timeout_ms: u64,
     /// Whether a stop request (Ctrl-C) ended the run before its end.
     pub stopped_early: bool,
+}
+
+/// One stage of a staged run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageReport {
+    /// The stage's length, seconds.
+    pub seconds: f64,
+    /// The rate at its start and at its end (all shards together).
+    pub from_rps: f64,
+    /// The rate at its end.
+    pub to_rps: f64,
+    /// Requests due in the stage (this run's, or the merged runs').
+    pub intended: u64,
+    /// Requests that started in the stage's time window.
+    pub sent: u64,
+    /// `intended` over the stage's length.
+    pub intended_rps: f64,
+    /// `sent` over the stage's length.
+    pub achieved_rps: f64,
 }
 
 /// How well the run kept to its schedule.

@@ -57,6 +57,23 @@ impl fmt::Display for Report {
                 String::new()
             }
         )?;
+        let mut at = 0.0;
+        for (i, st) in self.stages.iter().enumerate() {
+            writeln!(
+                f,
+                "stage {}: {:.0}s-{:.0}s {}->{} rps: intended {:.1} rps ({}), achieved {:.1} rps ({})",
+                i + 1,
+                at,
+                at + st.seconds,
+                st.from_rps,
+                st.to_rps,
+                st.intended_rps,
+                st.intended,
+                st.achieved_rps,
+                st.sent
+            )?;
+            at += st.seconds;
+        }
         if s.missed > 0 {
             writeln!(
                 f,

@@ -54,6 +54,7 @@ fn figures(shard: u32, latencies: &[(&str, u64, Option<u16>)]) -> RunFigures {
             mix: "valid=80,invalid=10,fraud=10".into(),
             scenarios: "order-payment.toml".into(),
             propagator: "tracecontext".into(),
+            stages: Vec::new(),
             sampler: "1".into(),
             root_spans: false,
             connections: 1,
@@ -71,6 +72,7 @@ fn figures(shard: u32, latencies: &[(&str, u64, Option<u16>)]) -> RunFigures {
         root_spans_exported: 0,
         problems: Vec::new(),
         scenarios,
+        stages: Vec::new(),
     }
 }
 
