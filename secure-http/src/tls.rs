@@ -241,14 +241,20 @@ mod tests {
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
     }
 
-    #[test]
-    fn a_generated_ca_and_client_identity_configure_alpn() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A self-signed `localhost` certificate and its key, serving as CA and client identity.
+    fn self_signed() -> (rcgen::Certificate, rcgen::KeyPair) {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
             .unwrap()
             .self_signed(&key)
             .unwrap();
+        (cert, key)
+    }
+
+    #[test]
+    fn a_generated_ca_and_client_identity_configure_alpn() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = self_signed();
         let args = TlsArgs {
             ca_cert: Some(write(&dir, "ca.pem", &cert.pem())),
             client_cert: Some(write(&dir, "client.pem", &cert.pem())),
@@ -266,11 +272,7 @@ mod tests {
     #[test]
     fn a_key_that_is_not_pem_is_refused_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .self_signed(&key)
-            .unwrap();
+        let (cert, _key) = self_signed();
         let args = TlsArgs {
             ca_cert: Some(write(&dir, "ca.pem", &cert.pem())),
             client_cert: Some(write(&dir, "client.pem", &cert.pem())),
