@@ -1,0 +1,159 @@
+//! The loadgen binary and the verifier against a system that is not
+//! order/payment: testkit's gateway + inventory, which speaks B3 (multiple
+//! headers), driven by a scenarios file and checked by a spec written from
+//! the READMEs alone (`testkit/example-system/`), spans into an in-process
+//! tracestore. With `--propagator b3multi` every sampled trace is whole;
+//! with a format the system does not read, every trace breaks and the
+//! verifier says so.
+
+use std::{path::Path, process::Output, time::Duration};
+
+use telemetry::Propagators;
+use testkit::{ExampleSystem, ExampleSystemConfig};
+use tokio::process::Command;
+use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
+use verifier::{Manifest, Rule, Spec, Verdict, VerifyConfig};
+
+/// The example system speaking b3multi (and W3C baggage), exporting to a
+/// fresh store.
+async fn b3multi_system() -> (RunningTraceStore, ExampleSystem) {
+    let store = TraceStore::start(TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let system = ExampleSystem::start(ExampleSystemConfig {
+        otlp_endpoint: store.otlp_grpc_endpoint(),
+        propagators: Propagators::parse("b3multi,baggage").unwrap(),
+    })
+    .await
+    .unwrap();
+    (store, system)
+}
+
+/// Runs the loadgen binary against the system with `--propagator
+/// propagator`, the example scenarios file and a manifest in `dir`.
+async fn load(
+    store: &RunningTraceStore,
+    system: &ExampleSystem,
+    propagator: &str,
+    sampler: &str,
+    dir: &Path,
+) -> Output {
+    let mut loadgen = Command::new(env!("CARGO_BIN_EXE_loadgen"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OTEL_") {
+            loadgen.env_remove(k);
+        }
+    }
+    loadgen
+        .args(["--target", &system.gateway_url()])
+        .args(["--scenarios", ExampleSystem::SCENARIOS_FILE])
+        .args(["--propagator", propagator])
+        .args(["--rps", "200", "--requests", "150", "--seed", "12"])
+        .args(["--sampler", sampler, "--connections", "4"])
+        .args(["--otlp-endpoint", &store.otlp_grpc_endpoint()])
+        .arg("--manifest")
+        .arg(dir.join("run.jsonl"))
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(60), loadgen.output())
+        .await
+        .expect("loadgen ends by itself")
+        .unwrap();
+    system.flush().await;
+    out
+}
+
+/// The verifier over the store with the example spec and the run's manifest.
+async fn verify(store: &RunningTraceStore, dir: &Path, ratio: f64) -> Verdict {
+    let mut config = VerifyConfig::new(store.query_url());
+    config.spec = Spec::from_file(Path::new(ExampleSystem::SPEC_FILE)).unwrap();
+    config.manifest = Some(Manifest::from_paths(&[dir.join("run.jsonl")]).unwrap());
+    config.sampling_ratio = Some(ratio);
+    config.settle = Duration::from_secs(4);
+    config.quiet_period = Duration::from_secs(1);
+    config.poll_interval = Duration::from_millis(200);
+    verifier::verify(&config).await.unwrap()
+}
+
+fn text(verdict: &Verdict) -> String {
+    verifier::render(verdict, verifier::Format::Text, Default::default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b3multi_load_on_a_b3multi_system_passes_its_spec_with_every_trace_whole() {
+    let (store, system) = b3multi_system().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = load(&store, &system, "b3multi", "0.5", dir.path()).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("propagator b3multi"), "{stdout}");
+
+    let verdict = verify(&store, dir.path(), 0.5).await;
+    assert!(verdict.passed(), "{}", text(&verdict));
+    let sampling = verdict.sampling.as_ref().expect("a sampling test");
+    assert_eq!(sampling.requests, 150);
+    assert!(sampling.sampled > 40, "{}", text(&verdict));
+    // Every sampled request's trace found whole; none of the unsampled ones
+    // stored (the sampled flag crossed both hops in x-b3-sampled).
+    assert_eq!(
+        verdict.summary.checked,
+        sampling.sampled,
+        "{}",
+        text(&verdict)
+    );
+    assert_eq!(verdict.summary.passed, sampling.sampled);
+    assert_eq!(verdict.summary.unsampled_stored, 0);
+    assert_eq!(verdict.summary.unlisted, 0, "{}", text(&verdict));
+    for scenario in ["quote", "unknown-sku", "no-tenant"] {
+        assert!(
+            verdict
+                .summary
+                .scenarios
+                .get(scenario)
+                .is_some_and(|s| s.passed > 0 && s.failed == 0),
+            "{scenario}: {}",
+            text(&verdict)
+        );
+    }
+    system.shutdown().await;
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_propagator_the_system_does_not_read_breaks_every_trace_and_fails_the_verifier() {
+    for propagator in ["tracecontext", "jaeger"] {
+        let (store, system) = b3multi_system().await;
+        let dir = tempfile::tempdir().unwrap();
+        let out = load(&store, &system, propagator, "1", dir.path()).await;
+        // The requests themselves succeed: only the traces are broken.
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{propagator}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let verdict = verify(&store, dir.path(), 1.0).await;
+        let report = text(&verdict);
+        assert!(!verdict.passed(), "{propagator} must fail: {report}");
+        // The gateway found no B3 headers, so each request's trace holds the
+        // loadgen's CLIENT span alone: the expected gateway SERVER span is
+        // missing under it, in every one of the 150 sampled traces...
+        let broken: std::collections::HashSet<_> = verdict
+            .failures_of(Rule::SpanTree)
+            .filter_map(|f| f.trace_id)
+            .collect();
+        assert_eq!(broken.len(), 150, "{propagator}: {report}");
+        assert_eq!(verdict.summary.passed, 0, "{propagator}: {report}");
+        assert!(report.contains("span-tree"), "{report}");
+        // ... and the gateway started traces of its own the manifest never
+        // named.
+        assert!(verdict.summary.unlisted >= 150, "{propagator}: {report}");
+        system.shutdown().await;
+        store.shutdown().await;
+    }
+}
