@@ -78,8 +78,9 @@ pub struct RunArgs {
     /// OTLP/gRPC endpoint to export to with --jaeger (default: the Jaeger host, port 4317).
     #[arg(long, value_name = "URL", requires = "jaeger")]
     pub otlp_endpoint: Option<String>,
-    /// Load an order-api that already runs (exporting to the --jaeger backend)
-    /// instead of starting the services.
+    /// Load a system that already runs (exporting to the --jaeger backend)
+    /// instead of starting the services: this project's order-api, or any
+    /// HTTP system with --scenarios and --spec.
     #[arg(long, value_name = "URL", requires = "jaeger")]
     pub target: Option<String>,
     /// Faults to inject into the embedded services (see docs/CONTRACT.md);
