@@ -1,20 +1,19 @@
-//! What both services' routers share: `GET /health`, the JSON 404 / 405
-//! fallbacks and the SERVER span around everything.
+//! The routes both services' routers share: `GET /health` and the JSON
+//! 404 / 405 fallbacks. (The SERVER span around them all is
+//! [`crate::http_span::instrument`]'s.)
 
 use axum::{Json, Router, routing::get};
-use opentelemetry_sdk::trace::SdkTracer;
 use serde_json::{Value, json};
 
-use crate::{error, http_span};
+use crate::error;
 
-/// Adds `GET /health` and the fallbacks to a service's routes, then wraps
-/// them all in SERVER spans made by `tracer`.
-pub(crate) fn finish(routes: Router, tracer: SdkTracer) -> Router {
-    let router = routes
+/// Adds `GET /health` and the JSON 404 / 405 fallbacks to a service's own
+/// routes.
+pub(crate) fn with_health_and_fallbacks(routes: Router) -> Router {
+    routes
         .route("/health", get(health))
         .method_not_allowed_fallback(error::method_not_allowed)
-        .fallback(error::not_found);
-    http_span::instrument(router, tracer)
+        .fallback(error::not_found)
 }
 
 /// `GET /health`: `200 {"status":"ok"}`.

@@ -16,7 +16,7 @@ use axum::{Router, routing::post};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use reqwest::Url;
 
-use crate::{faults::Faults, json_body::DEFAULT_BODY_LIMIT, routes, scoped_tracer};
+use crate::{faults::Faults, http_span, json_body::DEFAULT_BODY_LIMIT, routes, scoped_tracer};
 
 pub use handlers::OrderConfirmation;
 pub use validate::OrderRequest;
@@ -73,5 +73,6 @@ pub fn router(config: OrderApiConfig, provider: SdkTracerProvider) -> Router {
     let routes = Router::new()
         .route("/orders", post(handlers::create_order))
         .with_state(Arc::new(app));
-    routes::finish(routes, tracer)
+    // Every route, the shared ones included, inside a SERVER span.
+    http_span::instrument(routes::with_health_and_fallbacks(routes), tracer)
 }

@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 use axum::{Router, routing::post};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use crate::{faults::Faults, json_body::DEFAULT_BODY_LIMIT, routes, scoped_tracer};
+use crate::{faults::Faults, http_span, json_body::DEFAULT_BODY_LIMIT, routes, scoped_tracer};
 
 /// The instrumentation scope (and default `service.name`) of payment-service.
 pub const SERVICE_NAME: &str = "payment-service";
@@ -55,5 +55,6 @@ pub fn router(config: PaymentServiceConfig, provider: SdkTracerProvider) -> Rout
     let routes = Router::new()
         .route("/payments", post(handlers::create_payment))
         .with_state(Arc::new(app));
-    routes::finish(routes, tracer)
+    // Every route, the shared ones included, inside a SERVER span.
+    http_span::instrument(routes::with_health_and_fallbacks(routes), tracer)
 }
