@@ -12,7 +12,14 @@ use tokio::process::Command;
 use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
 
 /// Runs `harness run` against the running system and store with `spec`.
-async fn harness_run(store: &RunningTraceStore, system: &ExampleSystem, spec: &Path) -> Output {
+/// Each run gets its own `seed`: both share one store, and a trace id
+/// must not come back.
+async fn harness_run(
+    store: &RunningTraceStore,
+    system: &ExampleSystem,
+    spec: &Path,
+    seed: &str,
+) -> Output {
     let mut harness = Command::new(env!("CARGO_BIN_EXE_harness"));
     for (k, _) in std::env::vars() {
         if k.starts_with("OTEL_") || k == "RUST_LOG" {
@@ -29,7 +36,7 @@ async fn harness_run(store: &RunningTraceStore, system: &ExampleSystem, spec: &P
         .arg(spec)
         .args(["--propagator", "b3multi"])
         .args(["--rps", "200", "--requests", "120", "--sampler", "0.5"])
-        .args(["--seed", "5", "--connections", "4", "--settle", "5s"])
+        .args(["--seed", seed, "--connections", "4", "--settle", "5s"])
         .kill_on_drop(true);
     tokio::time::timeout(Duration::from_secs(90), harness.output())
         .await
@@ -59,7 +66,7 @@ async fn harness_run_loads_and_verifies_a_system_that_already_runs() {
     .unwrap();
 
     // The system's own spec holds.
-    let out = harness_run(&store, &system, Path::new(ExampleSystem::SPEC_FILE)).await;
+    let out = harness_run(&store, &system, Path::new(ExampleSystem::SPEC_FILE), "5").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     assert!(stdout.contains("verifier: PASS"), "{}", explain(&out));
@@ -82,12 +89,23 @@ async fn harness_run_loads_and_verifies_a_system_that_already_runs() {
     assert_ne!(spec, wrong, "the spec line to break is there");
     let path = dir.path().join("wrong.toml");
     std::fs::write(&path, wrong).unwrap();
-    let out = harness_run(&store, &system, &path).await;
+    let out = harness_run(&store, &system, &path, "6").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
     assert!(stdout.contains("verifier: FAIL"), "{}", explain(&out));
     assert!(stdout.contains("attributes"), "{}", explain(&out));
     assert!(stdout.contains("quote.total"), "{}", explain(&out));
+    let rules = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("failures by rule: "))
+        .unwrap_or_default();
+    assert!(
+        rules
+            .strip_prefix("attributes ")
+            .is_some_and(|n| n.parse::<u64>().is_ok()),
+        "attributes alone: {}",
+        explain(&out)
+    );
 
     system.shutdown().await;
     store.shutdown().await;

@@ -1,5 +1,10 @@
 //! The binaries' handling of bad configuration: a clear message and a
-//! non-zero exit, never a panic or a half-started service.
+//! non-zero exit, never a panic or a half-started service; and their trace
+//! context format from `OTEL_PROPAGATORS`, end to end with the loadgen and
+//! the verifier.
+
+#[cfg(unix)]
+mod binary;
 
 use std::process::{Command, Output};
 
@@ -196,4 +201,88 @@ fn help_documents_the_flags() {
     ] {
         assert!(help.contains(flag), "{flag} in --help");
     }
+}
+
+/// The real binaries under `OTEL_PROPAGATORS=b3multi`, exporting to an
+/// in-process tracestore: load with B3 multi-header context gives whole
+/// traces that hold the contract, load with W3C `traceparent` or Jaeger's
+/// `uber-trace-id` (which they no longer read) breaks every trace, and the
+/// verifier fails on `span-tree`.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_otel_propagators_b3multi_b3multi_load_gives_whole_traces_and_w3c_or_jaeger_load_breaks_them()
+ {
+    use loadgen::{LoadConfig, Propagator, RootSpans, SamplerChoice, Target};
+    use telemetry::{OtelConfig, SamplerConfig};
+    use verifier::{Manifest, Rule, VerifyConfig};
+
+    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let otlp = store.otlp_grpc_endpoint();
+    let env = [
+        ("OTEL_PROPAGATORS", "b3multi,baggage"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.as_str()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+    ];
+    let mut payment = binary::Service::spawn(PAYMENT, &[], &env);
+    let payment_url = format!("http://{}", payment.addr);
+    let mut order = binary::Service::spawn(ORDER_API, &["--payment-url", &payment_url], &env);
+
+    // A seed per run: one store holds them all, and a trace id must not
+    // come back.
+    for (seed, propagator, whole) in [
+        (21, Propagator::B3Multi, true),
+        (22, Propagator::TraceContext, false),
+        (23, Propagator::Jaeger, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("run.jsonl");
+        let target = Target::parse(&format!("http://{}", order.addr)).unwrap();
+        let mut load = LoadConfig::new(target, 300.0);
+        load.requests = Some(120);
+        load.duration = None;
+        load.mix = Some("valid=5,invalid=2,fraud=2,health=1".parse().unwrap());
+        load.propagator = propagator;
+        load.sampler = SamplerChoice::Ratio(0.5);
+        load.seed = seed;
+        load.connections = 4;
+        load.manifest = Some(manifest.clone());
+        load.root_spans = RootSpans::otlp(
+            OtelConfig::new("loadgen", SamplerConfig::AlwaysOn).with_endpoint(otlp.clone()),
+        );
+        let report = loadgen::run(load, std::future::pending()).await.unwrap();
+        assert_eq!(report.overall.ok, 120, "{propagator:?}: {report}");
+
+        let mut verify = VerifyConfig::new(store.query_url());
+        verify.manifest = Some(Manifest::from_paths(&[&manifest]).unwrap());
+        verify.sampling_ratio = Some(0.5);
+        verify.settle = std::time::Duration::from_secs(4);
+        verify.quiet_period = std::time::Duration::from_secs(1);
+        verify.poll_interval = std::time::Duration::from_millis(200);
+        let verdict = verifier::verify(&verify).await.unwrap();
+        let text = verifier::render(&verdict, verifier::Format::Text, Default::default());
+        let sampled = verdict.sampling.as_ref().expect("a sampling test").sampled;
+        assert!(sampled > 20, "{propagator:?}: {text}");
+        if whole {
+            assert!(verdict.passed(), "{propagator:?}: {text}");
+            assert_eq!(verdict.summary.checked, sampled, "{text}");
+            assert_eq!(verdict.summary.passed, sampled, "{text}");
+            assert_eq!(verdict.summary.unsampled_stored, 0, "{text}");
+        } else {
+            assert!(!verdict.passed(), "{propagator:?} must fail: {text}");
+            assert_eq!(verdict.summary.passed, 0, "{propagator:?}: {text}");
+            let broken: std::collections::HashSet<_> = verdict
+                .failures_of(Rule::SpanTree)
+                .filter_map(|f| f.trace_id)
+                .collect();
+            assert_eq!(broken.len() as u64, sampled, "{propagator:?}: {text}");
+        }
+    }
+
+    order.sigterm();
+    payment.sigterm();
+    assert!(order.wait().await.success());
+    assert!(payment.wait().await.success());
+    store.shutdown().await;
 }

@@ -7,11 +7,11 @@
 
 #![cfg(unix)]
 
+mod binary;
 mod common;
 
 use std::{
     collections::{BTreeSet, HashMap},
-    process::{Child, Command, ExitStatus, Stdio},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -19,6 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use binary::Service;
 use common::{Caller, eventually, fraud_order, valid_order};
 use opentelemetry::trace::TraceId;
 use serde_json::Value;
@@ -62,83 +63,17 @@ async fn stored_spans(
     spans
 }
 
-/// A service binary, its address read from its "serving" log line.
-struct Service {
-    child: Child,
-    addr: String,
-}
-
-impl Service {
-    fn spawn(bin: &str, args: &[&str], otlp: &str) -> Service {
-        let mut child = Command::new(bin)
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp)
-            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-            .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
-            .env("OTEL_BSP_MAX_QUEUE_SIZE", "100000")
-            .env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100000")
-            .env_remove("OTEL_TRACES_SAMPLER")
-            .env_remove("OTEL_TRACES_SAMPLER_ARG")
-            .env_remove("FAULTS")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if let Some(rest) = line.split("listen=").nth(1) {
-                    let addr = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    tx.send(addr).ok();
-                }
-                eprintln!("{line}");
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the service logs its address");
-        Service { child, addr }
-    }
-
-    fn sigterm(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    async fn wait(&mut self) -> ExitStatus {
-        let child = &mut self.child;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the service exits after SIGTERM");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            self.child.kill().ok();
-            self.child.wait().ok();
-        }
-    }
+/// The environment of a service whose spans leave only through the
+/// shutdown flush: OTLP/gRPC to `otlp`, a batch delay far longer than the
+/// test and room for every span.
+fn flushed_at_shutdown(otlp: &str) -> [(&str, &str); 5] {
+    [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "100000"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100000"),
+    ]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -236,13 +171,13 @@ async fn sigterm_during_load_loses_no_span_of_a_completed_request() {
     let mut payment = Service::spawn(
         env!("CARGO_BIN_EXE_payment-service"),
         &["--charge-delay", "150ms"],
-        &otlp,
+        &flushed_at_shutdown(&otlp),
     );
     let payment_url = format!("http://{}", payment.addr);
     let mut order = Service::spawn(
         env!("CARGO_BIN_EXE_order-api"),
         &["--payment-url", &payment_url],
-        &otlp,
+        &flushed_at_shutdown(&otlp),
     );
     let base = format!("http://{}", order.addr);
 
@@ -360,7 +295,7 @@ async fn a_request_stuck_past_the_drain_timeout_does_not_hold_up_shutdown() {
     let mut payment = Service::spawn(
         env!("CARGO_BIN_EXE_payment-service"),
         &["--charge-delay", "600s", "--drain-timeout", "200ms"],
-        &store.otlp_grpc_endpoint(),
+        &flushed_at_shutdown(&store.otlp_grpc_endpoint()),
     );
     let base = format!("http://{}", payment.addr);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
