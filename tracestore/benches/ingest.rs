@@ -4,128 +4,25 @@
 //! concurrent clients. Requests are encoded once and only their trace ids
 //! are rewritten per send, so the figure is the store's (decode, group,
 //! index, store, evict), not the client's encoding. The store is bounded at
-//! 500,000 spans, so steady state includes eviction.
+//! 500,000 spans, so steady state includes eviction. In the same run the
+//! same request bytes are decoded alone (before and after the ingest
+//! runs): the limit for this machine at that moment, which the summary at
+//! the end compares ingest with.
 //!
 //! Run: `cargo bench -p tracestore --bench ingest`
 
-#[allow(dead_code)]
-#[path = "../tests/common/raw_grpc.rs"]
-mod raw_grpc;
+mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::raw_grpc::RawClient;
+use common::{SPANS_PER_BATCH, TRACES_PER_BATCH, contract_batch, rss_bytes, trace_id};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span::Event};
 use prost::Message;
-use raw_grpc::RawClient;
 use tracestore::{TraceStore, TraceStoreConfig};
-
-const SPANS_PER_BATCH: usize = 512;
-const SPANS_PER_TRACE: usize = 8;
-const TRACES_PER_BATCH: usize = SPANS_PER_BATCH / SPANS_PER_TRACE;
-
-fn kv(key: &str, v: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(AnyValue { value: Some(v) }),
-        key_strindex: 0,
-    }
-}
-
-fn s(key: &str, v: &str) -> KeyValue {
-    kv(key, any_value::Value::StringValue(v.into()))
-}
-
-/// Trace `t`'s id: a marker the patcher finds, then the trace's index.
-fn trace_id(client: u8, t: usize) -> Vec<u8> {
-    let mut id = vec![0xA5, 0x5A, 0xC3, 0x3C, client, 0x7E, 0xE7, 0x99];
-    id.extend_from_slice(&(t as u64).to_be_bytes());
-    id
-}
-
-/// One export request: 64 traces of 8 spans shaped like a valid order.
-fn batch(client: u8) -> ExportTraceServiceRequest {
-    let names = [
-        ("POST /orders", 2),
-        ("validate_order", 1),
-        ("POST /payments", 3),
-        ("POST /payments", 2),
-        ("fraud_check", 1),
-        ("charge_payment", 1),
-        ("save_order", 1),
-        ("GET /health", 2),
-    ];
-    let t0: u64 = 1_767_323_045_000_000_000;
-    let mut spans = Vec::with_capacity(SPANS_PER_BATCH);
-    for t in 0..TRACES_PER_BATCH {
-        for (i, (name, kind)) in names.iter().enumerate() {
-            let start = t0 + (t * 10_000_000 + i * 100_000) as u64;
-            spans.push(Span {
-                trace_id: trace_id(client, t),
-                span_id: ((t * SPANS_PER_TRACE + i + 1) as u64)
-                    .to_be_bytes()
-                    .to_vec(),
-                parent_span_id: if i == 0 {
-                    Vec::new()
-                } else {
-                    ((t * SPANS_PER_TRACE + 1) as u64).to_be_bytes().to_vec()
-                },
-                flags: 0x101,
-                name: (*name).into(),
-                kind: *kind,
-                start_time_unix_nano: start,
-                end_time_unix_nano: start + 50_000,
-                attributes: vec![
-                    s("http.request.method", "POST"),
-                    s("http.route", "/orders"),
-                    s("url.path", "/orders"),
-                    s("url.scheme", "http"),
-                    kv("http.response.status_code", any_value::Value::IntValue(201)),
-                    s("loadgen.scenario", "valid"),
-                ],
-                events: if i == 5 {
-                    vec![Event {
-                        time_unix_nano: start + 10_000,
-                        name: "payment.charged".into(),
-                        attributes: vec![s("payment.id", "pay-0123456789")],
-                        dropped_attributes_count: 0,
-                    }]
-                } else {
-                    Vec::new()
-                },
-                status: Some(Status::default()),
-                ..Default::default()
-            });
-        }
-    }
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![
-                    s("service.name", "order-api"),
-                    s("telemetry.sdk.language", "rust"),
-                    s("telemetry.sdk.name", "opentelemetry"),
-                    s("telemetry.sdk.version", "0.33.1"),
-                ],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "order-api".into(),
-                    version: "0.1.0".into(),
-                    ..Default::default()
-                }),
-                spans,
-                schema_url: String::new(),
-            }],
-            schema_url: String::new(),
-        }],
-    }
-}
 
 /// An encoded request whose trace ids are rewritten before every send, so
 /// each send stores 64 new traces.
@@ -139,7 +36,7 @@ struct Sender {
 
 impl Sender {
     async fn new(endpoint: String, client_no: u8) -> Self {
-        let bytes = batch(client_no).encode_to_vec();
+        let bytes = contract_batch(client_no, 0).encode_to_vec();
         let marker = &trace_id(client_no, 0)[..8];
         let id_offsets = bytes
             .windows(16)
@@ -176,6 +73,52 @@ impl Sender {
     }
 }
 
+/// Spans and time measured by one bench function (warm-up included), for
+/// the summary that puts ingest next to decoding in the same run.
+#[derive(Debug, Default)]
+struct Tally {
+    spans: u64,
+    time: Duration,
+}
+
+impl Tally {
+    fn add(tally: &Mutex<Tally>, spans: u64, time: Duration) {
+        if let Ok(mut t) = tally.lock() {
+            t.spans += spans;
+            t.time += time;
+        }
+    }
+
+    fn rate(tally: &Mutex<Tally>) -> f64 {
+        tally
+            .lock()
+            .map_or(0.0, |t| t.spans as f64 / t.time.as_secs_f64().max(1e-9))
+    }
+}
+
+/// Decoding the bench's request bytes alone (prost, as tonic does): what
+/// this machine can do at best at that moment.
+fn decode_only(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    tally: &Arc<Mutex<Tally>>,
+) {
+    let bytes = Bytes::from(contract_batch(0, 0).encode_to_vec());
+    group.throughput(Throughput::Elements(SPANS_PER_BATCH as u64));
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let req = ExportTraceServiceRequest::decode(bytes.clone()).expect("decodes");
+                std::hint::black_box(req);
+            }
+            let time = start.elapsed();
+            Tally::add(tally, iters * SPANS_PER_BATCH as u64, time);
+            time
+        });
+    });
+}
+
 fn ingest(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -196,6 +139,11 @@ fn ingest(c: &mut Criterion) {
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(3));
     group.measurement_time(Duration::from_secs(10));
+    // Decoding alone before and after the ingest runs, so a change of the
+    // machine's load during the run shows.
+    let decode = Arc::new(Mutex::new(Tally::default()));
+    decode_only(&mut group, "512_span_batches/decode_only", &decode);
+    let mut ingested = Vec::new();
     for clients in [1u8, 4] {
         let senders: Vec<Sender> = rt.block_on(async {
             let mut v = Vec::new();
@@ -204,13 +152,14 @@ fn ingest(c: &mut Criterion) {
             }
             v
         });
-        let senders = std::sync::Arc::new(tokio::sync::Mutex::new(senders));
-        group.throughput(Throughput::Elements(
-            (SPANS_PER_BATCH * clients as usize) as u64,
-        ));
+        let senders = Arc::new(tokio::sync::Mutex::new(senders));
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let spans_per_iter = (SPANS_PER_BATCH * clients as usize) as u64;
+        group.throughput(Throughput::Elements(spans_per_iter));
         group.bench_function(format!("512_span_batches/{clients}_clients"), |b| {
             b.to_async(&rt).iter_custom(|iters| {
                 let senders = senders.clone();
+                let tally = tally.clone();
                 async move {
                     let mut senders = senders.lock().await;
                     let start = Instant::now();
@@ -226,28 +175,43 @@ fn ingest(c: &mut Criterion) {
                             senders.push(done.expect("sender task"));
                         }
                     }
-                    start.elapsed()
+                    let time = start.elapsed();
+                    Tally::add(&tally, iters * spans_per_iter, time);
+                    time
                 }
             });
         });
+        ingested.push((clients, tally));
     }
+    let decode_before = Tally::rate(&decode);
+    let decode_after = Arc::new(Mutex::new(Tally::default()));
+    decode_only(
+        &mut group,
+        "512_span_batches/decode_only_again",
+        &decode_after,
+    );
     group.finish();
-    let stats = store.stats();
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    eprintln!("{rss}");
+    let decode_after = Tally::rate(&decode_after);
+    let decode_rate = (decode_before + decode_after) / 2.0;
     eprintln!(
-        "store after the bench: {} spans held ({} MiB estimated), {} received, {} traces evicted",
+        "decode only: {:.0} spans/s before the ingest runs, {:.0} after",
+        decode_before, decode_after
+    );
+    for (clients, tally) in &ingested {
+        let rate = Tally::rate(tally);
+        eprintln!(
+            "ingest, {clients} client(s): {rate:.0} spans/s = {:.2}x decode only",
+            rate / decode_rate
+        );
+    }
+    let stats = store.stats();
+    eprintln!(
+        "store after the bench: {} spans held ({} MiB estimated), {} received, {} traces evicted; process RSS {} MiB",
         stats.spans,
         stats.bytes >> 20,
         stats.received_spans,
-        stats.evicted_traces
+        stats.evicted_traces,
+        rss_bytes() >> 20
     );
     rt.block_on(store.shutdown());
 }

@@ -22,22 +22,26 @@ use crate::go::time;
 use crate::ids::{SpanId, TraceId};
 use crate::otlp::warnings::add_warnings;
 use crate::otlp::{
-    AnyValue, ExportTracePartialSuccess, ExportTraceServiceRequest, KeyValue, Span, Value, values,
+    ExportTracePartialSuccess, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource,
+    Span, Value, values,
 };
 use crate::store::search::kind_name;
 use crate::store::trace::{ResourceChunk, ScopeChunk};
-use crate::store::{Batch, Store, TraceChunk};
+use crate::store::{Batch, Store, StoredSpan, TraceChunk, footprint};
 
 /// A request that cannot be stored at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Malformed(pub String);
 
-/// Validates, sanitizes and groups a request.
+/// Validates, sanitizes and groups a request for `store` (whose string
+/// table the spans share).
 pub fn prepare(
+    store: &Store,
     req: ExportTraceServiceRequest,
 ) -> Result<(Batch, ExportTracePartialSuccess), Malformed> {
     validate(&req)?;
+    let mut strings = store.export_strings();
     let mut batch = Batch::default();
     let mut trace_index: HashMap<TraceId, usize> = HashMap::new();
     // Which resource and scope group each trace's last chunk is for.
@@ -50,13 +54,22 @@ pub fn prepare(
         sanitize_service_name(&mut resource.attributes);
         let service: Arc<str> =
             match values::get(&resource.attributes, "service.name").and_then(values::value_of) {
-                Some(Value::StringValue(s)) => Arc::from(s.as_str()),
-                _ => Arc::from(""),
+                Some(Value::StringValue(s)) => strings.name(s),
+                _ => strings.name(""),
             };
+        // Charged to the first trace holding it.
+        let mut resource_bytes = footprint::block(16 + std::mem::size_of::<Resource>())
+            + footprint::key_values(&resource.attributes);
         let resource = Arc::new(resource);
         for (si, ss) in rs.scope_spans.into_iter().enumerate() {
             scope_serial += 1;
-            let scope = Arc::new(ss.scope.unwrap_or_default());
+            let scope = ss.scope.unwrap_or_default();
+            let mut scope_bytes =
+                footprint::block(16 + std::mem::size_of::<InstrumentationScope>())
+                    + footprint::string(&scope.name)
+                    + footprint::string(&scope.version)
+                    + footprint::key_values(&scope.attributes);
+            let scope = Arc::new(scope);
             for (pi, mut span) in ss.spans.into_iter().enumerate() {
                 let trace_id = TraceId::from_slice(&span.trace_id).unwrap_or_default();
                 let span_id = SpanId::from_slice(&span.span_id).unwrap_or_default();
@@ -68,13 +81,15 @@ pub fn prepare(
                     continue;
                 }
                 sanitize_span(&mut span);
-                let op = (span.name.clone(), kind_name(span.kind));
+                let kind = kind_name(span.kind);
                 if !batch
                     .operations
                     .iter()
-                    .any(|(s, o)| *s == service && *o == op)
+                    .any(|(s, (name, k))| *s == service && *name == span.name && *k == kind)
                 {
-                    batch.operations.push((service.clone(), op));
+                    batch
+                        .operations
+                        .push((service.clone(), (span.name.clone(), kind)));
                 }
                 let ti = *trace_index.entry(trace_id).or_insert_with(|| {
                     batch.traces.push(TraceChunk::new(trace_id));
@@ -101,15 +116,20 @@ pub fn prepare(
                     current[ti].1 = scope_serial;
                 }
                 let start = span.start_time_unix_nano as i64;
-                let bytes = span_bytes(&span);
+                let (span, bytes) = StoredSpan::from_otlp(span, &mut strings);
+                let shared = std::mem::take(&mut resource_bytes) + std::mem::take(&mut scope_bytes);
                 if let Some(schunk) = rchunk.scopes.last_mut() {
                     schunk.spans.push(span);
-                    trace.note_span(start, bytes);
+                    trace.note_span(start, bytes + shared);
                 }
             }
         }
     }
 
+    for trace in &mut batch.traces {
+        trace.note_groups();
+        trace.bytes = footprint::resident(trace.bytes);
+    }
     let partial = match first_rejected {
         None => ExportTracePartialSuccess::default(),
         Some(first) => ExportTracePartialSuccess {
@@ -221,59 +241,18 @@ fn sanitize_span(span: &mut Span) {
     }
 }
 
-/// An estimate of the heap a span occupies once stored.
-fn span_bytes(s: &Span) -> usize {
-    std::mem::size_of::<Span>()
-        + s.trace_id.capacity()
-        + s.span_id.capacity()
-        + s.parent_span_id.capacity()
-        + s.trace_state.capacity()
-        + s.name.capacity()
-        + attrs_bytes(&s.attributes)
-        + s.events
-            .iter()
-            .map(|e| std::mem::size_of_val(e) + e.name.capacity() + attrs_bytes(&e.attributes))
-            .sum::<usize>()
-        + s.links
-            .iter()
-            .map(|l| {
-                std::mem::size_of_val(l)
-                    + l.trace_id.capacity()
-                    + l.span_id.capacity()
-                    + l.trace_state.capacity()
-                    + attrs_bytes(&l.attributes)
-            })
-            .sum::<usize>()
-        + s.status.as_ref().map_or(0, |st| st.message.capacity())
-}
-
-fn attrs_bytes(attrs: &[KeyValue]) -> usize {
-    attrs
-        .iter()
-        .map(|kv| {
-            std::mem::size_of::<KeyValue>()
-                + kv.key.capacity()
-                + kv.value.as_ref().map_or(0, value_bytes)
-        })
-        .sum()
-}
-
-fn value_bytes(v: &AnyValue) -> usize {
-    std::mem::size_of::<AnyValue>()
-        + match &v.value {
-            Some(Value::StringValue(s)) => s.capacity(),
-            Some(Value::BytesValue(b)) => b.capacity(),
-            Some(Value::ArrayValue(a)) => a.values.iter().map(value_bytes).sum(),
-            Some(Value::KvlistValue(kvs)) => attrs_bytes(&kvs.values),
-            _ => 0,
-        }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::otlp::warnings::get_warnings;
-    use crate::otlp::{InstrumentationScope, Resource, ResourceSpans, ScopeSpans};
+    use crate::otlp::{AnyValue, InstrumentationScope, Resource, ResourceSpans, ScopeSpans};
+
+    fn test_store() -> Store {
+        Store::new(crate::store::Limits {
+            max_spans: 1_000,
+            max_bytes: None,
+        })
+    }
 
     fn span(trace: u8, id: u8) -> Span {
         Span {
@@ -330,7 +309,7 @@ mod tests {
             ),
             (svc("b"), vec![vec![span(1, 4)]]),
         ]);
-        let (batch, partial) = prepare(req).unwrap();
+        let (batch, partial) = prepare(&test_store(), req).unwrap();
         assert_eq!(partial, ExportTracePartialSuccess::default());
         assert_eq!(batch.traces.len(), 2);
         let t1 = &batch.traces[0];
@@ -364,7 +343,7 @@ mod tests {
             (svc(""), vec![vec![span(2, 2)]]),
             (Some(wrong_type), vec![vec![span(3, 3)]]),
         ]);
-        let (batch, _) = prepare(req).unwrap();
+        let (batch, _) = prepare(&test_store(), req).unwrap();
         let services: Vec<&str> = batch
             .traces
             .iter()
@@ -378,7 +357,7 @@ mod tests {
                 "service-name-wrong-type"
             ]
         );
-        let s = &batch.traces[0].resources[0].scopes[0].spans[0];
+        let s = &batch.traces[0].resources[0].scopes[0].spans[0].to_otlp(&TraceId([1; 16]));
         assert_eq!(s.name, "empty-span-name");
         assert_eq!(s.end_time_unix_nano, 101);
         assert_eq!(
@@ -400,7 +379,7 @@ mod tests {
             svc("a"),
             vec![vec![span(1, 1), no_span_id, no_trace_id]],
         )]);
-        let (batch, partial) = prepare(req).unwrap();
+        let (batch, partial) = prepare(&test_store(), req).unwrap();
         assert_eq!(batch.traces.len(), 1);
         assert_eq!(batch.rejected, 2);
         assert_eq!(partial.rejected_spans, 2);
@@ -415,7 +394,11 @@ mod tests {
     fn bad_id_lengths_are_malformed() {
         let mut bad = span(1, 1);
         bad.parent_span_id = vec![1, 2, 3];
-        let err = prepare(request(vec![(svc("a"), vec![vec![span(1, 2), bad]])])).unwrap_err();
+        let err = prepare(
+            &test_store(),
+            request(vec![(svc("a"), vec![vec![span(1, 2), bad]])]),
+        )
+        .unwrap_err();
         assert_eq!(
             err.0,
             "resourceSpans[0].scopeSpans[0].spans[1].parentSpanId: an id of 3 bytes (expected 8)"
@@ -425,7 +408,11 @@ mod tests {
             trace_id: vec![1; 15],
             ..Default::default()
         });
-        let err = prepare(request(vec![(svc("a"), vec![vec![bad_link]])])).unwrap_err();
+        let err = prepare(
+            &test_store(),
+            request(vec![(svc("a"), vec![vec![bad_link]])]),
+        )
+        .unwrap_err();
         assert!(
             err.0
                 .ends_with("links[0].traceId: an id of 15 bytes (expected 16)"),

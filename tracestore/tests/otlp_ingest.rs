@@ -69,7 +69,11 @@ fn request(first: u64, spans: u64, span_bytes: usize) -> ExportTraceServiceReque
         attributes: vec![KeyValue {
             key: "pad".into(),
             value: Some(AnyValue {
-                value: Some(any_value::Value::StringValue("x".repeat(span_bytes))),
+                // Distinct per span: the store shares equal values of an export.
+                value: Some(any_value::Value::StringValue(format!(
+                    "{first}-{i}-{}",
+                    "x".repeat(span_bytes)
+                ))),
             }),
             key_strindex: 0,
         }],

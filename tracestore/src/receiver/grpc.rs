@@ -37,8 +37,8 @@ impl TraceService for TraceReceiver {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let (batch, partial) =
-            ingest::prepare(request.into_inner()).map_err(|e| Status::invalid_argument(e.0))?;
+        let (batch, partial) = ingest::prepare(&self.store, request.into_inner())
+            .map_err(|e| Status::invalid_argument(e.0))?;
         let partial = ingest::store(&self.store, batch, partial);
         let partial_success = (partial != ExportTracePartialSuccess::default()).then_some(partial);
         Ok(Response::new(ExportTraceServiceResponse {

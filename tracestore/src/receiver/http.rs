@@ -150,7 +150,7 @@ async fn export(
         Ok(req) => req,
         Err(msg) => return enc.error(StatusCode::BAD_REQUEST, msg),
     };
-    let (batch, partial) = match ingest::prepare(request) {
+    let (batch, partial) = match ingest::prepare(&r.store, request) {
         Ok(prepared) => prepared,
         Err(e) => return enc.error(StatusCode::BAD_REQUEST, e.0),
     };

@@ -3,8 +3,11 @@
 //! creation order for oldest-first eviction under a span or byte bound, and
 //! the service / operation index.
 
+pub(crate) mod footprint;
 mod index;
+mod intern;
 pub mod search;
+mod span;
 pub mod trace;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +21,9 @@ use serde::Serialize;
 
 pub use index::Operation;
 use index::OperationIndex;
+use intern::{ExportStrings, Interner};
 pub use search::TraceQuery;
+pub(crate) use span::StoredSpan;
 pub use trace::TraceChunk;
 
 use crate::ids::TraceId;
@@ -26,6 +31,15 @@ use crate::otlp::ResourceSpans;
 
 /// Number of shards; a power of two.
 const SHARDS: usize = 32;
+
+/// What holding a trace costs (resident, see [`footprint::resident`]) besides its chunk's groups and spans: its
+/// entry in the shard's creation-ordered B-tree (nodes of up to 11 entries,
+/// about 60% full when filled in order and drained from the front) and in
+/// the id map (a hashbrown table between half and 7/8 full).
+const TRACE_BYTES: usize = footprint::resident(
+    (std::mem::size_of::<(u64, TraceChunk)>() * 5) / 3
+        + (std::mem::size_of::<(TraceId, u64)>() + 1) * 3 / 2,
+);
 
 /// How much the store may hold before it evicts its oldest traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +129,7 @@ pub struct Store {
     next_seq: AtomicU64,
     counters: Counters,
     index: OperationIndex,
+    names: Interner,
     evicting: Mutex<()>,
     last_eviction_log: AtomicU64,
 }
@@ -144,9 +159,15 @@ impl Store {
             next_seq: AtomicU64::new(0),
             counters: Counters::default(),
             index: OperationIndex::default(),
+            names: Interner::default(),
             evicting: Mutex::new(()),
             last_eviction_log: AtomicU64::new(0),
         }
+    }
+
+    /// The strings of a new export, sharing names with the store.
+    pub(crate) fn export_strings(&self) -> ExportStrings<'_> {
+        ExportStrings::new(&self.names)
     }
 
     fn shard_of(id: &TraceId) -> usize {
@@ -176,8 +197,11 @@ impl Store {
             }
             let (mut spans, mut bytes, mut new_traces) = (0u64, 0u64, 0u64);
             let mut data = shard.data.write();
-            for chunk in chunks {
+            for mut chunk in chunks {
                 let seq = data.seq_of.get(&chunk.id).copied();
+                if seq.is_none() {
+                    chunk.bytes += TRACE_BYTES;
+                }
                 let stored = seq.and_then(|seq| data.by_seq.get(&seq));
                 let (held_spans, held_bytes) =
                     stored.map_or((0, 0), |t| (t.span_count as u64, t.bytes as u64));
@@ -423,9 +447,14 @@ impl Hasher for IdHasher {
 mod tests {
     use super::*;
     use crate::otlp::{InstrumentationScope, Resource, Span};
+    use crate::store::span::StoredSpan;
     use crate::store::trace::{ResourceChunk, ScopeChunk};
 
+    /// A trace of `spans` spans charged 100 bytes each (the store adds
+    /// [`TRACE_BYTES`] when it holds it).
     fn chunk(id: u8, spans: usize, start: i64) -> TraceChunk {
+        let names = Interner::default();
+        let mut strings = ExportStrings::new(&names);
         let mut c = TraceChunk::new(TraceId([id; 16]));
         c.resources.push(ResourceChunk {
             resource: Arc::new(Resource::default()),
@@ -433,13 +462,16 @@ mod tests {
             scopes: vec![ScopeChunk {
                 scope: Arc::new(InstrumentationScope::default()),
                 spans: (0..spans)
-                    .map(|i| Span {
-                        trace_id: vec![id; 16],
-                        span_id: vec![i as u8 + 1; 8],
-                        name: "op".into(),
-                        start_time_unix_nano: start as u64,
-                        end_time_unix_nano: start as u64 + 10,
-                        ..Default::default()
+                    .map(|i| {
+                        let span = Span {
+                            trace_id: vec![id; 16],
+                            span_id: vec![i as u8 + 1; 8],
+                            name: "op".into(),
+                            start_time_unix_nano: start as u64,
+                            end_time_unix_nano: start as u64 + 10,
+                            ..Default::default()
+                        };
+                        StoredSpan::from_otlp(span, &mut strings).0
                     })
                     .collect(),
             }],
@@ -479,13 +511,14 @@ mod tests {
     fn byte_bound_applies_too() {
         let store = Store::new(Limits {
             max_spans: 1_000,
-            max_bytes: Some(450),
+            max_bytes: Some(450 + 2 * TRACE_BYTES as u64),
         });
         for id in 1..=4 {
             store.insert(batch(vec![chunk(id, 2, 0)]));
         }
         let s = store.stats();
-        assert_eq!((s.bytes, s.traces, s.evicted_traces), (400, 2, 2));
+        let held = 400 + 2 * TRACE_BYTES as u64;
+        assert_eq!((s.bytes, s.traces, s.evicted_traces), (held, 2, 2));
     }
 
     fn held(store: &Store) -> Vec<u8> {
@@ -518,8 +551,9 @@ mod tests {
             overflow.message(),
             format!(
                 "11 span(s) rejected: a trace must fit within the store's bounds (first: trace {} \
-                 would hold 11 spans (1100 estimated bytes), over --max-spans 10)",
-                TraceId([5; 16]).to_jaeger_string()
+                 would hold 11 spans ({} estimated bytes), over --max-spans 10)",
+                TraceId([5; 16]).to_jaeger_string(),
+                1100 + TRACE_BYTES
             )
         );
         assert_eq!(held(&store), [2, 3, 4]);
@@ -535,23 +569,31 @@ mod tests {
 
     #[test]
     fn the_byte_bound_is_exact_at_the_boundary() {
+        // A trace the store charges exactly `total` bytes, its entry included.
+        let costing = |id: u8, spans: usize, total: usize| {
+            let mut c = chunk(id, spans, 0);
+            c.bytes = total - TRACE_BYTES;
+            batch(vec![c])
+        };
         let store = Store::new(Limits {
             max_spans: 1_000,
-            max_bytes: Some(500),
+            max_bytes: Some(1_000),
         });
-        store.insert(batch(vec![chunk(1, 2, 0)]));
-        store.insert(batch(vec![chunk(2, 3, 0)]));
-        assert_eq!((held(&store), store.stats().bytes), (vec![1, 2], 500));
-        // 600 bytes cannot fit: rejected, the 500 held stay.
-        let overflow = store.insert(batch(vec![chunk(3, 6, 0)])).expect("rejected");
+        store.insert(costing(1, 2, 400));
+        store.insert(costing(2, 3, 600));
+        assert_eq!((held(&store), store.stats().bytes), (vec![1, 2], 1_000));
+        // 1,001 bytes cannot fit: rejected, the 1,000 held stay.
+        let overflow = store.insert(costing(3, 6, 1_001)).expect("rejected");
         assert!(
-            overflow.first.ends_with("over --max-bytes 500"),
+            overflow
+                .first
+                .ends_with("(1001 estimated bytes), over --max-bytes 1000"),
             "{overflow:?}"
         );
-        assert_eq!((held(&store), store.stats().bytes), (vec![1, 2], 500));
-        // 500 bytes fit alone.
-        assert_eq!(store.insert(batch(vec![chunk(4, 5, 0)])), None);
-        assert_eq!((held(&store), store.stats().bytes), (vec![4], 500));
+        assert_eq!((held(&store), store.stats().bytes), (vec![1, 2], 1_000));
+        // 1,000 bytes fit alone.
+        assert_eq!(store.insert(costing(4, 5, 1_000)), None);
+        assert_eq!((held(&store), store.stats().bytes), (vec![4], 1_000));
     }
 
     #[test]

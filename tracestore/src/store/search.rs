@@ -2,8 +2,9 @@
 //! (`internal/storage/v2/memory/tenant.go` `validTrace`): a trace matches
 //! when one of its spans meets every condition of the query.
 
+use super::span::StoredSpan;
 use super::trace::TraceChunk;
-use crate::otlp::{InstrumentationScope, KeyValue, Span, SpanKind, StatusCode, values};
+use crate::otlp::{InstrumentationScope, KeyValue, SpanKind, StatusCode, values};
 
 /// What a search asks for. Empty strings and zero durations mean "any".
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,24 +57,24 @@ impl TraceQuery {
         &self,
         resource_attrs: &[KeyValue],
         scope: &InstrumentationScope,
-        span: &Span,
+        span: &StoredSpan,
     ) -> bool {
-        if !self.operation.is_empty() && self.operation != span.name {
+        if !self.operation.is_empty() && self.operation != span.name() {
             return false;
         }
-        let start = span.start_time_unix_nano as i64;
+        let start = span.start() as i64;
         if self.start_min.is_some_and(|min| start < min)
             || self.start_max.is_some_and(|max| start > max)
         {
             return false;
         }
-        let duration = (span.end_time_unix_nano as i64).saturating_sub(start);
+        let duration = (span.end() as i64).saturating_sub(start);
         if (self.duration_min != 0 && duration < self.duration_min)
             || (self.duration_max != 0 && duration > self.duration_max)
         {
             return false;
         }
-        let status = span.status.as_ref().map_or(0, |s| s.code);
+        let status = span.status_code();
         self.attributes
             .iter()
             .all(|(key, want)| match key.as_str() {
@@ -85,21 +86,21 @@ impl TraceQuery {
                     Err(_) => false,
                 },
                 "span.status" => status == status_from_str(want) as i32,
-                "span.kind" => span.kind == kind_from_str(want) as i32,
+                "span.kind" => span.kind() == kind_from_str(want) as i32,
                 "scope.name" => scope.name == *want,
                 "scope.version" => scope.version == *want,
                 _ => match key.strip_prefix("resource.") {
                     Some(resource_key) => attr_equals(resource_attrs, resource_key, want),
                     None => {
-                        attr_equals(&span.attributes, key, want)
+                        span.attribute_equals(key, want)
                             || attr_equals(&scope.attributes, key, want)
                             || attr_equals(resource_attrs, key, want)
                             || span
-                                .events
+                                .events()
                                 .iter()
                                 .any(|e| attr_equals(&e.attributes, key, want))
                             || span
-                                .links
+                                .links()
                                 .iter()
                                 .any(|l| attr_equals(&l.attributes, key, want))
                     }

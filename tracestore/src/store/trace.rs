@@ -1,11 +1,14 @@
 //! How a trace is held: the resource and scope groups Jaeger's memory store
 //! builds (one group per resource per export, one per scope within it),
-//! with resources and scopes shared between the traces of one export.
+//! with resources and scopes shared between the traces of one export, and
+//! compact spans ([`StoredSpan`]).
 
 use std::sync::Arc;
 
+use super::footprint;
+use super::span::StoredSpan;
 use crate::ids::TraceId;
-use crate::otlp::{InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span};
+use crate::otlp::{InstrumentationScope, Resource, ResourceSpans, ScopeSpans};
 
 /// The spans of one trace from one scope of one export.
 #[derive(Debug, Clone)]
@@ -13,7 +16,7 @@ pub struct ScopeChunk {
     /// The instrumentation scope, shared with the export's other traces.
     pub scope: Arc<InstrumentationScope>,
     /// The spans, in the order they arrived.
-    pub spans: Vec<Span>,
+    pub spans: Vec<StoredSpan>,
 }
 
 /// The spans of one trace from one resource of one export.
@@ -37,7 +40,8 @@ pub struct TraceChunk {
     pub resources: Vec<ResourceChunk>,
     /// Number of spans.
     pub span_count: usize,
-    /// Estimated heap bytes of the spans.
+    /// Estimated heap bytes of the spans and of the groups holding them
+    /// (see [`footprint`]).
     pub bytes: usize,
     /// Earliest span start, ns since the epoch (Go's `int64` reading).
     pub min_start: i64,
@@ -66,6 +70,23 @@ impl TraceChunk {
         self.max_start = self.max_start.max(start);
     }
 
+    /// The heap blocks of the resource, scope and span lists, charged
+    /// once the chunk is complete.
+    pub(crate) fn note_groups(&mut self) {
+        self.bytes += footprint::slice::<ResourceChunk>(self.resources.capacity())
+            + self
+                .resources
+                .iter()
+                .map(|r| {
+                    footprint::slice::<ScopeChunk>(r.scopes.capacity())
+                        + r.scopes
+                            .iter()
+                            .map(|s| footprint::slice::<StoredSpan>(s.spans.capacity()))
+                            .sum::<usize>()
+                })
+                .sum::<usize>();
+    }
+
     /// Appends a later export's spans of the same trace.
     pub fn merge(&mut self, later: TraceChunk) {
         self.resources.extend(later.resources);
@@ -92,7 +113,7 @@ impl TraceChunk {
                     .iter()
                     .map(|s| ScopeSpans {
                         scope: Some(InstrumentationScope::clone(&s.scope)),
-                        spans: s.spans.clone(),
+                        spans: s.spans.iter().map(|span| span.to_otlp(&self.id)).collect(),
                         schema_url: String::new(),
                     })
                     .collect(),

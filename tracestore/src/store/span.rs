@@ -1,0 +1,430 @@
+//! How a span is held: ids as fixed arrays, names and attribute keys
+//! shared store-wide, attribute values shared within their export, and
+//! what contract spans rarely carry (trace state, events, links, dropped
+//! counts, a status message, attributes of unusual shape) behind one
+//! optional box. It converts back to the exact OTLP span it came from.
+
+use std::sync::Arc;
+
+use super::footprint;
+use super::intern::ExportStrings;
+use crate::ids::TraceId;
+use crate::otlp::{AnyValue, Event, KeyValue, Link, Span, Status, Value, values};
+
+/// A stored span (about 90 bytes plus its attribute list).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredSpan {
+    start: u64,
+    end: u64,
+    span_id: [u8; 8],
+    parent_span_id: [u8; 8],
+    name: Arc<str>,
+    attributes: Box<[Attribute]>,
+    rare: Option<Box<Rare>>,
+    flags: u32,
+    kind: i32,
+    status_code: i32,
+    shape: u8,
+}
+
+/// `shape` bit: the span has a parent span id (else it had none).
+const HAS_PARENT: u8 = 1;
+/// `shape` bit: the span had a status (possibly all defaults).
+const HAS_STATUS: u8 = 2;
+
+/// One attribute of the common shape: a key and a scalar value.
+#[derive(Debug, Clone)]
+struct Attribute {
+    key: Arc<str>,
+    value: AttributeValue,
+}
+
+/// An attribute value; `Missing` and `Empty` keep OTLP's two ways of
+/// having none (no `AnyValue`, or one without a value).
+#[derive(Debug, Clone)]
+enum AttributeValue {
+    Missing,
+    Empty,
+    Str(Arc<str>),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    /// Bytes, arrays, maps: held as received.
+    Other(Box<AnyValue>),
+}
+
+/// What few spans carry, kept as received.
+#[derive(Debug, Clone, Default)]
+struct Rare {
+    trace_state: String,
+    status_message: String,
+    /// The attributes, when one has a key index (never in traces today):
+    /// then `StoredSpan::attributes` is empty.
+    raw_attributes: Option<Vec<KeyValue>>,
+    events: Vec<Event>,
+    links: Vec<Link>,
+    dropped_attributes_count: u32,
+    dropped_events_count: u32,
+    dropped_links_count: u32,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.trace_state.is_empty()
+            && self.status_message.is_empty()
+            && self.raw_attributes.is_none()
+            && self.events.is_empty()
+            && self.links.is_empty()
+            && self.dropped_attributes_count == 0
+            && self.dropped_events_count == 0
+            && self.dropped_links_count == 0
+    }
+
+    /// The heap under it, its own block included.
+    fn footprint(&self) -> usize {
+        footprint::block(std::mem::size_of::<Rare>())
+            + footprint::string(&self.trace_state)
+            + footprint::string(&self.status_message)
+            + self
+                .raw_attributes
+                .as_ref()
+                .map_or(0, footprint::key_values)
+            + footprint::events(&self.events)
+            + footprint::links(&self.links)
+    }
+}
+
+impl StoredSpan {
+    /// Converts a validated span (16-byte trace id, 8-byte span id, empty
+    /// or 8-byte parent id), and returns the heap bytes it newly occupies
+    /// besides its own slot in its trace: its attribute list, what it holds
+    /// alone, and the strings `strings` had to allocate for it.
+    pub(crate) fn from_otlp(span: Span, strings: &mut ExportStrings<'_>) -> (StoredSpan, usize) {
+        let Span {
+            trace_id: _,
+            span_id,
+            trace_state,
+            parent_span_id,
+            flags,
+            name,
+            kind,
+            start_time_unix_nano,
+            end_time_unix_nano,
+            attributes,
+            dropped_attributes_count,
+            events,
+            dropped_events_count,
+            links,
+            dropped_links_count,
+            status,
+        } = span;
+        let mut rare = Rare {
+            trace_state,
+            events,
+            links,
+            dropped_attributes_count,
+            dropped_events_count,
+            dropped_links_count,
+            ..Rare::default()
+        };
+        let mut shape = 0;
+        let parent = <[u8; 8]>::try_from(parent_span_id.as_slice()).ok();
+        if parent.is_some() {
+            shape |= HAS_PARENT;
+        }
+        let mut status_code = 0;
+        if let Some(status) = status {
+            shape |= HAS_STATUS;
+            status_code = status.code;
+            rare.status_message = status.message;
+        }
+        let mut bytes = 0;
+        let attributes: Box<[Attribute]> = if attributes.iter().all(|kv| kv.key_strindex == 0) {
+            let list: Box<[Attribute]> = attributes
+                .into_iter()
+                .map(|kv| Attribute::from_otlp(kv, strings, &mut bytes))
+                .collect();
+            bytes += footprint::slice::<Attribute>(list.len());
+            list
+        } else {
+            rare.raw_attributes = Some(attributes);
+            Box::default()
+        };
+        let rare = (!rare.is_empty()).then(|| {
+            bytes += rare.footprint();
+            Box::new(rare)
+        });
+        let stored = StoredSpan {
+            start: start_time_unix_nano,
+            end: end_time_unix_nano,
+            span_id: <[u8; 8]>::try_from(span_id.as_slice()).unwrap_or_default(),
+            parent_span_id: parent.unwrap_or_default(),
+            name: strings.name(&name),
+            attributes,
+            rare,
+            flags,
+            kind,
+            status_code,
+            shape,
+        };
+        (stored, bytes + strings.take_bytes())
+    }
+
+    /// The OTLP span it was made from.
+    pub(crate) fn to_otlp(&self, trace_id: &TraceId) -> Span {
+        let rare = self.rare.as_deref();
+        let rare_or = |f: fn(&Rare) -> u32| rare.map_or(0, f);
+        Span {
+            trace_id: trace_id.0.to_vec(),
+            span_id: self.span_id.to_vec(),
+            trace_state: rare.map(|r| r.trace_state.clone()).unwrap_or_default(),
+            parent_span_id: if self.shape & HAS_PARENT != 0 {
+                self.parent_span_id.to_vec()
+            } else {
+                Vec::new()
+            },
+            flags: self.flags,
+            name: self.name.to_string(),
+            kind: self.kind,
+            start_time_unix_nano: self.start,
+            end_time_unix_nano: self.end,
+            attributes: match rare.and_then(|r| r.raw_attributes.as_ref()) {
+                Some(raw) => raw.clone(),
+                None => self.attributes.iter().map(Attribute::to_otlp).collect(),
+            },
+            dropped_attributes_count: rare_or(|r| r.dropped_attributes_count),
+            events: rare.map(|r| r.events.clone()).unwrap_or_default(),
+            dropped_events_count: rare_or(|r| r.dropped_events_count),
+            links: rare.map(|r| r.links.clone()).unwrap_or_default(),
+            dropped_links_count: rare_or(|r| r.dropped_links_count),
+            status: (self.shape & HAS_STATUS != 0).then(|| Status {
+                message: rare.map(|r| r.status_message.clone()).unwrap_or_default(),
+                code: self.status_code,
+            }),
+        }
+    }
+
+    /// The span name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Start time, ns since the epoch.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// End time, ns since the epoch.
+    pub(crate) fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// OTLP span kind number.
+    pub(crate) fn kind(&self) -> i32 {
+        self.kind
+    }
+
+    /// OTLP status code number (0 without a status).
+    pub(crate) fn status_code(&self) -> i32 {
+        self.status_code
+    }
+
+    /// Whether the first attribute named `key` renders (pdata's
+    /// `AsString`) as `want`.
+    pub(crate) fn attribute_equals(&self, key: &str, want: &str) -> bool {
+        if let Some(raw) = self.rare.as_ref().and_then(|r| r.raw_attributes.as_ref()) {
+            return values::get(raw, key)
+                .is_some_and(|kv| values::as_string(values::value_of(kv)) == want);
+        }
+        self.attributes
+            .iter()
+            .find(|a| *a.key == *key)
+            .is_some_and(|a| a.value.renders_as(want))
+    }
+
+    /// The span's events.
+    pub(crate) fn events(&self) -> &[Event] {
+        self.rare.as_ref().map_or(&[], |r| &r.events)
+    }
+
+    /// The span's links.
+    pub(crate) fn links(&self) -> &[Link] {
+        self.rare.as_ref().map_or(&[], |r| &r.links)
+    }
+}
+
+impl Attribute {
+    fn from_otlp(kv: KeyValue, strings: &mut ExportStrings<'_>, bytes: &mut usize) -> Attribute {
+        let value = match kv.value {
+            None => AttributeValue::Missing,
+            Some(AnyValue { value: None }) => AttributeValue::Empty,
+            Some(AnyValue { value: Some(v), .. }) => match v {
+                Value::StringValue(s) => AttributeValue::Str(strings.value(&s)),
+                Value::BoolValue(b) => AttributeValue::Bool(b),
+                Value::IntValue(i) => AttributeValue::Int(i),
+                Value::DoubleValue(d) => AttributeValue::Double(d),
+                other => {
+                    let other = AnyValue { value: Some(other) };
+                    *bytes += footprint::block(std::mem::size_of::<AnyValue>())
+                        + footprint::any_value(&other);
+                    AttributeValue::Other(Box::new(other))
+                }
+            },
+        };
+        Attribute {
+            key: strings.name(&kv.key),
+            value,
+        }
+    }
+
+    fn to_otlp(&self) -> KeyValue {
+        let value = |v: Value| Some(AnyValue { value: Some(v) });
+        KeyValue {
+            key: self.key.to_string(),
+            value: match &self.value {
+                AttributeValue::Missing => None,
+                AttributeValue::Empty => Some(AnyValue { value: None }),
+                AttributeValue::Str(s) => value(Value::StringValue(s.to_string())),
+                AttributeValue::Bool(b) => value(Value::BoolValue(*b)),
+                AttributeValue::Int(i) => value(Value::IntValue(*i)),
+                AttributeValue::Double(d) => value(Value::DoubleValue(*d)),
+                AttributeValue::Other(v) => Some(AnyValue::clone(v)),
+            },
+            key_strindex: 0,
+        }
+    }
+}
+
+impl AttributeValue {
+    /// Whether pdata's `AsString()` of the value is `want`.
+    fn renders_as(&self, want: &str) -> bool {
+        let rendered = match self {
+            AttributeValue::Str(s) => return **s == *want,
+            AttributeValue::Missing | AttributeValue::Empty => values::as_string(None),
+            AttributeValue::Bool(b) => values::as_string(Some(&Value::BoolValue(*b))),
+            AttributeValue::Int(i) => values::as_string(Some(&Value::IntValue(*i))),
+            AttributeValue::Double(d) => values::as_string(Some(&Value::DoubleValue(*d))),
+            AttributeValue::Other(v) => values::as_string(v.value.as_ref()),
+        };
+        rendered == want
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::{ArrayValue, SpanKind};
+    use crate::store::intern::Interner;
+
+    fn kv(key: &str, value: Option<AnyValue>) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value,
+            key_strindex: 0,
+        }
+    }
+
+    fn v(value: Value) -> Option<AnyValue> {
+        Some(AnyValue { value: Some(value) })
+    }
+
+    fn round_trip(span: Span) {
+        let table = Interner::default();
+        let mut strings = ExportStrings::new(&table);
+        let trace_id = TraceId::from_slice(&span.trace_id).unwrap();
+        let (stored, bytes) = StoredSpan::from_otlp(span.clone(), &mut strings);
+        assert!(bytes > 0);
+        assert_eq!(stored.to_otlp(&trace_id), span);
+    }
+
+    fn contract_span() -> Span {
+        Span {
+            trace_id: vec![7; 16],
+            span_id: vec![8; 8],
+            parent_span_id: vec![9; 8],
+            flags: 0x101,
+            name: "POST /orders".into(),
+            kind: SpanKind::Server as i32,
+            start_time_unix_nano: 1_767_323_045_000_000_000,
+            end_time_unix_nano: 1_767_323_045_000_050_000,
+            attributes: vec![
+                kv("http.route", v(Value::StringValue("/orders".into()))),
+                kv("http.response.status_code", v(Value::IntValue(201))),
+                kv("ok", v(Value::BoolValue(true))),
+                kv("ratio", v(Value::DoubleValue(0.5))),
+            ],
+            status: Some(Status::default()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn common_spans_round_trip_without_a_rare_part() {
+        let table = Interner::default();
+        let mut strings = ExportStrings::new(&table);
+        let (stored, _) = StoredSpan::from_otlp(contract_span(), &mut strings);
+        assert!(stored.rare.is_none());
+        round_trip(contract_span());
+        let mut root = contract_span();
+        root.parent_span_id.clear();
+        root.status = None;
+        round_trip(root);
+    }
+
+    #[test]
+    fn every_other_field_round_trips() {
+        let mut span = contract_span();
+        span.trace_state = "k=v".into();
+        span.dropped_attributes_count = 1;
+        span.dropped_events_count = 2;
+        span.dropped_links_count = 3;
+        span.status = Some(Status {
+            message: "boom".into(),
+            code: 2,
+        });
+        span.attributes.extend([
+            kv("none", None),
+            kv("empty", Some(AnyValue { value: None })),
+            kv("bytes", v(Value::BytesValue(vec![1, 2]))),
+            kv(
+                "list",
+                v(Value::ArrayValue(ArrayValue {
+                    values: vec![AnyValue {
+                        value: Some(Value::IntValue(1)),
+                    }],
+                })),
+            ),
+        ]);
+        span.events.push(Event {
+            time_unix_nano: 5,
+            name: "e".into(),
+            attributes: vec![kv("a", v(Value::StringValue("b".into())))],
+            dropped_attributes_count: 1,
+        });
+        span.links.push(Link {
+            trace_id: vec![3; 16],
+            span_id: vec![4; 8],
+            ..Default::default()
+        });
+        round_trip(span.clone());
+        span.attributes[0].key_strindex = 4;
+        round_trip(span);
+    }
+
+    #[test]
+    fn attributes_render_like_pdata_for_search() {
+        let mut span = contract_span();
+        span.attributes
+            .push(kv("http.response.status_code", v(Value::IntValue(500))));
+        let table = Interner::default();
+        let mut strings = ExportStrings::new(&table);
+        let (stored, _) = StoredSpan::from_otlp(span, &mut strings);
+        assert!(stored.attribute_equals("http.route", "/orders"));
+        assert!(!stored.attribute_equals("http.route", "/order"));
+        assert!(stored.attribute_equals("http.response.status_code", "201"));
+        assert!(!stored.attribute_equals("http.response.status_code", "500"));
+        assert!(stored.attribute_equals("ok", "true"));
+        assert!(stored.attribute_equals("ratio", "0.5"));
+        assert!(!stored.attribute_equals("absent", ""));
+    }
+}
