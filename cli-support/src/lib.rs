@@ -10,16 +10,20 @@
 //! - [`init_logging`]: logs on stderr, `RUST_LOG` filters, colour only when
 //!   stderr is a terminal;
 //! - [`shutdown_signal`]: Ctrl-C, or SIGTERM where there is one;
+//! - [`position`]: the line and column of a byte offset in an input file,
+//!   for errors that name them;
 //! - the exit codes: 0 passed, 1 failed, 2 could not run as asked.
 
 mod args;
 mod logging;
+mod position;
 mod signal;
 
 use std::process::ExitCode;
 
 pub use args::{command, error_line, parse, parse_duration, try_parse_from};
 pub use logging::{init_logging, parse_log_filter};
+pub use position::{TextPosition, position};
 pub use signal::shutdown_signal;
 
 /// What every binary does after parsing its flags: logging as

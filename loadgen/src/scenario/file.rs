@@ -79,13 +79,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&self, offset: Option<usize>, message: impl Into<String>) -> ScenarioFileError {
-        let line = offset.map(|o| {
-            self.text.as_bytes()[..o.min(self.text.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1
-        });
+        let line = offset.map(|o| cli_support::position(self.text, o).line);
         ScenarioFileError {
             origin: self.origin.to_owned(),
             line,

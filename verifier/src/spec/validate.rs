@@ -34,8 +34,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&self, offset: Option<usize>, message: impl Into<String>) -> SpecError {
-        let before = |o: usize| &self.text.as_bytes()[..o.min(self.text.len())];
-        let line = offset.map(|o| before(o).iter().filter(|&&b| b == b'\n').count() + 1);
+        let line = offset.map(|o| cli_support::position(self.text, o).line);
         SpecError {
             origin: self.origin.to_owned(),
             line,
@@ -55,11 +54,8 @@ impl Ctx<'_> {
             _ => 0,
         };
         let offset = expr.span().start + opening + error.offset.min(text.len());
-        let offset = offset.min(self.text.len());
-        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let column = self.text[line_start..offset].chars().count() + 1;
         SpecError {
-            column: Some(column),
+            column: Some(cli_support::position(self.text, offset).column),
             ..self.error(
                 Some(offset),
                 format!(
