@@ -181,6 +181,8 @@ pub(crate) struct TraceIds {
 /// One planned request.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestPlan {
+    /// The request's number in the run, all shards together (`{{seq}}`,
+    /// the manifest's `seq`).
     pub(crate) seq: u64,
     /// Position of the scenario in the run's [`ScenarioSet`].
     pub(crate) scenario: usize,
@@ -251,11 +253,12 @@ impl Planner {
         let scenario = self
             .scenarios
             .pick(self.choices.random_range(0..self.scenarios.total_weight()));
-        // `{{seq}}` counts the requests of all shards together: unique.
-        let global_seq = self.seq * u64::from(self.shard.count) + u64::from(self.shard.index);
-        let request = self
-            .renderer
-            .render(scenario, &mut self.choices, global_seq);
+        // The request's slot in the schedule all shards share: unique across
+        // shards, so `{{seq}}` and the manifest's `seq` are the same number
+        // (as k6's `exec.scenario.iterationInTest` is one count for every
+        // instance).
+        let seq = self.seq * u64::from(self.shard.count) + u64::from(self.shard.index);
+        let request = self.renderer.render(scenario, &mut self.choices, seq);
         let span_name = self.scenarios.get(scenario).map_or("", |s| s.span_name());
         let ids = self.sampler.as_ref().map(|sampler| {
             let trace_id = TraceId::from(nonzero(|| self.ids.random::<u128>()));
@@ -270,7 +273,7 @@ impl Planner {
             }
         });
         let plan = RequestPlan {
-            seq: self.seq,
+            seq,
             scenario,
             request,
             ids,

@@ -420,12 +420,17 @@ async fn shards_split_rate_and_ids_and_their_reports_merge() {
         ids(&ma).is_disjoint(&ids(&mb)),
         "shards of one seed share no trace id"
     );
+    // seq is the slot in the schedule the shards share: shard 0 has the
+    // even ones, shard 1 the odd ones, together each of 0..400 once.
+    assert!(ma.iter().all(|r| r.seq % 2 == 0) && mb.iter().all(|r| r.seq % 2 == 1));
+    let seqs: HashSet<u64> = ma.iter().chain(&mb).map(|r| r.seq).collect();
+    assert_eq!(seqs, (0..400).collect(), "seq unique across the shards");
     let start =
         |m: &[ManifestRecord], seq| m.iter().find(|r| r.seq == seq).unwrap().intended_start_us;
     assert_eq!(
-        start(&ma, 10) - start(&ma, 0),
+        start(&ma, 20) - start(&ma, 0),
         25_000,
-        "each shard keeps its share of the rate"
+        "each shard keeps its share of the rate: its 10th request 25 ms after its first"
     );
 
     let merged = loadgen::merge(&[

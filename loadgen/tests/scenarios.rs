@@ -197,7 +197,7 @@ async fn each_propagator_carries_the_ids_and_the_sampled_flag() {
         let sampled = manifest.iter().filter(|r| r.sampled == Some(true)).count();
         assert!((60..140).contains(&sampled), "{propagator}: {sampled}");
         // Each PUT's path names its request number; the manifest's seq is
-        // the same number in a single-shard run.
+        // the same number.
         let by_seq: std::collections::HashMap<u64, &ManifestRecord> =
             manifest.iter().map(|r| (r.seq, r)).collect();
         for s in target.seen() {
