@@ -78,7 +78,7 @@ fn listen_port(service: &Value) -> u16 {
 }
 
 #[test]
-fn jaeger_is_the_v2_image_with_otlp_and_query_ports_published() {
+fn jaeger_is_a_current_v2_image_with_otlp_and_query_ports_published() {
     let compose = compose();
     let jaeger = service(&compose, "jaeger");
     let image = jaeger["image"].as_str().unwrap();
@@ -90,6 +90,16 @@ fn jaeger_is_the_v2_image_with_otlp_and_query_ports_published() {
         .and_then(|t| t.strip_suffix('}'))
         .unwrap_or(tag);
     assert!(version.starts_with("2."), "a Jaeger v2 version: {version}");
+    assert_ne!(tag, version, "JAEGER_VERSION overrides the default: {tag}");
+    let minor: u32 = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("a 2.x.y version: {version}"));
+    assert!(
+        minor > 20,
+        "a release after v2.20.0 (v3 search API only) by default: {version}"
+    );
     let ports = ports(jaeger);
     for port in [4317, 4318, 16686] {
         assert!(
