@@ -21,18 +21,243 @@ use std::sync::Arc;
 use crate::go::time;
 use crate::ids::{SpanId, TraceId};
 use crate::otlp::warnings::add_warnings;
+use crate::otlp::wire::{Field, Fields};
 use crate::otlp::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, InstrumentationScope, KeyValue, Resource,
     Span, Value, values,
 };
 use crate::store::search::kind_name;
 use crate::store::trace::{ResourceChunk, ScopeChunk};
-use crate::store::{Batch, Store, StoredSpan, TraceChunk, footprint};
+use crate::store::{Batch, ExportStrings, Store, StoredSpan, TraceChunk, footprint};
 
 /// A request that cannot be stored at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Malformed(pub String);
+
+/// Why an encoded request is not stored at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// Not a protobuf `ExportTraceServiceRequest`.
+    #[error("invalid OTLP protobuf: {0}")]
+    Undecodable(#[source] prost::DecodeError),
+    /// Decodable, but with an id of the wrong length.
+    #[error(transparent)]
+    Malformed(#[from] Malformed),
+}
+
+/// Prepares a protobuf-encoded request. Requests whose spans all have
+/// valid ids and need no sanitizing (every span an SDK sends) are read
+/// straight from the bytes into the store's form, without building the
+/// OTLP request first; any other goes through prost and [`prepare`], which
+/// reports, rejects and sanitizes it.
+pub fn prepare_encoded(
+    store: &Store,
+    encoded: bytes::Bytes,
+) -> Result<(Batch, ExportTracePartialSuccess), Refused> {
+    if let Some(batch) = prepare_common(store, &encoded) {
+        return Ok((batch, ExportTracePartialSuccess::default()));
+    }
+    let req = <ExportTraceServiceRequest as prost::Message>::decode(encoded)
+        .map_err(Refused::Undecodable)?;
+    Ok(prepare(store, req)?)
+}
+
+/// [`prepare`] of prost's decoding of `encoded`, read from the bytes;
+/// `None` as soon as anything needs more than the common case.
+fn prepare_common(store: &Store, encoded: &[u8]) -> Option<Batch> {
+    let mut groups = Groups::new(store);
+    let mut resource_index = 0;
+    let mut scope_serial = 0usize;
+    for field in Fields::of(encoded) {
+        let resource_spans = match field.ok()? {
+            (1, Field::Bytes(b)) => b,
+            (1, _) => return None,
+            _ => continue,
+        };
+        let Parts {
+            first: resource,
+            items: scope_spans,
+        } = message_parts(resource_spans)?;
+        let mut resource: Resource = match resource {
+            Some(b) => prost::Message::decode(b).ok()?,
+            None => Resource::default(),
+        };
+        sanitize_service_name(&mut resource.attributes);
+        let mut group = groups.resource(resource);
+        for scope_spans in scope_spans {
+            scope_serial += 1;
+            let Parts {
+                first: scope,
+                items: spans,
+            } = message_parts(scope_spans)?;
+            let scope: InstrumentationScope = match scope {
+                Some(b) => prost::Message::decode(b).ok()?,
+                None => InstrumentationScope::default(),
+            };
+            groups.scope(&mut group, scope);
+            for span in spans {
+                let (trace_id, span, bytes) = StoredSpan::decode(span, &mut groups.strings)?;
+                groups.add(
+                    resource_index,
+                    scope_serial,
+                    &mut group,
+                    trace_id,
+                    span,
+                    bytes,
+                );
+            }
+        }
+        resource_index += 1;
+    }
+    Some(groups.finish())
+}
+
+/// A `ResourceSpans` or `ScopeSpans` message, which have the same layout.
+struct Parts<'a> {
+    /// Field 1, the resource or scope (at most once).
+    first: Option<&'a [u8]>,
+    /// Every field 2: the scope groups or the spans.
+    items: Vec<&'a [u8]>,
+}
+
+/// Reads a [`Parts`]; field 3 (a schema URL) is checked and dropped.
+fn message_parts(encoded: &[u8]) -> Option<Parts<'_>> {
+    let (mut first, mut items) = (None, Vec::new());
+    for field in Fields::of(encoded) {
+        match field.ok()? {
+            (1, Field::Bytes(b)) if first.is_none() => first = Some(b),
+            (2, Field::Bytes(b)) => items.push(b),
+            (3, Field::Bytes(b)) => {
+                std::str::from_utf8(b).ok()?;
+            }
+            (1..=3, _) => return None,
+            _ => {}
+        }
+    }
+    Some(Parts { first, items })
+}
+
+/// The resource (and current scope) spans are being added under.
+struct Group {
+    resource: Arc<Resource>,
+    service: Arc<str>,
+    scope: Arc<InstrumentationScope>,
+    /// Heap of the resource and scope not charged to a trace yet (the first
+    /// trace holding them pays).
+    unpaid: usize,
+}
+
+/// An export being grouped per trace the way Jaeger's memory store
+/// reshuffles it: one resource group per trace per resource, one scope
+/// group per trace per scope.
+struct Groups<'a> {
+    strings: ExportStrings<'a>,
+    batch: Batch,
+    trace_index: HashMap<TraceId, usize>,
+    /// Which resource and scope group each trace's last chunk is for.
+    current: Vec<(usize, usize)>,
+}
+
+impl<'a> Groups<'a> {
+    fn new(store: &'a Store) -> Self {
+        Groups {
+            strings: store.export_strings(),
+            batch: Batch::default(),
+            trace_index: HashMap::new(),
+            current: Vec::new(),
+        }
+    }
+
+    /// Starts a (sanitized) resource.
+    fn resource(&mut self, resource: Resource) -> Group {
+        let service =
+            match values::get(&resource.attributes, "service.name").and_then(values::value_of) {
+                Some(Value::StringValue(s)) => self.strings.name(s),
+                _ => self.strings.name(""),
+            };
+        let unpaid = footprint::block(16 + std::mem::size_of::<Resource>())
+            + footprint::key_values(&resource.attributes);
+        Group {
+            resource: Arc::new(resource),
+            service,
+            scope: Arc::default(),
+            unpaid,
+        }
+    }
+
+    /// Starts a scope of the group's resource.
+    fn scope(&mut self, group: &mut Group, scope: InstrumentationScope) {
+        group.unpaid += footprint::block(16 + std::mem::size_of::<InstrumentationScope>())
+            + footprint::string(&scope.name)
+            + footprint::string(&scope.version)
+            + footprint::key_values(&scope.attributes);
+        group.scope = Arc::new(scope);
+    }
+
+    /// Adds a span (and its operation) of resource number `ri` and scope
+    /// number `scope_serial` of the export.
+    fn add(
+        &mut self,
+        ri: usize,
+        scope_serial: usize,
+        group: &mut Group,
+        trace_id: TraceId,
+        span: StoredSpan,
+        bytes: usize,
+    ) {
+        let batch = &mut self.batch;
+        let kind = kind_name(span.kind());
+        if !batch
+            .operations
+            .iter()
+            .any(|(s, (name, k))| *s == group.service && name == span.name() && *k == kind)
+        {
+            batch
+                .operations
+                .push((group.service.clone(), (span.name().to_owned(), kind)));
+        }
+        let current = &mut self.current;
+        let ti = *self.trace_index.entry(trace_id).or_insert_with(|| {
+            batch.traces.push(TraceChunk::new(trace_id));
+            current.push((usize::MAX, usize::MAX));
+            batch.traces.len() - 1
+        });
+        let trace = &mut batch.traces[ti];
+        if current[ti].0 != ri {
+            trace.resources.push(ResourceChunk {
+                resource: group.resource.clone(),
+                service: group.service.clone(),
+                scopes: Vec::new(),
+            });
+            current[ti] = (ri, usize::MAX);
+        }
+        let Some(rchunk) = trace.resources.last_mut() else {
+            return;
+        };
+        if current[ti].1 != scope_serial {
+            rchunk.scopes.push(ScopeChunk {
+                scope: group.scope.clone(),
+                spans: Vec::new(),
+            });
+            current[ti].1 = scope_serial;
+        }
+        let start = span.start() as i64;
+        if let Some(schunk) = rchunk.scopes.last_mut() {
+            schunk.spans.push(span);
+            trace.note_span(start, bytes + std::mem::take(&mut group.unpaid));
+        }
+    }
+
+    /// The batch, every trace charged for its groups.
+    fn finish(mut self) -> Batch {
+        for trace in &mut self.batch.traces {
+            trace.note_groups();
+            trace.bytes = footprint::resident(trace.bytes);
+        }
+        self.batch
+    }
+}
 
 /// Validates, sanitizes and groups a request for `store` (whose string
 /// table the spans share).
@@ -41,102 +266,43 @@ pub fn prepare(
     req: ExportTraceServiceRequest,
 ) -> Result<(Batch, ExportTracePartialSuccess), Malformed> {
     validate(&req)?;
-    let mut strings = store.export_strings();
-    let mut batch = Batch::default();
-    let mut trace_index: HashMap<TraceId, usize> = HashMap::new();
-    // Which resource and scope group each trace's last chunk is for.
-    let mut current: Vec<(usize, usize)> = Vec::new();
+    let mut groups = Groups::new(store);
+    let mut rejected = 0u64;
     let mut first_rejected: Option<String> = None;
     let mut scope_serial = 0usize;
 
     for (ri, rs) in req.resource_spans.into_iter().enumerate() {
         let mut resource = rs.resource.unwrap_or_default();
         sanitize_service_name(&mut resource.attributes);
-        let service: Arc<str> =
-            match values::get(&resource.attributes, "service.name").and_then(values::value_of) {
-                Some(Value::StringValue(s)) => strings.name(s),
-                _ => strings.name(""),
-            };
-        // Charged to the first trace holding it.
-        let mut resource_bytes = footprint::block(16 + std::mem::size_of::<Resource>())
-            + footprint::key_values(&resource.attributes);
-        let resource = Arc::new(resource);
+        let mut group = groups.resource(resource);
         for (si, ss) in rs.scope_spans.into_iter().enumerate() {
             scope_serial += 1;
-            let scope = ss.scope.unwrap_or_default();
-            let mut scope_bytes =
-                footprint::block(16 + std::mem::size_of::<InstrumentationScope>())
-                    + footprint::string(&scope.name)
-                    + footprint::string(&scope.version)
-                    + footprint::key_values(&scope.attributes);
-            let scope = Arc::new(scope);
+            groups.scope(&mut group, ss.scope.unwrap_or_default());
             for (pi, mut span) in ss.spans.into_iter().enumerate() {
                 let trace_id = TraceId::from_slice(&span.trace_id).unwrap_or_default();
                 let span_id = SpanId::from_slice(&span.span_id).unwrap_or_default();
                 if trace_id.is_zero() || span_id.is_zero() {
-                    batch.rejected += 1;
+                    rejected += 1;
                     first_rejected.get_or_insert_with(|| {
                         format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]")
                     });
                     continue;
                 }
                 sanitize_span(&mut span);
-                let kind = kind_name(span.kind);
-                if !batch
-                    .operations
-                    .iter()
-                    .any(|(s, (name, k))| *s == service && *name == span.name && *k == kind)
-                {
-                    batch
-                        .operations
-                        .push((service.clone(), (span.name.clone(), kind)));
-                }
-                let ti = *trace_index.entry(trace_id).or_insert_with(|| {
-                    batch.traces.push(TraceChunk::new(trace_id));
-                    current.push((usize::MAX, usize::MAX));
-                    batch.traces.len() - 1
-                });
-                let trace = &mut batch.traces[ti];
-                if current[ti].0 != ri {
-                    trace.resources.push(ResourceChunk {
-                        resource: resource.clone(),
-                        service: service.clone(),
-                        scopes: Vec::new(),
-                    });
-                    current[ti] = (ri, usize::MAX);
-                }
-                let Some(rchunk) = trace.resources.last_mut() else {
-                    continue;
-                };
-                if current[ti].1 != scope_serial {
-                    rchunk.scopes.push(ScopeChunk {
-                        scope: scope.clone(),
-                        spans: Vec::new(),
-                    });
-                    current[ti].1 = scope_serial;
-                }
-                let start = span.start_time_unix_nano as i64;
-                let (span, bytes) = StoredSpan::from_otlp(span, &mut strings);
-                let shared = std::mem::take(&mut resource_bytes) + std::mem::take(&mut scope_bytes);
-                if let Some(schunk) = rchunk.scopes.last_mut() {
-                    schunk.spans.push(span);
-                    trace.note_span(start, bytes + shared);
-                }
+                let (span, bytes) = StoredSpan::from_otlp(span, &mut groups.strings);
+                groups.add(ri, scope_serial, &mut group, trace_id, span, bytes);
             }
         }
     }
 
-    for trace in &mut batch.traces {
-        trace.note_groups();
-        trace.bytes = footprint::resident(trace.bytes);
-    }
+    let mut batch = groups.finish();
+    batch.rejected = rejected;
     let partial = match first_rejected {
         None => ExportTracePartialSuccess::default(),
         Some(first) => ExportTracePartialSuccess {
-            rejected_spans: batch.rejected as i64,
+            rejected_spans: rejected as i64,
             error_message: format!(
-                "{} span(s) rejected: trace_id and span_id must not be all zeros (first: {first})",
-                batch.rejected
+                "{rejected} span(s) rejected: trace_id and span_id must not be all zeros (first: {first})"
             ),
         },
     };
@@ -298,6 +464,179 @@ mod tests {
             }],
             ..Default::default()
         })
+    }
+
+    /// What a prepared batch amounts to, for comparing two preparations.
+    fn summary(batch: &Batch) -> String {
+        let traces: Vec<String> = batch
+            .traces
+            .iter()
+            .map(|t| {
+                format!(
+                    "{:?} {} spans {} bytes {}..{} {:?} services {:?}",
+                    t.id,
+                    t.span_count,
+                    t.bytes,
+                    t.min_start,
+                    t.max_start,
+                    t.to_resource_spans(),
+                    t.resources.iter().map(|r| &*r.service).collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        format!("{traces:#?} {:?} {}", batch.operations, batch.rejected)
+    }
+
+    /// The bytes path reads `req` itself and agrees with prost + prepare.
+    fn read_in_place(req: &ExportTraceServiceRequest) {
+        let encoded = prost::Message::encode_to_vec(req);
+        let store = test_store();
+        let fast = prepare_common(&store, &encoded).expect("the common case");
+        // As prost decodes it (a clone would have other capacities).
+        let decoded = prost::Message::decode(&encoded[..]).unwrap();
+        let (slow, partial) = prepare(&test_store(), decoded).unwrap();
+        assert_eq!(partial, ExportTracePartialSuccess::default());
+        assert_eq!(summary(&fast), summary(&slow));
+    }
+
+    /// The bytes path leaves `req` to prost + prepare.
+    fn left_to_prost(req: &ExportTraceServiceRequest) {
+        let encoded = prost::Message::encode_to_vec(req);
+        assert!(prepare_common(&test_store(), &encoded).is_none());
+    }
+
+    fn rich_span(trace: u8, id: u8) -> Span {
+        let kv = |key: &str, value: Option<Value>| KeyValue {
+            key: key.into(),
+            value: value.map(|value| AnyValue { value: Some(value) }),
+            key_strindex: 0,
+        };
+        let mut s = span(trace, id);
+        s.parent_span_id = vec![1; 8];
+        s.kind = 3;
+        s.flags = 0x101;
+        s.trace_state = "a=b".into();
+        s.attributes = vec![
+            kv("http.route", Some(Value::StringValue("/orders".into()))),
+            kv("code", Some(Value::IntValue(-201))),
+            kv("ok", Some(Value::BoolValue(true))),
+            kv("ratio", Some(Value::DoubleValue(0.25))),
+            kv("raw", Some(Value::BytesValue(vec![0, 1]))),
+            kv(
+                "list",
+                Some(Value::ArrayValue(crate::otlp::ArrayValue {
+                    values: vec![AnyValue {
+                        value: Some(Value::StringValue("x".into())),
+                    }],
+                })),
+            ),
+            kv("missing", None),
+            KeyValue {
+                key: "empty".into(),
+                value: Some(AnyValue { value: None }),
+                key_strindex: 0,
+            },
+            kv("again", Some(Value::StringValue("/orders".into()))),
+        ];
+        s.dropped_attributes_count = 2;
+        s.events = vec![crate::otlp::Event {
+            time_unix_nano: 150,
+            name: "payment.charged".into(),
+            attributes: vec![kv("payment.id", Some(Value::StringValue("p-1".into())))],
+            dropped_attributes_count: 1,
+        }];
+        s.dropped_events_count = 3;
+        s.links = vec![crate::otlp::Link {
+            trace_id: vec![9; 16],
+            span_id: vec![9; 8],
+            ..Default::default()
+        }];
+        s.dropped_links_count = 4;
+        s.status = Some(crate::otlp::Status {
+            message: "failed".into(),
+            code: 2,
+        });
+        s
+    }
+
+    #[test]
+    fn the_bytes_path_stores_what_prost_and_prepare_store() {
+        // Two resources, three scopes, traces spread over them, one
+        // resource without a service name, one without any resource.
+        read_in_place(&request(vec![
+            (
+                svc("a"),
+                vec![vec![span(1, 1), rich_span(2, 2)], vec![rich_span(1, 3)]],
+            ),
+            (svc("b"), vec![vec![span(1, 4), span(3, 5)]]),
+            (Some(Resource::default()), vec![vec![span(3, 6)]]),
+            (None, vec![vec![span(4, 7)], vec![]]),
+        ]));
+        let mut no_status = span(5, 1);
+        no_status.status = None;
+        let mut default_status = span(5, 2);
+        default_status.status = Some(crate::otlp::Status::default());
+        read_in_place(&request(vec![(
+            svc("a"),
+            vec![vec![no_status, default_status]],
+        )]));
+        read_in_place(&request(vec![]));
+    }
+
+    #[test]
+    fn the_bytes_path_leaves_what_needs_more_to_prost() {
+        let cases: [fn(&mut Span); 8] = [
+            |s| s.trace_id = vec![0; 16],
+            |s| s.span_id = vec![0; 8],
+            |s| s.trace_id.clear(),
+            |s| s.parent_span_id = vec![1; 3],
+            |s| s.name.clear(),
+            |s| s.end_time_unix_nano = s.start_time_unix_nano,
+            |s| {
+                s.attributes.push(KeyValue {
+                    key: "k".into(),
+                    value: None,
+                    key_strindex: 3,
+                })
+            },
+            |s| {
+                s.links.push(crate::otlp::Link {
+                    trace_id: vec![1; 15],
+                    ..Default::default()
+                })
+            },
+        ];
+        for (i, case) in cases.iter().enumerate() {
+            let mut bad = span(1, 2);
+            case(&mut bad);
+            let req = request(vec![(svc("a"), vec![vec![span(1, 1), bad]])]);
+            let encoded = prost::Message::encode_to_vec(&req);
+            assert!(
+                prepare_common(&test_store(), &encoded).is_none(),
+                "case {i} read in place"
+            );
+            left_to_prost(&req);
+        }
+        // Broken framing and invalid UTF-8 too; prost then names the error.
+        let mut encoded =
+            prost::Message::encode_to_vec(&request(vec![(svc("a"), vec![vec![span(1, 1)]])]));
+        let name_at = encoded
+            .windows(3)
+            .position(|w| w == b"op1")
+            .expect("the span name is in the encoding");
+        encoded[name_at] = 0xff;
+        assert!(prepare_common(&test_store(), &encoded).is_none());
+        let refused = prepare_encoded(&test_store(), encoded.into()).unwrap_err();
+        assert!(
+            refused.to_string().starts_with("invalid OTLP protobuf: "),
+            "{refused}"
+        );
+        let truncated = bytes::Bytes::from_static(&[0x0a, 0x05, 0x12]);
+        assert!(prepare_common(&test_store(), &truncated).is_none());
+        assert!(matches!(
+            prepare_encoded(&test_store(), truncated),
+            Err(Refused::Undecodable(_))
+        ));
     }
 
     #[test]

@@ -60,6 +60,79 @@ fn for_each_message(
     Ok(())
 }
 
+/// One field of a protobuf message, as the wire carries it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Field<'a> {
+    /// Wire type 0.
+    Varint(u64),
+    /// Wire type 1.
+    Fixed64(u64),
+    /// Wire type 2: bytes, a string or a nested message.
+    Bytes(&'a [u8]),
+    /// Wire type 5.
+    Fixed32(u32),
+}
+
+/// The fields of one encoded message in wire order, for decoders that read
+/// straight from the bytes. Stops at the first broken framing (`Err`) or
+/// wire type it does not know (groups).
+#[derive(Debug, Clone)]
+pub(crate) struct Fields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `message`.
+    pub(crate) fn of(message: &'a [u8]) -> Self {
+        Fields { rest: message }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<(u32, Field<'a>), String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let field = (|| {
+            let rest = &mut self.rest;
+            let key = varint(rest)?;
+            let number = u32::try_from(key >> 3).map_err(|_| "field number out of range")?;
+            if number == 0 {
+                return Err("field number 0".to_owned());
+            }
+            let field = match key & 7 {
+                0 => Field::Varint(varint(rest)?),
+                1 => {
+                    let b = rest.get(..8).ok_or("truncated fixed-width field")?;
+                    let v = u64::from_le_bytes(b.try_into().map_err(|_| "fixed64")?);
+                    *rest = &rest[8..];
+                    Field::Fixed64(v)
+                }
+                2 => {
+                    let len = usize::try_from(varint(rest)?).map_err(|_| "length overflow")?;
+                    let payload = rest.get(..len).ok_or("truncated length-delimited field")?;
+                    *rest = &rest[len..];
+                    Field::Bytes(payload)
+                }
+                5 => {
+                    let b = rest.get(..4).ok_or("truncated fixed-width field")?;
+                    let v = u32::from_le_bytes(b.try_into().map_err(|_| "fixed32")?);
+                    *rest = &rest[4..];
+                    Field::Fixed32(v)
+                }
+                wire => return Err(format!("unsupported wire type {wire}")),
+            };
+            Ok((number, field))
+        })();
+        if field.is_err() {
+            self.rest = &[];
+        }
+        Some(field)
+    }
+}
+
 fn varint(buf: &mut &[u8]) -> Result<u64, String> {
     let mut value = 0_u64;
     for (i, byte) in buf.iter().take(10).enumerate() {

@@ -21,10 +21,7 @@ use prost::Message;
 
 use crate::http_util::{not_found, with_type};
 use crate::ingest;
-use crate::otlp::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse, json_in,
-    json_out, wire,
-};
+use crate::otlp::{ExportTracePartialSuccess, ExportTraceServiceResponse, json_in, json_out, wire};
 use crate::store::Store;
 
 const PROTOBUF: &str = "application/x-protobuf";
@@ -141,18 +138,16 @@ async fn export(
     if r.discard {
         return discard(enc, &r.store, &body);
     }
-    let request = match enc {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(body)
-            .map_err(|e| format!("invalid OTLP protobuf: {e}")),
-        Encoding::Json => json_in::decode_request(&body),
+    let prepared = match enc {
+        Encoding::Protobuf => {
+            ingest::prepare_encoded(&r.store, body).map_err(|refused| refused.to_string())
+        }
+        Encoding::Json => json_in::decode_request(&body)
+            .and_then(|req| ingest::prepare(&r.store, req).map_err(|e| e.0)),
     };
-    let request = match request {
-        Ok(req) => req,
-        Err(msg) => return enc.error(StatusCode::BAD_REQUEST, msg),
-    };
-    let (batch, partial) = match ingest::prepare(&r.store, request) {
+    let (batch, partial) = match prepared {
         Ok(prepared) => prepared,
-        Err(e) => return enc.error(StatusCode::BAD_REQUEST, e.0),
+        Err(msg) => return enc.error(StatusCode::BAD_REQUEST, msg),
     };
     let partial = ingest::store(&r.store, batch, partial);
     success(enc, partial)

@@ -21,7 +21,8 @@ use serde::Serialize;
 
 pub use index::Operation;
 use index::OperationIndex;
-use intern::{ExportStrings, Interner};
+pub(crate) use intern::ExportStrings;
+use intern::Interner;
 pub use search::TraceQuery;
 pub(crate) use span::StoredSpan;
 pub use trace::TraceChunk;

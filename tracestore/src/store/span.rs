@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::footprint;
 use super::intern::ExportStrings;
 use crate::ids::TraceId;
+use crate::otlp::wire::{Field, Fields};
 use crate::otlp::{AnyValue, Event, KeyValue, Link, Span, Status, Value, values};
 
 /// A stored span (about 90 bytes plus its attribute list).
@@ -127,17 +128,7 @@ impl StoredSpan {
             dropped_links_count,
             ..Rare::default()
         };
-        let mut shape = 0;
         let parent = <[u8; 8]>::try_from(parent_span_id.as_slice()).ok();
-        if parent.is_some() {
-            shape |= HAS_PARENT;
-        }
-        let mut status_code = 0;
-        if let Some(status) = status {
-            shape |= HAS_STATUS;
-            status_code = status.code;
-            rare.status_message = status.message;
-        }
         let mut bytes = 0;
         let attributes: Box<[Attribute]> = if attributes.iter().all(|kv| kv.key_strindex == 0) {
             let list: Box<[Attribute]> = attributes
@@ -150,24 +141,102 @@ impl StoredSpan {
             rare.raw_attributes = Some(attributes);
             Box::default()
         };
-        let rare = (!rare.is_empty()).then(|| {
-            bytes += rare.footprint();
-            Box::new(rare)
-        });
-        let stored = StoredSpan {
+        let parts = Parts {
             start: start_time_unix_nano,
             end: end_time_unix_nano,
             span_id: <[u8; 8]>::try_from(span_id.as_slice()).unwrap_or_default(),
-            parent_span_id: parent.unwrap_or_default(),
-            name: strings.name(&name),
+            parent,
+            name: &name,
             attributes,
-            rare,
             flags,
             kind,
-            status_code,
-            shape,
+            status,
         };
-        (stored, bytes + strings.take_bytes())
+        parts.assemble(rare, bytes, strings)
+    }
+
+    /// Decodes an encoded OTLP `Span` straight into its stored form, as
+    /// [`StoredSpan::from_otlp`] of prost's decoding would (the same span,
+    /// the same bytes), without building the OTLP span first. `None` when
+    /// the span needs what only that path does: invalid or zero ids, a
+    /// sanitizer (empty name, end not after start), an attribute key index,
+    /// a status given twice, or an encoding prost would refuse.
+    pub(crate) fn decode(
+        encoded: &[u8],
+        strings: &mut ExportStrings<'_>,
+    ) -> Option<(TraceId, StoredSpan, usize)> {
+        let (mut trace_id, mut span_id, mut parent): (&[u8], &[u8], &[u8]) = (&[], &[], &[]);
+        let (mut name, mut trace_state) = ("", "");
+        let (mut flags, mut kind, mut start, mut end) = (0u32, 0i32, 0u64, 0u64);
+        let mut rare = Rare::default();
+        let mut status: Option<Status> = None;
+        let mut attribute_count = 0;
+        for field in Fields::of(encoded) {
+            match field.ok()? {
+                (1, Field::Bytes(b)) => trace_id = b,
+                (2, Field::Bytes(b)) => span_id = b,
+                (3, Field::Bytes(b)) => trace_state = std::str::from_utf8(b).ok()?,
+                (4, Field::Bytes(b)) => parent = b,
+                (5, Field::Bytes(b)) => name = std::str::from_utf8(b).ok()?,
+                (6, Field::Varint(v)) => kind = v as i32,
+                (7, Field::Fixed64(v)) => start = v,
+                (8, Field::Fixed64(v)) => end = v,
+                (9, Field::Bytes(_)) => attribute_count += 1,
+                (10, Field::Varint(v)) => rare.dropped_attributes_count = v as u32,
+                (11, Field::Bytes(b)) => rare.events.push(prost::Message::decode(b).ok()?),
+                (12, Field::Varint(v)) => rare.dropped_events_count = v as u32,
+                (13, Field::Bytes(b)) => {
+                    let link: Link = prost::Message::decode(b).ok()?;
+                    if ![0, 16].contains(&link.trace_id.len())
+                        || ![0, 8].contains(&link.span_id.len())
+                    {
+                        return None;
+                    }
+                    rare.links.push(link);
+                }
+                (14, Field::Varint(v)) => rare.dropped_links_count = v as u32,
+                (15, Field::Bytes(b)) if status.is_none() => {
+                    status = Some(prost::Message::decode(b).ok()?);
+                }
+                (16, Field::Fixed32(v)) => flags = v,
+                (1..=16, _) => return None,
+                _ => {}
+            }
+        }
+        let trace_id = TraceId::from_slice(trace_id).filter(|id| !id.is_zero())?;
+        let span_id = <[u8; 8]>::try_from(span_id)
+            .ok()
+            .filter(|id| *id != [0; 8])?;
+        let parent = match parent.len() {
+            0 => None,
+            _ => Some(<[u8; 8]>::try_from(parent).ok()?),
+        };
+        if name.is_empty() || start as i64 >= end as i64 {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut attributes = Vec::with_capacity(attribute_count);
+        for field in Fields::of(encoded) {
+            if let Ok((9, Field::Bytes(b))) = field {
+                attributes.push(Attribute::decode(b, strings, &mut bytes)?);
+            }
+        }
+        let attributes = attributes.into_boxed_slice();
+        bytes += footprint::slice::<Attribute>(attributes.len());
+        rare.trace_state = trace_state.to_owned();
+        let parts = Parts {
+            start,
+            end,
+            span_id,
+            parent,
+            name,
+            attributes,
+            flags,
+            kind,
+            status,
+        };
+        let (stored, bytes) = parts.assemble(rare, bytes, strings);
+        Some((trace_id, stored, bytes))
     }
 
     /// The OTLP span it was made from.
@@ -253,28 +322,96 @@ impl StoredSpan {
     }
 }
 
+/// What both ways of building a span have read, besides its rare part.
+struct Parts<'a> {
+    start: u64,
+    end: u64,
+    span_id: [u8; 8],
+    parent: Option<[u8; 8]>,
+    name: &'a str,
+    attributes: Box<[Attribute]>,
+    flags: u32,
+    kind: i32,
+    status: Option<Status>,
+}
+
+impl Parts<'_> {
+    /// The stored span and the heap bytes it newly occupies: `bytes` so
+    /// far, its rare part, and the strings `strings` allocated for it.
+    fn assemble(
+        self,
+        mut rare: Rare,
+        mut bytes: usize,
+        strings: &mut ExportStrings<'_>,
+    ) -> (StoredSpan, usize) {
+        let mut shape = 0;
+        if self.parent.is_some() {
+            shape |= HAS_PARENT;
+        }
+        let mut status_code = 0;
+        if let Some(status) = self.status {
+            shape |= HAS_STATUS;
+            status_code = status.code;
+            rare.status_message = status.message;
+        }
+        let rare = (!rare.is_empty()).then(|| {
+            bytes += rare.footprint();
+            Box::new(rare)
+        });
+        let stored = StoredSpan {
+            start: self.start,
+            end: self.end,
+            span_id: self.span_id,
+            parent_span_id: self.parent.unwrap_or_default(),
+            name: strings.name(self.name),
+            attributes: self.attributes,
+            rare,
+            flags: self.flags,
+            kind: self.kind,
+            status_code,
+            shape,
+        };
+        (stored, bytes + strings.take_bytes())
+    }
+}
+
 impl Attribute {
     fn from_otlp(kv: KeyValue, strings: &mut ExportStrings<'_>, bytes: &mut usize) -> Attribute {
-        let value = match kv.value {
-            None => AttributeValue::Missing,
-            Some(AnyValue { value: None }) => AttributeValue::Empty,
-            Some(AnyValue { value: Some(v), .. }) => match v {
-                Value::StringValue(s) => AttributeValue::Str(strings.value(&s)),
-                Value::BoolValue(b) => AttributeValue::Bool(b),
-                Value::IntValue(i) => AttributeValue::Int(i),
-                Value::DoubleValue(d) => AttributeValue::Double(d),
-                other => {
-                    let other = AnyValue { value: Some(other) };
-                    *bytes += footprint::block(std::mem::size_of::<AnyValue>())
-                        + footprint::any_value(&other);
-                    AttributeValue::Other(Box::new(other))
-                }
-            },
-        };
+        // The value first, then the key: the order `decode` shares strings in.
+        let value = kv.value.map_or(AttributeValue::Missing, |v| {
+            AttributeValue::of(v, strings, bytes)
+        });
         Attribute {
             key: strings.name(&kv.key),
             value,
         }
+    }
+
+    /// An encoded `KeyValue` without a key index; `None` otherwise, or if
+    /// prost would refuse it.
+    fn decode(
+        encoded: &[u8],
+        strings: &mut ExportStrings<'_>,
+        bytes: &mut usize,
+    ) -> Option<Attribute> {
+        let (mut key, mut value) = ("", None);
+        for field in Fields::of(encoded) {
+            match field.ok()? {
+                (1, Field::Bytes(b)) => key = std::str::from_utf8(b).ok()?,
+                (2, Field::Bytes(b)) if value.is_none() => value = Some(b),
+                (3, Field::Varint(0)) => {}
+                (1..=3, _) => return None,
+                _ => {}
+            }
+        }
+        let value = match value {
+            None => AttributeValue::Missing,
+            Some(encoded) => AttributeValue::decode(encoded, strings, bytes)?,
+        };
+        Some(Attribute {
+            key: strings.name(key),
+            value,
+        })
     }
 
     fn to_otlp(&self) -> KeyValue {
@@ -296,6 +433,52 @@ impl Attribute {
 }
 
 impl AttributeValue {
+    fn of(v: AnyValue, strings: &mut ExportStrings<'_>, bytes: &mut usize) -> AttributeValue {
+        match v.value {
+            None => AttributeValue::Empty,
+            Some(Value::StringValue(s)) => AttributeValue::Str(strings.value(&s)),
+            Some(Value::BoolValue(b)) => AttributeValue::Bool(b),
+            Some(Value::IntValue(i)) => AttributeValue::Int(i),
+            Some(Value::DoubleValue(d)) => AttributeValue::Double(d),
+            Some(other) => {
+                let other = AnyValue { value: Some(other) };
+                *bytes += footprint::block(std::mem::size_of::<AnyValue>())
+                    + footprint::any_value(&other);
+                AttributeValue::Other(Box::new(other))
+            }
+        }
+    }
+
+    /// An encoded `AnyValue`: the scalar kinds read in place, anything
+    /// else through prost.
+    fn decode(
+        encoded: &[u8],
+        strings: &mut ExportStrings<'_>,
+        bytes: &mut usize,
+    ) -> Option<AttributeValue> {
+        let mut fields = Fields::of(encoded);
+        let scalar = match (fields.next(), fields.next()) {
+            (None, _) => Some(AttributeValue::Empty),
+            (Some(Ok(only)), None) => match only {
+                (1, Field::Bytes(b)) => Some(AttributeValue::Str(
+                    strings.value(std::str::from_utf8(b).ok()?),
+                )),
+                (2, Field::Varint(v)) => Some(AttributeValue::Bool(v != 0)),
+                (3, Field::Varint(v)) => Some(AttributeValue::Int(v as i64)),
+                (4, Field::Fixed64(v)) => Some(AttributeValue::Double(f64::from_bits(v))),
+                _ => None,
+            },
+            _ => None,
+        };
+        match scalar {
+            Some(v) => Some(v),
+            None => {
+                let v: AnyValue = prost::Message::decode(encoded).ok()?;
+                Some(AttributeValue::of(v, strings, bytes))
+            }
+        }
+    }
+
     /// Whether pdata's `AsString()` of the value is `want`.
     fn renders_as(&self, want: &str) -> bool {
         let rendered = match self {
