@@ -38,6 +38,26 @@ async fn load(
     sampler: &str,
     dir: &Path,
 ) -> Output {
+    load_file(
+        store,
+        system,
+        Path::new(ExampleSystem::SCENARIOS_FILE),
+        propagator,
+        sampler,
+        dir,
+    )
+    .await
+}
+
+/// [`load`] with the scenarios of `scenarios`.
+async fn load_file(
+    store: &RunningTraceStore,
+    system: &ExampleSystem,
+    scenarios: &Path,
+    propagator: &str,
+    sampler: &str,
+    dir: &Path,
+) -> Output {
     let mut loadgen = Command::new(env!("CARGO_BIN_EXE_loadgen"));
     for (k, _) in std::env::vars() {
         if k.starts_with("OTEL_") {
@@ -46,7 +66,8 @@ async fn load(
     }
     loadgen
         .args(["--target", &system.gateway_url()])
-        .args(["--scenarios", ExampleSystem::SCENARIOS_FILE])
+        .arg("--scenarios")
+        .arg(scenarios)
         .args(["--propagator", propagator])
         .args(["--rps", "200", "--requests", "150", "--seed", "12"])
         .args(["--sampler", sampler, "--connections", "4"])
@@ -64,8 +85,13 @@ async fn load(
 
 /// The verifier over the store with the example spec and the run's manifest.
 async fn verify(store: &RunningTraceStore, dir: &Path, ratio: f64) -> Verdict {
+    verify_with(store, Path::new(ExampleSystem::SPEC_FILE), dir, ratio).await
+}
+
+/// [`verify`] with the spec in `spec`.
+async fn verify_with(store: &RunningTraceStore, spec: &Path, dir: &Path, ratio: f64) -> Verdict {
     let mut config = VerifyConfig::new(store.query_url());
-    config.spec = Spec::from_file(Path::new(ExampleSystem::SPEC_FILE)).unwrap();
+    config.spec = Spec::from_file(spec).unwrap();
     config.manifest = Some(Manifest::from_paths(&[dir.join("run.jsonl")]).unwrap());
     config.sampling_ratio = Some(ratio);
     config.settle = Duration::from_secs(4);
@@ -156,4 +182,53 @@ async fn a_propagator_the_system_does_not_read_breaks_every_trace_and_fails_the_
         system.shutdown().await;
         store.shutdown().await;
     }
+}
+
+/// The root README's "Test your own system" shows a scenarios file and a
+/// spec for this system (its first two TOML blocks): as printed there, they
+/// drive it and pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_readme_example_files_pass_against_the_example_system() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme
+        .split("## Test your own system")
+        .nth(1)
+        .expect("the README has the section");
+    let blocks: Vec<&str> = section
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .take(2)
+        .collect();
+    assert_eq!(blocks.len(), 2, "a scenarios file and a spec");
+    let dir = tempfile::tempdir().unwrap();
+    let (scenarios, spec) = (dir.path().join("quote.toml"), dir.path().join("spec.toml"));
+    std::fs::write(&scenarios, blocks[0]).unwrap();
+    std::fs::write(&spec, blocks[1]).unwrap();
+
+    let (store, system) = b3multi_system().await;
+    let out = load_file(&store, &system, &scenarios, "b3multi", "1", dir.path()).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdict = verify_with(&store, &spec, dir.path(), 1.0).await;
+    assert!(verdict.passed(), "{}", text(&verdict));
+    assert_eq!(verdict.summary.checked, 150, "{}", text(&verdict));
+    for scenario in ["quote", "unknown-sku"] {
+        assert!(
+            verdict
+                .summary
+                .scenarios
+                .get(scenario)
+                .is_some_and(|s| s.passed > 0),
+            "{scenario}: {}",
+            text(&verdict)
+        );
+    }
+    system.shutdown().await;
+    store.shutdown().await;
 }
