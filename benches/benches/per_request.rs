@@ -1,4 +1,5 @@
-//! One order through order-api's handler chain (and the payment service over
+//! One request of each shipped order scenario (valid, invalid, fraud)
+//! through order-api's handler chain (and the payment service over
 //! loopback) with tracing off, at sampler 0.1 and at sampler 1.0. The figure
 //! is the CPU time of the whole process per order, the export of its spans
 //! included (each sample ends with a flush): what a request costs the
@@ -8,8 +9,7 @@
 use benches::{
     cpu::process_cpu_time,
     env::BenchEnv,
-    orders::{OrderStack, Tracing},
-    workload::Scenario,
+    orders::{OrderBench, TRACING, order_requests, tracing_name},
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -17,17 +17,18 @@ fn per_request(c: &mut Criterion) {
     let env = BenchEnv::start().expect("start the bench sink");
     let mut group = c.benchmark_group("per_request");
     group.throughput(Throughput::Elements(1));
-    for tracing in Tracing::ALL {
-        let stack = OrderStack::start(&env, tracing).expect("start the services");
-        for scenario in Scenario::ALL {
-            let id = format!("{}/{}", scenario.name(), tracing.name());
+    let requests = order_requests();
+    for tracing in TRACING {
+        let stack = OrderBench::start(&env, tracing).expect("start the services");
+        for (scenario, request) in &requests {
+            let id = format!("{}/{}", scenario.name(), tracing_name(tracing));
             group.bench_function(id, |b| {
                 b.to_async(env.runtime()).iter_custom(|iters| {
                     let stack = &stack;
                     async move {
                         let start = process_cpu_time();
                         for _ in 0..iters {
-                            stack.order(scenario).await.expect("order");
+                            stack.send(scenario, request).await.expect("order");
                         }
                         stack.flush().await.expect("flush the spans");
                         process_cpu_time().saturating_sub(start)

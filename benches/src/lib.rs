@@ -10,8 +10,9 @@
 //!   gRPC or HTTP).
 //! - [`workload`]: the span every span bench creates, shaped like the
 //!   services' `validate_order` span.
-//! - [`orders`]: order-api and payment-service in process, for the
-//!   per-request benches.
+//! - [`orders`]: order-api and payment-service in process
+//!   ([`services::ServicePair`]) and the shipped order/payment scenarios,
+//!   for the per-request benches.
 
 pub mod cpu;
 pub mod env;

@@ -1,131 +1,98 @@
-//! order-api and payment-service in process, for the per-request benches:
-//! order-api's router is called directly (no socket on its side), and it
-//! calls the payment service over real loopback HTTP, as in production.
+//! order-api and payment-service in process ([`services::ServicePair`]),
+//! for the per-request benches: order-api's router is called directly (no
+//! socket on its side), and it calls the payment service over real
+//! loopback HTTP, as in production. The requests are the shipped
+//! order/payment scenarios (loadgen/scenarios/order-payment.toml).
 
-use axum::{Router, body::Body};
-use http::{Request, header::CONTENT_TYPE};
-use opentelemetry_sdk::trace::SdkTracerProvider;
-use services::{order_api, payment_service};
-use telemetry::{ExporterKind, Protocol, SamplerConfig};
-use tokio::{sync::oneshot, task::JoinHandle};
+use axum::body::Body;
+use http::Request;
+use loadgen::{SampleRequest, Scenario, ScenarioSet};
+use services::{PairConfig, ServicePair, ServiceTracing};
+use telemetry::{Protocol, SamplerConfig};
 use tower::ServiceExt;
 
-use crate::{env::BenchEnv, workload::Scenario};
+use crate::env::BenchEnv;
 
-/// How the two services trace.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Tracing {
-    /// AlwaysOff sampler and no exporter: the instrumentation runs, nothing is recorded.
-    Off,
-    /// `parentbased_traceidratio` at this ratio, batch-exporting over OTLP/gRPC.
-    Ratio(f64),
+/// The tracing modes the per-request benches compare: off (the
+/// instrumentation runs, nothing is recorded), then
+/// `parentbased_traceidratio` at 0.1 and 1.0, batch-exporting over OTLP/gRPC.
+pub const TRACING: [ServiceTracing; 3] = [
+    ServiceTracing::Off,
+    ServiceTracing::Sampler(SamplerConfig::ParentBasedTraceIdRatio(0.1)),
+    ServiceTracing::Sampler(SamplerConfig::ParentBasedTraceIdRatio(1.0)),
+];
+
+/// A tracing mode's bench id (`tracing_off`, `sampler_0.1`).
+pub fn tracing_name(tracing: ServiceTracing) -> String {
+    match tracing {
+        ServiceTracing::Sampler(SamplerConfig::ParentBasedTraceIdRatio(r)) => {
+            format!("sampler_{r:.1}")
+        }
+        ServiceTracing::Sampler(other) => format!("sampler_{other:?}"),
+        ServiceTracing::Off => "tracing_off".to_owned(),
+    }
 }
 
-impl Tracing {
-    /// The modes the per-request benches compare.
-    pub const ALL: [Tracing; 3] = [Tracing::Off, Tracing::Ratio(0.1), Tracing::Ratio(1.0)];
-
-    /// The mode's bench id.
-    pub fn name(self) -> String {
-        match self {
-            Tracing::Off => "tracing_off".to_owned(),
-            Tracing::Ratio(r) => format!("sampler_{r:.1}"),
-        }
-    }
+/// The shipped scenarios the load sends (weight above 0: valid, invalid,
+/// fraud), each with one request rendered from a fixed seed, so that every
+/// iteration sends the same bytes.
+pub fn order_requests() -> Vec<(Scenario, SampleRequest)> {
+    ScenarioSet::order_payment()
+        .iter()
+        .filter(|s| s.weight() > 0)
+        .map(|s| (s.clone(), s.sample(1)))
+        .collect()
 }
 
 /// The two services, ready to take orders.
-pub struct OrderStack {
-    order_api: Router,
-    providers: Vec<SdkTracerProvider>,
-    stop_payment: Option<oneshot::Sender<()>>,
-    payment_server: Option<JoinHandle<std::io::Result<()>>>,
+pub struct OrderBench {
+    services: ServicePair,
 }
 
-impl OrderStack {
-    /// Starts payment-service on an ephemeral loopback port and builds
-    /// order-api's router pointing at it, both tracing as `tracing` says.
-    pub fn start(env: &BenchEnv, tracing: Tracing) -> anyhow::Result<Self> {
-        let provider = |service: &str| -> anyhow::Result<SdkTracerProvider> {
-            let _rt = env.runtime().enter();
-            let mut cfg = match tracing {
-                Tracing::Off => {
-                    env.otel_config(service, SamplerConfig::ParentBasedAlwaysOff, Protocol::Grpc)
-                }
-                Tracing::Ratio(r) => env.otel_config(
-                    service,
-                    SamplerConfig::ParentBasedTraceIdRatio(r),
-                    Protocol::Grpc,
-                ),
-            };
-            if tracing == Tracing::Off {
-                cfg.exporter = ExporterKind::None;
-            }
-            Ok(telemetry::build_provider(&cfg)?)
-        };
-        let payment_provider = provider(payment_service::SERVICE_NAME)?;
-        let order_provider = provider(order_api::SERVICE_NAME)?;
-
-        let listener = env
-            .runtime()
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let payment_url = format!("http://{}", listener.local_addr()?).parse()?;
-        let payment = payment_service::router(Default::default(), payment_provider.clone());
-        let (stop_payment, stopped) = oneshot::channel::<()>();
-        let payment_server = env
-            .runtime()
-            .spawn(services::serve(listener, payment, async {
-                stopped.await.ok();
-            }));
-        let order_api = order_api::router(
-            order_api::OrderApiConfig::new(payment_url),
-            order_provider.clone(),
-        );
-        Ok(OrderStack {
-            order_api,
-            providers: vec![order_provider, payment_provider],
-            stop_payment: Some(stop_payment),
-            payment_server: Some(payment_server),
-        })
+impl OrderBench {
+    /// Starts both services on ephemeral loopback ports, tracing as
+    /// `tracing` says and exporting to the env's sink over gRPC.
+    pub fn start(env: &BenchEnv, tracing: ServiceTracing) -> anyhow::Result<Self> {
+        let services =
+            env.runtime()
+                .block_on(ServicePair::start(PairConfig::default(), |service| {
+                    let mut cfg = tracing.otel_config(service);
+                    let sink = env.otel_config(service, cfg.sampler, Protocol::Grpc);
+                    cfg.endpoint = sink.endpoint;
+                    cfg.protocol = sink.protocol;
+                    telemetry::build_provider(&cfg)
+                }))?;
+        Ok(OrderBench { services })
     }
 
-    /// Sends one order through order-api and checks the answer's status.
-    pub async fn order(&self, scenario: Scenario) -> anyhow::Result<()> {
-        let request = Request::post("/orders")
-            .header(CONTENT_TYPE, "application/json")
-            .body(Body::from(scenario.body()))?;
-        let response = self.order_api.clone().oneshot(request).await?;
+    /// Sends one request through order-api's router and checks the
+    /// answer's status against the scenario's.
+    pub async fn send(&self, scenario: &Scenario, request: &SampleRequest) -> anyhow::Result<()> {
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(&request.path);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let request = builder.body(Body::from(request.body.clone()))?;
+        let response = self.services.order_api_router().oneshot(request).await?;
         let status = response.status().as_u16();
         anyhow::ensure!(
-            status == scenario.expected_status(),
-            "{} order answered {status}, expected {}",
+            scenario.expects(status),
+            "{} request answered {status}, expected {}",
             scenario.name(),
-            scenario.expected_status()
+            scenario.expected_text()
         );
         Ok(())
     }
 
-    /// Exports every span both services have ended so far (the batch
-    /// processors' force flush, off the async workers).
+    /// Exports every span both services have ended so far.
     pub async fn flush(&self) -> anyhow::Result<()> {
-        for provider in &self.providers {
-            let provider = provider.clone();
-            tokio::task::spawn_blocking(move || provider.force_flush()).await??;
-        }
-        Ok(())
+        Ok(self.services.flush().await?)
     }
 
-    /// Stops the payment service and flushes both services' spans.
-    pub fn shutdown(mut self, env: &BenchEnv) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop_payment.take() {
-            stop.send(()).ok();
-        }
-        if let Some(server) = self.payment_server.take() {
-            env.runtime().block_on(server)??;
-        }
-        for provider in self.providers.drain(..) {
-            env.shutdown(provider)?;
-        }
-        Ok(())
+    /// Stops both services and flushes their spans.
+    pub fn shutdown(self, env: &BenchEnv) -> anyhow::Result<()> {
+        Ok(env.runtime().block_on(self.services.shutdown())?)
     }
 }

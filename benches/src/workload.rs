@@ -1,5 +1,5 @@
-//! What the benches create and send: one span shaped like the services'
-//! `validate_order` (four attributes and an event), and the order payloads.
+//! What the span benches create: one span shaped like the services'
+//! `validate_order` (four attributes and an event).
 
 use opentelemetry::{
     KeyValue,
@@ -26,53 +26,4 @@ pub fn record_span<T: Tracer>(tracer: &T) {
         );
     }
     span.end();
-}
-
-/// The request scenarios of the per-request benches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scenario {
-    /// A valid order: validate, pay, save (201).
-    Valid,
-    /// An order with a negative amount (422, no payment call).
-    Invalid,
-    /// An order above the fraud threshold (402 from the payment service).
-    Fraud,
-}
-
-impl Scenario {
-    /// Every scenario, in report order.
-    pub const ALL: [Scenario; 3] = [Scenario::Valid, Scenario::Invalid, Scenario::Fraud];
-
-    /// The scenario's name in bench ids.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scenario::Valid => "valid",
-            Scenario::Invalid => "invalid",
-            Scenario::Fraud => "fraud",
-        }
-    }
-
-    /// The `POST /orders` body.
-    pub fn body(self) -> &'static str {
-        match self {
-            Scenario::Valid => {
-                r#"{"customer_id":"CUST-42","item":"Keyboard","quantity":2,"amount":149.99}"#
-            }
-            Scenario::Invalid => {
-                r#"{"customer_id":"CUST-42","item":"Keyboard","quantity":2,"amount":-5}"#
-            }
-            Scenario::Fraud => {
-                r#"{"customer_id":"CUST-SHADY","item":"Watch","quantity":1,"amount":25000}"#
-            }
-        }
-    }
-
-    /// The status order-api answers with.
-    pub fn expected_status(self) -> u16 {
-        match self {
-            Scenario::Valid => 201,
-            Scenario::Invalid => 422,
-            Scenario::Fraud => 402,
-        }
-    }
 }

@@ -12,9 +12,11 @@
 //! - [`shutdown_signal`]: Ctrl-C, or SIGTERM where there is one;
 //! - [`position`]: the line and column of a byte offset in an input file,
 //!   for errors that name them;
+//! - [`error_chain`]: an error and its causes on one line;
 //! - the exit codes: 0 passed, 1 failed, 2 could not run as asked.
 
 mod args;
+mod chain;
 mod logging;
 mod position;
 mod signal;
@@ -22,6 +24,7 @@ mod signal;
 use std::process::ExitCode;
 
 pub use args::{command, error_line, parse, parse_duration, try_parse_from};
+pub use chain::error_chain;
 pub use logging::{init_logging, parse_log_filter};
 pub use position::{TextPosition, position};
 pub use signal::shutdown_signal;

@@ -175,7 +175,7 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
     };
     let report = match report {
         Ok(r) => r,
-        Err(e) => return error(&e.to_string()),
+        Err(e) => return error(&cli_support::error_chain(&e)),
     };
     let written = write_stdout(&report.to_string())
         .and_then(|()| write_file(args.json.as_deref(), &report.to_json()));
@@ -238,7 +238,7 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
     };
     let report = match run_job(config, stop).await {
         Ok(r) => r,
-        Err(e) => return error(&e.to_string()),
+        Err(e) => return error(&cli_support::error_chain(&e)),
     };
     // Every output is attempted: a closed stdout still leaves the files.
     let problems: Vec<String> = [
@@ -347,7 +347,7 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
     .await
     {
         Ok(s) => s,
-        Err(e) => return error(&e.to_string()),
+        Err(e) => return error(&cli_support::error_chain(&e)),
     };
     let mut banner = format!(
         "order-api        {}\npayment-service  {}\nOTLP/gRPC        {}\n",

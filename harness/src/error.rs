@@ -6,6 +6,10 @@ pub enum HarnessError {
     /// A component could not start (a port in use, a bad endpoint).
     #[error("cannot start {0}")]
     Start(String),
+    /// The services could not start (a port in use, a bad exporter
+    /// setting), failed while serving, or lost spans when flushed.
+    #[error(transparent)]
+    Services(#[from] services::PairError),
     /// The load could not run (bad load settings, manifest not writable).
     #[error("load: {0}")]
     Load(#[from] loadgen::LoadError),
@@ -15,9 +19,6 @@ pub enum HarnessError {
     /// The manifest the load wrote could not be read back.
     #[error("manifest: {0}")]
     Manifest(#[from] verifier::ManifestError),
-    /// Spans could not be flushed, or a service failed while serving.
-    #[error("flush: {0}")]
-    Flush(String),
     /// A file could not be written or created.
     #[error("{0}")]
     Io(String),

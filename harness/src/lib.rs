@@ -31,4 +31,5 @@ pub mod timeline;
 pub use error::HarnessError;
 pub use job::{Backend, JobConfig, run_job};
 pub use report::JobReport;
-pub use stack::{Ports, RunningStack, ServiceTracing, StackConfig};
+pub use services::ServiceTracing;
+pub use stack::{Ports, RunningStack, StackConfig};

@@ -1,12 +1,11 @@
 //! The system under test in one process: tracestore and both services, the
 //! services exporting their spans to the store over OTLP/gRPC.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use services::{Faults, order_api, payment_service};
-use telemetry::{BatchOptions, ExporterKind, OtelConfig, SamplerConfig};
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use services::{Faults, PairConfig, ServicePair, ServiceTracing, pair::BoxError};
+use telemetry::BatchOptions;
 use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
 
 use crate::error::HarnessError;
@@ -23,21 +22,6 @@ pub enum Ports {
     /// The well-known ports: OTLP 4317/4318, Jaeger API 16686, order-api
     /// 8000, payment-service 8001 (all on 127.0.0.1).
     Defaults,
-}
-
-/// How the services sample and export.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ServiceTracing {
-    /// The instrumentation runs with `parentbased_always_off` and no exporter.
-    Off,
-    /// This sampler, exporting to the stack's store.
-    Sampler(SamplerConfig),
-}
-
-impl Default for ServiceTracing {
-    fn default() -> Self {
-        ServiceTracing::Sampler(SamplerConfig::ParentBasedTraceIdRatio(1.0))
-    }
 }
 
 /// What to start.
@@ -68,20 +52,12 @@ impl Default for StackConfig {
     }
 }
 
-struct Service {
-    addr: SocketAddr,
-    provider: SdkTracerProvider,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
 /// A started stack. Call [`RunningStack::shutdown`] to stop it: the services
 /// finish their in-flight requests and flush every span.
 pub struct RunningStack {
     store: Option<RunningTraceStore>,
     otlp_endpoint: String,
-    order_api: Service,
-    payment: Service,
-    stop: watch::Sender<bool>,
+    services: ServicePair,
 }
 
 impl RunningStack {
@@ -103,62 +79,35 @@ impl RunningStack {
                 (Some(store), endpoint)
             }
         };
-        let (stop, stopped) = watch::channel(false);
-        let (order_port, payment_port) = match config.ports {
+        let (order_api_port, payment_port) = match config.ports {
             Ports::Ephemeral => (0, 0),
             Ports::Defaults => (8000, 8001),
         };
-
-        let payment_provider = provider(
-            payment_service::SERVICE_NAME,
-            config.tracing,
-            &otlp_endpoint,
-        )?;
-        let payment_config = payment_service::PaymentServiceConfig {
-            faults: config.faults.clone(),
-            ..Default::default()
-        };
-        let payment = spawn_service(
-            payment_service::SERVICE_NAME,
+        let pair_config = PairConfig {
+            order_api_port,
             payment_port,
-            payment_service::router(payment_config, payment_provider.clone()),
-            payment_provider,
-            stopped.clone(),
-        )
+            ..PairConfig::default()
+        }
+        .with_faults(config.faults);
+        let services = ServicePair::start(pair_config, |service| {
+            provider(service, config.tracing, &otlp_endpoint)
+        })
         .await?;
-
-        let order_provider = provider(order_api::SERVICE_NAME, config.tracing, &otlp_endpoint)?;
-        let payment_url = format!("http://{}", payment.addr)
-            .parse()
-            .map_err(|e| HarnessError::Start(format!("payment-service URL: {e}")))?;
-        let mut order_config = order_api::OrderApiConfig::new(payment_url);
-        order_config.faults = config.faults;
-        let order_api = spawn_service(
-            order_api::SERVICE_NAME,
-            order_port,
-            order_api::router(order_config, order_provider.clone()),
-            order_provider,
-            stopped,
-        )
-        .await?;
-
         Ok(RunningStack {
             store,
             otlp_endpoint,
-            order_api,
-            payment,
-            stop,
+            services,
         })
     }
 
     /// Base URL of order-api, the load's target.
     pub fn order_api_url(&self) -> String {
-        format!("http://{}", self.order_api.addr)
+        self.services.order_api_url()
     }
 
     /// Base URL of payment-service.
     pub fn payment_url(&self) -> String {
-        format!("http://{}", self.payment.addr)
+        self.services.payment_url()
     }
 
     /// The OTLP/gRPC endpoint the services export to.
@@ -179,80 +128,32 @@ impl RunningStack {
     /// Exports every span the services have ended so far, now rather than
     /// at the next batch tick.
     pub async fn flush(&self) -> Result<(), HarnessError> {
-        for provider in [&self.order_api.provider, &self.payment.provider] {
-            let provider = provider.clone();
-            tokio::task::spawn_blocking(move || provider.force_flush())
-                .await
-                .map_err(|e| HarnessError::Flush(e.to_string()))?
-                .map_err(|e| HarnessError::Flush(e.to_string()))?;
-        }
-        Ok(())
+        Ok(self.services.flush().await?)
     }
 
     /// Stops both services gracefully, flushes their spans, then stops the
     /// store.
     pub async fn shutdown(self) -> Result<(), HarnessError> {
-        self.stop.send_replace(true);
-        let mut first_error = None;
-        for service in [self.order_api, self.payment] {
-            let served = service.task.await;
-            if let Ok(Err(e)) = &served {
-                first_error.get_or_insert(HarnessError::Flush(e.to_string()));
-            }
-            if let Err(e) = telemetry::shutdown_provider(service.provider).await {
-                first_error.get_or_insert(HarnessError::Flush(e.to_string()));
-            }
-        }
+        let stopped = self.services.shutdown().await;
         if let Some(store) = self.store {
             store.shutdown().await;
         }
-        first_error.map_or(Ok(()), Err)
+        Ok(stopped?)
     }
 }
 
+/// A service's provider: the stack's sampling, exporting to `endpoint`
+/// every [`EXPORT_DELAY`] with the exporter `OTEL_EXPORTER_OTLP_IMPL` names.
 fn provider(
     service: &str,
     tracing: ServiceTracing,
     endpoint: &str,
-) -> Result<SdkTracerProvider, HarnessError> {
-    let mut cfg = match tracing {
-        ServiceTracing::Off => {
-            let mut cfg = OtelConfig::new(service, SamplerConfig::ParentBasedAlwaysOff);
-            cfg.exporter = ExporterKind::None;
-            cfg
-        }
-        ServiceTracing::Sampler(sampler) => OtelConfig::new(service, sampler),
-    }
-    .with_endpoint(endpoint);
+) -> Result<SdkTracerProvider, BoxError> {
+    let mut cfg = tracing.otel_config(service).with_endpoint(endpoint);
     cfg.batch = BatchOptions {
         scheduled_delay: Some(EXPORT_DELAY),
         ..BatchOptions::default()
     };
-    cfg.otlp_exporter = telemetry::OtlpExporter::from_env()
-        .map_err(|e| HarnessError::Start(format!("{service}: {e}")))?;
-    telemetry::build_provider(&cfg).map_err(|e| HarnessError::Start(format!("{service}: {e}")))
-}
-
-async fn spawn_service(
-    name: &str,
-    port: u16,
-    router: axum::Router,
-    provider: SdkTracerProvider,
-    mut stopped: watch::Receiver<bool>,
-) -> Result<Service, HarnessError> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
-        HarnessError::Start(format!("{name} cannot listen on 127.0.0.1:{port}: {e}"))
-    })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| HarnessError::Start(format!("{name}: {e}")))?;
-    let task = tokio::spawn(services::serve(listener, router, async move {
-        // Resolves when the flag turns true or the stack is dropped.
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }));
-    Ok(Service {
-        addr,
-        provider,
-        task,
-    })
+    cfg.otlp_exporter = telemetry::OtlpExporter::from_env()?;
+    Ok(telemetry::build_provider(&cfg)?)
 }

@@ -48,5 +48,5 @@ pub use manifest::{ManifestRecord, Outcome, read_manifest};
 pub use propagator::Propagator;
 pub use report::{Report, merge};
 pub use run::run;
-pub use scenario::{Mix, Scenario, ScenarioSet};
+pub use scenario::{Mix, SampleRequest, Scenario, ScenarioSet};
 pub use stages::Stage;

@@ -6,8 +6,9 @@
 //!
 //! Each is a router builder taking its config and its own
 //! [`SdkTracerProvider`] (nothing is global, so both can share a process),
-//! served with [`serve`]. The spans, attributes, events, statuses and error
-//! bodies are those of docs/CONTRACT.md; [`faults`] can break them on purpose.
+//! served with [`serve`]; [`ServicePair`] starts both, wired together.
+//! The spans, attributes, events, statuses and error bodies are those of
+//! docs/CONTRACT.md; [`faults`] can break them on purpose.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -35,6 +36,7 @@ mod ids;
 mod interner;
 mod json_body;
 pub mod order_api;
+pub mod pair;
 pub mod payment_api;
 pub mod payment_service;
 mod routes;
@@ -48,6 +50,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 pub use faults::{Fault, Faults};
 pub use http_span::BAGGAGE_ALLOWLIST;
 pub use json_body::DEFAULT_BODY_LIMIT;
+pub use pair::{PairConfig, PairError, ServicePair, ServiceTracing};
 pub use server::{DEFAULT_HEADER_READ_TIMEOUT, serve, serve_with};
 
 /// A tracer whose instrumentation scope is the service name and this crate's

@@ -40,7 +40,7 @@ async fn malformed_json_is_400() {
         let stack = Stack::start().await;
         let caller = Caller::new(true);
         let answer = post_raw(
-            &format!("{}/orders", stack.order.url),
+            &format!("{}/orders", stack.order_url()),
             caller,
             "valid",
             body,
@@ -62,7 +62,7 @@ async fn wrong_field_types_are_400() {
         let stack = Stack::start().await;
         let caller = Caller::new(true);
         let answer = post_raw(
-            &format!("{}/orders", stack.order.url),
+            &format!("{}/orders", stack.order_url()),
             caller,
             "valid",
             body,
@@ -83,7 +83,7 @@ async fn missing_or_wrong_content_type_is_415() {
         let stack = Stack::start().await;
         let caller = Caller::new(true);
         let mut request = client()
-            .post(format!("{}/orders", stack.order.url))
+            .post(format!("{}/orders", stack.order_url()))
             .header("traceparent", caller.traceparent())
             .body(valid_order().to_string());
         if let Some(ct) = content_type {
@@ -103,7 +103,7 @@ async fn body_over_the_limit_is_413() {
     let padding = " ".repeat(70 * 1024);
     let body = format!("{}{padding}", valid_order());
     let answer = post_raw(
-        &format!("{}/orders", stack.order.url),
+        &format!("{}/orders", stack.order_url()),
         caller,
         "valid",
         body,
@@ -144,7 +144,7 @@ async fn malformed_traceparent_starts_a_new_root_trace() {
     ] {
         let stack = Stack::start().await;
         let response = client()
-            .post(format!("{}/orders", stack.order.url))
+            .post(format!("{}/orders", stack.order_url()))
             .header("traceparent", traceparent)
             .json(&valid_order())
             .send()
@@ -268,7 +268,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 
     let caller = Caller::new(true);
     let response = client()
-        .get(format!("{}/nope", stack.order.url))
+        .get(format!("{}/nope", stack.order_url()))
         .header("traceparent", caller.traceparent())
         .send()
         .await
@@ -279,7 +279,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 
     let caller405 = Caller::new(true);
     let response = client()
-        .get(format!("{}/orders", stack.order.url))
+        .get(format!("{}/orders", stack.order_url()))
         .header("traceparent", caller405.traceparent())
         .send()
         .await
@@ -318,7 +318,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payment_service_rejects_bad_requests_with_json_errors_too() {
     let stack = Stack::start().await;
-    let url = format!("{}/payments", stack.payment.url);
+    let url = format!("{}/payments", stack.payment_url());
     let caller = Caller::new(true);
     post_raw(&url, caller, "valid", r#"{"customer_id":"C","amount":0}"#)
         .await
@@ -328,7 +328,7 @@ async fn payment_service_rejects_bad_requests_with_json_errors_too() {
         .assert_error(400, "malformed_json");
     let answer = ServiceAnswer::from(client().post(&url).body("{}").send().await.unwrap()).await;
     answer.assert_error(415, "unsupported_media_type");
-    let spans = stack.payment.spans().await;
+    let spans = stack.spans().await.payment;
     assert_eq!(spans.len(), 3);
     assert!(
         spans

@@ -152,9 +152,9 @@ async fn late_export_breaks_incomplete() {
     // It arrives later, with timestamps inside its parent: only the export is late.
     let save = eventually(Duration::from_secs(10), || async {
         stack
-            .order
             .spans()
             .await
+            .order
             .into_iter()
             .find(|s| s.name == "save_order")
     })

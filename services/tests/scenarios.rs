@@ -95,7 +95,7 @@ async fn valid_order_emits_the_full_tree() {
             ("http.response.status_code", i(201)),
             ("loadgen.scenario", s("valid")),
             ("server.address", s("127.0.0.1")),
-            ("server.port", i(i64::from(stack.order.port))),
+            ("server.port", i(i64::from(stack.order_port()))),
             ("client.address", s("127.0.0.1")),
         ],
     );
@@ -114,9 +114,9 @@ async fn valid_order_emits_the_full_tree() {
         client,
         &[
             ("http.request.method", s("POST")),
-            ("url.full", s(&format!("{}/payments", stack.payment.url))),
+            ("url.full", s(&format!("{}/payments", stack.payment_url()))),
             ("server.address", s("127.0.0.1")),
-            ("server.port", i(i64::from(stack.payment.port))),
+            ("server.port", i(i64::from(stack.payment_port()))),
             ("http.response.status_code", i(200)),
         ],
     );
@@ -319,10 +319,13 @@ async fn fraud_order_is_402_with_error_fraud_check_and_client_spans() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_one_server_span_on_each_service() {
     let stack = Stack::start().await;
-    for running in [&stack.order, &stack.payment] {
+    for (url, service) in [
+        (stack.order_url(), "order-api"),
+        (stack.payment_url(), "payment-service"),
+    ] {
         let caller = Caller::new(true);
         let response = client()
-            .get(format!("{}/health", running.url))
+            .get(format!("{url}/health"))
             .header("traceparent", caller.traceparent())
             .header("baggage", "loadgen.scenario=health")
             .send()
@@ -333,7 +336,12 @@ async fn health_is_one_server_span_on_each_service() {
         assert_eq!(answer.json, json!({"status":"ok"}));
         assert_eq!(answer.traceresponse().trace_id, caller.trace_id);
 
-        let spans = running.spans().await;
+        let spans = stack.spans().await;
+        let spans = if service == "order-api" {
+            spans.order
+        } else {
+            spans.payment
+        };
         let span = spans.last().unwrap();
         assert_eq!(span.name, "GET /health");
         assert_eq!(span.span_kind, SpanKind::Server);
@@ -378,7 +386,7 @@ async fn unsampled_caller_gets_no_spans_anywhere_but_a_traceresponse() {
 async fn request_without_traceparent_starts_a_sampled_root() {
     let stack = Stack::start().await;
     let response = client()
-        .post(format!("{}/orders", stack.order.url))
+        .post(format!("{}/orders", stack.order_url()))
         .json(&valid_order())
         .send()
         .await

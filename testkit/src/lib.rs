@@ -8,12 +8,14 @@
 //! - [`ExampleSystem`]: a gateway and an inventory service, OpenTelemetry
 //!   instrumented with another API and span shape than order/payment, for
 //!   the tests that drive and verify a system from the docs alone.
-//!
-//! The store and both services on ephemeral ports are the harness's product
-//! stack, `harness::RunningStack`.
+//! - [`ServicePair`]: order-api and payment-service wired together on
+//!   ephemeral ports, with faults and each service's tracer provider
+//!   (services' own builder, re-exported; the harness's stack puts the
+//!   embedded store next to it, `harness::RunningStack`).
 
 mod example_system;
 mod otlp_receiver;
 
 pub use example_system::{ExampleSystem, ExampleSystemConfig, ExampleSystemError};
 pub use otlp_receiver::{ExportReply, OtlpReceiver, Received};
+pub use services::{PairConfig, PairError, ServicePair, ServiceTracing};

@@ -38,7 +38,9 @@ use verifier::spec::Spec;
 pub use report::{ModeFigures, OverheadReport};
 pub use sink::Sink;
 
-use crate::{error::HarnessError, stack::ServiceTracing};
+use services::ServiceTracing;
+
+use crate::error::HarnessError;
 use phase::{PhaseOutcome, expected_spans, phase};
 
 /// A rate no 2-core machine reaches: the saturating phase asks for it and

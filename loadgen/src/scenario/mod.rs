@@ -68,11 +68,52 @@ impl Scenario {
         &self.baggage
     }
 
+    /// One request of this scenario, rendered from `seed` (the path, the
+    /// headers and one of the bodies, picked and filled in as a run
+    /// would): for callers that send one scenario's request many times,
+    /// such as the per-request benches.
+    pub fn sample(&self, seed: u64) -> SampleRequest {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let pick = (!self.bodies.is_empty()).then(|| rng.random_range(0..self.bodies.len()));
+        let mut render = |template: &Template| {
+            let mut text = String::new();
+            template.render(&mut rng, 0, &mut text);
+            text
+        };
+        let path = render(&self.path);
+        let headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), render(value)))
+            .collect();
+        let body = pick.map_or_else(String::new, |i| render(&self.bodies[i]));
+        SampleRequest {
+            method: self.method.clone(),
+            path,
+            headers,
+            body,
+        }
+    }
+
     /// The expected statuses as written in reports: `201` or `200|204`.
     pub fn expected_text(&self) -> String {
         let codes: Vec<String> = self.expect.iter().map(u16::to_string).collect();
         codes.join("|")
     }
+}
+
+/// One rendered request of a scenario ([`Scenario::sample`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleRequest {
+    /// The method.
+    pub method: Method,
+    /// The path with its query, relative to the target.
+    pub path: String,
+    /// The headers, rendered.
+    pub headers: Vec<(HeaderName, String)>,
+    /// The body (empty when the scenario has none).
+    pub body: String,
 }
 
 /// The scenarios of a run, in file order.
@@ -266,6 +307,24 @@ impl fmt::Display for Mix {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sample_is_one_request_rendered_from_the_seed() {
+        let set = super::ScenarioSet::order_payment();
+        let valid = set.get(set.position("valid").unwrap()).unwrap();
+        let one = valid.sample(7);
+        assert_eq!(one, valid.sample(7), "the same seed, the same request");
+        assert_eq!(
+            (one.method.as_str(), one.path.as_str()),
+            ("POST", "/orders")
+        );
+        assert_eq!(one.headers.len(), 1);
+        assert_eq!(one.headers[0].1, "application/json");
+        let body: serde_json::Value = serde_json::from_str(&one.body).unwrap();
+        assert!(body["amount"].as_f64().unwrap() <= 10_000.0, "{body}");
+        let health = set.get(set.position("health").unwrap()).unwrap().sample(7);
+        assert!(health.body.is_empty() && health.path == "/health");
+    }
+
     use super::*;
 
     #[test]

@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::{
-    io,
+    convert::Infallible,
     time::{Duration, SystemTime},
 };
 
@@ -13,74 +13,21 @@ use opentelemetry::{
     Value,
     trace::{SpanId, SpanKind, Status, TraceId},
 };
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-use reqwest::Url;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use services::{
+    PairConfig, ServicePair,
     cli::DEFAULT_SAMPLER,
     order_api::{self, OrderApiConfig},
-    payment_service::{self, PaymentServiceConfig},
+    payment_service::PaymentServiceConfig,
 };
 use telemetry::{OtelConfig, TraceResponse};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-/// One service serving on 127.0.0.1:<ephemeral>.
-pub struct Running {
-    pub url: String,
-    pub port: u16,
-    exporter: InMemorySpanExporter,
-    provider: SdkTracerProvider,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<io::Result<()>>>,
-}
-
-impl Running {
-    pub async fn start(name: &str, router: impl FnOnce(SdkTracerProvider) -> axum::Router) -> Self {
-        let exporter = InMemorySpanExporter::default();
-        let provider = telemetry::provider_with_exporter(
-            &OtelConfig::new(name, DEFAULT_SAMPLER),
-            exporter.clone(),
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(services::serve(listener, router(provider.clone()), async {
-            stopped.await.ok();
-        }));
-        Running {
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            exporter,
-            provider,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    /// Flushes the batch processor and returns every span exported so far.
-    pub async fn spans(&self) -> Vec<SpanData> {
-        let provider = self.provider.clone();
-        tokio::task::spawn_blocking(move || provider.force_flush())
-            .await
-            .unwrap()
-            .unwrap();
-        self.exporter.get_finished_spans().unwrap()
-    }
-
-    /// Graceful shutdown: stop accepting, finish in-flight requests.
-    pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            stop.send(()).ok();
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap().unwrap();
-        }
-    }
-}
-
-/// payment-service and order-api wired together.
+/// Both services ([`ServicePair`]) with each service's spans recorded in
+/// memory, sampling as the binaries do by default.
 pub struct Stack {
-    pub order: Running,
-    pub payment: Running,
+    pub pair: ServicePair,
+    order_spans: InMemorySpanExporter,
+    payment_spans: InMemorySpanExporter,
 }
 
 impl Stack {
@@ -89,24 +36,66 @@ impl Stack {
         Self::start_with(PaymentServiceConfig::default(), |_| {}).await
     }
 
-    /// Both services; `tune` adjusts order-api's config after its payment URL is set.
+    /// Both services; `tune` adjusts order-api's config (its payment URL
+    /// is the started payment-service's).
     pub async fn start_with(
         payment: PaymentServiceConfig,
         tune: impl FnOnce(&mut OrderApiConfig),
     ) -> Self {
-        let payment =
-            Running::start("payment-service", |p| payment_service::router(payment, p)).await;
-        let mut config = OrderApiConfig::new(Url::parse(&payment.url).unwrap());
-        tune(&mut config);
-        let order = Running::start("order-api", |p| order_api::router(config, p)).await;
-        Stack { order, payment }
+        let mut config = PairConfig {
+            payment,
+            ..PairConfig::default()
+        };
+        tune(&mut config.order_api);
+        if config.order_api.payment_url != OrderApiConfig::default().payment_url {
+            config.payment_url = Some(config.order_api.payment_url.clone());
+        }
+        let (order_spans, payment_spans) = Default::default();
+        let pair = ServicePair::start(config, |service| {
+            let exporter = match service {
+                order_api::SERVICE_NAME => &order_spans,
+                _ => &payment_spans,
+            };
+            Ok::<_, Infallible>(telemetry::provider_with_exporter(
+                &OtelConfig::new(service, DEFAULT_SAMPLER),
+                InMemorySpanExporter::clone(exporter),
+            ))
+        })
+        .await
+        .expect("start both services");
+        Stack {
+            pair,
+            order_spans,
+            payment_spans,
+        }
+    }
+
+    /// order-api's base URL.
+    pub fn order_url(&self) -> String {
+        self.pair.order_api_url()
+    }
+
+    /// order-api's port.
+    pub fn order_port(&self) -> u16 {
+        self.pair.order_api_addr().port()
+    }
+
+    /// payment-service's base URL.
+    pub fn payment_url(&self) -> String {
+        self.pair.payment_url()
+    }
+
+    /// payment-service's port.
+    pub fn payment_port(&self) -> u16 {
+        self.pair.payment_addr().port()
     }
 
     /// Every span of both services, flushed.
     pub async fn spans(&self) -> Exported {
+        self.pair.flush().await.expect("flush the spans");
         Exported {
-            order: self.order.spans().await,
-            payment: self.payment.spans().await,
+            order: self.order_spans.get_finished_spans().unwrap(),
+            payment: self.payment_spans.get_finished_spans().unwrap(),
         }
     }
 }
@@ -325,7 +314,7 @@ pub async fn post_order(
     order: serde_json::Value,
 ) -> ServiceAnswer {
     post_raw(
-        &format!("{}/orders", stack.order.url),
+        &format!("{}/orders", stack.order_url()),
         caller,
         scenario,
         order.to_string(),
