@@ -6,7 +6,7 @@ use http::{HeaderValue, StatusCode, header};
 
 /// Go's `http.Error`: the message plus a newline, as
 /// `text/plain; charset=utf-8` with `X-Content-Type-Options: nosniff`.
-pub fn go_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn go_error(status: StatusCode, message: &str) -> Response {
     let mut res = Response::new(Body::from(format!("{message}\n")));
     *res.status_mut() = status;
     let h = res.headers_mut();
@@ -22,12 +22,12 @@ pub fn go_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// `http.ServeMux`'s answer for an unknown path.
-pub async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     go_error(StatusCode::NOT_FOUND, "404 page not found")
 }
 
 /// `http.ServeMux`'s answer for a known path and another method.
-pub async fn method_not_allowed() -> Response {
+pub(crate) async fn method_not_allowed() -> Response {
     let mut res = go_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
     res.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -35,7 +35,7 @@ pub async fn method_not_allowed() -> Response {
 }
 
 /// A body with a content type.
-pub fn with_type(
+pub(crate) fn with_type(
     status: StatusCode,
     content_type: &'static str,
     body: impl Into<Body>,

@@ -8,25 +8,25 @@ use crate::go::strconv;
 
 /// A 128-bit W3C / OTLP trace id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct TraceId(pub [u8; 16]);
+pub(crate) struct TraceId(pub [u8; 16]);
 
 /// A 64-bit span id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct SpanId(pub [u8; 8]);
+pub(crate) struct SpanId(pub [u8; 8]);
 
 impl TraceId {
     /// The id in a byte slice of exactly 16 bytes.
-    pub fn from_slice(b: &[u8]) -> Option<Self> {
+    pub(crate) fn from_slice(b: &[u8]) -> Option<Self> {
         b.try_into().ok().map(TraceId)
     }
 
     /// Whether every byte is zero (an invalid id).
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0 == [0; 16]
     }
 
     /// The high and low 64-bit halves, as Jaeger's model holds them.
-    pub fn halves(&self) -> (u64, u64) {
+    pub(crate) fn halves(&self) -> (u64, u64) {
         let (hi, lo) = self.0.split_at(8);
         (
             u64::from_be_bytes(hi.try_into().unwrap_or_default()),
@@ -35,7 +35,7 @@ impl TraceId {
     }
 
     /// Builds an id from Jaeger's halves.
-    pub fn from_halves(high: u64, low: u64) -> Self {
+    pub(crate) fn from_halves(high: u64, low: u64) -> Self {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&high.to_be_bytes());
         b[8..].copy_from_slice(&low.to_be_bytes());
@@ -44,7 +44,7 @@ impl TraceId {
 
     /// Jaeger v1's rendering: 16 hex digits when the high half is zero,
     /// otherwise 32 (`TraceID.String()` in jaeger-idl).
-    pub fn to_jaeger_string(self) -> String {
+    pub(crate) fn to_jaeger_string(self) -> String {
         let (high, low) = self.halves();
         if high == 0 {
             format!("{low:016x}")
@@ -55,7 +55,7 @@ impl TraceId {
 
     /// Jaeger's `model.TraceIDFromString`: up to 32 hex digits, leading
     /// zeros optional, with Go's error texts.
-    pub fn parse_jaeger_hex(s: &str) -> Result<Self, String> {
+    pub(crate) fn parse_jaeger_hex(s: &str) -> Result<Self, String> {
         if s.len() > 32 {
             return Err(format!(
                 "TraceID cannot be longer than 32 hex characters: {s}"
@@ -78,7 +78,7 @@ impl TraceId {
     /// most 24 characters) standard or URL-safe base64, padded or not, of 8
     /// or 16 bytes. The error is the hex one unless a base64 reading
     /// decoded to the wrong length.
-    pub fn parse_query_id(s: &str) -> Result<Self, String> {
+    pub(crate) fn parse_query_id(s: &str) -> Result<Self, String> {
         let hex_err = match Self::parse_jaeger_hex(s) {
             Ok(id) => return Ok(id),
             Err(e) => e,
@@ -124,18 +124,18 @@ fn base64_engines() -> [base64::engine::GeneralPurpose; 4] {
 
 impl SpanId {
     /// The id in a byte slice of exactly 8 bytes.
-    pub fn from_slice(b: &[u8]) -> Option<Self> {
+    pub(crate) fn from_slice(b: &[u8]) -> Option<Self> {
         b.try_into().ok().map(SpanId)
     }
 
     /// Whether every byte is zero (an invalid id).
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0 == [0; 8]
     }
 }
 
 /// Lowercase hex of any byte string.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(s, "{b:02x}");
@@ -144,7 +144,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Decodes hex (either case); `None` on odd length or a non-hex digit.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
     }

@@ -33,11 +33,11 @@ use crate::store::{Batch, ExportStrings, Store, StoredSpan, TraceChunk, footprin
 /// A request that cannot be stored at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct Malformed(pub String);
+pub(crate) struct Malformed(pub String);
 
 /// Why an encoded request is not stored at all.
 #[derive(Debug, thiserror::Error)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// Not a protobuf `ExportTraceServiceRequest`.
     #[error("invalid OTLP protobuf: {0}")]
     Undecodable(#[source] prost::DecodeError),
@@ -51,7 +51,7 @@ pub enum Refused {
 /// straight from the bytes into the store's form, without building the
 /// OTLP request first; any other goes through prost and [`prepare`], which
 /// reports, rejects and sanitizes it.
-pub fn prepare_encoded(
+pub(crate) fn prepare_encoded(
     store: &Store,
     encoded: bytes::Bytes,
 ) -> Result<(Batch, ExportTracePartialSuccess), Refused> {
@@ -261,7 +261,7 @@ impl<'a> Groups<'a> {
 
 /// Validates, sanitizes and groups a request for `store` (whose string
 /// table the spans share).
-pub fn prepare(
+pub(crate) fn prepare(
     store: &Store,
     req: ExportTraceServiceRequest,
 ) -> Result<(Batch, ExportTracePartialSuccess), Malformed> {
@@ -311,7 +311,7 @@ pub fn prepare(
 
 /// Stores a prepared export and returns the partial success to answer: the
 /// spans [`prepare`] dropped plus those of traces the store cannot fit.
-pub fn store(
+pub(crate) fn store(
     store: &Store,
     batch: Batch,
     mut partial: ExportTracePartialSuccess,

@@ -3,7 +3,7 @@
 
 #[allow(dead_code)]
 #[path = "../../tests/common/raw_grpc.rs"]
-pub mod raw_grpc;
+pub(crate) mod raw_grpc;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -11,11 +11,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span::Event};
 
 /// Spans in one export request (the OpenTelemetry SDKs' default batch).
-pub const SPANS_PER_BATCH: usize = 512;
+pub(crate) const SPANS_PER_BATCH: usize = 512;
 /// Spans in one trace.
-pub const SPANS_PER_TRACE: usize = 8;
+pub(crate) const SPANS_PER_TRACE: usize = 8;
 /// Traces in one export request.
-pub const TRACES_PER_BATCH: usize = SPANS_PER_BATCH / SPANS_PER_TRACE;
+pub(crate) const TRACES_PER_BATCH: usize = SPANS_PER_BATCH / SPANS_PER_TRACE;
 
 fn kv(key: &str, v: any_value::Value) -> KeyValue {
     KeyValue {
@@ -30,7 +30,7 @@ fn s(key: &str, v: &str) -> KeyValue {
 }
 
 /// Trace `t`'s id: a marker (client number included) then the index.
-pub fn trace_id(client: u8, t: u64) -> Vec<u8> {
+pub(crate) fn trace_id(client: u8, t: u64) -> Vec<u8> {
     let mut id = vec![0xA5, 0x5A, 0xC3, 0x3C, client, 0x7E, 0xE7, 0x99];
     id.extend_from_slice(&t.to_be_bytes());
     id
@@ -40,7 +40,7 @@ pub fn trace_id(client: u8, t: u64) -> Vec<u8> {
 /// the contract's valid order (its span names and kinds, the SERVER span
 /// attributes, an event on `charge_payment` and `save_order` carrying the
 /// trace's own payment or order id).
-pub fn contract_batch(client: u8, first: u64) -> ExportTraceServiceRequest {
+pub(crate) fn contract_batch(client: u8, first: u64) -> ExportTraceServiceRequest {
     let names = [
         ("POST /orders", 2),
         ("validate_order", 1),
@@ -121,7 +121,7 @@ pub fn contract_batch(client: u8, first: u64) -> ExportTraceServiceRequest {
 
 /// The process's resident memory, bytes (Linux), from `/proc/self/status`.
 #[allow(dead_code)]
-pub fn rss_bytes() -> u64 {
+pub(crate) fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -136,7 +136,7 @@ pub fn rss_bytes() -> u64 {
 /// `mallinfo2().uordblks`, all arenas), to tell the store's own heap from
 /// the allocator's free but resident memory; `None` on other allocators.
 #[allow(dead_code)]
-pub fn malloc_in_use() -> Option<u64> {
+pub(crate) fn malloc_in_use() -> Option<u64> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         /// glibc's `struct mallinfo2`: ten `size_t` fields.

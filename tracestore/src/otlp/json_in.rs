@@ -14,7 +14,7 @@ use crate::ids::unhex;
 
 /// Decodes an OTLP/JSON `ExportTraceServiceRequest`; the error names the
 /// offending field by its path.
-pub fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
+pub(crate) fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
     let root: Json = serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))?;
     let obj = object(&root, "")?;
     let mut req = ExportTraceServiceRequest::default();

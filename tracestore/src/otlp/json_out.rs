@@ -88,14 +88,14 @@ impl<'a> Obj<'a> {
 }
 
 /// `{"resourceSpans":[...]}` (a `TracesData`).
-pub fn write_traces_data(resource_spans: &[ResourceSpans], out: &mut String) {
+pub(crate) fn write_traces_data(resource_spans: &[ResourceSpans], out: &mut String) {
     let mut o = Obj::open(out);
     o.list("resourceSpans", resource_spans, write_resource_spans);
     o.close();
 }
 
 /// An `ExportTraceServiceResponse`: `{"partialSuccess":{...}}`.
-pub fn write_export_response(partial: &ExportTracePartialSuccess, out: &mut String) {
+pub(crate) fn write_export_response(partial: &ExportTracePartialSuccess, out: &mut String) {
     let mut o = Obj::open(out);
     let inner = o.key("partialSuccess");
     let mut p = Obj::open(inner);
@@ -254,7 +254,7 @@ fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
 /// A JSON string as json-iterator writes it without HTML escaping: `"`,
 /// `\`, `\n`, `\r`, `\t` escaped by name, other control characters as
 /// `\u00XX`, everything else as is.
-pub fn write_string(s: &str, out: &mut String) {
+pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

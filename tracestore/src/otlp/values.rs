@@ -7,17 +7,17 @@ use super::{AnyValue, KeyValue, Value};
 use crate::go::strconv;
 
 /// The first attribute named `key` (pdata's `Map.Get`).
-pub fn get<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
+pub(crate) fn get<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a KeyValue> {
     attrs.iter().find(|kv| kv.key == key)
 }
 
 /// The value of an attribute, `None` for an empty value.
-pub fn value_of(kv: &KeyValue) -> Option<&Value> {
+pub(crate) fn value_of(kv: &KeyValue) -> Option<&Value> {
     kv.value.as_ref().and_then(|v| v.value.as_ref())
 }
 
 /// A string attribute value.
-pub fn string_value(s: impl Into<String>) -> Option<AnyValue> {
+pub(crate) fn string_value(s: impl Into<String>) -> Option<AnyValue> {
     Some(AnyValue {
         value: Some(Value::StringValue(s.into())),
     })
@@ -25,7 +25,7 @@ pub fn string_value(s: impl Into<String>) -> Option<AnyValue> {
 
 /// pdata's `Value.AsString()`: strings as they are, numbers and booleans in
 /// Go's text, bytes in base64, maps and slices as Go JSON.
-pub fn as_string(v: Option<&Value>) -> String {
+pub(crate) fn as_string(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::StringValueStrindex(_)) => String::new(),
         Some(Value::StringValue(s)) => s.clone(),
@@ -52,7 +52,7 @@ pub fn as_string(v: Option<&Value>) -> String {
 
 /// A float that JSON cannot carry.
 #[derive(Debug)]
-pub struct NonFinite;
+pub(crate) struct NonFinite;
 
 /// Writes `json.Marshal(value.AsRaw())`: maps with sorted keys (the last of
 /// duplicate keys wins), bytes in base64, HTML-escaped strings.
@@ -103,7 +103,7 @@ fn write_raw_json(v: Option<&Value>, out: &mut String) -> Result<(), NonFinite> 
 }
 
 /// Writes a JSON string as Go's `encoding/json` does (with HTML escaping).
-pub fn write_go_string(s: &str, out: &mut String) {
+pub(crate) fn write_go_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

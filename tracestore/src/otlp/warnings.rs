@@ -5,12 +5,12 @@
 use super::{AnyValue, ArrayValue, KeyValue, Value, values};
 
 /// The attribute that holds a span's warnings.
-pub const WARNINGS_ATTRIBUTE: &str = "@jaeger@warnings";
+pub(crate) const WARNINGS_ATTRIBUTE: &str = "@jaeger@warnings";
 
 /// Appends warnings to a span's attributes (`jptrace.AddWarnings`): to the
 /// existing slice, after the old value when it was not a slice, or in a new
 /// attribute at the end.
-pub fn add_warnings(attrs: &mut Vec<KeyValue>, warnings: impl IntoIterator<Item = String>) {
+pub(crate) fn add_warnings(attrs: &mut Vec<KeyValue>, warnings: impl IntoIterator<Item = String>) {
     let new = warnings.into_iter().map(|w| AnyValue {
         value: Some(Value::StringValue(w)),
     });
@@ -43,7 +43,7 @@ pub fn add_warnings(attrs: &mut Vec<KeyValue>, warnings: impl IntoIterator<Item 
 
 /// A span's warnings (`jptrace.GetWarnings`): the strings of the slice
 /// (non-strings read as empty), or the rendering of a non-slice value.
-pub fn get_warnings(attrs: &[KeyValue]) -> Option<Vec<String>> {
+pub(crate) fn get_warnings(attrs: &[KeyValue]) -> Option<Vec<String>> {
     let kv = values::get(attrs, WARNINGS_ATTRIBUTE)?;
     Some(match values::value_of(kv) {
         Some(Value::ArrayValue(list)) => list

@@ -12,7 +12,7 @@ const SPANS: u32 = 2;
 
 /// The number of spans in an encoded `ExportTraceServiceRequest`, or why
 /// its framing is broken.
-pub fn count_spans(request: &[u8]) -> Result<u64, String> {
+pub(crate) fn count_spans(request: &[u8]) -> Result<u64, String> {
     let mut spans = 0;
     for_each_message(request, RESOURCE_SPANS, |resource_spans| {
         for_each_message(resource_spans, SCOPE_SPANS, |scope_spans| {

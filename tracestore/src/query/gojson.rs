@@ -10,7 +10,7 @@ use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 use crate::go::strconv;
 
 /// Serializes as `json.Marshal` (or `json.MarshalIndent(v, "", "    ")`).
-pub fn to_vec<T: Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>, serde_json::Error> {
+pub(super) fn to_vec<T: Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::new();
     if pretty {
         let fmt = GoFormatter(PrettyFormatter::with_indent(b"    "));

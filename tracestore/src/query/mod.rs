@@ -27,7 +27,7 @@ const SEARCH_DEPTH_ERROR: &str = "search depth must be greater than 0 and less t
 
 /// What the query handlers share.
 #[derive(Debug, Clone)]
-pub struct QueryState {
+pub(crate) struct QueryState {
     /// The store.
     pub store: Arc<Store>,
     /// Jaeger's `max_clock_skew_adjust`.
@@ -45,7 +45,7 @@ impl QueryState {
 }
 
 /// The query API router.
-pub fn router(state: QueryState) -> Router {
+pub(crate) fn router(state: QueryState) -> Router {
     Router::new()
         .merge(v1::routes())
         .merge(v3::routes())

@@ -27,7 +27,7 @@ const DEFAULT_LIMIT: i64 = 100;
 const DEFAULT_LOOKBACK_NANOS: i64 = 2 * 24 * 3600 * 1_000_000_000;
 
 /// The v1 routes.
-pub fn routes() -> Router<QueryState> {
+pub(super) fn routes() -> Router<QueryState> {
     Router::new()
         .route("/api/services", get(services))
         .route(

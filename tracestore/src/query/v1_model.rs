@@ -21,7 +21,7 @@ const JS_MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// A trace in the UI model.
 #[derive(Debug, Clone, Serialize)]
-pub struct UiTrace {
+pub(super) struct UiTrace {
     #[serde(rename = "traceID")]
     trace_id: String,
     spans: Vec<UiSpan>,
@@ -283,7 +283,7 @@ fn logs(span: &Span) -> Vec<UiLog> {
 }
 
 /// Converts one (adjusted) trace.
-pub fn ui_trace(trace: &[ResourceSpans]) -> UiTrace {
+pub(super) fn ui_trace(trace: &[ResourceSpans]) -> UiTrace {
     struct Converted {
         span: UiSpan,
         process: UiProcess,

@@ -22,7 +22,7 @@ use crate::store::TraceQuery;
 const DEFAULT_SEARCH_DEPTH: i64 = 100;
 
 /// The v3 routes.
-pub fn routes() -> Router<QueryState> {
+pub(super) fn routes() -> Router<QueryState> {
     Router::new()
         .route("/api/v3/services", get(services))
         .route("/api/v3/operations", get(operations))

@@ -156,7 +156,7 @@ impl Decoder for RequestBytesCodec {
 /// (undecodable body) to `INVALID_ARGUMENT`, `OUT_OF_RANGE` (message too
 /// large) to `RESOURCE_EXHAUSTED`. The receiver itself never answers
 /// `INTERNAL`.
-pub fn fix_status_codes<B>(mut res: http::Response<B>) -> http::Response<B> {
+pub(crate) fn fix_status_codes<B>(mut res: http::Response<B>) -> http::Response<B> {
     let rewrite = match res.headers().get("grpc-status").map(|v| v.as_bytes()) {
         Some(b"13") => Some(Code::InvalidArgument),
         Some(b"11") => Some(Code::ResourceExhausted),

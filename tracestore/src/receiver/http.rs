@@ -74,7 +74,7 @@ struct Receiver {
 }
 
 /// The OTLP/HTTP router; with `discard`, exports are counted, not stored.
-pub fn router(store: Arc<Store>, max_body: usize, discard: bool) -> Router {
+pub(crate) fn router(store: Arc<Store>, max_body: usize, discard: bool) -> Router {
     Router::new()
         .route("/v1/traces", any(export))
         .fallback(not_found)

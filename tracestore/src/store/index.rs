@@ -7,18 +7,18 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 /// An operation: span name and kind name (`""` for unspecified).
-pub type Operation = (String, &'static str);
+pub(crate) type Operation = (String, &'static str);
 
 /// Services and their operations.
 #[derive(Debug, Default)]
-pub struct OperationIndex {
+pub(super) struct OperationIndex {
     services: RwLock<HashMap<Arc<str>, HashSet<Operation>>>,
 }
 
 impl OperationIndex {
     /// Records the operations of one export; takes the write lock only when
     /// something is new.
-    pub fn record(&self, seen: &[(Arc<str>, Operation)]) {
+    pub(super) fn record(&self, seen: &[(Arc<str>, Operation)]) {
         let missing = {
             let services = self.services.read();
             seen.iter()
@@ -33,7 +33,7 @@ impl OperationIndex {
     }
 
     /// Every service, sorted.
-    pub fn services(&self) -> Vec<String> {
+    pub(super) fn services(&self) -> Vec<String> {
         let mut out: Vec<String> = self.services.read().keys().map(|s| s.to_string()).collect();
         out.sort();
         out
@@ -41,7 +41,7 @@ impl OperationIndex {
 
     /// The operations of a service, sorted; `kind` filters on the kind name
     /// when given (an exact match, as in Jaeger).
-    pub fn operations(&self, service: &str, kind: Option<&str>) -> Vec<Operation> {
+    pub(super) fn operations(&self, service: &str, kind: Option<&str>) -> Vec<Operation> {
         let mut out: Vec<Operation> = self
             .services
             .read()

@@ -6,9 +6,9 @@
 pub(crate) mod footprint;
 mod index;
 mod intern;
-pub mod search;
+pub(crate) mod search;
 mod span;
-pub mod trace;
+pub(crate) mod trace;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -19,13 +19,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 
-pub use index::Operation;
+pub(crate) use index::Operation;
 use index::OperationIndex;
 pub(crate) use intern::ExportStrings;
 use intern::Interner;
-pub use search::TraceQuery;
+pub(crate) use search::TraceQuery;
 pub(crate) use span::StoredSpan;
-pub use trace::TraceChunk;
+pub(crate) use trace::TraceChunk;
 
 use crate::ids::TraceId;
 use crate::otlp::ResourceSpans;
@@ -44,7 +44,7 @@ const TRACE_BYTES: usize = footprint::resident(
 
 /// How much the store may hold before it evicts its oldest traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Maximum number of spans held.
     pub max_spans: u64,
     /// Maximum estimated heap bytes of the spans held, if bounded.
@@ -54,7 +54,7 @@ pub struct Limits {
 /// Spans of an export not stored because their trace would not fit within
 /// the store's bounds even alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overflow {
+pub(crate) struct Overflow {
     /// How many spans were rejected.
     pub spans: u64,
     /// The first trace rejected and the bound it exceeds.
@@ -63,7 +63,7 @@ pub struct Overflow {
 
 impl Overflow {
     /// The message for the sender (OTLP partial success).
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         format!(
             "{} span(s) rejected: a trace must fit within the store's bounds (first: {})",
             self.spans, self.first
@@ -124,7 +124,7 @@ struct Shard {
 
 /// The store. Cheap to share behind an `Arc`.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     shards: Box<[Shard]>,
     limits: Limits,
     next_seq: AtomicU64,
@@ -137,7 +137,7 @@ pub struct Store {
 
 /// One export, prepared for storing.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// Per-trace chunks, in order of first appearance.
     pub traces: Vec<TraceChunk>,
     /// Distinct (service, operation) pairs of the export.
@@ -148,7 +148,7 @@ pub struct Batch {
 
 impl Store {
     /// An empty store with the given bounds.
-    pub fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         Store {
             shards: (0..SHARDS)
                 .map(|_| Shard {
@@ -182,7 +182,7 @@ impl Store {
     /// and nothing already stored is evicted for it. Every stored trace
     /// fitting alone, eviction stops as soon as the bounds hold again and
     /// never reaches the trace just written.
-    pub fn insert(&self, batch: Batch) -> Option<Overflow> {
+    pub(crate) fn insert(&self, batch: Batch) -> Option<Overflow> {
         let c = &self.counters;
         c.rejected_spans
             .fetch_add(batch.rejected, Ordering::Relaxed);
@@ -263,7 +263,7 @@ impl Store {
 
     /// Counts spans that were received and deliberately not stored (the
     /// discarding mode).
-    pub fn count_discarded(&self, spans: u64) {
+    pub(crate) fn count_discarded(&self, spans: u64) {
         self.counters
             .received_spans
             .fetch_add(spans, Ordering::Relaxed);
@@ -367,7 +367,7 @@ impl Store {
     }
 
     /// A copy of one trace, if held.
-    pub fn get(&self, id: &TraceId) -> Option<Vec<ResourceSpans>> {
+    pub(crate) fn get(&self, id: &TraceId) -> Option<Vec<ResourceSpans>> {
         let data = self.shards[Self::shard_of(id)].data.read();
         let seq = data.seq_of.get(id)?;
         data.by_seq.get(seq).map(TraceChunk::to_resource_spans)
@@ -375,7 +375,7 @@ impl Store {
 
     /// Copies of the newest-created traces matching the query, at most
     /// `query.limit`, newest first.
-    pub fn find(&self, query: &TraceQuery) -> Vec<Vec<ResourceSpans>> {
+    pub(crate) fn find(&self, query: &TraceQuery) -> Vec<Vec<ResourceSpans>> {
         let mut hits: Vec<(u64, TraceId)> = Vec::new();
         for shard in self.shards.iter() {
             let data = shard.data.read();
@@ -394,17 +394,17 @@ impl Store {
     }
 
     /// Every service, sorted.
-    pub fn services(&self) -> Vec<String> {
+    pub(crate) fn services(&self) -> Vec<String> {
         self.index.services()
     }
 
     /// The operations of a service, sorted, optionally of one kind.
-    pub fn operations(&self, service: &str, kind: Option<&str>) -> Vec<Operation> {
+    pub(crate) fn operations(&self, service: &str, kind: Option<&str>) -> Vec<Operation> {
         self.index.operations(service, kind)
     }
 
     /// The current counters.
-    pub fn stats(&self) -> StoreStats {
+    pub(crate) fn stats(&self) -> StoreStats {
         let c = &self.counters;
         StoreStats {
             spans: c.spans.load(Ordering::Relaxed),

@@ -8,7 +8,7 @@ use crate::otlp::{InstrumentationScope, KeyValue, SpanKind, StatusCode, values};
 
 /// What a search asks for. Empty strings and zero durations mean "any".
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TraceQuery {
+pub(crate) struct TraceQuery {
     /// `service.name` of the span's resource.
     pub service: String,
     /// The span name.
@@ -31,7 +31,7 @@ pub struct TraceQuery {
 
 impl TraceQuery {
     /// Whether the trace has a span meeting every condition.
-    pub fn matches(&self, trace: &TraceChunk) -> bool {
+    pub(crate) fn matches(&self, trace: &TraceChunk) -> bool {
         // The time range first: it is read from the chunk itself, while the
         // service is behind a pointer per resource group, and a search of a
         // narrow window passes over every other trace of the store.
@@ -135,7 +135,7 @@ fn kind_from_str(s: &str) -> SpanKind {
 
 /// The kind as Jaeger's operation index names it: lowercase, and empty for
 /// unspecified or unknown kinds.
-pub fn kind_name(kind: i32) -> &'static str {
+pub(crate) fn kind_name(kind: i32) -> &'static str {
     match SpanKind::try_from(kind) {
         Ok(SpanKind::Internal) => "internal",
         Ok(SpanKind::Server) => "server",

@@ -12,7 +12,7 @@ use crate::otlp::{InstrumentationScope, Resource, ResourceSpans, ScopeSpans};
 
 /// The spans of one trace from one scope of one export.
 #[derive(Debug, Clone)]
-pub struct ScopeChunk {
+pub(crate) struct ScopeChunk {
     /// The instrumentation scope, shared with the export's other traces.
     pub scope: Arc<InstrumentationScope>,
     /// The spans, in the order they arrived.
@@ -21,7 +21,7 @@ pub struct ScopeChunk {
 
 /// The spans of one trace from one resource of one export.
 #[derive(Debug, Clone)]
-pub struct ResourceChunk {
+pub(crate) struct ResourceChunk {
     /// The resource, shared with the export's other traces.
     pub resource: Arc<Resource>,
     /// Its `service.name` (a string after ingest sanitizing).
@@ -33,7 +33,7 @@ pub struct ResourceChunk {
 /// Spans of one trace: an export's worth on the way in, everything so far
 /// once stored.
 #[derive(Debug, Clone)]
-pub struct TraceChunk {
+pub(crate) struct TraceChunk {
     /// The trace id.
     pub id: TraceId,
     /// Resource groups in arrival order.
@@ -51,7 +51,7 @@ pub struct TraceChunk {
 
 impl TraceChunk {
     /// An empty chunk for a trace.
-    pub fn new(id: TraceId) -> Self {
+    pub(crate) fn new(id: TraceId) -> Self {
         TraceChunk {
             id,
             resources: Vec::new(),
@@ -63,7 +63,7 @@ impl TraceChunk {
     }
 
     /// Accounts for a span added to the last scope group.
-    pub fn note_span(&mut self, start: i64, bytes: usize) {
+    pub(crate) fn note_span(&mut self, start: i64, bytes: usize) {
         self.span_count += 1;
         self.bytes += bytes;
         self.min_start = self.min_start.min(start);
@@ -88,7 +88,7 @@ impl TraceChunk {
     }
 
     /// Appends a later export's spans of the same trace.
-    pub fn merge(&mut self, later: TraceChunk) {
+    pub(crate) fn merge(&mut self, later: TraceChunk) {
         self.resources.extend(later.resources);
         self.span_count += later.span_count;
         self.bytes += later.bytes;
@@ -97,13 +97,13 @@ impl TraceChunk {
     }
 
     /// Whether any resource group belongs to `service`.
-    pub fn has_service(&self, service: &str) -> bool {
+    pub(crate) fn has_service(&self, service: &str) -> bool {
         self.resources.iter().any(|r| &*r.service == service)
     }
 
     /// An owned OTLP copy, as a query works on it (schema URLs are not kept,
     /// as in Jaeger's memory store).
-    pub fn to_resource_spans(&self) -> Vec<ResourceSpans> {
+    pub(crate) fn to_resource_spans(&self) -> Vec<ResourceSpans> {
         self.resources
             .iter()
             .map(|r| ResourceSpans {

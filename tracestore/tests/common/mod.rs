@@ -3,7 +3,7 @@
 //! HTTP / raw gRPC helpers.
 #![allow(dead_code)]
 
-pub mod raw_grpc;
+pub(crate) mod raw_grpc;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,28 +22,28 @@ use opentelemetry_sdk::trace::{
 use tracestore::RunningTraceStore;
 
 /// 2026-01-02T03:04:05Z in nanoseconds.
-pub const T0_NS: u64 = 1_767_323_045_000_000_000;
+pub(crate) const T0_NS: u64 = 1_767_323_045_000_000_000;
 /// The same in microseconds.
-pub const T0_US: u64 = T0_NS / 1000;
+pub(crate) const T0_US: u64 = T0_NS / 1000;
 /// The trace id of the scenario (set by the loadgen-like remote parent).
-pub const TRACE: u128 = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736;
-pub const TRACE_HEX: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const TRACE: u128 = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736;
+pub(crate) const TRACE_HEX: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 /// The remote (never exported) parent of the order-api SERVER span.
-pub const REMOTE_PARENT: u64 = 0x00f0_67aa_0ba9_02b7;
+pub(crate) const REMOTE_PARENT: u64 = 0x00f0_67aa_0ba9_02b7;
 /// Span ids: order-api spans 0xa1.., payment-service spans 0xb1...
-pub const ORDER_SERVER: u64 = 0xa1;
-pub const VALIDATE: u64 = 0xa2;
-pub const ORDER_CLIENT: u64 = 0xa3;
-pub const PAY_SERVER: u64 = 0xb1;
-pub const FRAUD: u64 = 0xb2;
-pub const PUBLISH: u64 = 0xb3;
+pub(crate) const ORDER_SERVER: u64 = 0xa1;
+pub(crate) const VALIDATE: u64 = 0xa2;
+pub(crate) const ORDER_CLIENT: u64 = 0xa3;
+pub(crate) const PAY_SERVER: u64 = 0xb1;
+pub(crate) const FRAUD: u64 = 0xb2;
+pub(crate) const PUBLISH: u64 = 0xb3;
 /// The other trace the client span links to.
-pub const LINKED_TRACE: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
-pub const LINKED_SPAN: u64 = 0x2222_2222_2222_2222;
+pub(crate) const LINKED_TRACE: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
+pub(crate) const LINKED_SPAN: u64 = 0x2222_2222_2222_2222;
 
 /// How spans travel to the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Grpc { gzip: bool },
     HttpProtobuf { gzip: bool },
     HttpJson { gzip: bool },
@@ -51,13 +51,13 @@ pub enum Transport {
 
 /// Span ids from a counter, trace ids fixed: deterministic output.
 #[derive(Debug)]
-pub struct SeqIds {
+pub(crate) struct SeqIds {
     next_span: AtomicU64,
     trace: u128,
 }
 
 impl SeqIds {
-    pub fn new(first_span: u64, trace: u128) -> Self {
+    pub(crate) fn new(first_span: u64, trace: u128) -> Self {
         SeqIds {
             next_span: AtomicU64::new(first_span),
             trace,
@@ -77,7 +77,7 @@ impl IdGenerator for SeqIds {
 
 /// A provider exporting through `transport` to `store`, with a fixed
 /// resource and ids starting at `first_span`. Spans leave only on flush.
-pub fn provider(
+pub(crate) fn provider(
     store: &RunningTraceStore,
     transport: Transport,
     resource: Resource,
@@ -130,7 +130,7 @@ pub fn provider(
 }
 
 /// Flushes and shuts a provider down off the async workers.
-pub async fn flush(provider: SdkTracerProvider) {
+pub(crate) async fn flush(provider: SdkTracerProvider) {
     tokio::task::spawn_blocking(move || {
         provider.force_flush().expect("flush");
         provider.shutdown().expect("shutdown");
@@ -140,7 +140,7 @@ pub async fn flush(provider: SdkTracerProvider) {
 }
 
 /// T0 plus `offset_ns`.
-pub fn at(offset_ns: u64) -> SystemTime {
+pub(crate) fn at(offset_ns: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(T0_NS + offset_ns)
 }
 
@@ -149,7 +149,7 @@ fn kv(k: &'static str, v: impl Into<Value>) -> KeyValue {
 }
 
 /// The order-api resource.
-pub fn order_resource() -> Resource {
+pub(crate) fn order_resource() -> Resource {
     Resource::builder_empty()
         .with_service_name("order-api")
         .with_attributes([
@@ -160,7 +160,7 @@ pub fn order_resource() -> Resource {
 }
 
 /// The payment-service resource.
-pub fn payment_resource() -> Resource {
+pub(crate) fn payment_resource() -> Resource {
     Resource::builder_empty()
         .with_service_name("payment-service")
         .with_attributes([kv("process.pid", 4242i64), kv("host.name", "host-b")])
@@ -169,7 +169,11 @@ pub fn payment_resource() -> Resource {
 
 /// Exports the fraud-order trace: order-api's spans through `order`,
 /// then payment-service's through `payment`; waits until all six are in.
-pub async fn export_fraud_order(store: &RunningTraceStore, order: Transport, payment: Transport) {
+pub(crate) async fn export_fraud_order(
+    store: &RunningTraceStore,
+    order: Transport,
+    payment: Transport,
+) {
     let before = store.stats().received_spans;
     let order_provider = provider(
         store,
@@ -355,33 +359,33 @@ pub async fn export_fraud_order(store: &RunningTraceStore, order: Transport, pay
 }
 
 /// Span id as 16 hex digits.
-pub fn sid(id: u64) -> String {
+pub(crate) fn sid(id: u64) -> String {
     format!("{id:016x}")
 }
 
 /// An HTTP answer.
 #[derive(Debug)]
-pub struct StoreAnswer {
+pub(crate) struct StoreAnswer {
     pub status: u16,
     pub content_type: String,
     pub body: String,
 }
 
 impl StoreAnswer {
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
 }
 
 /// GET a URL.
-pub async fn get(url: &str) -> StoreAnswer {
+pub(crate) async fn get(url: &str) -> StoreAnswer {
     let res = reqwest::Client::new().get(url).send().await.expect("GET");
     answer(res).await
 }
 
 /// POST a body with headers.
-pub async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> StoreAnswer {
+pub(crate) async fn post(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> StoreAnswer {
     let mut req = reqwest::Client::new().post(url).body(body);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -406,7 +410,7 @@ async fn answer(res: reqwest::Response) -> StoreAnswer {
 
 /// A span for hand-built OTLP/JSON requests.
 #[derive(Debug, Clone)]
-pub struct TestSpan {
+pub(crate) struct TestSpan {
     pub trace: &'static str,
     pub span: &'static str,
     pub name: &'static str,
@@ -421,7 +425,7 @@ pub struct TestSpan {
 }
 
 /// An OTLP/JSON export request with one resource (`service`) and scope.
-pub fn otlp_json(service: &str, spans: &[TestSpan]) -> String {
+pub(crate) fn otlp_json(service: &str, spans: &[TestSpan]) -> String {
     let spans: Vec<serde_json::Value> = spans
         .iter()
         .map(|s| {
@@ -447,7 +451,7 @@ pub fn otlp_json(service: &str, spans: &[TestSpan]) -> String {
 }
 
 /// Posts an OTLP/JSON request and checks it was fully accepted.
-pub async fn post_otlp_json(store: &RunningTraceStore, body: String) {
+pub(crate) async fn post_otlp_json(store: &RunningTraceStore, body: String) {
     let res = post(
         &format!("{}/v1/traces", store.otlp_http_endpoint()),
         &[("content-type", "application/json")],
@@ -460,16 +464,16 @@ pub async fn post_otlp_json(store: &RunningTraceStore, body: String) {
     );
 }
 
-pub const SEC: u64 = 1_000_000_000;
-pub const MS: u64 = 1_000_000;
+pub(crate) const SEC: u64 = 1_000_000_000;
+pub(crate) const MS: u64 = 1_000_000;
 
 /// Trace ids of the search fixture: A has a zero high half (16 hex digits
 /// in v1), the others are 128-bit.
-pub const A: &str = "0000000000000000000000000000000a";
-pub const B: &str = "000000000000000b000000000000000b";
-pub const C: &str = "000000000000000c000000000000000c";
-pub const D: &str = "000000000000000d000000000000000d";
-pub const E: &str = "000000000000000e000000000000000e";
+pub(crate) const A: &str = "0000000000000000000000000000000a";
+pub(crate) const B: &str = "000000000000000b000000000000000b";
+pub(crate) const C: &str = "000000000000000c000000000000000c";
+pub(crate) const D: &str = "000000000000000d000000000000000d";
+pub(crate) const E: &str = "000000000000000e000000000000000e";
 
 /// Five traces, stored in the order A..E (so newest first is E..A):
 ///
@@ -480,7 +484,7 @@ pub const E: &str = "000000000000000e000000000000000e";
 /// | C     | svc-a   | GET /a    | T0 + 3 s  | 1 s      |                                   | ok     |
 /// | D     | svc-b   | GET /a    | T0 + 4 s  | 10 ms    |                                   | unset  |
 /// | E     | svc-a   | GET /a    | T0 + 1 h  | 10 ms    |                                   | unset  |
-pub async fn ingest_search_fixture(store: &RunningTraceStore) {
+pub(crate) async fn ingest_search_fixture(store: &RunningTraceStore) {
     let span = |trace, span, name, start, duration, attrs, status| TestSpan {
         trace,
         span,
@@ -537,7 +541,7 @@ pub async fn ingest_search_fixture(store: &RunningTraceStore) {
 }
 
 /// Asserts JSON equality, naming the first differing path on failure.
-pub fn assert_json_eq(actual: &serde_json::Value, expected: &serde_json::Value) {
+pub(crate) fn assert_json_eq(actual: &serde_json::Value, expected: &serde_json::Value) {
     fn diff(a: &serde_json::Value, e: &serde_json::Value, path: &str) -> Option<String> {
         use serde_json::Value::{Array, Object};
         match (a, e) {

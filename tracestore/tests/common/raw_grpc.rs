@@ -10,13 +10,13 @@ use tonic::{Response, Status};
 
 /// Encodes `Bytes` verbatim; decodes the export response.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RawCodec;
+pub(crate) struct RawCodec;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RawEncoder;
+pub(crate) struct RawEncoder;
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ResponseDecoder;
+pub(crate) struct ResponseDecoder;
 
 impl Encoder for RawEncoder {
     type Item = Bytes;
@@ -57,13 +57,13 @@ impl Codec for RawCodec {
 
 /// A connected raw client.
 #[derive(Debug, Clone)]
-pub struct RawClient {
+pub(crate) struct RawClient {
     grpc: tonic::client::Grpc<Channel>,
 }
 
 impl RawClient {
     /// Connects to `endpoint` (`http://host:port`).
-    pub async fn connect(endpoint: String) -> Self {
+    pub(crate) async fn connect(endpoint: String) -> Self {
         let channel = Channel::from_shared(endpoint)
             .expect("endpoint")
             .connect()
@@ -75,13 +75,13 @@ impl RawClient {
     }
 
     /// The same client, gzip-compressing requests.
-    pub fn gzip(mut self) -> Self {
+    pub(crate) fn gzip(mut self) -> Self {
         self.grpc = self.grpc.send_compressed(CompressionEncoding::Gzip);
         self
     }
 
     /// Sends one `Export` call with `body` as the message bytes.
-    pub async fn export(
+    pub(crate) async fn export(
         &mut self,
         body: Bytes,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
