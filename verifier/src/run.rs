@@ -283,6 +283,8 @@ impl Run<'_> {
         let mut last_change = Instant::now();
         let mut polls = 0;
         let plan = self.read_plan();
+        // A tracestore's counters, while the server has them.
+        let mut counters = client.store_counters().await;
         loop {
             let mut traces = Collected::new(config.slowest);
             read_window(
@@ -302,19 +304,34 @@ impl Run<'_> {
                 last_change = now;
             }
             previous = Some(fingerprint);
-            let done = stable && self.complete(&traces);
-            if done || now >= deadline {
-                let quiet = done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
+            let complete = self.complete(&traces);
+            let done = stable && complete;
+            let settled = |traces: Collected, quiet: bool| {
                 tracing::info!(polls, quiet, traces = traces.len(), "settled");
                 let settle = Settle {
                     polls,
                     elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     quiet,
                 };
-                return Ok((traces, settle));
+                Ok((traces, settle))
+            };
+            if done || now >= deadline {
+                let quiet = done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
+                return settled(traces, quiet);
             }
             tracing::debug!(polls, traces = traces.len(), "waiting for spans to settle");
             tokio::time::sleep(config.poll_interval.min(deadline - now)).await;
+            let before = counters;
+            counters = match before {
+                Some(_) => client.store_counters().await,
+                None => None,
+            };
+            // Complete, and the store's counters did not move from before
+            // this read to a poll interval after it: a second read would
+            // agree with this one, so it is not made.
+            if complete && before.is_some() && counters == before {
+                return settled(traces, true);
+            }
         }
     }
 

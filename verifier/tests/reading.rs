@@ -107,25 +107,30 @@ async fn a_shuffling_jaeger_with_more_traces_than_the_limit_in_one_microsecond_i
     );
 }
 
+/// Exports `traces` to the store over OTLP/HTTP JSON, 100 a request.
+async fn load(store: &tracestore::RunningTraceStore, traces: &[TTrace]) {
+    let client = reqwest::Client::new();
+    for chunk in traces.chunks(100) {
+        let spans: Vec<serde_json::Value> =
+            chunk.iter().flat_map(traces::v3_resource_spans).collect();
+        let res = client
+            .post(format!("{}/v1/traces", store.otlp_http_endpoint()))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "resourceSpans": spans }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tracestore_with_more_traces_than_the_limit_is_read_completely() {
     let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
         .await
         .unwrap();
     let many = traces::mix(BASE + 0x20_0000, 600, traces::seconds_ago(100), 50_000_000);
-    let client = reqwest::Client::new();
-    for chunk in many.chunks(100) {
-        let refs: Vec<&TTrace> = chunk.iter().collect();
-        let body = serde_json::json!({"resourceSpans": refs.iter().flat_map(|t| traces::v3_resource_spans(t)).collect::<Vec<_>>()});
-        let res = client
-            .post(format!("{}/v1/traces", store.otlp_http_endpoint()))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-    }
+    load(&store, &many).await;
     for api in [ApiChoice::V3, ApiChoice::V1] {
         let mut config = common::config(&store.query_url());
         config.api = api;
@@ -134,6 +139,57 @@ async fn tracestore_with_more_traces_than_the_limit_is_read_completely() {
         assert!(verdict.passed(), "{api:?}: {:?}", verdict.failures);
         assert_eq!(verdict.summary.checked, 600, "{api:?}");
     }
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_tracestore_settles_after_one_read_and_a_changing_one_is_read_again() {
+    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    load(
+        &store,
+        &traces::mix(BASE + 0x30_0000, 200, traces::seconds_ago(100), 50_000_000),
+    )
+    .await;
+    let mut config = common::config(&store.query_url());
+    config.settle = Duration::from_secs(30);
+    // Complete, and the store's counters unchanged a poll interval after
+    // the read: settled without a second read.
+    let verdict = verify(&config).await.unwrap();
+    assert!(verdict.passed(), "{:?}", verdict.failures);
+    assert_eq!(verdict.summary.checked, 200);
+    assert_eq!((verdict.settle.polls, verdict.settle.quiet), (1, true));
+
+    // Spans keep arriving (outside the window): the counters move, so the
+    // window is read again and settles when two reads agree.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let feeder = tokio::spawn({
+        let (stop, endpoint) = (stop.clone(), store.otlp_http_endpoint());
+        async move {
+            let client = reqwest::Client::new();
+            let mut n = 0u128;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let old = traces::health(BASE + 0x40_0000 + n, traces::seconds_ago(3_600));
+                let body = serde_json::json!({ "resourceSpans": traces::v3_resource_spans(&old) });
+                let sent = client
+                    .post(format!("{endpoint}/v1/traces"))
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await;
+                assert_eq!(sent.map(|r| r.status().as_u16()).ok(), Some(200));
+                n += 1;
+            }
+            n
+        }
+    });
+    let verdict = verify(&config).await.unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(feeder.await.unwrap() > 0);
+    assert!(verdict.passed(), "{:?}", verdict.failures);
+    assert_eq!(verdict.summary.checked, 200);
+    assert_eq!((verdict.settle.polls, verdict.settle.quiet), (2, true));
     store.shutdown().await;
 }
 

@@ -89,6 +89,15 @@ struct JaegerAnswer {
     body: bytes::Bytes,
 }
 
+/// What settling watches of a tracestore: every span stored, received or
+/// evicted changes one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub(crate) struct StoreCounters {
+    spans: u64,
+    received_spans: u64,
+    evicted_spans: u64,
+}
+
 #[derive(Deserialize)]
 struct V3Services {
     services: Vec<String>,
@@ -243,6 +252,18 @@ impl JaegerClient {
                 v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
             }
         }
+    }
+
+    /// The store's span counters when the server is a tracestore
+    /// (`/tracestore/stats`); `None` for any other server. Equal counters
+    /// before and after a read mean nothing arrived or left meanwhile, so
+    /// settling can be confirmed without reading the window again.
+    pub(crate) async fn store_counters(&self) -> Option<StoreCounters> {
+        let answer = self.get(&self.url("/tracestore/stats"), &[]).await.ok()?;
+        if !(200..300).contains(&answer.status) {
+            return None;
+        }
+        serde_json::from_slice(&answer.body).ok()
     }
 
     /// Fetches one whole trace by id; `None` when the server does not have it.
