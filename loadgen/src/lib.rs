@@ -45,6 +45,7 @@ mod worker;
 pub use config::{LoadConfig, RootSpans, SamplerChoice, Shard, Target};
 pub use error::{LoadError, MergeError};
 pub use manifest::{ManifestRecord, Outcome, read_manifest};
+pub use plan::{PlannedRequest, ShardPlan, plan_shard};
 pub use propagator::Propagator;
 pub use report::{Report, merge};
 pub use run::run;

@@ -11,13 +11,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::{
-    config::{SamplerChoice, Shard},
+    config::{LoadConfig, SamplerChoice, Shard, Target},
+    error::LoadError,
     propagator::{Propagator, TraceHeaders},
     scenario::{
-        ScenarioSet,
+        Mix, ScenarioSet,
         render::{Rendered, Renderer},
     },
-    stages::RateCurve,
+    stages::{RateCurve, Stage},
 };
 
 /// The fixed intended start times of one shard: shard `i` of `n` takes the
@@ -33,6 +34,22 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// The schedule of a run's flags: a flat `rps` for `duration`, or the
+    /// `stages` ramping from `rps` (they set the length).
+    pub(crate) fn of_run(
+        rps: f64,
+        stages: &[Stage],
+        shard: Shard,
+        requests: Option<u64>,
+        duration: Option<Duration>,
+    ) -> Schedule {
+        if stages.is_empty() {
+            Schedule::new(RateCurve::flat(rps), shard, requests, duration)
+        } else {
+            Schedule::new(RateCurve::staged(rps, stages), shard, requests, None)
+        }
+    }
+
     /// `requests` counts all shards together; this shard gets its share.
     /// The run ends at `duration` or at the end of the curve, whichever
     /// comes first.
@@ -284,6 +301,90 @@ impl Planner {
     }
 }
 
+/// The scenarios a run draws from (the file's, with `--mix` applied) and
+/// their renderer for `target`.
+pub(crate) fn prepare_scenarios(
+    scenarios: ScenarioSet,
+    mix: Option<&Mix>,
+    target: &Target,
+) -> Result<(Arc<ScenarioSet>, Renderer), LoadError> {
+    let scenarios = match mix {
+        Some(mix) => scenarios.with_mix(mix).map_err(LoadError::Config)?,
+        None => scenarios,
+    };
+    let renderer = Renderer::new(&scenarios, target).map_err(LoadError::Config)?;
+    Ok((Arc::new(scenarios), renderer))
+}
+
+/// One request a shard will send, as [`plan_shard`] computes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRequest {
+    /// Its slot in the schedule all shards share (the manifest's `seq`,
+    /// `{{seq}}`).
+    pub seq: u64,
+    /// Its intended start after the start of the run.
+    pub offset: Duration,
+    /// Its trace id (none with `--sampler none`).
+    pub trace_id: Option<TraceId>,
+}
+
+/// What one shard of a configuration sends, computed by the code a run
+/// uses, without sending anything: so a deployment of N shards (say a
+/// Kubernetes Indexed Job) can be checked to add up to the load asked for
+/// and to draw disjoint trace ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardPlan {
+    /// This shard's intended rate on average (the report's `rps`).
+    pub rps: f64,
+    /// How many requests its schedule holds in all.
+    pub len: u64,
+    /// Its first requests, in order (at most the `limit` asked for).
+    pub requests: Vec<PlannedRequest>,
+}
+
+/// The plan of `config`'s shard: its rate, its length and its first
+/// `limit` requests, with the slots, intended starts and trace ids a run
+/// of the same configuration (and seed) gives them.
+pub fn plan_shard(config: &LoadConfig, limit: usize) -> Result<ShardPlan, LoadError> {
+    config.validate()?;
+    let (scenarios, renderer) = prepare_scenarios(
+        config.scenarios.clone(),
+        config.mix.as_ref(),
+        &config.target,
+    )?;
+    let schedule = Schedule::of_run(
+        config.rps,
+        &config.stages,
+        config.shard,
+        config.requests,
+        config.duration,
+    );
+    let mut planner = Planner::new(PlannerParts {
+        seed: config.seed,
+        shard: config.shard,
+        scenarios,
+        renderer,
+        propagator: config.propagator,
+        sampler: config.sampler,
+    });
+    let requests = (0..limit as u64)
+        .map_while(|k| schedule.offset(k))
+        .map(|offset| {
+            let plan = planner.next_plan();
+            PlannedRequest {
+                seq: plan.seq,
+                offset,
+                trace_id: plan.ids.map(|ids| ids.trace_id),
+            }
+        })
+        .collect();
+    Ok(ShardPlan {
+        rps: schedule.shard_rps(),
+        len: schedule.len(),
+        requests,
+    })
+}
+
 fn nonzero<T: Default + PartialEq>(mut draw: impl FnMut() -> T) -> T {
     loop {
         let v = draw();
@@ -454,5 +555,30 @@ mod tests {
                 .iter()
                 .all(|p| p.ids.is_none())
         );
+    }
+
+    #[test]
+    fn shard_plans_add_up_to_the_rate_and_never_share_a_slot_or_a_trace_id() {
+        let mut config = LoadConfig::new(Target::parse("http://127.0.0.1:8000").unwrap(), 900.0);
+        config.duration = Some(Duration::from_secs(2));
+        config.seed = 7;
+        let mut seqs = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
+        let (mut rate, mut len) = (0.0, 0);
+        for index in 0..3 {
+            config.shard = shard(index, 3);
+            let plan = plan_shard(&config, usize::MAX).unwrap();
+            rate += plan.rps;
+            len += plan.len;
+            assert_eq!(plan.requests.len() as u64, plan.len);
+            for r in &plan.requests {
+                assert_eq!(r.seq % 3, u64::from(index));
+                assert!(seqs.insert(r.seq), "slot {} twice", r.seq);
+                assert!(ids.insert(r.trace_id.unwrap()), "a trace id twice");
+            }
+        }
+        assert!((rate - 900.0).abs() < 1e-9, "{rate}");
+        assert_eq!(len, 1800, "2 s at 900 rps");
+        assert_eq!(seqs.len(), 1800);
     }
 }

@@ -18,12 +18,9 @@ use crate::{
     error::LoadError,
     manifest::ManifestWriter,
     pacer::{self, Paced},
-    plan::PlannerParts,
-    plan::{Planner, Schedule},
+    plan::{Planner, PlannerParts, Schedule, prepare_scenarios},
     progress::{self, Extent},
     report::{Report, RunFigures, RunInfo, StageFigures},
-    scenario::render::Renderer,
-    stages::RateCurve,
     stats::Stats,
     worker::{self, Shared, SharedParts},
 };
@@ -59,12 +56,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         root_spans,
         progress: show_progress,
     } = config;
-    let scenarios = match &mix {
-        Some(mix) => scenarios.with_mix(mix).map_err(LoadError::Config)?,
-        None => scenarios,
-    };
-    let renderer = Renderer::new(&scenarios, &target).map_err(LoadError::Config)?;
-    let scenarios = Arc::new(scenarios);
+    let (scenarios, renderer) = prepare_scenarios(scenarios, mix.as_ref(), &target)?;
     let addr = resolve(&target).await?;
     let manifest = manifest
         .as_deref()
@@ -75,13 +67,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     } else {
         None
     };
-    let (curve, duration) = if stages.is_empty() {
-        (RateCurve::flat(rps), duration)
-    } else {
-        // The stages set the length.
-        (RateCurve::staged(rps, &stages), None)
-    };
-    let schedule = Schedule::new(curve, shard, requests, duration);
+    let schedule = Schedule::of_run(rps, &stages, shard, requests, duration);
     let duration = schedule.duration();
     let mut info = RunInfo {
         loadgen_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -6,8 +6,10 @@
 //! settings).
 
 mod load_args;
+mod shard_args;
 
 pub use load_args::{DEFAULT_DURATION, LoadArgs, parse_rps};
+pub use shard_args::{JOB_INDEX_VAR, ShardArgs};
 
 use std::{future::Future, path::PathBuf, process::ExitCode};
 
@@ -15,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
 use telemetry::{OtelConfig, Protocol, SamplerConfig};
 
 use crate::{
-    config::{LoadConfig, Shard, Target},
+    config::{LoadConfig, Target},
     report::{Report, merge},
     scenario::ORDER_PAYMENT,
 };
@@ -73,10 +75,9 @@ pub struct RunArgs {
     /// The load.
     #[command(flatten)]
     pub load: LoadArgs,
-    /// This instance's share, i/n: every n-th slot of the schedule from slot i,
-    /// and its own stream of trace ids.
-    #[arg(long, default_value = "0/1", value_parser = str::parse::<Shard>)]
-    pub shard: Shard,
+    /// This instance's share of the load.
+    #[command(flatten)]
+    pub sharding: ShardArgs,
     /// Write the report as JSON (with HDR histograms, for `loadgen merge`).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
@@ -115,8 +116,11 @@ pub fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
     if let Some(protocol) = args.otlp_protocol {
         otel.protocol = protocol;
     }
+    let shard = args
+        .sharding
+        .shard(std::env::var(JOB_INDEX_VAR).ok().as_deref())?;
     let mut config = args.load.load_config(args.target, otel)?;
-    config.shard = args.shard;
+    config.shard = shard;
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
 }
@@ -173,7 +177,7 @@ fn finish(report: &Report, json: Option<PathBuf>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{RootSpans, SamplerChoice};
+    use crate::config::{RootSpans, SamplerChoice, Shard};
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         cli_support::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied()))
@@ -233,6 +237,11 @@ mod tests {
                 "cannot be negative",
             ),
             (&["--rps", "1", "--connections", "0"][..], "--connections"),
+            (
+                &["--rps", "1", "--shard", "0/2", "--shard-count", "2"][..],
+                "cannot be used with",
+            ),
+            (&["--rps", "1", "--shard-count", "0"][..], "--shard-count"),
         ] {
             let err = parse(args).unwrap_err();
             let line = cli_support::error_line(&err);
