@@ -372,7 +372,10 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
     if shown.is_ok() {
         stop.await;
     }
-    let stopped = stack.shutdown().await.map_err(|e| e.to_string());
+    let stopped = stack
+        .shutdown()
+        .await
+        .map_err(|e| cli_support::error_chain(&e));
     match shown.and(stopped) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => error(&e),

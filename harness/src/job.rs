@@ -152,8 +152,10 @@ async fn load_and_verify(
     let manifest_path = match files.manifest {
         Some(path) => path,
         None => {
-            let dir = tempfile::tempdir().map_err(|e| {
-                HarnessError::Io(format!("cannot create a temporary directory: {e}"))
+            let dir = tempfile::tempdir().map_err(|source| HarnessError::File {
+                what: "cannot create a temporary directory in",
+                path: std::env::temp_dir(),
+                source,
             })?;
             let path = dir.path().join("run.jsonl");
             _manifest_dir = dir;
@@ -161,8 +163,10 @@ async fn load_and_verify(
         }
     };
 
-    load.target = Target::parse(&endpoints.target)
-        .map_err(|e| HarnessError::Start(format!("target {}: {e}", endpoints.target)))?;
+    load.target = Target::parse(&endpoints.target).map_err(|message| HarnessError::Target {
+        url: endpoints.target.clone(),
+        message,
+    })?;
     load.manifest = Some(manifest_path.clone());
     if !matches!(load.root_spans, RootSpans::Off) {
         let otel = OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
@@ -184,8 +188,11 @@ async fn load_and_verify(
     verify.jaeger_url = endpoints.jaeger_url.clone();
     verify.manifest = Some(Manifest::from_paths(&[&manifest_path])?);
     let verdict = verifier::verify(&verify).await?;
-    let records = loadgen::read_manifest(&manifest_path)
-        .map_err(|e| HarnessError::Io(format!("manifest {}: {e}", manifest_path.display())))?;
+    let records = loadgen::read_manifest(&manifest_path).map_err(|source| HarnessError::File {
+        what: "manifest",
+        path: manifest_path.clone(),
+        source,
+    })?;
     let mut report = JobReport {
         load: load_report,
         verdict,

@@ -50,8 +50,10 @@ pub async fn keep_traces(
     trace_ids: &[String],
     dir: &Path,
 ) -> Result<KeptTraces, HarnessError> {
-    let io = |what: &Path, e: std::io::Error| {
-        HarnessError::Io(format!("--keep-traces {}: {e}", what.display()))
+    let io = |what: &Path, source: std::io::Error| HarnessError::File {
+        what: "--keep-traces",
+        path: what.to_path_buf(),
+        source,
     };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let client = reqwest::Client::new();
@@ -65,20 +67,30 @@ pub async fn keep_traces(
         let mut resource_spans: Vec<Value> = Vec::new();
         for id in chunk {
             let url = format!("{base}/api/v3/traces/{id}");
-            let answer = client
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| HarnessError::Io(format!("--keep-traces: {url}: {e}")))?;
+            let answer =
+                client
+                    .get(&url)
+                    .send()
+                    .await
+                    .map_err(|source| HarnessError::KeepTraces {
+                        url: url.clone(),
+                        source,
+                    })?;
             if answer.status() == reqwest::StatusCode::NOT_FOUND {
                 continue; // a sampled request whose trace never came
             }
             let body: Value = answer
                 .error_for_status()
-                .map_err(|e| HarnessError::Io(format!("--keep-traces: {url}: {e}")))?
+                .map_err(|source| HarnessError::KeepTraces {
+                    url: url.clone(),
+                    source,
+                })?
                 .json()
                 .await
-                .map_err(|e| HarnessError::Io(format!("--keep-traces: {url}: {e}")))?;
+                .map_err(|source| HarnessError::KeepTraces {
+                    url: url.clone(),
+                    source,
+                })?;
             let Some(Value::Array(list)) = body.pointer("/result/resourceSpans").cloned() else {
                 continue;
             };

@@ -72,9 +72,12 @@ impl RunningStack {
                     Ports::Defaults => TraceStoreConfig::default(),
                 };
                 store_config.max_spans = config.max_spans;
-                let store = TraceStore::start(store_config)
-                    .await
-                    .map_err(|e| HarnessError::Start(format!("tracestore: {e}")))?;
+                let store = TraceStore::start(store_config).await.map_err(|source| {
+                    HarnessError::Store {
+                        what: "tracestore",
+                        source,
+                    }
+                })?;
                 let endpoint = store.otlp_grpc_endpoint();
                 (Some(store), endpoint)
             }

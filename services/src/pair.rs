@@ -319,3 +319,39 @@ impl RunningService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{convert::Infallible, error::Error as _};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_port_in_use_is_named_with_its_cause() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = taken.local_addr().expect("addr").port();
+        let config = PairConfig {
+            payment_port: port,
+            ..PairConfig::default()
+        };
+        let started = ServicePair::start(config, |service| {
+            Ok::<_, Infallible>(
+                telemetry::base_builder(&ServiceTracing::Off.otel_config(service)).build(),
+            )
+        })
+        .await;
+        let Err(error) = started else {
+            panic!("started on a port in use")
+        };
+        assert_eq!(
+            error.to_string(),
+            format!("payment-service cannot listen on 127.0.0.1:{port}")
+        );
+        let cause = error.source().and_then(|s| s.downcast_ref::<io::Error>());
+        assert_eq!(
+            cause.map(io::Error::kind),
+            Some(io::ErrorKind::AddrInUse),
+            "{error:?}"
+        );
+    }
+}

@@ -71,8 +71,10 @@ pub(super) async fn phase(
         ..StackConfig::default()
     })
     .await?;
-    let target = Target::parse(&stack.order_api_url())
-        .map_err(|e| HarnessError::Start(format!("order-api URL: {e}")))?;
+    let target = Target::parse(&stack.order_api_url()).map_err(|message| HarnessError::Target {
+        url: stack.order_api_url(),
+        message,
+    })?;
     let mut load = LoadConfig::new(target, rps.unwrap_or(SATURATING_RPS));
     load.duration = Some(config.duration);
     load.mix = config.mix.clone();

@@ -78,5 +78,8 @@ pub(super) async fn start_discard_sink() -> Result<RunningTraceStore, HarnessErr
         ..TraceStoreConfig::ephemeral()
     })
     .await
-    .map_err(|e| HarnessError::Start(format!("the discard sink: {e}")))
+    .map_err(|source| HarnessError::Store {
+        what: "the discard sink",
+        source,
+    })
 }
