@@ -1,15 +1,19 @@
-//! One keep-alive HTTP/1 connection, driven by hyper directly, and the
-//! exchange of one request on it.
+//! One keep-alive connection, driven by hyper directly, and the exchange
+//! of one request on it: HTTP/1.1 over TCP for `http://`; for `https://`,
+//! TLS by tokio-rustls, then HTTP/2 when the server chose `h2` by ALPN,
+//! HTTP/1.1 otherwise.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, header};
+use http::{HeaderValue, Request, Uri, header, uri::Authority};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::ServerName;
 use telemetry::TraceResponse;
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use crate::{manifest::Outcome, plan::RequestPlan, scenario::Scenario};
 
@@ -37,6 +41,18 @@ impl SendFailure {
         }
     }
 
+    /// A failed TLS handshake; an untrusted certificate says which flag helps.
+    fn tls(e: std::io::Error) -> SendFailure {
+        let text = e.to_string();
+        let hint = secure_http::certificate_hint_named(&text, &crate::cli::TARGET_TLS_NAMES)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        SendFailure {
+            kind: Outcome::Connect,
+            message: format!("connect: TLS: {text}{hint}"),
+        }
+    }
+
     fn io(e: impl std::fmt::Display) -> SendFailure {
         SendFailure {
             kind: Outcome::Io,
@@ -45,15 +61,78 @@ impl SendFailure {
     }
 }
 
+/// How to open TLS to an `https://` target, shared by its connections.
+#[derive(Clone)]
+pub(crate) struct TargetTls {
+    pub(crate) connector: TlsConnector,
+    /// The name the certificate must carry (the URL's host).
+    pub(crate) server_name: ServerName<'static>,
+    /// The URL's authority: HTTP/2 sends it as `:authority`.
+    pub(crate) authority: Authority,
+}
+
+impl std::fmt::Debug for TargetTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetTls")
+            .field("server_name", &self.server_name)
+            .field("authority", &self.authority)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TargetTls {
+    /// TLS for `host` with `config` (its ALPN offers `h2` and `http/1.1`).
+    pub(crate) fn new(
+        config: rustls::ClientConfig,
+        host: &str,
+        authority: Authority,
+    ) -> Result<TargetTls, String> {
+        let server_name = ServerName::try_from(host.to_owned())
+            .map_err(|e| format!("the target host {host:?} is no TLS server name: {e}"))?;
+        Ok(TargetTls {
+            connector: TlsConnector::from(Arc::new(config)),
+            server_name,
+            authority,
+        })
+    }
+}
+
+/// The request side of an open connection.
+enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::Http1(s) => s.is_closed(),
+            Sender::Http2(s) => s.is_closed(),
+        }
+    }
+
+    async fn ready(&mut self) -> Result<(), hyper::Error> {
+        match self {
+            Sender::Http1(s) => s.ready().await,
+            Sender::Http2(s) => s.ready().await,
+        }
+    }
+}
+
 /// A connection to the target, opened on first use and again after a failure.
 pub(crate) struct Connection {
     addr: SocketAddr,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    tls: Option<TargetTls>,
+    sender: Option<Sender>,
 }
 
 impl Connection {
-    pub(crate) fn new(addr: SocketAddr) -> Connection {
-        Connection { addr, sender: None }
+    pub(crate) fn new(addr: SocketAddr, tls: Option<TargetTls>) -> Connection {
+        Connection {
+            addr,
+            tls,
+            sender: None,
+        }
     }
 
     /// Sends `request` and reads the whole answer within `timeout`; a failed
@@ -83,11 +162,24 @@ impl Connection {
         request: Request<Full<Bytes>>,
         want_traceresponse: bool,
     ) -> Result<TargetAnswer, SendFailure> {
+        // Cloned up front (a reference count) because the sender borrows self.
+        let authority = self.tls.as_ref().map(|t| t.authority.clone());
         let sender = self.ready_sender().await?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(SendFailure::io)?;
+        let response = match sender {
+            Sender::Http1(sender) => sender.send_request(request).await,
+            Sender::Http2(sender) => {
+                // HTTP/2 takes scheme and authority from the URI (`:scheme`,
+                // `:authority`), not from `Host`.
+                let mut request = request;
+                let mut parts = request.uri().clone().into_parts();
+                parts.scheme = Some(http::uri::Scheme::HTTPS);
+                parts.authority = authority;
+                *request.uri_mut() = Uri::from_parts(parts).map_err(SendFailure::io)?;
+                request.headers_mut().remove(header::HOST);
+                sender.send_request(request).await
+            }
+        }
+        .map_err(SendFailure::io)?;
         let status = response.status().as_u16();
         let traceresponse = if want_traceresponse {
             response
@@ -111,7 +203,7 @@ impl Connection {
     /// A connection ready for a request: the open one if it still is, else
     /// a new one (a keep-alive connection the server closed while idle is
     /// replaced, not counted as a failure).
-    async fn ready_sender(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, SendFailure> {
+    async fn ready_sender(&mut self) -> Result<&mut Sender, SendFailure> {
         if let Some(sender) = &mut self.sender
             && !sender.is_closed()
             && sender.ready().await.is_ok()
@@ -127,14 +219,43 @@ impl Connection {
             .await
             .map_err(SendFailure::connect)?;
         stream.set_nodelay(true).map_err(SendFailure::connect)?;
-        let (sender, connection) = http1::Builder::new()
-            .handshake(TokioIo::new(stream))
+        let Some(tls) = &self.tls else {
+            let (sender, connection) = http1::Builder::new()
+                .handshake(TokioIo::new(stream))
+                .await
+                .map_err(SendFailure::connect)?;
+            tokio::spawn(async move {
+                // Errors surface on the request that meets them.
+                let _ = connection.await;
+            });
+            return Ok(self.sender.insert(Sender::Http1(sender)));
+        };
+        let stream = tls
+            .connector
+            .connect(tls.server_name.clone(), stream)
             .await
-            .map_err(SendFailure::connect)?;
-        tokio::spawn(async move {
-            // Errors surface on the request that meets them.
-            let _ = connection.await;
-        });
+            .map_err(SendFailure::tls)?;
+        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+        let io = TokioIo::new(stream);
+        let sender = if h2 {
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .handshake(io)
+                .await
+                .map_err(SendFailure::connect)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Sender::Http2(sender)
+        } else {
+            let (sender, connection) = http1::Builder::new()
+                .handshake(io)
+                .await
+                .map_err(SendFailure::connect)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            Sender::Http1(sender)
+        };
         Ok(self.sender.insert(sender))
     }
 }

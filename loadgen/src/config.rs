@@ -44,8 +44,12 @@ pub struct LoadConfig {
     pub max_in_flight: usize,
     /// Per-request timeout, from the moment a connection picks it up.
     pub timeout: Duration,
-    /// Keep-alive HTTP/1 connections.
+    /// Keep-alive connections (HTTP/1.1, or HTTP/2 over TLS when the
+    /// server chooses it; one request at a time on each).
     pub connections: usize,
+    /// Trust and client certificate for an `https://` target
+    /// (`--target-ca-cert`, ...); the system's roots by default.
+    pub target_tls: secure_http::TlsArgs,
     /// This instance's share of the rate, the requests and the id space.
     pub shard: Shard,
     /// Where to stream the manifest (JSON lines), if anywhere.
@@ -76,6 +80,7 @@ impl LoadConfig {
             max_in_flight: 1000,
             timeout: Duration::from_secs(30),
             connections: 32,
+            target_tls: secure_http::TlsArgs::default(),
             shard: Shard::default(),
             manifest: None,
             root_spans: RootSpans::Off,
@@ -223,9 +228,10 @@ impl RootSpans {
     }
 }
 
-/// The base URL of the system under load: `http://host[:port][/base]`.
+/// The base URL of the system under load: `http[s]://host[:port][/base]`.
 #[derive(Debug, Clone)]
 pub struct Target {
+    https: bool,
     base: String,
     base_path: String,
     host: String,
@@ -234,22 +240,23 @@ pub struct Target {
 }
 
 impl Target {
-    /// Parses an `http://` URL; a path is a base that the scenario paths
-    /// (`/orders`, `/health`) are appended to. HTTPS is not supported.
+    /// Parses an `http://` or `https://` URL; a path is a base that the
+    /// scenario paths (`/orders`, `/health`) are appended to.
     pub fn parse(url: &str) -> Result<Target, String> {
         let uri: Uri = url
             .trim()
             .parse()
             .map_err(|e| format!("invalid target URL {url:?}: {e}"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
             Some(other) => {
                 return Err(format!(
-                    "unsupported scheme {other:?} in {url:?}: only http is supported"
+                    "unsupported scheme {other:?} in {url:?}: expected http or https"
                 ));
             }
-            None => return Err(format!("the target URL {url:?} needs http://")),
-        }
+            None => return Err(format!("the target URL {url:?} needs http:// or https://")),
+        };
         let authority = uri
             .authority()
             .ok_or_else(|| format!("the target URL {url:?} has no host"))?;
@@ -264,12 +271,14 @@ impl Target {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let port = authority.port_u16().unwrap_or(80);
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
         let base_path = uri.path().trim_end_matches('/').to_owned();
-        let base = format!("http://{authority}{base_path}");
+        let scheme = if https { "https" } else { "http" };
+        let base = format!("{scheme}://{authority}{base_path}");
         let host_header = HeaderValue::from_str(authority.as_str())
             .map_err(|e| format!("invalid host in {url:?}: {e}"))?;
         Ok(Target {
+            https,
             base,
             base_path,
             host,
@@ -283,9 +292,14 @@ impl Target {
         &self.host
     }
 
-    /// The port (`server.port`), 80 when the URL has none.
+    /// The port (`server.port`), 80 (443 for https) when the URL has none.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Whether the target is `https://`.
+    pub fn is_https(&self) -> bool {
+        self.https
     }
 
     pub(crate) fn host_header(&self) -> &HeaderValue {
@@ -325,12 +339,18 @@ mod tests {
         let t = Target::parse("http://[::1]:8000").unwrap();
         assert_eq!((t.host(), t.port()), ("::1", 8000));
         assert_eq!(t.host_header(), "[::1]:8000");
+        let t = Target::parse("https://orders.internal").unwrap();
+        assert!(t.is_https());
+        assert_eq!(
+            (t.to_string().as_str(), t.port()),
+            ("https://orders.internal", 443)
+        );
     }
 
     #[test]
     fn bad_targets_are_rejected() {
         for (bad, reason) in [
-            ("https://x:1", "only http"),
+            ("ftp://x:1", "expected http or https"),
             ("x:8000", "http://"),
             ("http://", "invalid target"),
             ("http://u:p@x:1", "credentials"),

@@ -12,6 +12,7 @@ use std::{
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
+    client::TargetTls,
     client_span::ClientSpanExporter,
     clock::Clock,
     config::{LoadConfig, SamplerChoice, Target},
@@ -51,6 +52,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         max_in_flight,
         timeout,
         connections,
+        target_tls,
         shard,
         manifest,
         root_spans,
@@ -58,6 +60,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     } = config;
     let (scenarios, renderer) = prepare_scenarios(scenarios, mix.as_ref(), &target)?;
     let addr = resolve(&target).await?;
+    let tls = target_tls_of(&target, &target_tls, addr, timeout).await?;
     let manifest = manifest
         .as_deref()
         .map(ManifestWriter::create)
@@ -106,6 +109,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         target,
         scenarios: scenarios.clone(),
         addr,
+        tls,
         timeout,
         read_traceresponse: sampler == SamplerChoice::None,
         clock,
@@ -254,6 +258,51 @@ async fn gather(
         scenarios: shared.scenarios.clone(),
         stages,
     }))
+}
+
+/// TLS for an `https://` target, checked by one handshake before the load:
+/// a certificate the flags do not trust (or a client certificate the
+/// target refuses) stops the run with the reason, instead of failing every
+/// request. A target that does not answer is left to the run, which counts
+/// connection failures.
+async fn target_tls_of(
+    target: &Target,
+    tls: &secure_http::TlsArgs,
+    addr: SocketAddr,
+    timeout: std::time::Duration,
+) -> Result<Option<TargetTls>, LoadError> {
+    if !target.is_https() {
+        return Ok(None);
+    }
+    let config = tls
+        .client_config_named(&[b"h2", b"http/1.1"], &crate::cli::TARGET_TLS_NAMES)
+        .map_err(|e| LoadError::Config(e.to_string()))?;
+    let authority = target
+        .host_header()
+        .to_str()
+        .ok()
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| LoadError::Config(format!("invalid host in {target}")))?;
+    let tls = TargetTls::new(config, target.host(), authority).map_err(LoadError::Config)?;
+    let handshake = async {
+        let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
+        Some(
+            tls.connector
+                .connect(tls.server_name.clone(), tcp)
+                .await
+                .map(|_| ()),
+        )
+    };
+    if let Ok(Some(Err(e))) = tokio::time::timeout(timeout, handshake).await {
+        let text = e.to_string();
+        let hint = secure_http::certificate_hint_named(&text, &crate::cli::TARGET_TLS_NAMES)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        return Err(LoadError::Config(format!(
+            "TLS handshake with {target} failed: {text}{hint}"
+        )));
+    }
+    Ok(Some(tls))
 }
 
 /// The first address of the target host.

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::{
-    client::{self, Connection, SendFailure, TargetAnswer},
+    client::{self, Connection, SendFailure, TargetAnswer, TargetTls},
     client_span::{ClientSpan, ClientSpanExporter},
     clock::Clock,
     config::Target,
@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) target: Target,
     pub(crate) scenarios: Arc<ScenarioSet>,
     pub(crate) addr: SocketAddr,
+    /// TLS of an `https://` target.
+    pub(crate) tls: Option<TargetTls>,
     pub(crate) timeout: Duration,
     /// `--sampler none`: read `traceresponse` instead of sending `traceparent`.
     pub(crate) read_traceresponse: bool,
@@ -71,6 +73,7 @@ pub(crate) struct SharedParts {
     pub(crate) target: Target,
     pub(crate) scenarios: Arc<ScenarioSet>,
     pub(crate) addr: SocketAddr,
+    pub(crate) tls: Option<TargetTls>,
     pub(crate) timeout: Duration,
     pub(crate) read_traceresponse: bool,
     pub(crate) clock: Clock,
@@ -88,6 +91,7 @@ impl Shared {
             target: p.target,
             scenarios: p.scenarios,
             addr: p.addr,
+            tls: p.tls,
             timeout: p.timeout,
             read_traceresponse: p.read_traceresponse,
             clock: p.clock,
@@ -242,7 +246,7 @@ impl Shared {
 
 /// One connection's loop; ends when the pacer is done and the queue empty.
 pub(crate) async fn work(index: usize, shared: Arc<Shared>, queue: JobQueue) {
-    let mut connection = Connection::new(shared.addr);
+    let mut connection = Connection::new(shared.addr, shared.tls.clone());
     let stats = &shared.stats[index % shared.stats.len()];
     loop {
         let job = {

@@ -106,7 +106,21 @@ pub struct Destination {
     pub timeout: Duration,
     /// Whether bodies are gzip-compressed.
     pub compression: Compression,
+    /// Trust and client certificate for an `https://` endpoint
+    /// (`OTEL_EXPORTER_OTLP_CERTIFICATE`, `_CLIENT_CERTIFICATE`,
+    /// `_CLIENT_KEY`); the system's roots when no CA file is named.
+    pub tls: secure_http::TlsArgs,
 }
+
+/// What the OTLP TLS settings are called, for the errors that name them:
+/// the OTel variables (their `TRACES_` variants win when set). OTel defines
+/// no switch that turns verification off.
+pub const OTLP_TLS_NAMES: secure_http::TlsNames = secure_http::TlsNames {
+    ca_cert: "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    client_cert: "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    client_key: "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    insecure_skip_verify: "",
+};
 
 /// A destination the transport cannot be built for.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -11,6 +11,8 @@
 //!   this crate's encoder and transport (the services' default).
 //! - [`pipeline`]: [`SpanPipeline`], batches of encoded spans sent in the
 //!   background with the SDK batch processor's semantics.
+//! - [`tls`]: the gRPC channel and reqwest client of an `https://`
+//!   endpoint (rustls, ring), shared with `telemetry`'s opentelemetry-otlp path.
 //! - `encode`, `span_data` / `transport`: the protobuf writers and the sender.
 
 pub mod destination;
@@ -18,11 +20,14 @@ mod encode;
 pub mod exporter;
 pub mod pipeline;
 mod span_data;
+pub mod tls;
 mod transport;
 
 pub use destination::{
-    Compression, DEFAULT_EXPORT_TIMEOUT, Destination, EndpointError, Protocol, UnknownValue,
+    Compression, DEFAULT_EXPORT_TIMEOUT, Destination, EndpointError, OTLP_TLS_NAMES, Protocol,
+    UnknownValue,
 };
 pub use encode::{AttrValue, SpanRecord};
 pub use exporter::DirectSpanExporter;
 pub use pipeline::{Batching, SpanPipeline};
+pub use tls::{grpc_channel, http_tls_config};

@@ -18,10 +18,9 @@ use tonic::{
     client::Grpc,
     codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder},
     metadata::MetadataMap,
-    transport::Channel,
 };
 
-use crate::destination::{Compression, Destination, EndpointError, Protocol};
+use crate::destination::{Compression, Destination, EndpointError, OTLP_TLS_NAMES, Protocol};
 
 /// The gRPC method of trace export.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -74,7 +73,7 @@ pub(crate) struct Transport {
 #[derive(Debug, Clone)]
 enum Kind {
     Grpc {
-        client: Grpc<Channel>,
+        client: Grpc<tonic::transport::Channel>,
         metadata: MetadataMap,
     },
     Http {
@@ -89,31 +88,21 @@ impl Transport {
     /// The transport to `destination`. Call inside a Tokio runtime (the
     /// gRPC channel runs on it); nothing connects until the first request.
     pub(crate) fn new(destination: &Destination) -> Result<Transport, EndpointError> {
+        let invalid = |reason: String| EndpointError {
+            endpoint: destination.endpoint.clone(),
+            reason,
+        };
         let Destination {
             endpoint,
             protocol,
             headers,
             timeout,
             compression,
+            tls: _,
         } = destination.clone();
-        let invalid = |reason: String| EndpointError {
-            endpoint: endpoint.clone(),
-            reason,
-        };
-        let url = reqwest::Url::parse(&endpoint).map_err(|e| invalid(e.to_string()))?;
-        if url.scheme() != "http" {
-            return Err(invalid(
-                "only http:// is supported (this build has no TLS)".into(),
-            ));
-        }
         let kind = match protocol {
             Protocol::Grpc => {
-                let channel = Channel::from_shared(endpoint.clone())
-                    .map_err(|e| invalid(e.to_string()))?
-                    .connect_timeout(timeout)
-                    .timeout(timeout)
-                    .connect_lazy();
-                let mut client = Grpc::new(channel);
+                let mut client = Grpc::new(crate::tls::grpc_channel(destination)?);
                 if compression == Compression::Gzip {
                     client = client.send_compressed(CompressionEncoding::Gzip);
                 }
@@ -137,12 +126,15 @@ impl Transport {
                 if gzip {
                     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 }
-                let client = reqwest::Client::builder()
+                let mut client = reqwest::Client::builder()
                     .user_agent(concat!("otlp-export/", env!("CARGO_PKG_VERSION")))
                     .timeout(timeout)
-                    .no_proxy()
-                    .build()
-                    .map_err(|e| invalid(e.to_string()))?;
+                    .no_proxy();
+                if let Some(tls) = crate::tls::http_tls_config(destination, &[b"h2", b"http/1.1"])?
+                {
+                    client = client.tls_backend_preconfigured(tls);
+                }
+                let client = client.build().map_err(|e| invalid(e.to_string()))?;
                 Kind::Http {
                     client,
                     headers,
@@ -164,10 +156,17 @@ impl Transport {
         let mut backoff = FIRST_BACKOFF;
         let mut retries = 0;
         loop {
-            let failure = match self.attempt(request.clone()).await {
+            let mut failure = match self.attempt(request.clone()).await {
                 Ok(accepted) => return Ok(accepted),
                 Err(failure) => failure,
             };
+            if let Some(hint) =
+                secure_http::certificate_hint_named(&failure.message, &OTLP_TLS_NAMES)
+            {
+                // Retrying cannot make an untrusted certificate trusted.
+                failure.retryable = false;
+                failure.message = format!("{}; {hint}", failure.message);
+            }
             if !failure.retryable || retries == MAX_RETRIES {
                 let tries = if retries == 0 {
                     String::new()
@@ -192,10 +191,9 @@ impl Transport {
         match &self.kind {
             Kind::Grpc { client, metadata } => {
                 let mut client = client.clone();
-                client
-                    .ready()
-                    .await
-                    .map_err(|e| ExportFailure::retryable(format!("gRPC channel: {e}")))?;
+                client.ready().await.map_err(|e| {
+                    ExportFailure::retryable(format!("gRPC channel: {}", chain(&e)))
+                })?;
                 let mut call = tonic::Request::new(request);
                 *call.metadata_mut() = metadata.clone();
                 call.set_timeout(self.timeout);
@@ -311,15 +309,28 @@ fn grpc_failure(status: &Status) -> ExportFailure {
                 | Code::DataLoss
         ),
         retry_after: None,
-        message: format!("gRPC status {:?}: {}", status.code(), status.message()),
+        message: {
+            let mut message = format!("gRPC status {:?}: {}", status.code(), status.message());
+            if let Some(source) = std::error::Error::source(status) {
+                message.push_str(": ");
+                message.push_str(&chain(source));
+            }
+            message
+        },
     }
 }
 
 /// reqwest's error with its causes (the top level alone says only "error
 /// sending request").
 fn reqwest_message(e: &reqwest::Error) -> String {
+    chain(e)
+}
+
+/// An error and its causes on one line (a transport error's top level says
+/// only "transport error"; the certificate problem is in a cause).
+fn chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());

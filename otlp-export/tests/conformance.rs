@@ -188,6 +188,7 @@ fn exporter(resource: &Resource) -> DirectSpanExporter {
         headers: Default::default(),
         timeout: Duration::from_secs(1),
         compression: Compression::None,
+        tls: Default::default(),
     })
     .unwrap();
     exporter.set_resource(resource);
@@ -263,6 +264,7 @@ fn building_outside_a_runtime_is_refused() {
         headers: Default::default(),
         timeout: Duration::from_secs(1),
         compression: Compression::None,
+        tls: Default::default(),
     })
     .unwrap_err();
     assert!(e.to_string().contains("Tokio runtime"), "{e}");

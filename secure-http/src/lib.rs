@@ -9,4 +9,4 @@ pub mod test_pki;
 mod tls;
 
 pub use headers::{Header, Headers, parse_header, parse_header_list, split_user_info};
-pub use tls::{TlsArgs, TlsError, certificate_hint};
+pub use tls::{TlsArgs, TlsError, TlsNames, certificate_hint, certificate_hint_named};

@@ -35,25 +35,54 @@ pub struct TlsArgs {
     pub insecure_skip_verify: bool,
 }
 
+/// What the TLS settings are called where the user gave them (flags or
+/// environment variables), so that an error names the one to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsNames {
+    /// The CA file's name (`--ca-cert`).
+    pub ca_cert: &'static str,
+    /// The client certificate's name (`--client-cert`).
+    pub client_cert: &'static str,
+    /// The client key's name (`--client-key`).
+    pub client_key: &'static str,
+    /// The switch that turns verification off (`--insecure-skip-verify`).
+    pub insecure_skip_verify: &'static str,
+}
+
+impl TlsNames {
+    /// The flags of [`TlsArgs`] (the Jaeger query API's in the verifier and harness).
+    pub const FLAGS: TlsNames = TlsNames {
+        ca_cert: "--ca-cert",
+        client_cert: "--client-cert",
+        client_key: "--client-key",
+        insecure_skip_verify: "--insecure-skip-verify",
+    };
+}
+
 /// A TLS setting that cannot be used, naming the file.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A certificate or key file that cannot be read or holds nothing usable.
     #[error("{what} {}: {reason}", path.display())]
     File {
-        /// Which file (`--ca-cert`, `--client-cert`, ...).
+        /// Which setting named the file (`--ca-cert`, `OTEL_EXPORTER_OTLP_CERTIFICATE`, ...).
         what: &'static str,
         /// Its path.
         path: PathBuf,
         /// Why it cannot be used.
         reason: String,
     },
-    /// The system has no CA certificates and no `--ca-cert` was given.
+    /// The system has no CA certificates and no CA file was given.
     #[error(
-        "no CA certificates in the system's store ({0}); install the ca-certificates package \
-         or pass --ca-cert FILE"
+        "no CA certificates in the system's store ({reason}); install the ca-certificates \
+         package or set {ca_cert} FILE"
     )]
-    NoSystemRoots(String),
+    NoSystemRoots {
+        /// Why none were found.
+        reason: String,
+        /// The setting that names a CA file instead.
+        ca_cert: &'static str,
+    },
     /// rustls refused the combination (e.g. a key that does not match the certificate).
     #[error("TLS configuration: {0}")]
     Config(String),
@@ -64,14 +93,26 @@ impl TlsArgs {
     /// `[b"h2", b"http/1.1"]`) to the server. Warns once per call when
     /// verification is off.
     pub fn client_config(&self, alpn: &[&[u8]]) -> Result<ClientConfig, TlsError> {
+        self.client_config_named(alpn, &TlsNames::FLAGS)
+    }
+
+    /// Like [`TlsArgs::client_config`], for settings the user gave under
+    /// other `names` (the loadgen's `--target-*` flags, the OTLP variables),
+    /// which errors and the warning then use.
+    pub fn client_config_named(
+        &self,
+        alpn: &[&[u8]],
+        names: &TlsNames,
+    ) -> Result<ClientConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?;
         let builder = if self.insecure_skip_verify {
             tracing::warn!(
-                "--insecure-skip-verify: server certificates are not checked; anyone on the \
-                 path can read and change this traffic"
+                "{}: server certificates are not checked; anyone on the path can read and \
+                 change this traffic",
+                names.insecure_skip_verify
             );
             builder
                 .dangerous()
@@ -79,37 +120,38 @@ impl TlsArgs {
                     provider.signature_verification_algorithms,
                 )))
         } else {
-            builder.with_root_certificates(self.roots()?)
+            builder.with_root_certificates(self.roots(names)?)
         };
         let mut config = match (&self.client_cert, &self.client_key) {
             (Some(cert), Some(key)) => {
-                let chain = read_certificates("--client-cert", cert)?;
+                let chain = read_certificates(names.client_cert, cert)?;
                 let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::File {
-                    what: "--client-key",
+                    what: names.client_key,
                     path: key.clone(),
                     reason: format!("no PEM private key ({e})"),
                 })?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| TlsError::Config(format!("--client-cert/--client-key: {e}")))?
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    TlsError::Config(format!("{}/{}: {e}", names.client_cert, names.client_key))
+                })?
             }
             (None, None) => builder.with_no_client_auth(),
             _ => {
-                return Err(TlsError::Config(
-                    "--client-cert and --client-key go together".to_owned(),
-                ));
+                return Err(TlsError::Config(format!(
+                    "{} and {} go together",
+                    names.client_cert, names.client_key
+                )));
             }
         };
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Ok(config)
     }
 
-    fn roots(&self) -> Result<RootCertStore, TlsError> {
+    fn roots(&self, names: &TlsNames) -> Result<RootCertStore, TlsError> {
         let mut roots = RootCertStore::empty();
         if let Some(path) = &self.ca_cert {
-            for certificate in read_certificates("--ca-cert", path)? {
+            for certificate in read_certificates(names.ca_cert, path)? {
                 roots.add(certificate).map_err(|e| TlsError::File {
-                    what: "--ca-cert",
+                    what: names.ca_cert,
                     path: path.clone(),
                     reason: format!("not a CA certificate rustls accepts: {e}"),
                 })?;
@@ -126,7 +168,10 @@ impl TlsArgs {
                 .errors
                 .first()
                 .map_or_else(|| "none found".to_owned(), ToString::to_string);
-            return Err(TlsError::NoSystemRoots(why));
+            return Err(TlsError::NoSystemRoots {
+                reason: why,
+                ca_cert: names.ca_cert,
+            });
         }
         Ok(roots)
     }
@@ -154,12 +199,32 @@ fn read_certificates(
 
 /// A hint for a transport error that comes from certificate verification,
 /// which rustls words in its own terms (`invalid peer certificate:
-/// UnknownIssuer`).
-pub fn certificate_hint(error_text: &str) -> Option<&'static str> {
-    error_text.contains("invalid peer certificate").then_some(
-        "the server's certificate is not trusted: pass --ca-cert FILE with the CA that \
-         signed it (or --insecure-skip-verify for a throw-away test setup)",
-    )
+/// UnknownIssuer`), naming the flags of [`TlsArgs`].
+pub fn certificate_hint(error_text: &str) -> Option<String> {
+    certificate_hint_named(error_text, &TlsNames::FLAGS)
+}
+
+/// Like [`certificate_hint`], naming the settings `names` (a setting that
+/// cannot turn verification off, such as the OTLP variables', has an
+/// empty `insecure_skip_verify`).
+pub fn certificate_hint_named(error_text: &str, names: &TlsNames) -> Option<String> {
+    if !error_text.contains("invalid peer certificate") {
+        return None;
+    }
+    let ca = if names.ca_cert.starts_with("--") {
+        format!("pass {} FILE", names.ca_cert)
+    } else {
+        format!("set {}=FILE", names.ca_cert)
+    };
+    let mut hint =
+        format!("the server's certificate is not trusted: {ca} with the CA that signed it");
+    if !names.insecure_skip_verify.is_empty() {
+        hint.push_str(&format!(
+            " (or {} for a throw-away test setup)",
+            names.insecure_skip_verify
+        ));
+    }
+    Some(hint)
 }
 
 /// The verifier of `--insecure-skip-verify`: any certificate for any name,

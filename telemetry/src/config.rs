@@ -260,6 +260,10 @@ pub struct OtelConfig {
     pub timeout: Option<Duration>,
     /// `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`.
     pub compression: Compression,
+    /// For an `https://` endpoint: `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`
+    /// (the CA file; the system's roots without it) and
+    /// `..._CLIENT_CERTIFICATE` / `..._CLIENT_KEY` (mutual TLS).
+    pub tls: secure_http::TlsArgs,
 }
 
 impl OtelConfig {
@@ -279,6 +283,7 @@ impl OtelConfig {
             headers: Vec::new(),
             timeout: None,
             compression: Compression::None,
+            tls: secure_http::TlsArgs::default(),
         }
     }
 
@@ -353,6 +358,12 @@ impl OtelConfig {
         if let Some((name, c)) = signal("COMPRESSION") {
             cfg.compression = c.parse().map_err(|e| ConfigError::unknown(&name, e))?;
         }
+        let path = |name: &str| signal(name).map(|(_, v)| std::path::PathBuf::from(v.trim()));
+        cfg.tls.ca_cert = path("CERTIFICATE");
+        cfg.tls.client_cert = path("CLIENT_CERTIFICATE");
+        cfg.tls.client_key = path("CLIENT_KEY");
+        // A certificate without its key is refused with both names when
+        // the exporter is built (secure-http's client configuration).
         if let Some(n) = get("OTEL_BSP_MAX_QUEUE_SIZE") {
             cfg.batch.max_queue_size = Some(parse_positive("OTEL_BSP_MAX_QUEUE_SIZE", &n)?);
         }
@@ -420,6 +431,7 @@ impl OtelConfig {
             headers: self.header_map(),
             timeout: self.timeout.unwrap_or(DEFAULT_EXPORT_TIMEOUT),
             compression: self.compression,
+            tls: self.tls.clone(),
         }
     }
 

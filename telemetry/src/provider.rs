@@ -95,6 +95,12 @@ pub fn build_exporter(
             if cfg.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
             }
+            if endpoint.starts_with("https:") {
+                // HTTP/2 over rustls (ring) with the OTel variables' CA and
+                // client certificate: otlp-export's channel (tonic's own TLS
+                // features stay off, see otlp_export::tls).
+                builder = builder.with_channel(otlp_export::grpc_channel(&cfg.destination())?);
+            }
             builder.build()
         }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
@@ -112,6 +118,17 @@ pub fn build_exporter(
             if cfg.compression == Compression::Gzip {
                 builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
             }
+            if let Some(tls) =
+                otlp_export::http_tls_config(&cfg.destination(), &[b"h2", b"http/1.1"])?
+            {
+                builder =
+                    builder.with_http_client(blocking_client(tls, timeout).map_err(|reason| {
+                        otlp_export::EndpointError {
+                            endpoint: endpoint.clone(),
+                            reason,
+                        }
+                    })?);
+            }
             builder.build()
         }
     };
@@ -120,6 +137,25 @@ pub fn build_exporter(
         endpoint,
         source,
     })
+}
+
+/// The blocking reqwest client opentelemetry-otlp's HTTP exporter uses,
+/// with our rustls configuration. Built on its own thread, as
+/// opentelemetry-otlp builds its default one: a blocking client owns a
+/// runtime, which cannot be made inside the caller's.
+fn blocking_client(
+    tls: rustls::ClientConfig,
+    timeout: std::time::Duration,
+) -> Result<reqwest::blocking::Client, String> {
+    std::thread::spawn(move || {
+        reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .tls_backend_preconfigured(tls)
+            .build()
+    })
+    .join()
+    .map_err(|_| "the HTTP client's thread panicked".to_owned())?
+    .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// Builds a provider with the configuration's sampler and resource and a

@@ -86,6 +86,8 @@ pub struct OtlpReceiver {
     pub http: SocketAddr,
     /// Where OTLP/gRPC is taken.
     pub grpc: SocketAddr,
+    /// Whether both listeners are behind TLS.
+    tls: bool,
     inner: Arc<Inner>,
 }
 
@@ -93,6 +95,21 @@ impl OtlpReceiver {
     /// Starts both listeners; the requests are answered as `script` says,
     /// in order, then accepted.
     pub async fn start(script: Vec<ExportReply>) -> OtlpReceiver {
+        OtlpReceiver::start_with(script, None).await
+    }
+
+    /// Like [`OtlpReceiver::start`], both listeners behind TLS with `tls`
+    /// (HTTP/2 and HTTP/1.1 offered by ALPN as the configuration says);
+    /// [`OtlpReceiver::endpoint`] then gives `https://` URLs.
+    pub async fn start_tls(script: Vec<ExportReply>, tls: rustls::ServerConfig) -> OtlpReceiver {
+        OtlpReceiver::start_with(script, Some(Arc::new(tls))).await
+    }
+
+    async fn start_with(
+        script: Vec<ExportReply>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> OtlpReceiver {
+        let tls_marker = tls.is_some();
         let inner = Arc::new(Inner {
             script: Mutex::new(script.into()),
             ..Inner::default()
@@ -102,28 +119,39 @@ impl OtlpReceiver {
         let app = Router::new()
             .route("/v1/traces", post(http_export))
             .with_state(inner.clone());
-        tokio::spawn(async move { axum::serve(http, app).await });
         let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc_addr = grpc.local_addr().unwrap();
         let service = TraceServiceServer::new(GrpcReceiver(inner.clone()))
             .accept_compressed(CompressionEncoding::Gzip);
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc)),
-        );
+        match tls {
+            None => {
+                tokio::spawn(async move { axum::serve(http, app).await });
+                tokio::spawn(
+                    tonic::transport::Server::builder()
+                        .add_service(service)
+                        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(grpc)),
+                );
+            }
+            Some(tls) => {
+                let grpc_app = tonic::service::Routes::new(service).into_axum_router();
+                tokio::spawn(crate::serve_tls(http, app, tls.clone()));
+                tokio::spawn(crate::serve_tls(grpc, grpc_app, tls));
+            }
+        }
         OtlpReceiver {
             http: http_addr,
             grpc: grpc_addr,
+            tls: tls_marker,
             inner,
         }
     }
 
-    /// The base endpoint of a protocol.
+    /// The base endpoint of a protocol (`https://` for a TLS receiver).
     pub fn endpoint(&self, protocol: telemetry::Protocol) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
         match protocol {
-            telemetry::Protocol::Grpc => format!("http://{}", self.grpc),
-            _ => format!("http://{}", self.http),
+            telemetry::Protocol::Grpc => format!("{scheme}://{}", self.grpc),
+            _ => format!("{scheme}://{}", self.http),
         }
     }
 

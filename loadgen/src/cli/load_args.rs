@@ -62,7 +62,8 @@ pub struct LoadArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "10s", value_parser = cli_support::parse_duration)]
     pub timeout: Duration,
-    /// Keep-alive HTTP/1 connections.
+    /// Keep-alive connections (HTTP/1.1; over TLS, HTTP/2 when the server
+    /// offers it by ALPN), one request at a time on each.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub connections: u64,
     /// Write one JSON line per request (trace id, scenario, timing, status) here.
@@ -71,6 +72,50 @@ pub struct LoadArgs {
     /// Do not export the loadgen CLIENT span (the traceparent still carries its id).
     #[arg(long)]
     pub no_root_span: bool,
+    /// TLS of an https:// target.
+    #[command(flatten)]
+    pub target_tls: TargetTlsArgs,
+}
+
+/// The TLS flags of an `https://` target. They carry a `target-` prefix
+/// because `harness run` also has the Jaeger query API's `--ca-cert`,
+/// `--client-cert`, `--client-key` and `--insecure-skip-verify`, and the
+/// two servers rarely share a CA.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetTlsArgs {
+    /// PEM file of the CA certificates to trust for an https:// target,
+    /// instead of the system's roots.
+    #[arg(long, value_name = "FILE")]
+    pub target_ca_cert: Option<PathBuf>,
+    /// PEM client certificate (chain) for a target that asks for one (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "target_client_key")]
+    pub target_client_cert: Option<PathBuf>,
+    /// PEM private key of --target-client-cert.
+    #[arg(long, value_name = "FILE", requires = "target_client_cert")]
+    pub target_client_key: Option<PathBuf>,
+    /// Accept any certificate from the target, for self-signed test setups
+    /// only (warns): anyone on the path can then read and change the traffic.
+    #[arg(long)]
+    pub target_insecure_skip_verify: bool,
+}
+
+/// The names of [`TargetTlsArgs`], for the errors that name them.
+pub const TARGET_TLS_NAMES: secure_http::TlsNames = secure_http::TlsNames {
+    ca_cert: "--target-ca-cert",
+    client_cert: "--target-client-cert",
+    client_key: "--target-client-key",
+    insecure_skip_verify: "--target-insecure-skip-verify",
+};
+
+impl From<TargetTlsArgs> for secure_http::TlsArgs {
+    fn from(t: TargetTlsArgs) -> Self {
+        secure_http::TlsArgs {
+            ca_cert: t.target_ca_cert,
+            client_cert: t.target_client_cert,
+            client_key: t.target_client_key,
+            insecure_skip_verify: t.target_insecure_skip_verify,
+        }
+    }
 }
 
 impl LoadArgs {
@@ -119,6 +164,7 @@ impl LoadArgs {
         config.timeout = self.timeout;
         config.connections = usize::try_from(self.connections).unwrap_or(usize::MAX);
         config.manifest = self.manifest;
+        config.target_tls = self.target_tls.into();
         config.root_spans = if self.no_root_span {
             RootSpans::Off
         } else {

@@ -8,7 +8,7 @@
 mod load_args;
 mod shard_args;
 
-pub use load_args::{DEFAULT_DURATION, LoadArgs, parse_rps};
+pub use load_args::{DEFAULT_DURATION, LoadArgs, TARGET_TLS_NAMES, TargetTlsArgs, parse_rps};
 pub use shard_args::{JOB_INDEX_VAR, ShardArgs};
 
 use std::{future::Future, path::PathBuf, process::ExitCode};

@@ -40,6 +40,8 @@ pub struct Seen {
     pub status: u16,
     /// The `traceresponse` the target answered with, if any.
     pub traceresponse: Option<String>,
+    /// The HTTP version the request came in.
+    pub version: axum::http::Version,
 }
 
 /// How the target misbehaves.
@@ -64,11 +66,33 @@ struct AppState {
 /// A running target on 127.0.0.1 with an ephemeral port.
 pub struct TestTarget {
     pub addr: SocketAddr,
+    /// Behind TLS (`https://` URLs).
+    tls: bool,
     state: Arc<AppState>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl TestTarget {
+    /// The same target behind TLS with `tls` (ALPN as it says); it stops
+    /// with the test's runtime.
+    pub async fn start_tls(behaviour: Behaviour, tls: rustls::ServerConfig) -> TestTarget {
+        let state = Arc::new(AppState {
+            behaviour,
+            counter: AtomicU64::new(0),
+            seen: Mutex::new(Vec::new()),
+        });
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(testkit::serve_tls(listener, app, Arc::new(tls)));
+        TestTarget {
+            addr,
+            tls: true,
+            state,
+            shutdown: None,
+        }
+    }
+
     pub async fn start(behaviour: Behaviour) -> TestTarget {
         let state = Arc::new(AppState {
             behaviour,
@@ -89,13 +113,15 @@ impl TestTarget {
         });
         TestTarget {
             addr,
+            tls: false,
             state,
             shutdown: Some(tx),
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn target(&self) -> Target {
@@ -168,6 +194,7 @@ pub fn judge(body: &[u8]) -> StatusCode {
 async fn handle(
     State(state): State<Arc<AppState>>,
     method: Method,
+    version: axum::http::Version,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -213,6 +240,7 @@ async fn handle(
         baggage: header("baggage"),
         status: status.as_u16(),
         traceresponse: traceresponse.clone(),
+        version,
     });
     let mut response = (status, "{}").into_response();
     if let Some(tr) = traceresponse {
