@@ -225,7 +225,10 @@ mod tests {
             (&["--rps", "1", "--mix", "valid=x"][..], "whole number"),
             (&["--rps", "1", "--shard", "2/2"][..], "i/n"),
             (&["--rps", "1", "--sampler", "2"][..], "between 0 and 1"),
-            (&["--rps", "1", "--target", "ftp://x"][..], "expected http or https"),
+            (
+                &["--rps", "1", "--target", "ftp://x"][..],
+                "expected http or https",
+            ),
             (&["--rps", "1", "--bogus"][..], "--bogus"),
             (&["--rps", "-5"][..], "invalid value '-5' for '--rps <RPS>'"),
             (
