@@ -1,8 +1,8 @@
 //! Command lines: clap with one-line errors and values that may be negative.
 
-use std::{any::TypeId, ffi::OsString, process::ExitCode, time::Duration};
+use std::{ffi::OsString, process::ExitCode, time::Duration};
 
-use clap::{Arg, Command, CommandFactory, Parser};
+use clap::{Arg, Command, Parser};
 
 use crate::{EXIT_OK, EXIT_USAGE};
 
@@ -29,29 +29,87 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let mut cmd = command::<P>();
+    let mut cmd = P::command();
+    let args = negative_values_attached(&cmd, args.into_iter().map(Into::into).collect());
     let matches = cmd.try_get_matches_from_mut(args)?;
     P::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
-/// `P`'s command, every subcommand included, with values allowed to start
-/// with `-` where they can be meant as a value: a negative number for any
-/// flag, any text for a duration flag. The value's parser then says what is
-/// wrong with it, naming the flag.
-pub fn command<P: CommandFactory>() -> Command {
-    with_hyphen_values(P::command())
+/// `args` with every value that starts with `-` and a digit or `.` (`-5`,
+/// `-0.1`, `-1s`) attached to the flag before it when that flag takes a
+/// value (`--rps -5` becomes `--rps=-5`), so that it reaches the flag's
+/// parser and is refused as a bad value of that flag rather than as clap's
+/// "unexpected argument '-5'". A following flag (`--settle --verbose`) is
+/// left a flag: clap's `allow_hyphen_values` would take it as the value.
+fn negative_values_attached(cmd: &Command, args: Vec<OsString>) -> Vec<OsString> {
+    let mut current = cmd;
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = args.into_iter();
+    out.extend(rest.next());
+    let mut rest = rest.peekable();
+    while let Some(arg) = rest.next() {
+        let Some(text) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        if text == "--" {
+            out.push(arg);
+            out.extend(rest);
+            break;
+        }
+        if let Some(sub) = current.find_subcommand(text) {
+            current = sub;
+            out.push(arg);
+            continue;
+        }
+        let takes_value = value_flag(current, text);
+        let negative = rest
+            .peek()
+            .and_then(|next| next.to_str())
+            .is_some_and(looks_negative);
+        match (takes_value, negative, rest.peek().cloned()) {
+            (true, true, Some(value)) => {
+                rest.next();
+                let mut joined = arg;
+                joined.push("=");
+                joined.push(value);
+                out.push(joined);
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
 }
 
-fn with_hyphen_values(cmd: Command) -> Command {
-    cmd.mut_args(|arg: Arg| {
-        if !arg.get_action().takes_values() {
-            return arg;
+/// Whether `token` is a flag of `cmd` (`--name` or `-n`, without a value
+/// attached) that takes a value.
+fn value_flag(cmd: &Command, token: &str) -> bool {
+    let takes = |arg: &Arg| arg.get_action().takes_values();
+    if let Some(long) = token.strip_prefix("--") {
+        !long.contains('=')
+            && cmd
+                .get_arguments()
+                .any(|a| takes(a) && a.get_long() == Some(long))
+    } else if let Some(short) = token.strip_prefix('-') {
+        let mut chars = short.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => cmd
+                .get_arguments()
+                .any(|a| takes(a) && a.get_short() == Some(c)),
+            _ => false,
         }
-        let duration = arg.get_value_parser().type_id() == TypeId::of::<Duration>();
-        arg.allow_negative_numbers(true)
-            .allow_hyphen_values(duration)
-    })
-    .mut_subcommands(with_hyphen_values)
+    } else {
+        false
+    }
+}
+
+/// `-5`, `-0.1`, `-.5`, `-1s`: a value meant as a negative number or
+/// duration, never a flag (no flag of this workspace starts with a digit).
+fn looks_negative(token: &str) -> bool {
+    token
+        .strip_prefix('-')
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// A clap error as one line, without its `error: ` and usage: the first
@@ -143,8 +201,28 @@ mod tests {
             error(&["--settle", "-1s"]),
             "invalid value '-1s' for '--settle <SETTLE>': a duration cannot be negative"
         );
+        assert_eq!(
+            error(&["--rate=-5"]),
+            "invalid value '-5' for '--rate <RATE>': expected a positive number, got \"-5\""
+        );
         // A flag is still a flag where no value is taken.
         assert!(error(&["-x"]).contains("unexpected argument '-x'"));
+    }
+
+    #[test]
+    fn a_flag_after_a_value_flag_is_not_taken_as_its_value() {
+        // Before, `allow_hyphen_values` on duration flags read `--verbose`
+        // as the (invalid) duration of --settle.
+        assert_eq!(
+            error(&["--settle", "--verbose"]),
+            "a value is required for '--settle <SETTLE>' but none was supplied"
+        );
+        assert!(
+            error(&["--rate", "--verbose"]).contains("a value is required for '--rate <RATE>'")
+        );
+        let ok = try_parse_from::<Cli, _, _>(["tool", "--verbose", "run", "--rate", "3"]).unwrap();
+        assert!(ok.verbose);
+        assert!(matches!(ok.sub, Some(Sub::Run { rate: Some(r) }) if r == 3.0));
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //!   `tool: message` on stderr and exit code 2 ([`EXIT_USAGE`]); negative
 //!   numbers and durations reach their parser, so that `--rps -5` is refused
 //!   as a value of `--rps` rather than as an unknown flag `-5`;
-//! - [`parse_duration`]: the one parser of duration flags (`30s`, `5m`);
+//! - [`parse_duration`], [`parse_size`], [`parse_http_url`]: the one parser
+//!   of duration, byte size and URL flags;
+//! - [`RunFiles`]: output paths checked before a run (writable, not another
+//!   output, not an input);
 //! - [`start`]: logging, then the runtime;
 //! - [`init_logging`]: logs on stderr, `RUST_LOG` filters, colour only when
 //!   stderr is a terminal;
@@ -18,16 +21,20 @@
 mod args;
 mod chain;
 mod logging;
+mod paths;
 mod position;
 mod signal;
+mod values;
 
 use std::process::ExitCode;
 
-pub use args::{command, error_line, parse, parse_duration, try_parse_from};
+pub use args::{error_line, parse, parse_duration, try_parse_from};
 pub use chain::error_chain;
 pub use logging::{init_logging, parse_log_filter};
+pub use paths::{OutputPathError, RunFiles};
 pub use position::{TextPosition, position};
 pub use signal::shutdown_signal;
+pub use values::{parse_http_url, parse_size};
 
 /// What every binary does after parsing its flags: logging as
 /// [`init_logging`] sets it up, then a multi-threaded Tokio runtime. A failure

@@ -3,6 +3,7 @@
 use std::{future::Future, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+use cli_support::RunFiles;
 use loadgen::{Mix, Target, cli::LoadArgs};
 use services::Faults;
 use telemetry::{OtelConfig, SamplerConfig};
@@ -76,12 +77,12 @@ pub struct RunArgs {
     #[command(flatten)]
     pub access: verifier::cli::JaegerAccess,
     /// OTLP/gRPC endpoint to export to with --jaeger (default: the Jaeger host, port 4317).
-    #[arg(long, value_name = "URL", requires = "jaeger")]
+    #[arg(long, value_name = "URL", requires = "jaeger", value_parser = cli_support::parse_http_url)]
     pub otlp_endpoint: Option<String>,
     /// Load a system that already runs (exporting to the --jaeger backend)
     /// instead of starting the services: this project's order-api, or any
     /// HTTP system with --scenarios and --spec.
-    #[arg(long, value_name = "URL", requires = "jaeger")]
+    #[arg(long, value_name = "URL", requires = "jaeger", value_parser = parse_target)]
     pub target: Option<String>,
     /// Faults to inject into the embedded services (see docs/CONTRACT.md);
     /// services that already run (--target) take theirs from FAULTS.
@@ -161,6 +162,12 @@ pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
 }
 
 async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCode {
+    if let Err(e) = RunFiles::new()
+        .output("--json", args.json.as_deref())
+        .check()
+    {
+        return error(&e.to_string());
+    }
     let config = OverheadConfig {
         duration: args.duration,
         rounds: args.rounds,
@@ -187,6 +194,14 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
 
 /// `harness report`: reads the JSON outputs and writes the page.
 fn build_report(args: &ReportArgs) -> Result<(), String> {
+    RunFiles::new()
+        .output("--output", Some(&args.output))
+        .inputs("--job", args.job.as_deref())
+        .inputs("--load", args.load.iter().map(PathBuf::as_path))
+        .inputs("--verdict", args.verdict.as_deref())
+        .inputs("--manifest", args.manifest.iter().map(PathBuf::as_path))
+        .check()
+        .map_err(|e| e.to_string())?;
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
@@ -229,6 +244,18 @@ fn build_report(args: &ReportArgs) -> Result<(), String> {
 }
 
 async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
+    // Reports that cannot be written, or would overwrite another output or
+    // an input, are refused before any service starts.
+    let files = args
+        .load
+        .files(RunFiles::new())
+        .output("--json", args.json.as_deref())
+        .output("--junit", args.junit.as_deref())
+        .output("--report", args.report.as_deref())
+        .inputs("--spec", args.spec.as_deref());
+    if let Err(e) = files.check() {
+        return error(&e.to_string());
+    }
     let json = args.json.clone();
     let junit = args.junit.clone();
     let html = args.report.clone();
@@ -319,6 +346,11 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
         manifest,
         keep_traces: args.keep_traces,
     })
+}
+
+/// `--target`: a URL the loadgen can load, refused at parse time otherwise.
+fn parse_target(url: &str) -> Result<String, String> {
+    Target::parse(url).map(|_| url.trim().to_owned())
 }
 
 /// `<scheme>://<jaeger host>:4317`: where a Jaeger all-in-one takes OTLP/gRPC.

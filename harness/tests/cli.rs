@@ -177,3 +177,69 @@ fn bad_flags_and_a_closed_stdout_exit_2() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(json.exists(), "the JSON report is written all the same");
 }
+
+/// Every output path of `run`, `overhead` and `report` is checked before
+/// anything starts: one line naming the flag, exit 2, no report written.
+#[test]
+fn output_paths_are_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let f = format!("{d}/run.jsonl");
+    let same = format!("{d}/./run.jsonl");
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            run_args(&["--json", "/nonexistent/x.json"]),
+            "harness: --json /nonexistent/x.json: the directory /nonexistent does not exist".into(),
+        ),
+        (
+            run_args(&["--junit", &d]),
+            format!("harness: --junit {d}: is a directory"),
+        ),
+        (
+            run_args(&["--manifest", &f, "--report", &same]),
+            format!("harness: --report {same} and --manifest {f} are the same file"),
+        ),
+        (
+            ["overhead", "--json", "/nonexistent/o.json"]
+                .map(String::from)
+                .to_vec(),
+            "harness: --json /nonexistent/o.json: the directory /nonexistent does not exist".into(),
+        ),
+        (
+            ["report", "--job", &f, "--output", &same]
+                .map(String::from)
+                .to_vec(),
+            format!("harness: --output {same} is the input of --job {f}"),
+        ),
+    ];
+    std::fs::write(&f, "{}").unwrap();
+    for (args, expected) in cases {
+        let out = harness(args.clone(), true);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", explain(&out));
+        let err = text(&out.stderr);
+        assert!(err.starts_with(&expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing ran");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "{}",
+        "the input is intact"
+    );
+
+    let out = harness(
+        run_args(&[
+            "--jaeger",
+            "http://127.0.0.1:16686",
+            "--target",
+            "http://127.0.0.1:99999",
+        ]),
+        true,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("harness: invalid value 'http://127.0.0.1:99999' for '--target <URL>'"),
+        "{err}"
+    );
+}

@@ -266,6 +266,8 @@ impl Target {
         if uri.query().is_some() {
             return Err(format!("the target URL {url:?} must not have a query"));
         }
+        // Refuses what `http::Uri` lets through, such as port 99999.
+        cli_support::parse_http_url(url)?;
         let host = authority
             .host()
             .trim_start_matches('[')
@@ -355,6 +357,8 @@ mod tests {
             ("http://", "invalid target"),
             ("http://u:p@x:1", "credentials"),
             ("http://x:1/?a=b", "query"),
+            ("http://127.0.0.1:99999", "invalid port number"),
+            ("http://127.0.0.1:0", "port 0"),
         ] {
             let err = Target::parse(bad).unwrap_err();
             assert!(err.contains(reason), "{bad}: {err}");

@@ -108,7 +108,7 @@ async fn unusable_settings_are_one_line_and_exit_2() {
     .await;
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("cannot create the manifest"),
+        stderr(&o).contains("--manifest") && stderr(&o).contains("does not exist"),
         "{}",
         stderr(&o)
     );
@@ -381,4 +381,105 @@ async fn a_bad_scenarios_file_names_the_file_and_line_and_exits_2() {
     .await;
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("OTEL_PROPAGATORS"), "{}", stderr(&o));
+}
+
+/// Output paths are checked before the first request: a missing directory,
+/// a directory, two flags naming one file (however spelled) and an output
+/// that is the run's input are one line naming the flag, exit 2, and the
+/// target sees nothing. A port out of range is refused at parse time.
+#[tokio::test]
+async fn output_paths_are_refused_before_any_request() {
+    let target = TestTarget::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let scenarios = dir.path().join("scenarios.toml");
+    let shipped = output(loadgen().arg("--print-scenarios")).await;
+    std::fs::write(&scenarios, &shipped.stdout).unwrap();
+    let s = scenarios.display().to_string();
+    let url = target.url();
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec!["--json".into(), "/nonexistent/x.json".into()],
+            "loadgen: --json /nonexistent/x.json: the directory /nonexistent does not exist".into(),
+        ),
+        (
+            vec!["--json".into(), d.clone()],
+            format!("loadgen: --json {d}: is a directory"),
+        ),
+        (
+            vec![
+                "--manifest".into(),
+                format!("{d}/run.jsonl"),
+                "--json".into(),
+                format!("{d}/./run.jsonl"),
+            ],
+            format!(
+                "loadgen: --json {d}/./run.jsonl and --manifest {d}/run.jsonl are the same file"
+            ),
+        ),
+        (
+            vec![
+                "--scenarios".into(),
+                s.clone(),
+                "--manifest".into(),
+                s.clone(),
+            ],
+            format!("loadgen: --manifest {s} is the input of --scenarios {s}"),
+        ),
+    ];
+    for (extra, expected) in cases {
+        let o = output(
+            loadgen()
+                .args([
+                    "--rps",
+                    "50",
+                    "--requests",
+                    "5",
+                    "--no-root-span",
+                    "--target",
+                    &url,
+                ])
+                .args(&extra),
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.starts_with(&expected), "{extra:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{extra:?}: {err}");
+    }
+    assert_eq!(target.count(), 0, "no request was sent");
+    assert_eq!(
+        std::fs::read(&scenarios).unwrap(),
+        shipped.stdout,
+        "the input is intact"
+    );
+    assert!(!dir.path().join("run.jsonl").exists());
+
+    // `merge --json` onto one of the reports it reads.
+    let report = dir.path().join("a.json");
+    std::fs::write(&report, "{}").unwrap();
+    let o = output(
+        loadgen()
+            .arg("merge")
+            .arg(&report)
+            .arg("--json")
+            .arg(&report),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is the input of a report"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "{}");
+
+    let o = output(loadgen().args(["--rps", "10", "--target", "http://127.0.0.1:99999"])).await;
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("loadgen: invalid value 'http://127.0.0.1:99999' for '--target <TARGET>'")
+            && err.contains("invalid port number"),
+        "{err}"
+    );
 }

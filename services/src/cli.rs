@@ -18,8 +18,9 @@ pub const DEFAULT_SAMPLER: SamplerConfig = SamplerConfig::ParentBasedTraceIdRati
 /// Flags both services take besides `--listen`.
 #[derive(Debug, Clone, Args)]
 pub struct ServiceArgs {
-    /// Largest accepted request body (bytes, or with a KiB / MiB suffix); 413 beyond.
-    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_size)]
+    /// Largest accepted request body (bytes, or e.g. 64KiB; KB and MB are
+    /// powers of 1000, KiB and MiB of 1024); 413 beyond.
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = cli_support::parse_size::<usize>)]
     pub body_limit: usize,
 
     /// Faults to inject, comma-separated (see docs/CONTRACT.md): drop-propagation,
@@ -152,25 +153,6 @@ impl TelemetryArgs {
             reason,
         }
     }
-}
-
-/// Parses a byte size: `65536`, `64KiB`, `1MiB` (also `B`, `K`, `M`).
-pub fn parse_size(s: &str) -> Result<usize, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kib" => 1024,
-        "m" | "mib" => 1024 * 1024,
-        other => return Err(format!("unknown size unit {other:?}; use B, KiB or MiB")),
-    };
-    digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(multiplier))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("invalid size {s:?}; expected e.g. 65536, 64KiB or 1MiB"))
 }
 
 /// `--fraud-threshold`: a finite amount, zero or more. NaN compares false
@@ -323,25 +305,6 @@ async fn serve_until_signal(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_with_units() {
-        assert_eq!(parse_size("65536"), Ok(65536));
-        assert_eq!(parse_size("64KiB"), Ok(65536));
-        assert_eq!(parse_size("1 MiB"), Ok(1 << 20));
-        assert_eq!(parse_size("10b"), Ok(10));
-        for bad in [
-            "",
-            "0",
-            "KiB",
-            "12GB",
-            "-1",
-            "1.5KiB",
-            "99999999999999999999",
-        ] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-    }
 
     fn args(sampler: Option<&str>, sampler_arg: Option<&str>) -> TelemetryArgs {
         TelemetryArgs {

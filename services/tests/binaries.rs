@@ -77,7 +77,7 @@ fn bad_flags_are_rejected() {
             &["--payment-timeout", "soon"],
             "--payment-timeout",
         ),
-        (PAYMENT, &["--body-limit", "12GB"], "unknown size unit"),
+        (PAYMENT, &["--body-limit", "12 parsecs"], "is not a size"),
         (PAYMENT, &["--listen", "localhost"], "--listen"),
         (
             ORDER_API,

@@ -30,7 +30,7 @@ pub struct Args {
 
     /// Most (estimated) memory for spans, e.g. 512MiB or 2GB; the oldest
     /// traces are evicted beyond it. Unbounded by default.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = cli_support::parse_size::<u64>)]
     pub max_bytes: Option<u64>,
 
     /// Largest shift Jaeger's clock-skew adjuster may apply on read, e.g.
@@ -39,11 +39,11 @@ pub struct Args {
     pub max_clock_skew_adjust: Duration,
 
     /// Largest OTLP/gRPC message accepted (after decompression).
-    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = cli_support::parse_size::<u64>)]
     pub max_grpc_message_size: u64,
 
     /// Largest OTLP/HTTP body accepted (before and after decompression).
-    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "20MiB", value_parser = cli_support::parse_size::<u64>)]
     pub max_http_body_size: u64,
 
     /// Accept every export, count its spans and keep nothing: a null OTLP
@@ -75,50 +75,9 @@ impl Args {
     }
 }
 
-/// Parses a byte size: a number with an optional unit, `B`, `KB`/`MB`/`GB`
-/// (powers of 1000) or `KiB`/`MiB`/`GiB` (powers of 1024), case-insensitive.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (expected e.g. 1048576, 512MiB or 2GB)"))?;
-    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" | "k" => 1_000,
-        "mb" | "m" => 1_000_000,
-        "gb" | "g" => 1_000_000_000,
-        "kib" => 1 << 10,
-        "mib" => 1 << 20,
-        "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} in {s:?} (use B, KB, MB, GB, KiB, MiB or GiB)"
-            ));
-        }
-    };
-    match n.checked_mul(multiplier) {
-        Some(0) => Err(format!("{s:?}: the size must be above zero")),
-        Some(v) => Ok(v),
-        None => Err(format!("{s:?} is too large")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
-        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
-        assert_eq!(parse_size(" 4 kib "), Ok(4096));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("12 parsecs").is_err());
-        assert!(parse_size("MiB").is_err());
-    }
 
     #[test]
     fn flags_build_the_config() {

@@ -98,8 +98,8 @@ pub struct Args {
     pub read_deadline: Duration,
     /// Largest answer read from Jaeger (after decompression), e.g. 64MiB or
     /// 1GB; a longer one is exit 2, not retried.
-    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
-    pub max_response_size: bytesize::ByteSize,
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = cli_support::parse_size::<u64>)]
+    pub max_response_size: u64,
     /// Failing traces printed with their span trees (and missing traces
     /// listed) in the text format; JSON and JUnit hold them all.
     #[arg(long, default_value_t = 20)]
@@ -182,6 +182,13 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
         write_stdout(crate::spec::CONTRACT_TOML)?;
         return Ok(true);
     }
+    // A report that cannot be written, or would overwrite an input, is
+    // refused before Jaeger is read.
+    cli_support::RunFiles::new()
+        .output("--output", args.output.as_deref())
+        .inputs("--manifest", args.manifest.iter().map(PathBuf::as_path))
+        .inputs("--spec", args.spec.as_deref())
+        .check()?;
     let mut config = VerifyConfig::new(String::new());
     args.access.apply(&args.jaeger, &mut config)?;
     if let Some(path) = &args.spec {
@@ -210,7 +217,7 @@ pub async fn run(args: Args) -> Result<bool, CheckError> {
     };
     config.request_timeout = args.request_timeout;
     config.read_deadline = args.read_deadline;
-    config.max_response_bytes = args.max_response_size.as_u64();
+    config.max_response_bytes = args.max_response_size;
     config.slowest = args.slowest;
 
     if let Some(trace_id) = args.explain {

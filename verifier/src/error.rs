@@ -75,6 +75,10 @@ pub enum CheckError {
     /// The report could not be written (to `--output` or to stdout).
     #[error("cannot write the report: {0}")]
     Output(String),
+    /// An output path is unusable, or names another output or an input;
+    /// found before anything is read.
+    #[error(transparent)]
+    OutputPath(#[from] cli_support::OutputPathError),
 }
 
 /// Keeps a message on one line and short.

@@ -346,10 +346,18 @@ async fn bad_flags_and_manifests_exit_2() {
         &verifier(no_pause.iter().map(|a| a.to_string()).collect()).await,
         "poll interval must be above zero",
     );
-    // A URL without its scheme is named at once, not retried as unreachable.
+    // A URL without its scheme, or with a port out of range, is named at
+    // once, not retried as unreachable.
     let bare = mock.url.trim_start_matches("http://").to_owned();
-    for url in [bare.clone(), bare.replace("127.0.0.1", "localhost")] {
-        assert_could_not_check(&verifier(args(&url, &[])).await, "is not an http(s) URL");
+    for (url, why) in [
+        (bare.clone(), "is not a URL"),
+        (
+            bare.replace("127.0.0.1", "localhost"),
+            "scheme must be http",
+        ),
+        ("http://127.0.0.1:99999".to_owned(), "invalid port number"),
+    ] {
+        assert_could_not_check(&verifier(args(&url, &[])).await, why);
     }
     // https to a plain-HTTP server: the TLS handshake fails, named as such.
     let https = mock.url.replace("http://", "https://");
@@ -548,4 +556,45 @@ async fn print_spec_prints_the_built_in_contract() {
         verifier::Spec::from_toml(&printed, "printed").unwrap(),
         verifier::Spec::contract()
     );
+}
+
+/// `--output` is checked before Jaeger is read: a missing directory, a
+/// directory, and the run's own `--manifest` or `--spec` (however spelled)
+/// are exit 2 naming the flag, no request made, the input intact.
+#[tokio::test]
+async fn output_paths_are_refused_before_jaeger_is_read() {
+    let mock = MockJaeger::start(Api::Both, vec![traces::valid(BASE + 1, t0(1))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let manifest = dir.path().join("run.jsonl");
+    std::fs::write(&manifest, "").unwrap();
+    let spec = dir.path().join("spec.toml");
+    let printed = verifier(vec!["--print-spec".into()]).await;
+    std::fs::write(&spec, &printed.stdout).unwrap();
+    let m = manifest.display().to_string();
+    let s = spec.display().to_string();
+    for (extra, expected) in [
+        (
+            vec!["--output", "/nonexistent/v.json"],
+            "--output /nonexistent/v.json: the directory /nonexistent does not exist".to_owned(),
+        ),
+        (
+            vec!["--output", &d],
+            format!("--output {d}: is a directory"),
+        ),
+        (
+            vec!["--manifest", &m, "--output", &format!("{d}/./run.jsonl")],
+            format!("--output {d}/./run.jsonl is the input of --manifest {m}"),
+        ),
+        (
+            vec!["--spec", &s, "--output", &s],
+            format!("--output {s} is the input of --spec {s}"),
+        ),
+    ] {
+        let out = verifier(args(&mock.url, &extra)).await;
+        assert_could_not_check(&out, &expected);
+    }
+    assert_eq!(mock.counters().0, 0, "no request was made");
+    assert_eq!(std::fs::read(&spec).unwrap(), printed.stdout);
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), "");
 }

@@ -119,6 +119,14 @@ impl From<TargetTlsArgs> for secure_http::TlsArgs {
 }
 
 impl LoadArgs {
+    /// `files` with what the load writes (`--manifest`) and reads
+    /// (`--scenarios`), for a check before the run.
+    pub fn files<'a>(&'a self, files: cli_support::RunFiles<'a>) -> cli_support::RunFiles<'a> {
+        files
+            .output("--manifest", self.manifest.as_deref())
+            .inputs("--scenarios", self.scenarios.as_deref())
+    }
+
     /// The load these flags describe against `target`. `otel` configures the
     /// CLIENT spans, and its sampler gives the ratio when `--sampler` is not
     /// given. The configuration is validated.

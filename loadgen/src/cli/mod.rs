@@ -82,7 +82,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
     /// OTLP endpoint for the loadgen's spans (overrides OTEL_EXPORTER_OTLP_ENDPOINT).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = cli_support::parse_http_url)]
     pub otlp_endpoint: Option<String>,
     /// OTLP protocol: grpc, http/protobuf or http/json (overrides OTEL_EXPORTER_OTLP_PROTOCOL).
     #[arg(long, value_name = "PROTOCOL", value_parser = str::parse::<Protocol>)]
@@ -126,6 +126,13 @@ pub fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
 }
 
 async fn run_load(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
+    let files = args
+        .load
+        .files(cli_support::RunFiles::new())
+        .output("--json", args.json.as_deref());
+    if let Err(e) = files.check() {
+        return fail(e);
+    }
     let json = args.json.clone();
     let config = match load_config(args) {
         Ok(c) => c,
@@ -139,6 +146,12 @@ async fn run_load(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
 }
 
 fn merge_reports(args: MergeArgs) -> ExitCode {
+    let files = cli_support::RunFiles::new()
+        .output("--json", args.json.as_deref())
+        .inputs("a report", args.reports.iter().map(PathBuf::as_path));
+    if let Err(e) = files.check() {
+        return fail(e);
+    }
     let mut reports = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
         let parsed = std::fs::read_to_string(path)
