@@ -506,7 +506,10 @@ mod tests {
         let err = job_config(run_args(&["--jaeger", "ftp://jaeger:16686"]))
             .map(drop)
             .unwrap_err();
-        assert!(err.contains("not an http(s) URL"), "{err}");
+        assert!(
+            err.contains("--jaeger: \"ftp://jaeger:16686\": the scheme must be http or https"),
+            "{err}"
+        );
         let err = job_config(run_args(&[
             "--jaeger",
             "https://jaeger:16686",
