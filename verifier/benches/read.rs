@@ -5,6 +5,9 @@
 //! second. The store and the verifier share the machine's cores, as in
 //! `harness run`.
 //!
+//! A second function settles as `verifier` does by default (`--settle 15s`)
+//! over the first 5,000 of them.
+//!
 //! `cargo bench -p verifier --bench read`
 
 use std::time::{Duration, UNIX_EPOCH};
@@ -16,6 +19,8 @@ use verifier::{TimeWindow, VerifyConfig, verify};
 mod traces;
 
 const TRACES: u64 = 20_000;
+/// Traces of the settling bench (the first of the 20,000).
+const SETTLED: u64 = 5_000;
 /// One trace starting every millisecond: 20 s of a 1,000 rps run.
 const GAP_NS: u64 = 1_000_000;
 
@@ -65,6 +70,24 @@ fn benches(c: &mut Criterion) {
     group.bench_function("read and check 20000 traces from tracestore", |b| {
         b.to_async(&rt)
             .iter(|| async { verify(&config).await.map(|v| v.summary.checked) })
+    });
+    // Settling as `verifier` and `harness run` do by default (--settle 15s,
+    // --poll-interval 500ms) over the first 5,000 traces: a complete read,
+    // then proof that the store did not change (a second read, or against
+    // a tracestore its counters a poll interval later).
+    let mut settled = config.clone();
+    settled.settle = Duration::from_secs(15);
+    settled.window = Some(TimeWindow::Between {
+        start: UNIX_EPOCH + Duration::from_nanos(t0 - GAP_NS / 2),
+        end: UNIX_EPOCH + Duration::from_nanos(t0 + SETTLED * GAP_NS - GAP_NS / 2),
+    });
+    group.throughput(Throughput::Elements(SETTLED));
+    group.bench_function("read, check and settle 5000 traces from tracestore", |b| {
+        b.to_async(&rt).iter(|| async {
+            let verdict = verify(&settled).await.expect("verifies");
+            assert_eq!(verdict.summary.checked, SETTLED);
+            verdict.settle.polls
+        })
     });
     group.finish();
     rt.block_on(store.shutdown());
