@@ -5,6 +5,8 @@
 //! INTERNAL `validate_order`, CLIENT `POST /payments` (parent of the payment
 //! service's spans) and INTERNAL `save_order` as children.
 
+mod args;
+pub use args::OrderApiArgs;
 mod handlers;
 mod payment_client;
 mod save;

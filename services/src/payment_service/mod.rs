@@ -4,6 +4,8 @@
 //! Span tree (docs/CONTRACT.md): SERVER `POST /payments` with INTERNAL
 //! `fraud_check` and, unless fraud was detected, INTERNAL `charge_payment`.
 
+mod args;
+pub use args::PaymentServiceArgs;
 mod handlers;
 
 use std::{sync::Arc, time::Duration};
