@@ -221,13 +221,17 @@ async fn a_full_queue_drops_spans_and_says_so() {
 async fn an_endpoint_that_cannot_work_stops_the_run_before_it_starts() {
     let target = TestTarget::start(Behaviour::default()).await;
     for (protocol, endpoint, why) in [
-        (Protocol::Grpc, "https://127.0.0.1:4317", "only http://"),
+        (
+            Protocol::Grpc,
+            "ftp://127.0.0.1:4317",
+            "expected an http:// or https:// URL",
+        ),
         (
             Protocol::HttpProtobuf,
-            "https://127.0.0.1:4318",
-            "only http://",
+            "ftp://127.0.0.1:4318",
+            "expected an http:// or https:// URL",
         ),
-        (Protocol::HttpJson, "not a url", "relative URL"),
+        (Protocol::HttpJson, "not a url", "invalid uri character"),
     ] {
         let mut config = target.config(1000.0, 10);
         config.root_spans = RootSpans::otlp(
