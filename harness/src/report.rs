@@ -88,7 +88,11 @@ impl JobReport {
             ));
         }
         out.push('\n');
-        out.push_str(&verifier::render::render_markdown(&self.verdict));
+        out.push_str(&verifier::render(
+            &self.verdict,
+            verifier::Format::Markdown,
+            Default::default(),
+        ));
         out
     }
 

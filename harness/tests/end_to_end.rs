@@ -151,7 +151,7 @@ async fn slow_save_is_caught_only_by_the_p99_threshold() {
     config.load.sampler = SamplerChoice::Ratio(1.0);
     let toml = format!(
         "{}\n[[threshold]]\nscenario = \"valid\"\ncheck = 'p95(duration of span[name=\"save_order\"]) < 50ms'\n",
-        verifier::spec::CONTRACT_TOML
+        verifier::CONTRACT_TOML
     );
     config.verify.spec = verifier::Spec::from_toml(&toml, "test").unwrap();
     let report = run_job(config, std::future::pending()).await.unwrap();

@@ -12,8 +12,8 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use verifier::jaeger::{ApiVersion, v1, v3};
 use verifier::model::Trace;
-use verifier::verdict::{Settle, Window, trace_detail};
 use verifier::{Checker, Failure, Format, Spec, Summary, TraceContext, Verdict};
+use verifier::{Settle, Window, trace_detail};
 
 #[path = "../tests/common/traces.rs"]
 mod traces;
@@ -145,7 +145,7 @@ fn thresholds(c: &mut Criterion, parsed: &[verifier::model::Trace]) {
     group.throughput(Throughput::Elements((ROUNDS * parsed.len()) as u64));
     let run = |spec: &Spec| {
         let checker = Checker::new(spec);
-        let mut thresholds = verifier::thresholds::Thresholds::new(&spec.thresholds);
+        let mut thresholds = verifier::Thresholds::new(&spec.thresholds);
         for _ in 0..ROUNDS {
             for trace in parsed {
                 let outcome = checker.check(black_box(trace), &TraceContext::default());

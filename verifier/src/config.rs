@@ -56,15 +56,15 @@ impl Default for RetryPolicy {
 
 /// Default timeout of one request to Jaeger. Jaeger's own searches answer
 /// within seconds; a request still unanswered after this is hung.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default bound on one whole read (all tries of one request): a hung
 /// Jaeger costs at most this, not `attempts` x `request_timeout`.
-pub const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_READ_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Default largest answer read from Jaeger: 256 MiB, far above any real
 /// answer of `max_traces` traces, far below what can exhaust memory.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 256 << 20;
 
 /// Everything [`crate::verify`] needs. Build it with [`VerifyConfig::new`] and
 /// adjust the public fields.

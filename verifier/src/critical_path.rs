@@ -80,7 +80,7 @@ struct Clipped {
 /// Computes the critical path of a trace through its root (the top-level
 /// span that ends last, when a broken trace has several), and every span's
 /// self time.
-pub fn analyse(trace: &Trace) -> PathAnalysis {
+pub(crate) fn analyse(trace: &Trace) -> PathAnalysis {
     let spans = &trace.spans;
     let n = spans.len();
     let mut index: HashMap<SpanId, usize> = HashMap::with_capacity(n);

@@ -10,7 +10,10 @@ use crate::verdict::{FailedTrace, trace_detail};
 
 /// Fetches `trace_id` from the config's Jaeger and explains it. A trace the
 /// store does not have is [`CheckError::NothingToCheck`].
-pub async fn explain(config: &VerifyConfig, trace_id: TraceId) -> Result<FailedTrace, CheckError> {
+pub(crate) async fn explain(
+    config: &VerifyConfig,
+    trace_id: TraceId,
+) -> Result<FailedTrace, CheckError> {
     let client = JaegerClient::connect(&config.jaeger_url, config.client_options()).await?;
     let base = config.jaeger_url.trim_end_matches('/');
     let Some(trace) = client.trace(trace_id).await? else {

@@ -19,33 +19,38 @@
 //! per-trace checks), [`manifest`], [`sampling`] (the binomial test),
 //! [`verdict`] and [`render`] (text, JSON, JUnit).
 
-pub mod check;
 pub mod cli;
-pub mod config;
-pub mod critical_path;
-pub mod error;
-pub mod explain;
 pub mod jaeger;
-pub mod manifest;
 pub mod model;
-pub mod render;
-pub mod sampling;
 pub mod spec;
-pub mod thresholds;
-pub mod verdict;
 
+mod check;
+mod config;
+mod critical_path;
+mod error;
+mod explain;
 mod held;
+mod manifest;
 mod read;
+mod render;
 mod run;
+mod sampling;
 mod slowest;
+mod thresholds;
+mod verdict;
 
 pub use check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
 pub use config::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
+pub use critical_path::{PathAnalysis, Section};
 pub use error::CheckError;
 pub use jaeger::ApiVersion;
 pub use manifest::{Manifest, ManifestEntry, ManifestError};
-pub use render::{Format, TextOptions, render};
+pub use render::{Format, TextOptions, explain::render as render_explain, render};
 pub use run::verify;
-pub use spec::{Spec, SpecError};
-pub use thresholds::{Offender, ThresholdResult};
-pub use verdict::{Dominant, FailedTrace, Failure, PathStep, SlowTrace, Summary, Verdict};
+pub use sampling::SamplingTest;
+pub use spec::{CONTRACT_TOML, Spec, SpecError};
+pub use thresholds::{Offender, ThresholdResult, Thresholds};
+pub use verdict::{
+    Dominant, FailedTrace, Failure, PathStep, Settle, SlowTrace, Summary, Verdict, Window,
+    trace_detail,
+};

@@ -18,10 +18,10 @@ pub struct SamplingTest {
 }
 
 /// The significance level of the sampling test.
-pub const SIGNIFICANCE: f64 = 0.001;
+pub(crate) const SIGNIFICANCE: f64 = 0.001;
 
 /// Runs the test for `sampled` of `requests` against `ratio` (when known).
-pub fn sampling_test(requests: u64, sampled: u64, ratio: Option<f64>) -> SamplingTest {
+pub(crate) fn sampling_test(requests: u64, sampled: u64, ratio: Option<f64>) -> SamplingTest {
     let observed_ratio = if requests == 0 {
         0.0
     } else {
@@ -42,7 +42,7 @@ pub fn sampling_test(requests: u64, sampled: u64, ratio: Option<f64>) -> Samplin
 /// every outcome no more likely than `k` (the "minlike" method R and SciPy use).
 /// Works in log space relative to the mode, so it is exact and stable for
 /// large `n` without a log-gamma function.
-pub fn binomial_two_sided(n: u64, k: u64, p: f64) -> f64 {
+pub(crate) fn binomial_two_sided(n: u64, k: u64, p: f64) -> f64 {
     if n == 0 || k > n {
         return 1.0;
     }

@@ -12,7 +12,7 @@ use crate::model::{SpanId, Trace, TraceId};
 use crate::spec::{Metric, Op, Stat, Threshold, TraceView};
 
 /// Offenders kept (and reported) per threshold.
-pub const WORST: usize = 5;
+pub(crate) const WORST: usize = 5;
 
 /// One threshold's outcome, as reports show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -84,7 +84,7 @@ impl Worst {
 
 /// What one threshold measured in one trace.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Measure {
+pub(crate) enum Measure {
     /// Nothing to measure (a pass rate needs only the verdict).
     Nothing,
     /// How many spans the selector selected.
@@ -100,7 +100,7 @@ pub enum Measure {
 pub struct Measures(Vec<Measure>);
 
 /// Measures a trace for every threshold, whatever its scenario.
-pub fn measure(thresholds: &[Threshold], trace: &Trace) -> Measures {
+pub(crate) fn measure(thresholds: &[Threshold], trace: &Trace) -> Measures {
     if thresholds.is_empty() {
         return Measures::default();
     }

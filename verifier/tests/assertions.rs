@@ -10,7 +10,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use common::traces::{TSpan, TTrace, Val, s, seconds_ago, valid};
 use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
-use verifier::spec::CONTRACT_TOML;
+use verifier::CONTRACT_TOML;
 use verifier::{Rule, Spec, TimeWindow, Verdict};
 
 /// Exports traces into the store as an OTLP/HTTP JSON request.
@@ -298,7 +298,7 @@ fn set_label(t: &mut TTrace, label: &str) {
 }
 
 fn explain(verdict: &Verdict) -> String {
-    verifier::render::render_text(verdict, Default::default())
+    verifier::render(verdict, verifier::Format::Text, Default::default())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

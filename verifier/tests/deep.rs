@@ -45,7 +45,7 @@ fn a_100000_span_chain_is_checked_on_a_2_mib_stack() {
     assert_eq!(tree.len(), DEPTH + 2, "the whole tree is kept for JSON");
     assert_eq!(tree.iter().map(|l| l.depth).max(), Some(DEPTH + 1));
 
-    let text = verifier::render::render_text(&verdict, Default::default());
+    let text = verifier::render(&verdict, verifier::Format::Text, Default::default());
     assert!(text.lines().count() < 500, "{} lines", text.lines().count());
     assert!(
         text.contains(&format!(
@@ -111,7 +111,7 @@ fn a_100000_span_flat_trace_is_explained_with_a_capped_critical_path() {
     let spec = verifier::Spec::contract();
     let outcome = verifier::Checker::new(&spec).check(&trace, &Default::default());
     assert_eq!(outcome.findings.len(), WIDTH, "each sibling is unexpected");
-    let detail = verifier::verdict::trace_detail(
+    let detail = verifier::trace_detail(
         &trace,
         &outcome.findings,
         String::new(),
@@ -124,7 +124,7 @@ fn a_100000_span_flat_trace_is_explained_with_a_capped_critical_path() {
         "{}",
         detail.critical_path.len()
     );
-    let text = verifier::render::explain::render(&detail);
+    let text = verifier::render_explain(&detail);
     assert!(text.lines().count() < 500, "{} lines", text.lines().count());
     assert!(
         text.contains("more steps (--format json lists them all)"),

@@ -152,7 +152,8 @@ fn golden_traces() -> Vec<TTrace> {
 }
 
 fn markdown_of(verdict: &Verdict, url: &str) -> String {
-    verifier::render::render_markdown(verdict).replace(url, "http://jaeger.example:16686")
+    verifier::render(verdict, verifier::Format::Markdown, Default::default())
+        .replace(url, "http://jaeger.example:16686")
 }
 
 #[tokio::test]
@@ -183,7 +184,7 @@ async fn the_markdown_summary_matches_the_golden_file() {
         assert!(markdown.contains(needle), "{needle:?} not in\n{markdown}");
     }
     // The verdict survives its own JSON (the HTML report is built from it).
-    let json = verifier::render::render_json(&verdict);
+    let json = verifier::render(&verdict, verifier::Format::Json, Default::default());
     let back: Verdict = serde_json::from_str(&json).unwrap();
     assert_eq!(markdown_of(&back, &mock.url), markdown);
 }
@@ -201,7 +202,7 @@ async fn failing_rules_list_at_most_five_trace_links() {
     let mut config = common::config(&mock.url);
     fixed_window(&mut config);
     let verdict = verify(&config).await.unwrap();
-    let markdown = verifier::render::render_markdown(&verdict);
+    let markdown = verifier::render(&verdict, verifier::Format::Markdown, Default::default());
     let row = markdown
         .lines()
         .find(|l| l.starts_with("| `orphan`"))

@@ -207,7 +207,7 @@ async fn late_spans_arriving_during_settle_are_waited_for() {
         assert!(
             verdict.passed(),
             "{api:?}: {}",
-            verifier::render::render_text(&verdict, Default::default())
+            verifier::render(&verdict, verifier::Format::Text, Default::default())
         );
         // Reads 1-3 lack the span, read 4 brings it, read 5 agrees: it waited
         // for the span and stopped at once, long before --settle ran out.

@@ -50,7 +50,7 @@ async fn assert_breaks_only(
     let mut last = None;
     for api in [Api::V3, Api::V1] {
         let verdict = run(api, &traces, tweak).await;
-        let text = verifier::render::render_text(&verdict, Default::default());
+        let text = verifier::render(&verdict, verifier::Format::Text, Default::default());
         assert!(
             !verdict.passed(),
             "{api:?}: expected a failure of {rule}\n{text}"
@@ -79,7 +79,7 @@ fn no_tweak(_: &mut VerifyConfig) {}
 async fn correct_traces_of_every_scenario_pass_over_v3_and_v1() {
     for api in [Api::V3, Api::V1] {
         let verdict = run(api, &all_scenarios(), &no_tweak).await;
-        let text = verifier::render::render_text(&verdict, Default::default());
+        let text = verifier::render(&verdict, verifier::Format::Text, Default::default());
         assert!(verdict.passed(), "{api:?}\n{text}");
         assert_eq!(verdict.summary.checked, 5);
         for scenario in ["valid", "invalid", "fraud", "health"] {
@@ -107,7 +107,7 @@ async fn classification_falls_back_to_request_attributes() {
     assert!(
         verdict.passed(),
         "{}",
-        verifier::render::render_text(&verdict, Default::default())
+        verifier::render(&verdict, verifier::Format::Text, Default::default())
     );
     for scenario in ["valid", "invalid", "fraud", "health"] {
         assert!(verdict.summary.scenarios[scenario].passed >= 1);
@@ -124,7 +124,7 @@ async fn traces_rooted_at_the_order_server_span_pass() {
     assert!(
         verdict.passed(),
         "{}",
-        verifier::render::render_text(&verdict, Default::default())
+        verifier::render(&verdict, verifier::Format::Text, Default::default())
     );
 }
 
@@ -183,7 +183,7 @@ async fn pass_with_manifest(traces: &[TTrace], lines: &[serde_json::Value]) -> V
         assert!(
             verdict.passed(),
             "{api:?}: {}",
-            verifier::render::render_text(&verdict, Default::default())
+            verifier::render(&verdict, verifier::Format::Text, Default::default())
         );
         assert_eq!(verdict.summary.checked, traces.len() as u64, "{api:?}");
         last = Some(verdict);
@@ -246,7 +246,7 @@ async fn orphan() {
         verdict.failures[0].span_id.map(|s| s.0),
         Some(trace.span_id("save_order"))
     );
-    let text = verifier::render::render_text(&verdict, Default::default());
+    let text = verifier::render(&verdict, verifier::Format::Text, Default::default());
     assert!(
         text.contains("> order-api INTERNAL save_order"),
         "the offending span is marked:\n{text}"
@@ -488,8 +488,9 @@ async fn missing_trace() {
     assert_eq!(verdict.summary.scenarios["fraud"].missing, 1);
     assert_eq!(verdict.summary.missing, 2);
     // The text report lists missing traces up to --show, like trees.
-    let text = verifier::render::render_text(
+    let text = verifier::render(
         &verdict,
+        verifier::Format::Text,
         verifier::TextOptions {
             max_traces: 1,
             ..Default::default()
@@ -515,7 +516,7 @@ async fn missing_from_search_but_present_by_id_is_not_missing() {
     assert!(
         verdict.passed(),
         "{}",
-        verifier::render::render_text(&verdict, Default::default())
+        verifier::render(&verdict, verifier::Format::Text, Default::default())
     );
     assert!(mock.counters().2 >= 1, "fetched by id");
 }
@@ -574,7 +575,7 @@ async fn sampling_ratio() {
     assert!(
         verdict.passed(),
         "{}",
-        verifier::render::render_text(&verdict, Default::default())
+        verifier::render(&verdict, verifier::Format::Text, Default::default())
     );
     assert!(verdict.sampling.unwrap().p_value.unwrap() > 0.5);
 }

@@ -9,7 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 /// writes 64-bit integers as strings; the v1 API does so past 2^53; OTLP JSON
 /// writes non-finite doubles as `"NaN"`, `"Infinity"`, `"-Infinity"`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Num {
+pub(super) enum Num {
     /// A signed integer.
     Int(i64),
     /// An unsigned integer past `i64::MAX`.
@@ -36,7 +36,7 @@ impl Num {
     }
 
     /// As a signed integer, if it is one.
-    pub fn to_i64(self) -> Option<i64> {
+    pub(super) fn to_i64(self) -> Option<i64> {
         match self {
             Num::Int(v) => Some(v),
             Num::UInt(v) => i64::try_from(v).ok(),
@@ -46,7 +46,7 @@ impl Num {
     }
 
     /// As an unsigned integer, if it is one.
-    pub fn to_u64(self) -> Option<u64> {
+    pub(super) fn to_u64(self) -> Option<u64> {
         match self {
             Num::Int(v) => u64::try_from(v).ok(),
             Num::UInt(v) => Some(v),
@@ -56,7 +56,7 @@ impl Num {
     }
 
     /// As a double.
-    pub fn to_f64(self) -> f64 {
+    pub(super) fn to_f64(self) -> f64 {
         match self {
             Num::Int(v) => v as f64,
             Num::UInt(v) => v as f64,
@@ -78,7 +78,7 @@ impl fmt::Display for Num {
 /// Any JSON scalar (or, kept as JSON text, an array or object): what a v1 tag
 /// value, an OTLP enum (number or name) or a lenient number can be.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Scalar {
+pub(super) enum Scalar {
     /// `null`.
     #[default]
     Null,
@@ -94,7 +94,7 @@ pub enum Scalar {
 
 impl Scalar {
     /// The number it is or spells.
-    pub fn num(&self) -> Option<Num> {
+    pub(super) fn num(&self) -> Option<Num> {
         match self {
             Scalar::Num(n) => Some(*n),
             Scalar::Str(s) => Num::parse(s),
@@ -103,7 +103,7 @@ impl Scalar {
     }
 
     /// The string it is.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(super) fn as_str(&self) -> Option<&str> {
         match self {
             Scalar::Str(s) => Some(s),
             _ => None,
@@ -111,12 +111,12 @@ impl Scalar {
     }
 
     /// Its text: a string as is, anything else as JSON.
-    pub fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         self.clone().into_text()
     }
 
     /// Its text, without copying a string.
-    pub fn into_text(self) -> String {
+    pub(super) fn into_text(self) -> String {
         match self {
             Scalar::Null => "null".to_owned(),
             Scalar::Bool(b) => b.to_string(),
@@ -189,7 +189,7 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 /// Deserializes a `u64` given as a number or a string; absent or null is 0.
-pub fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+pub(super) fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match Scalar::deserialize(d)? {
         Scalar::Null => Ok(0),
         other => other.num().and_then(Num::to_u64).ok_or_else(|| {

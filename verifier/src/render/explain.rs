@@ -13,7 +13,7 @@ pub(crate) fn ms(us: u64) -> String {
 
 /// One line naming the dominant span, e.g. `dominated by payment-service
 /// charge_payment: 0.770ms of 1.000ms on the critical path (77%)`.
-pub fn dominant_line(trace: &FailedTrace) -> Option<String> {
+pub(crate) fn dominant_line(trace: &FailedTrace) -> Option<String> {
     trace.dominant.as_ref().map(|d| {
         format!(
             "dominated by {} {}: {} of {} on the critical path ({:.0}%)",

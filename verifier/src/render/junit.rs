@@ -16,7 +16,7 @@ use crate::verdict::{Failure, Verdict};
 const LISTED: usize = 50;
 
 /// Renders the verdict as JUnit XML.
-pub fn render(verdict: &Verdict) -> String {
+pub(crate) fn render(verdict: &Verdict) -> String {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     // Writing into a Vec cannot fail.
     let _ = write(&mut writer, verdict);

@@ -11,13 +11,13 @@ use crate::thresholds::ThresholdResult;
 use crate::verdict::{Failure, SlowTrace, Verdict};
 
 /// Trace links listed per failing rule.
-pub const LINKS_PER_RULE: usize = 5;
+pub(crate) const LINKS_PER_RULE: usize = 5;
 
 /// Slowest traces listed.
-pub const SLOWEST_LISTED: usize = 10;
+pub(crate) const SLOWEST_LISTED: usize = 10;
 
 /// The verdict as GitHub-flavoured Markdown, headed `### {title}`.
-pub fn render(verdict: &Verdict) -> String {
+pub(crate) fn render(verdict: &Verdict) -> String {
     let mut out = String::new();
     let s = &verdict.summary;
     let word = if verdict.passed {

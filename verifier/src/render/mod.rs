@@ -1,8 +1,8 @@
 //! Renders a [`Verdict`]: human text, JSON, or JUnit XML for CI.
 
-pub mod explain;
+pub(crate) mod explain;
 mod junit;
-pub mod markdown;
+pub(crate) mod markdown;
 mod text;
 
 use crate::verdict::Verdict;
@@ -144,13 +144,9 @@ pub fn render(verdict: &Verdict, format: Format, options: TextOptions) -> String
 }
 
 /// The verdict as pretty JSON.
-pub fn render_json(verdict: &Verdict) -> String {
+pub(crate) fn render_json(verdict: &Verdict) -> String {
     let mut json = serde_json::to_string_pretty(verdict)
         .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     json.push('\n');
     json
 }
-
-pub use junit::render as render_junit;
-pub use markdown::render as render_markdown;
-pub use text::render as render_text;

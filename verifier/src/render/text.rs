@@ -11,7 +11,7 @@ use crate::verdict::{FailedTrace, Failure, Verdict};
 /// A summary table, then each failing trace with its findings and span tree
 /// (offending spans marked `>`), then missing traces and run-wide failures.
 /// At most `options.max_traces` trees and as many missing traces are listed.
-pub fn render(verdict: &Verdict, options: TextOptions) -> String {
+pub(crate) fn render(verdict: &Verdict, options: TextOptions) -> String {
     let mut out = String::new();
     let s = &verdict.summary;
     let status = if verdict.passed { "PASS" } else { "FAIL" };

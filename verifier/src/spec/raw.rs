@@ -10,7 +10,7 @@ use crate::model::SpanKind;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSpec {
+pub(super) struct RawSpec {
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -31,7 +31,7 @@ pub struct RawSpec {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawAssertion {
+pub(super) struct RawAssertion {
     pub selector: Spanned<String>,
     #[serde(default)]
     pub scenario: Option<Spanned<String>>,
@@ -40,7 +40,7 @@ pub struct RawAssertion {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawThreshold {
+pub(super) struct RawThreshold {
     pub check: Spanned<String>,
     #[serde(default)]
     pub scenario: Option<Spanned<String>>,
@@ -48,7 +48,7 @@ pub struct RawThreshold {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSpanRule {
+pub(super) struct RawSpanRule {
     #[serde(default)]
     pub service: Option<String>,
     #[serde(default)]
@@ -67,7 +67,7 @@ pub struct RawSpanRule {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
+pub(super) struct RawScenario {
     pub name: Spanned<String>,
     #[serde(default)]
     pub when: Vec<RawWhen>,
@@ -77,7 +77,7 @@ pub struct RawScenario {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWhen {
+pub(super) struct RawWhen {
     pub span: String,
     #[serde(default)]
     pub service: Option<String>,
@@ -89,7 +89,7 @@ pub struct RawWhen {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCondition {
+pub(super) struct RawCondition {
     #[serde(default)]
     pub exists: Option<bool>,
     #[serde(default)]
@@ -108,7 +108,7 @@ pub struct RawCondition {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSpan {
+pub(super) struct RawSpan {
     pub id: Spanned<String>,
     #[serde(default)]
     pub parent: Option<Spanned<String>>,
@@ -133,7 +133,7 @@ pub struct RawSpan {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvent {
+pub(super) struct RawEvent {
     pub name: String,
     #[serde(default)]
     pub attributes: BTreeMap<String, AttrType>,

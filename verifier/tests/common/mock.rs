@@ -17,14 +17,14 @@ use serde_json::json;
 use super::traces::{TSpan, TTrace, v1_answer, v3_answer};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     V3,
     V1,
     Both,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     None,
     /// Every request answers this status with a Jaeger error body.
     Status(u16),
@@ -40,7 +40,7 @@ pub enum Fault {
 }
 
 #[derive(Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     pub requests: usize,
     pub searches: usize,
     pub gets: usize,
@@ -65,14 +65,14 @@ struct Inner {
 }
 
 #[derive(Clone)]
-pub struct MockJaeger {
+pub(crate) struct MockJaeger {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
     _shutdown: Arc<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl MockJaeger {
-    pub async fn start(api: Api, traces: Vec<TTrace>) -> MockJaeger {
+    pub(crate) async fn start(api: Api, traces: Vec<TTrace>) -> MockJaeger {
         let inner = Arc::new(Mutex::new(Inner {
             api,
             fault: Fault::None,
@@ -110,11 +110,11 @@ impl MockJaeger {
         }
     }
 
-    pub fn set_fault(&self, fault: Fault) {
+    pub(crate) fn set_fault(&self, fault: Fault) {
         self.inner.lock().unwrap().fault = fault;
     }
 
-    pub fn add_late_span(&self, after_searches: usize, trace_id: u128, span: TSpan) {
+    pub(crate) fn add_late_span(&self, after_searches: usize, trace_id: u128, span: TSpan) {
         self.inner
             .lock()
             .unwrap()
@@ -122,26 +122,26 @@ impl MockJaeger {
             .push((after_searches, trace_id, span));
     }
 
-    pub fn churn(&self, make: impl FnMut(usize) -> TTrace + Send + 'static) {
+    pub(crate) fn churn(&self, make: impl FnMut(usize) -> TTrace + Send + 'static) {
         self.inner.lock().unwrap().churn = Some(Box::new(make));
     }
 
-    pub fn hide_from_search(&self, trace_id: u128) {
+    pub(crate) fn hide_from_search(&self, trace_id: u128) {
         self.inner.lock().unwrap().hidden.push(trace_id);
     }
 
     /// Searches answer an arbitrary `limit` of the matching traces in a
     /// shuffled order (seeded), as a backend without Jaeger's ordering may.
-    pub fn shuffle(&self, seed: u64) {
+    pub(crate) fn shuffle(&self, seed: u64) {
         self.inner.lock().unwrap().shuffle = Some(seed | 1);
     }
 
     /// Traces returned by all searches together.
-    pub fn returned(&self) -> usize {
+    pub(crate) fn returned(&self) -> usize {
         self.inner.lock().unwrap().counters.returned
     }
 
-    pub fn counters(&self) -> (usize, usize, usize) {
+    pub(crate) fn counters(&self) -> (usize, usize, usize) {
         let inner = self.inner.lock().unwrap();
         (
             inner.counters.requests,

@@ -2,17 +2,17 @@
 
 #![allow(dead_code)]
 
-pub mod mock;
-pub mod scripted;
-pub mod tls_proxy;
-pub mod traces;
+pub(crate) mod mock;
+pub(crate) mod scripted;
+pub(crate) mod tls_proxy;
+pub(crate) mod traces;
 
 use std::time::Duration;
 
 use verifier::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
 
 /// A config for tests: short settling and fast retries.
-pub fn config(url: &str) -> VerifyConfig {
+pub(crate) fn config(url: &str) -> VerifyConfig {
     let mut config = VerifyConfig::new(url);
     config.window = Some(TimeWindow::Since(Duration::from_secs(600)));
     config.settle = Duration::from_millis(600);

@@ -14,7 +14,7 @@ use tokio::sync::{Notify, watch};
 
 /// What the backend does with every request.
 #[derive(Clone, Debug)]
-pub enum Script {
+pub(crate) enum Script {
     /// 200 with a chunked body of `total` bytes in 64 KiB chunks, or until
     /// the client hangs up.
     Chunked { total: usize },
@@ -29,7 +29,7 @@ pub enum Script {
 }
 
 /// A running scripted backend.
-pub struct Scripted {
+pub(crate) struct Scripted {
     pub url: String,
     connections: Arc<AtomicUsize>,
     sent: Arc<AtomicUsize>,
@@ -38,7 +38,7 @@ pub struct Scripted {
 }
 
 impl Scripted {
-    pub async fn start(script: Script) -> Scripted {
+    pub(crate) async fn start(script: Script) -> Scripted {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let connections = Arc::new(AtomicUsize::new(0));
@@ -68,24 +68,24 @@ impl Scripted {
     }
 
     /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
 
     /// Body bytes written so far (into the socket, not necessarily read).
-    pub fn sent(&self) -> usize {
+    pub(crate) fn sent(&self) -> usize {
         self.sent.load(Ordering::SeqCst)
     }
 
     /// Waits until `n` connections have been served to their end (the
     /// script finished or the client hung up).
-    pub async fn served(&self, n: usize) {
+    pub(crate) async fn served(&self, n: usize) {
         let mut done = self.done.clone();
         done.wait_for(|served| *served >= n).await.unwrap();
     }
 
     /// Lets silent and stalled connections end.
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         self.release.notify_waiters();
     }
 }

@@ -14,7 +14,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio_rustls::TlsAcceptor;
 
-pub struct TlsProxy {
+pub(crate) struct TlsProxy {
     /// `https://127.0.0.1:PORT`.
     pub url: String,
     /// The ALPN protocol of every connection that completed its handshake.
@@ -23,7 +23,7 @@ pub struct TlsProxy {
 
 impl TlsProxy {
     /// Forwards to `upstream` what carries `authorization` (when given).
-    pub async fn start(
+    pub(crate) async fn start(
         upstream: &str,
         config: rustls::ServerConfig,
         authorization: Option<String>,

@@ -6,33 +6,33 @@
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Internal,
     Server,
     Client,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Val {
+pub(crate) enum Val {
     S(String),
     I(i64),
     D(f64),
     B(bool),
 }
 
-pub fn s(v: &str) -> Val {
+pub(crate) fn s(v: &str) -> Val {
     Val::S(v.to_owned())
 }
 
 #[derive(Clone, Debug)]
-pub struct TEvent {
+pub(crate) struct TEvent {
     pub name: String,
     pub time_ns: u64,
     pub attrs: Vec<(String, Val)>,
 }
 
 #[derive(Clone, Debug)]
-pub struct TSpan {
+pub(crate) struct TSpan {
     pub span_id: u64,
     pub parent: Option<u64>,
     pub service: String,
@@ -48,24 +48,24 @@ pub struct TSpan {
 }
 
 impl TSpan {
-    pub fn set(&mut self, key: &str, value: Val) -> &mut Self {
+    pub(crate) fn set(&mut self, key: &str, value: Val) -> &mut Self {
         self.attrs.retain(|(k, _)| k != key);
         self.attrs.push((key.to_owned(), value));
         self
     }
 
-    pub fn unset(&mut self, key: &str) -> &mut Self {
+    pub(crate) fn unset(&mut self, key: &str) -> &mut Self {
         self.attrs.retain(|(k, _)| k != key);
         self
     }
 
-    pub fn error(&mut self, message: &str) -> &mut Self {
+    pub(crate) fn error(&mut self, message: &str) -> &mut Self {
         self.status = 2;
         self.status_message = message.to_owned();
         self
     }
 
-    pub fn event(&mut self, name: &str, attrs: Vec<(&str, Val)>) -> &mut Self {
+    pub(crate) fn event(&mut self, name: &str, attrs: Vec<(&str, Val)>) -> &mut Self {
         self.events.push(TEvent {
             name: name.to_owned(),
             time_ns: self.start_ns + 1_000,
@@ -76,14 +76,14 @@ impl TSpan {
 }
 
 #[derive(Clone, Debug)]
-pub struct TTrace {
+pub(crate) struct TTrace {
     pub trace_id: u128,
     pub spans: Vec<TSpan>,
 }
 
 impl TTrace {
     /// The span of that name (and service, when names repeat: "svc:name").
-    pub fn span(&mut self, key: &str) -> &mut TSpan {
+    pub(crate) fn span(&mut self, key: &str) -> &mut TSpan {
         let (service, name) = key
             .split_once(':')
             .map_or((None, key), |(s, n)| (Some(s), n));
@@ -93,34 +93,34 @@ impl TTrace {
             .unwrap_or_else(|| panic!("no span {key}"))
     }
 
-    pub fn span_id(&self, key: &str) -> u64 {
+    pub(crate) fn span_id(&self, key: &str) -> u64 {
         self.clone().span(key).span_id
     }
 
-    pub fn remove(&mut self, key: &str) -> TSpan {
+    pub(crate) fn remove(&mut self, key: &str) -> TSpan {
         let id = self.span_id(key);
         let index = self.spans.iter().position(|s| s.span_id == id).unwrap();
         self.spans.remove(index)
     }
 
     /// Drops the loadgen span; its child then names it as parent (root_span: false).
-    pub fn without_root_span(mut self) -> Self {
+    pub(crate) fn without_root_span(mut self) -> Self {
         self.spans.retain(|s| s.service != "loadgen");
         self
     }
 
     /// Drops the loadgen span and makes order-api's SERVER span a true root (`--sampler none`).
-    pub fn rooted_at_server(mut self) -> Self {
+    pub(crate) fn rooted_at_server(mut self) -> Self {
         self.spans.retain(|s| s.service != "loadgen");
         self.spans[0].parent = None;
         self
     }
 
-    pub fn trace_id_hex(&self) -> String {
+    pub(crate) fn trace_id_hex(&self) -> String {
         format!("{:032x}", self.trace_id)
     }
 
-    pub fn root_span_id(&self) -> u64 {
+    pub(crate) fn root_span_id(&self) -> u64 {
         self.spans[0].span_id
     }
 }
@@ -276,7 +276,7 @@ impl Builder {
 }
 
 /// A valid order: 8 spans, 201.
-pub fn valid(trace_id: u128, t0: u64) -> TTrace {
+pub(crate) fn valid(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("valid", 201, 149.99);
     b.payment_front(200, 149.99);
@@ -305,7 +305,7 @@ pub fn valid(trace_id: u128, t0: u64) -> TTrace {
 }
 
 /// An invalid order (amount <= 0): 3 spans, 422.
-pub fn invalid(trace_id: u128, t0: u64) -> TTrace {
+pub(crate) fn invalid(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("invalid", 422, -5.0);
     b.trace.spans[2].error("amount must be positive").event(
@@ -319,7 +319,7 @@ pub fn invalid(trace_id: u128, t0: u64) -> TTrace {
 }
 
 /// A fraud order (amount > 10000): 6 spans, 402.
-pub fn fraud(trace_id: u128, t0: u64) -> TTrace {
+pub(crate) fn fraud(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.order_front("fraud", 402, 25000.0);
     b.payment_front(402, 25000.0);
@@ -339,7 +339,7 @@ pub fn fraud(trace_id: u128, t0: u64) -> TTrace {
 }
 
 /// A health check: 2 spans, 200.
-pub fn health(trace_id: u128, t0: u64) -> TTrace {
+pub(crate) fn health(trace_id: u128, t0: u64) -> TTrace {
     let mut b = Builder::new(trace_id, t0);
     b.client("loadgen", "GET /health", None, (0, 500), 8000, 200)
         .set("loadgen.scenario", s("health"));
@@ -349,7 +349,7 @@ pub fn health(trace_id: u128, t0: u64) -> TTrace {
 
 /// `n` contract traces in the loadgen's default mix (70 % valid, 10 % each
 /// invalid, fraud and health), ids from `base`, one every `gap_ns` from `t0`.
-pub fn mix(base: u128, n: u64, t0: u64, gap_ns: u64) -> Vec<TTrace> {
+pub(crate) fn mix(base: u128, n: u64, t0: u64, gap_ns: u64) -> Vec<TTrace> {
     (0..n)
         .map(|i| {
             let (id, start) = (base + u128::from(i), t0 + i * gap_ns);
@@ -364,7 +364,7 @@ pub fn mix(base: u128, n: u64, t0: u64, gap_ns: u64) -> Vec<TTrace> {
 }
 
 /// Nanoseconds since the epoch, `ago` seconds before now.
-pub fn seconds_ago(ago: u64) -> u64 {
+pub(crate) fn seconds_ago(ago: u64) -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -429,7 +429,7 @@ fn v3_span(trace_id: u128, span: &TSpan) -> Value {
 }
 
 /// The `resourceSpans` of one trace: one per service, spans in order.
-pub fn v3_resource_spans(trace: &TTrace) -> Vec<Value> {
+pub(crate) fn v3_resource_spans(trace: &TTrace) -> Vec<Value> {
     let mut services: Vec<&str> = Vec::new();
     for span in &trace.spans {
         if !services.contains(&span.service.as_str()) {
@@ -449,7 +449,7 @@ pub fn v3_resource_spans(trace: &TTrace) -> Vec<Value> {
 }
 
 /// A v3 answer: every trace's resourceSpans merged into one `result`.
-pub fn v3_answer(traces: &[&TTrace]) -> Value {
+pub(crate) fn v3_answer(traces: &[&TTrace]) -> Value {
     let merged: Vec<Value> = traces.iter().flat_map(|t| v3_resource_spans(t)).collect();
     json!({"result": {"resourceSpans": merged}})
 }
@@ -457,7 +457,7 @@ pub fn v3_answer(traces: &[&TTrace]) -> Value {
 // ---- v1: the UI JSON model ----
 
 /// Jaeger prints 64-bit-wide trace ids as 16 hex digits.
-pub fn v1_trace_id(trace_id: u128) -> String {
+pub(crate) fn v1_trace_id(trace_id: u128) -> String {
     if trace_id >> 64 == 0 {
         format!("{:016x}", trace_id)
     } else {
@@ -477,7 +477,7 @@ fn v1_tag(key: &str, v: &Val) -> Value {
     }
 }
 
-pub fn v1_trace(trace: &TTrace) -> Value {
+pub(crate) fn v1_trace(trace: &TTrace) -> Value {
     let mut processes = serde_json::Map::new();
     let mut ids: Vec<(String, String)> = Vec::new();
     for span in &trace.spans {
@@ -543,14 +543,14 @@ pub fn v1_trace(trace: &TTrace) -> Value {
     json!({"traceID": tid, "spans": spans, "processes": processes, "warnings": null})
 }
 
-pub fn v1_answer(traces: &[&TTrace]) -> Value {
+pub(crate) fn v1_answer(traces: &[&TTrace]) -> Value {
     json!({"data": traces.iter().map(|t| v1_trace(t)).collect::<Vec<_>>(), "total": 0, "limit": 0, "offset": 0, "errors": null})
 }
 
 /// A health trace whose order-api SERVER span has a parent->child chain of
 /// `depth` (at most 199,999) INTERNAL spans below it, each 1 ns inside its
 /// parent: one malformed trace as deep as a trace can be.
-pub fn chain(trace_id: u128, t0: u64, depth: usize) -> TTrace {
+pub(crate) fn chain(trace_id: u128, t0: u64, depth: usize) -> TTrace {
     let mut trace = health(trace_id, t0);
     let server = trace.spans[1].clone();
     let mut parent = server.span_id;
@@ -577,7 +577,7 @@ pub fn chain(trace_id: u128, t0: u64, depth: usize) -> TTrace {
 /// A health trace whose order-api SERVER span has `width` (at most 199,999)
 /// INTERNAL children one after the other, 1 ns each: the widest flat trace,
 /// whose critical path returns to the parent once per child.
-pub fn wide(trace_id: u128, t0: u64, width: usize) -> TTrace {
+pub(crate) fn wide(trace_id: u128, t0: u64, width: usize) -> TTrace {
     let mut trace = health(trace_id, t0);
     let server = trace.spans[1].clone();
     for step in 1..=width as u64 {
