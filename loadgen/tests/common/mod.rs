@@ -73,9 +73,11 @@ pub struct TestTarget {
 }
 
 impl TestTarget {
-    /// The same target behind TLS with `tls` (ALPN as it says); it stops
-    /// with the test's runtime.
-    pub async fn start_tls(behaviour: Behaviour, tls: rustls::ServerConfig) -> TestTarget {
+    /// The target's state, its router and a listener on an ephemeral port,
+    /// for `start` and `start_tls` to serve plain or over TLS.
+    async fn bind(
+        behaviour: Behaviour,
+    ) -> (Arc<AppState>, Router, tokio::net::TcpListener, SocketAddr) {
         let state = Arc::new(AppState {
             behaviour,
             counter: AtomicU64::new(0),
@@ -84,6 +86,13 @@ impl TestTarget {
         let app = Router::new().fallback(handle).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        (state, app, listener, addr)
+    }
+
+    /// The same target behind TLS with `tls` (ALPN as it says); it stops
+    /// with the test's runtime.
+    pub async fn start_tls(behaviour: Behaviour, tls: rustls::ServerConfig) -> TestTarget {
+        let (state, app, listener, addr) = Self::bind(behaviour).await;
         tokio::spawn(testkit::serve_tls(listener, app, Arc::new(tls)));
         TestTarget {
             addr,
@@ -94,14 +103,7 @@ impl TestTarget {
     }
 
     pub async fn start(behaviour: Behaviour) -> TestTarget {
-        let state = Arc::new(AppState {
-            behaviour,
-            counter: AtomicU64::new(0),
-            seen: Mutex::new(Vec::new()),
-        });
-        let app = Router::new().fallback(handle).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (state, app, listener, addr) = Self::bind(behaviour).await;
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app)
