@@ -2,7 +2,9 @@
 //! the gRPC and HTTP receivers.
 //!
 //! - Ids of the wrong length make the request malformed (what the
-//!   collector's protobuf decoder reports): nothing of it is stored.
+//!   collector's protobuf decoder reports): nothing of it is stored. A
+//!   span's own trace and span ids must be present (0 bytes is a wrong
+//!   length); a parent or link id may be absent.
 //! - Spans with an all-zero trace or span id are invalid per the OTLP and
 //!   W3C specs: they are dropped and reported as a partial success; the rest
 //!   of the request is stored.
@@ -351,8 +353,11 @@ fn validate(req: &ExportTraceServiceRequest) -> Result<(), Malformed> {
         for (si, ss) in rs.scope_spans.iter().enumerate() {
             for (pi, span) in ss.spans.iter().enumerate() {
                 let path = || format!("resourceSpans[{ri}].scopeSpans[{si}].spans[{pi}]");
-                check(&path, "traceId", &span.trace_id, &[0, 16])?;
-                check(&path, "spanId", &span.span_id, &[0, 8])?;
+                // A span's own ids have no "absent": 0 bytes is a wrong
+                // length like any other (400), where all-zero bytes of the
+                // right length are an invalid id (a partial success below).
+                check(&path, "traceId", &span.trace_id, &[16])?;
+                check(&path, "spanId", &span.span_id, &[8])?;
                 check(&path, "parentSpanId", &span.parent_span_id, &[0, 8])?;
                 for (li, link) in span.links.iter().enumerate() {
                     let lpath = || format!("{}.links[{li}]", path());
@@ -713,7 +718,7 @@ mod tests {
         let mut no_span_id = span(1, 0);
         no_span_id.span_id = vec![0; 8];
         let mut no_trace_id = span(0, 2);
-        no_trace_id.trace_id.clear();
+        no_trace_id.trace_id = vec![0; 16];
         let req = request(vec![(
             svc("a"),
             vec![vec![span(1, 1), no_span_id, no_trace_id]],

@@ -303,25 +303,8 @@ async fn zero_ids_are_rejected_as_a_partial_success() {
     );
     assert_eq!(store.span_count(), 2);
 
-    // HTTP/protobuf
-    let mut req2 = request(2, 2, 0);
-    req2.resource_spans[0].scope_spans[0].spans[0]
-        .trace_id
-        .clear();
-    let url = format!("{}/v1/traces", store.otlp_http_endpoint());
-    let res = post(
-        &url,
-        &[("content-type", "application/x-protobuf")],
-        req2.encode_to_vec(),
-    )
-    .await;
-    let partial = ExportTraceServiceResponse::decode(res.body.as_bytes())
-        .unwrap()
-        .partial_success
-        .unwrap();
-    assert_eq!(partial.rejected_spans, 1);
-
     // HTTP/JSON
+    let url = format!("{}/v1/traces", store.otlp_http_endpoint());
     let body = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[
         {"traceId":"00000000000000000000000000000000","spanId":"0000000000000001","name":"x"},
         {"traceId":"0000000000000000000000000000000f","spanId":"0000000000000001","name":"y"}]}]}]}"#;
@@ -331,8 +314,50 @@ async fn zero_ids_are_rejected_as_a_partial_success() {
         res.body,
         r#"{"partialSuccess":{"rejectedSpans":"1","errorMessage":"1 span(s) rejected: trace_id and span_id must not be all zeros (first: resourceSpans[0].scopeSpans[0].spans[0])"}}"#
     );
-    assert_eq!(store.span_count(), 4);
-    assert_eq!(store.stats().rejected_spans, 4);
+    assert_eq!(store.span_count(), 3);
+    assert_eq!(store.stats().rejected_spans, 3);
+    store.shutdown().await;
+}
+
+/// An absent (0-byte) trace or span id is a wrong length: the whole request
+/// is refused (400 / INVALID_ARGUMENT) and nothing of it stored, unlike an
+/// all-zero id of the right length above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absent_trace_or_span_ids_refuse_the_request() {
+    let store = store_with(TraceStoreConfig::ephemeral()).await;
+    let url = format!("{}/v1/traces", store.otlp_http_endpoint());
+    let mut client = RawClient::connect(store.otlp_grpc_endpoint()).await;
+    for (field, clear) in [
+        (
+            "traceId: an id of 0 bytes (expected 16)",
+            (|span: &mut Span| span.trace_id.clear()) as fn(&mut Span),
+        ),
+        (
+            "spanId: an id of 0 bytes (expected 8)",
+            |span: &mut Span| span.span_id.clear(),
+        ),
+    ] {
+        let mut req = request(3, 2, 0);
+        clear(&mut req.resource_spans[0].scope_spans[0].spans[1]);
+        let expected = format!("resourceSpans[0].scopeSpans[0].spans[1].{field}");
+
+        let res = post(
+            &url,
+            &[("content-type", "application/x-protobuf")],
+            req.encode_to_vec(),
+        )
+        .await;
+        assert_eq!(res.status, 400, "{}", res.body);
+        assert!(res.body.contains(&expected), "{}", res.body);
+
+        let status = client
+            .export(Bytes::from(req.encode_to_vec()))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains(&expected), "{}", status.message());
+    }
+    assert_eq!(store.span_count(), 0);
     store.shutdown().await;
 }
 
