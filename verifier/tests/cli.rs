@@ -29,22 +29,9 @@ async fn verifier(args: Vec<String>) -> Output {
 }
 
 fn args(url: &str, extra: &[&str]) -> Vec<String> {
-    let mut all = vec![
-        "--jaeger",
-        url,
-        "--since",
-        "10m",
-        "--settle",
-        "500ms",
-        "--poll-interval",
-        "50ms",
-        "--quiet-period",
-        "100ms",
-        "--retries",
-        "2",
-    ];
-    all.extend_from_slice(extra);
-    all.into_iter().map(String::from).collect()
+    let mut all = common::cli_args(url, "500ms", &["--since", "10m", "--retries", "2"]);
+    all.extend(extra.iter().map(|s| s.to_string()));
+    all
 }
 
 fn stdout(out: &Output) -> String {

@@ -303,20 +303,16 @@ async fn explain_prints_the_critical_path_of_one_trace() {
 
 /// Flags verifying the golden traces' window quickly.
 fn golden_window_args(url: &str) -> Vec<String> {
-    strings(&[
-        "--jaeger",
+    common::cli_args(
         url,
-        "--start",
-        "2025-11-24T15:59:00Z",
-        "--end",
-        "2025-11-24T16:01:00Z",
-        "--settle",
         "300ms",
-        "--poll-interval",
-        "50ms",
-        "--quiet-period",
-        "100ms",
-    ])
+        &[
+            "--start",
+            "2025-11-24T15:59:00Z",
+            "--end",
+            "2025-11-24T16:01:00Z",
+        ],
+    )
 }
 
 #[tokio::test]

@@ -18,25 +18,8 @@ const TOKEN: &str = "s3cret-token-42";
 /// Runs the verifier with `env` set and the rest of the environment's
 /// settings for it removed.
 async fn verifier(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut args: Vec<String> = [
-        "--jaeger",
-        url,
-        "--since",
-        "10m",
-        "--settle",
-        "300ms",
-        "--poll-interval",
-        "50ms",
-        "--quiet-period",
-        "100ms",
-        "--retries",
-        "2",
-    ]
-    .iter()
-    .chain(extra)
-    .map(|s| s.to_string())
-    .collect();
-    args.shrink_to_fit();
+    let mut args = common::cli_args(url, "300ms", &["--since", "10m", "--retries", "2"]);
+    args.extend(extra.iter().map(|s| s.to_string()));
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -11,6 +11,26 @@ use std::time::Duration;
 
 use verifier::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
 
+/// The command-line twin of [`config`] for the binary: `--jaeger URL`,
+/// settling for `settle` with a fast poll (50 ms) and quiet period
+/// (100 ms), then `extra` (the window, retries, outputs, ...).
+pub(crate) fn cli_args(url: &str, settle: &str, extra: &[&str]) -> Vec<String> {
+    [
+        "--jaeger",
+        url,
+        "--settle",
+        settle,
+        "--poll-interval",
+        "50ms",
+        "--quiet-period",
+        "100ms",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// A config for tests: short settling and fast retries.
 pub(crate) fn config(url: &str) -> VerifyConfig {
     let mut config = VerifyConfig::new(url);
