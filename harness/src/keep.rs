@@ -67,30 +67,20 @@ pub async fn keep_traces(
         let mut resource_spans: Vec<Value> = Vec::new();
         for id in chunk {
             let url = format!("{base}/api/v3/traces/{id}");
-            let answer =
-                client
-                    .get(&url)
-                    .send()
-                    .await
-                    .map_err(|source| HarnessError::KeepTraces {
-                        url: url.clone(),
-                        source,
-                    })?;
+            let failed = |source| HarnessError::KeepTraces {
+                url: url.clone(),
+                source,
+            };
+            let answer = client.get(&url).send().await.map_err(failed)?;
             if answer.status() == reqwest::StatusCode::NOT_FOUND {
                 continue; // a sampled request whose trace never came
             }
             let body: Value = answer
                 .error_for_status()
-                .map_err(|source| HarnessError::KeepTraces {
-                    url: url.clone(),
-                    source,
-                })?
+                .map_err(failed)?
                 .json()
                 .await
-                .map_err(|source| HarnessError::KeepTraces {
-                    url: url.clone(),
-                    source,
-                })?;
+                .map_err(failed)?;
             let Some(Value::Array(list)) = body.pointer("/result/resourceSpans").cloned() else {
                 continue;
             };
