@@ -97,10 +97,100 @@ fn missing_spans_break_the_chosen_rule_and_are_counted() {
     // validate_order, POST /payments (with its subtree named in the message), save_order.
     assert_eq!(rules, vec![Rule::Incomplete; 3], "{:?}", outcome.findings);
     assert!(
-        outcome.findings[1]
-            .message
-            .contains("(and below it: POST /payments, fraud_check, charge_payment)")
+        outcome.findings[1].message.contains(
+            "order-api CLIENT POST /payments is missing under order-api SERVER POST /orders \
+             (and below it: payment-service SERVER POST /payments, \
+             payment-service INTERNAL fraud_check, payment-service INTERNAL charge_payment)"
+        ),
+        "{}",
+        outcome.findings[1].message
     );
+}
+
+/// Two missing spans of one name (a CLIENT span and the SERVER span it
+/// calls) are told apart by service and kind in the message.
+#[test]
+fn missing_spans_of_one_name_are_named_with_service_and_kind() {
+    let spec = Spec::from_toml(
+        r#"
+name = "two-of-a-name"
+services = ["gateway", "inventory"]
+
+[[scenario]]
+name = "quote"
+
+[[scenario.span]]
+id = "gateway"
+service = "gateway"
+kind = "server"
+name = "GET /quote"
+
+[[scenario.span]]
+id = "stock"
+parent = "gateway"
+service = "gateway"
+kind = "client"
+name = "GET /stock"
+
+[[scenario.span]]
+id = "inventory"
+parent = "stock"
+service = "inventory"
+kind = "server"
+name = "GET /stock"
+
+[[scenario.span]]
+id = "server"
+parent = "gateway"
+service = "gateway"
+kind = "internal"
+name = "price"
+
+[[scenario.span]]
+id = "below-price"
+parent = "server"
+service = "gateway"
+kind = "internal"
+name = "GET /stock"
+"#,
+        "test spec",
+    )
+    .expect("test spec");
+    let trace = Trace {
+        trace_id: TraceId(9),
+        spans: vec![span(
+            1,
+            None,
+            "gateway",
+            SpanKind::Server,
+            "GET /quote",
+            0,
+            10,
+        )],
+        warnings: Vec::new(),
+    };
+    let context = TraceContext {
+        scenario: Some("quote"),
+        accepted_parent: None,
+    };
+    let outcome = Checker::new(&spec).check(&trace, &context);
+    let messages: Vec<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "gateway CLIENT GET /stock is missing under gateway SERVER GET /quote \
+             (and below it: inventory SERVER GET /stock)",
+            "gateway INTERNAL price is missing under gateway SERVER GET /quote \
+             (and below it: gateway INTERNAL GET /stock)",
+        ],
+        "{:?}",
+        outcome.findings
+    );
+    assert!(outcome.findings.iter().all(|f| f.rule == Rule::SpanTree));
 }
 
 #[test]

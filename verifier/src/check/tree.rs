@@ -128,7 +128,9 @@ pub(super) fn match_tree(
         for (d, descendant) in expected.iter().enumerate().skip(e + 1) {
             if descendant.parent.is_some_and(|p| inside[p]) {
                 inside[d] = true;
-                below.push(descendant.name.as_str());
+                // Service and kind too: two expected spans may share a name
+                // (a CLIENT span and the SERVER span it calls).
+                below.push(descendant.describe());
             }
         }
         let parent = exp.parent.and_then(|p| assignment[p]);
