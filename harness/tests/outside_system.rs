@@ -6,10 +6,9 @@
 
 use std::{path::Path, process::Output, time::Duration};
 
-use telemetry::Propagators;
-use testkit::{ExampleSystem, ExampleSystemConfig};
+use testkit::ExampleSystem;
 use tokio::process::Command;
-use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
+use tracestore::RunningTraceStore;
 
 /// Runs `harness run` against the running system and store with `spec`.
 /// Each run gets its own `seed`: both share one store, and a trace id
@@ -55,15 +54,7 @@ fn explain(out: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harness_run_loads_and_verifies_a_system_that_already_runs() {
-    let store = TraceStore::start(TraceStoreConfig::ephemeral())
-        .await
-        .unwrap();
-    let system = ExampleSystem::start(ExampleSystemConfig {
-        otlp_endpoint: store.otlp_grpc_endpoint(),
-        propagators: Propagators::parse("b3multi,baggage").unwrap(),
-    })
-    .await
-    .unwrap();
+    let (store, system) = ExampleSystem::start_b3multi_with_store().await.unwrap();
 
     // The system's own spec holds.
     let out = harness_run(&store, &system, Path::new(ExampleSystem::SPEC_FILE), "5").await;

@@ -8,26 +8,10 @@
 
 use std::{path::Path, process::Output, time::Duration};
 
-use telemetry::Propagators;
-use testkit::{ExampleSystem, ExampleSystemConfig};
+use testkit::ExampleSystem;
 use tokio::process::Command;
-use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
+use tracestore::RunningTraceStore;
 use verifier::{Manifest, Rule, Spec, Verdict, VerifyConfig};
-
-/// The example system speaking b3multi (and W3C baggage), exporting to a
-/// fresh store.
-async fn b3multi_system() -> (RunningTraceStore, ExampleSystem) {
-    let store = TraceStore::start(TraceStoreConfig::ephemeral())
-        .await
-        .unwrap();
-    let system = ExampleSystem::start(ExampleSystemConfig {
-        otlp_endpoint: store.otlp_grpc_endpoint(),
-        propagators: Propagators::parse("b3multi,baggage").unwrap(),
-    })
-    .await
-    .unwrap();
-    (store, system)
-}
 
 /// Runs the loadgen binary against the system with `--propagator
 /// propagator`, the example scenarios file and a manifest in `dir`.
@@ -106,7 +90,7 @@ fn text(verdict: &Verdict) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b3multi_load_on_a_b3multi_system_passes_its_spec_with_every_trace_whole() {
-    let (store, system) = b3multi_system().await;
+    let (store, system) = ExampleSystem::start_b3multi_with_store().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = load(&store, &system, "b3multi", "0.5", dir.path()).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -152,7 +136,7 @@ async fn b3multi_load_on_a_b3multi_system_passes_its_spec_with_every_trace_whole
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_propagator_the_system_does_not_read_breaks_every_trace_and_fails_the_verifier() {
     for propagator in ["tracecontext", "jaeger"] {
-        let (store, system) = b3multi_system().await;
+        let (store, system) = ExampleSystem::start_b3multi_with_store().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let out = load(&store, &system, propagator, "1", dir.path()).await;
         // The requests themselves succeed: only the traces are broken.
@@ -207,7 +191,7 @@ async fn the_root_readme_example_files_pass_against_the_example_system() {
     std::fs::write(&scenarios, blocks[0]).unwrap();
     std::fs::write(&spec, blocks[1]).unwrap();
 
-    let (store, system) = b3multi_system().await;
+    let (store, system) = ExampleSystem::start_b3multi_with_store().await.unwrap();
     let out = load_file(&store, &system, &scenarios, "b3multi", "1", dir.path()).await;
     assert_eq!(
         out.status.code(),

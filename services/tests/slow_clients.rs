@@ -3,49 +3,14 @@
 //! `--header-read-timeout` is closed, a byte at a time or not at all, while
 //! ordinary requests are served.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod binary;
+
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// A service binary on a free port; killed when dropped.
-struct Running {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `bin` and waits for its `serving listen=ADDR` log line.
-fn start(bin: &str, args: &[&str]) -> Running {
-    let mut child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("FAULTS")
-        .env("OTEL_TRACES_EXPORTER", "none")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("the service logs `serving`").unwrap();
-        if let Some(rest) = line.split("listen=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    // Keep draining stderr so the service never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Running { child, addr }
-}
+use binary::Service;
 
 /// Reads until the server closes the connection; what it sent.
 async fn until_closed(socket: &mut TcpStream) -> Vec<u8> {
@@ -69,7 +34,11 @@ async fn connections_that_never_finish_their_headers_are_closed() {
         env!("CARGO_BIN_EXE_order-api"),
         env!("CARGO_BIN_EXE_payment-service"),
     ] {
-        let service = start(bin, &["--header-read-timeout", "300ms"]);
+        let service = Service::spawn(
+            bin,
+            &["--header-read-timeout", "300ms"],
+            &[("OTEL_TRACES_EXPORTER", "none")],
+        );
         // Stalled: half a request line, then nothing. Waits for the server to
         // close it (bounded, so that a server that never does fails the test).
         let mut stalled = TcpStream::connect(&service.addr).await.unwrap();

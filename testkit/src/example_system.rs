@@ -35,6 +35,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use serde::Deserialize;
 use telemetry::{BatchOptions, OtelConfig, Propagators, SamplerConfig};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
 
 /// What the pair needs: where spans go and which trace context format the
 /// services speak.
@@ -69,6 +70,12 @@ pub enum ExampleSystemError {
     /// The gateway's HTTP client could not be built.
     #[error("http client: {0}")]
     Client(#[source] reqwest::Error),
+    /// A propagator list telemetry does not know.
+    #[error("propagators: {0}")]
+    Propagators(#[source] telemetry::ConfigError),
+    /// The tracestore it exports to could not start.
+    #[error("tracestore: {0}")]
+    Store(#[source] tracestore::Error),
 }
 
 /// The gateway and the inventory, serving on ephemeral loopback ports
@@ -131,6 +138,27 @@ impl ExampleSystem {
         )
         .await?;
         Ok(ExampleSystem { gateway, inventory })
+    }
+
+    /// A fresh tracestore on ephemeral loopback ports and the system
+    /// exporting into it over OTLP/gRPC, speaking B3 multi-header and W3C
+    /// baggage (what the loadgen's `--propagator b3multi` sends): the
+    /// set-up of every test that loads and verifies the system from
+    /// outside. Stop both: the system first, so its last spans reach the
+    /// store.
+    pub async fn start_b3multi_with_store()
+    -> Result<(RunningTraceStore, ExampleSystem), ExampleSystemError> {
+        let store = TraceStore::start(TraceStoreConfig::ephemeral())
+            .await
+            .map_err(ExampleSystemError::Store)?;
+        let propagators =
+            Propagators::parse("b3multi,baggage").map_err(ExampleSystemError::Propagators)?;
+        let system = ExampleSystem::start(ExampleSystemConfig {
+            otlp_endpoint: store.otlp_grpc_endpoint(),
+            propagators,
+        })
+        .await?;
+        Ok((store, system))
     }
 
     /// The gateway's base URL (`http://127.0.0.1:<port>`): the loadgen's target.

@@ -1,6 +1,8 @@
-//! The service binaries as separate processes (SIGTERM and environment
-//! tests): started on an ephemeral loopback port, their address read from
-//! their "serving" log line, killed if a test leaves them running.
+//! The service binaries as separate processes (SIGTERM, environment and
+//! slow-client tests): started on an ephemeral loopback port, their address
+//! read from their "serving" log line, killed if a test leaves them running.
+
+#![allow(dead_code)] // each test binary uses a part
 
 use std::{
     process::{Child, Command, ExitStatus, Stdio},
