@@ -390,7 +390,7 @@ fn check_config_maps(objects: &[Object], problems: &mut Vec<String>) {
         (
             "tracing-proof-scenarios",
             "scenarios.toml",
-            loadgen::scenario::ORDER_PAYMENT,
+            loadgen::ORDER_PAYMENT,
         ),
         (
             "tracing-proof-spec",

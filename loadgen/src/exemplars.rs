@@ -11,10 +11,10 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 /// Slowest sampled requests kept per scenario.
-pub const SLOWEST_KEPT: usize = 10;
+pub(crate) const SLOWEST_KEPT: usize = 10;
 
 /// The percentiles that get an exemplar, as (name, quantile); `max` is 1.0.
-pub const PERCENTILES: [(&str, f64); 5] = [
+pub(crate) const PERCENTILES: [(&str, f64); 5] = [
     ("p50", 0.5),
     ("p90", 0.9),
     ("p99", 0.99),

@@ -19,35 +19,42 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules: [`config`] (what to run), [`run()`] (running it), [`report`]
-//! (figures, JSON, merge), [`manifest`] (the per-request lines), [`cli`]
-//! (the command line the binary parses).
+//! The crate root is the whole library surface: configuring and running
+//! ([`LoadConfig`], [`run()`]), the report and its JSON schema ([`Report`],
+//! [`merge()`]), the manifest ([`ManifestRecord`], [`read_manifest`]), the
+//! scenarios ([`ScenarioSet`], [`ORDER_PAYMENT`]) and sharding
+//! ([`plan_shard`]); [`cli`] is the command line the binary parses and
+//! `harness run` flattens in ([`cli::LoadArgs`]).
 
 pub mod cli;
 mod client;
 mod client_span;
 mod clock;
-pub mod config;
+mod config;
 mod error;
-pub mod exemplars;
-pub mod manifest;
+mod exemplars;
+mod manifest;
 mod pacer;
 mod plan;
 mod progress;
-pub mod propagator;
-pub mod report;
+mod propagator;
+mod report;
 mod run;
-pub mod scenario;
-pub mod stages;
+mod scenario;
+mod stages;
 mod stats;
 mod worker;
 
 pub use config::{LoadConfig, RootSpans, SamplerChoice, Shard, Target};
 pub use error::{LoadError, MergeError};
+pub use exemplars::{Exemplar, PercentileExemplar};
 pub use manifest::{ManifestRecord, Outcome, read_manifest};
 pub use plan::{PlannedRequest, ShardPlan, plan_shard};
 pub use propagator::Propagator;
-pub use report::{Report, merge};
+pub use report::{
+    ErrorCounts, Latency, REPORT_FORMAT, Report, RunInfo, ScenarioReport, ScheduleReport,
+    StageReport, TracingReport, merge,
+};
 pub use run::run;
-pub use scenario::{Mix, SampleRequest, Scenario, ScenarioSet};
-pub use stages::Stage;
+pub use scenario::{Mix, ORDER_PAYMENT, SampleRequest, Scenario, ScenarioFileError, ScenarioSet};
+pub use stages::{Stage, Stages, parse_stages};

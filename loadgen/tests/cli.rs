@@ -297,10 +297,7 @@ async fn otel_variables_send_the_root_spans_over_otlp_http() {
 async fn the_printed_scenarios_file_runs_as_the_built_in_one() {
     let o = output(loadgen().arg("--print-scenarios")).await;
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        loadgen::scenario::ORDER_PAYMENT
-    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), loadgen::ORDER_PAYMENT);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mine.toml");
     std::fs::write(&file, &o.stdout).unwrap();

@@ -54,7 +54,7 @@ async fn achieved_rate_matches_the_schedule_at_200_and_2000_rps() {
     // rate of each stage within 1% of its intended rate.
     let mut config = target.config(200.0, 0);
     config.requests = None;
-    config.stages = loadgen::stages::parse_stages("2s:200,1s:2000,2s:2000").unwrap();
+    config.stages = loadgen::parse_stages("2s:200,1s:2000,2s:2000").unwrap();
     config.mix = Some("health=1".parse().unwrap());
     let report = loadgen::run(config, pending()).await.unwrap();
     let stages: Vec<(f64, u64)> = report

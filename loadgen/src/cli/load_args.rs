@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// How long a run lasts when neither `--duration` nor `--requests` is given.
-pub const DEFAULT_DURATION: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_DURATION: Duration = Duration::from_secs(30);
 
 /// What load to send.
 #[derive(Debug, Clone, Args)]
@@ -100,7 +100,7 @@ pub struct TargetTlsArgs {
 }
 
 /// The names of [`TargetTlsArgs`], for the errors that name them.
-pub const TARGET_TLS_NAMES: secure_http::TlsNames = secure_http::TlsNames {
+pub(crate) const TARGET_TLS_NAMES: secure_http::TlsNames = secure_http::TlsNames {
     ca_cert: "--target-ca-cert",
     client_cert: "--target-client-cert",
     client_key: "--target-client-key",

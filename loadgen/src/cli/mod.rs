@@ -8,7 +8,8 @@
 mod load_args;
 mod shard_args;
 
-pub use load_args::{DEFAULT_DURATION, LoadArgs, TARGET_TLS_NAMES, TargetTlsArgs, parse_rps};
+pub(crate) use load_args::TARGET_TLS_NAMES;
+pub use load_args::{LoadArgs, TargetTlsArgs, parse_rps};
 pub use shard_args::{JOB_INDEX_VAR, ShardArgs};
 
 use std::{future::Future, path::PathBuf, process::ExitCode};
@@ -107,7 +108,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 /// The configuration the flags and the `OTEL_*` variables describe.
-pub fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
+pub(crate) fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
     let mut otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))
         .map_err(|e| e.to_string())?;
     if let Some(endpoint) = args.otlp_endpoint {
@@ -190,6 +191,7 @@ fn finish(report: &Report, json: Option<PathBuf>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::load_args::DEFAULT_DURATION;
     use crate::config::{RootSpans, SamplerChoice, Shard};
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {

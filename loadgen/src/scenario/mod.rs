@@ -4,14 +4,14 @@
 
 mod file;
 pub(crate) mod render;
-pub mod template;
+mod template;
 
 use std::{fmt, path::Path, str::FromStr};
 
 use http::{HeaderName, HeaderValue, Method};
 
 pub use file::ScenarioFileError;
-pub use template::{Template, TemplateError};
+use template::Template;
 
 /// The shipped scenarios of this project's order/payment system
 /// (`loadgen --print-scenarios` prints them).

@@ -15,7 +15,7 @@ use rand::{Rng, RngCore};
 
 /// One parsed template.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Template {
+pub(super) struct Template {
     parts: Vec<Part>,
 }
 
@@ -33,11 +33,11 @@ enum Part {
 /// Why a template could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct TemplateError(String);
+pub(super) struct TemplateError(String);
 
 impl Template {
     /// Parses `source`; `{{` always opens a generator.
-    pub fn parse(source: &str) -> Result<Template, TemplateError> {
+    pub(super) fn parse(source: &str) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut rest = source;
         while let Some(open) = rest.find("{{") {
@@ -61,7 +61,7 @@ impl Template {
     }
 
     /// The text when the template has no generator.
-    pub fn as_static(&self) -> Option<&str> {
+    pub(super) fn as_static(&self) -> Option<&str> {
         match self.parts.as_slice() {
             [] => Some(""),
             [Part::Text(t)] => Some(t),
@@ -86,7 +86,7 @@ impl Template {
 
     /// Appends one rendering to `out`: `seq` for `{{seq}}`, the rest drawn
     /// from `rng`.
-    pub fn render(&self, rng: &mut impl RngCore, seq: u64, out: &mut String) {
+    pub(super) fn render(&self, rng: &mut impl RngCore, seq: u64, out: &mut String) {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),

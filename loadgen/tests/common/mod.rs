@@ -28,7 +28,7 @@ use tokio::sync::oneshot;
 
 /// One request as the target saw it.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: Method,
     pub path: String,
     /// Path and query.
@@ -46,7 +46,7 @@ pub struct Seen {
 
 /// How the target misbehaves.
 #[derive(Debug, Clone, Default)]
-pub struct Behaviour {
+pub(crate) struct Behaviour {
     /// Hold the n-th request (0-based) this long before answering.
     pub stall: Option<(u64, Duration)>,
     /// Sleep this long on every request.
@@ -64,7 +64,7 @@ struct AppState {
 }
 
 /// A running target on 127.0.0.1 with an ephemeral port.
-pub struct TestTarget {
+pub(crate) struct TestTarget {
     pub addr: SocketAddr,
     /// Behind TLS (`https://` URLs).
     tls: bool,
@@ -91,7 +91,7 @@ impl TestTarget {
 
     /// The same target behind TLS with `tls` (ALPN as it says); it stops
     /// with the test's runtime.
-    pub async fn start_tls(behaviour: Behaviour, tls: rustls::ServerConfig) -> TestTarget {
+    pub(crate) async fn start_tls(behaviour: Behaviour, tls: rustls::ServerConfig) -> TestTarget {
         let (state, app, listener, addr) = Self::bind(behaviour).await;
         tokio::spawn(testkit::serve_tls(listener, app, Arc::new(tls)));
         TestTarget {
@@ -102,7 +102,7 @@ impl TestTarget {
         }
     }
 
-    pub async fn start(behaviour: Behaviour) -> TestTarget {
+    pub(crate) async fn start(behaviour: Behaviour) -> TestTarget {
         let (state, app, listener, addr) = Self::bind(behaviour).await;
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -121,17 +121,17 @@ impl TestTarget {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
-    pub fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         Target::parse(&self.url()).unwrap()
     }
 
     /// A configuration for `requests` requests at `rps`, no manifest, no spans.
-    pub fn config(&self, rps: f64, requests: u64) -> LoadConfig {
+    pub(crate) fn config(&self, rps: f64, requests: u64) -> LoadConfig {
         let mut c = LoadConfig::new(self.target(), rps);
         c.duration = None;
         c.requests = Some(requests);
@@ -140,16 +140,16 @@ impl TestTarget {
         c
     }
 
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().clone()
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.state.counter.load(Ordering::SeqCst)
     }
 
     /// Waits until the target has seen `n` requests (or panics after 20 s).
-    pub async fn wait_for(&self, n: u64) {
+    pub(crate) async fn wait_for(&self, n: u64) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while self.count() < n {
             assert!(
@@ -171,7 +171,7 @@ impl Drop for TestTarget {
 }
 
 /// The contract's judgement of an order body.
-pub fn judge(body: &[u8]) -> StatusCode {
+pub(crate) fn judge(body: &[u8]) -> StatusCode {
     let Ok(order) = serde_json::from_slice::<Value>(body) else {
         return StatusCode::BAD_REQUEST;
     };
@@ -254,14 +254,14 @@ async fn handle(
 }
 
 /// A port on 127.0.0.1 with nothing listening.
-pub fn closed_port() -> SocketAddr {
+pub(crate) fn closed_port() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap()
 }
 
 /// Whether `observed` successes of `n` trials are within `z` standard
 /// deviations of the expected fraction `p`.
-pub fn within_binomial(observed: u64, n: u64, p: f64, z: f64) -> bool {
+pub(crate) fn within_binomial(observed: u64, n: u64, p: f64, z: f64) -> bool {
     let expected = n as f64 * p;
     let sd = (n as f64 * p * (1.0 - p)).sqrt();
     (observed as f64 - expected).abs() <= z * sd.max(0.5)
