@@ -110,6 +110,11 @@ impl Collected {
         self.traces.contains_key(id)
     }
 
+    /// Spans of the copy of a trace held, if it was read.
+    pub(crate) fn spans_of(&self, id: TraceId) -> Option<usize> {
+        self.traces.get(&id).map(|held| held.spans)
+    }
+
     /// How many traces were read.
     pub(crate) fn len(&self) -> usize {
         self.traces.len()

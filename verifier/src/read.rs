@@ -7,12 +7,13 @@
 //! answer is handed on as it arrives, so memory is bounded by the parts in
 //! flight, not by the window.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use futures::stream::{self, FuturesUnordered, StreamExt, TryStreamExt};
 
 use crate::error::CheckError;
 use crate::jaeger::JaegerClient;
+use crate::jaeger::v3::TraceSummary;
 use crate::model::{Trace, TraceId};
 
 /// The smallest window worth splitting: the v1 API counts in microseconds.
@@ -29,6 +30,11 @@ const MAX_SPLIT: u64 = 4_096;
 /// about the density (a backend returning an arbitrary subset): a quarter
 /// per level reads each trace about 1.3 times where halving reads it twice.
 const MIN_SPLIT: u64 = 4;
+
+/// A part's summaries asking for more than one trace in this many are
+/// answered by searching the part for whole traces rather than by fetching
+/// each by id (one request against one a trace).
+const FETCH_SHARE: usize = 4;
 
 /// How to cut the window before the first search.
 #[derive(Debug, Default, Clone)]
@@ -62,46 +68,141 @@ impl ReadPlan {
     }
 }
 
-/// Hands `on_trace` every trace with a span of one of `services` starting in
-/// `[start_ns, end_ns]`, at least once (a trace found by several searches
-/// comes several times; the receiver keeps the fuller copy).
+/// Where a read hands its traces, and what it already holds of them.
+pub(crate) trait TraceSink {
+    /// Takes a trace read; the same trace may come again, fuller.
+    fn take(&mut self, trace: Trace);
+    /// Spans of the copy of `id` held, if any.
+    fn spans_held(&self, id: TraceId) -> Option<usize>;
+}
+
+/// One request of a read.
+#[derive(Clone, Copy)]
+enum Job {
+    /// Whole traces of the service in the part.
+    Search(u64, u64),
+    /// Summaries of the service's traces in the part.
+    Summaries(u64, u64),
+    /// One whole trace by id.
+    Fetch(TraceId),
+}
+
+/// What a [`Job`] brought back.
+enum Answer {
+    Traces(Vec<Trace>),
+    Summaries(Vec<TraceSummary>),
+    /// The server has no trace-summaries route.
+    NoSummaries,
+}
+
+impl Answer {
+    /// The start of each trace answered (its earliest span).
+    fn starts(&self) -> Vec<u64> {
+        match self {
+            Answer::Traces(traces) => traces
+                .iter()
+                .map(|t| t.spans.iter().map(|s| s.start_ns).min().unwrap_or(0))
+                .collect(),
+            Answer::Summaries(summaries) => summaries.iter().map(|s| s.start_ns).collect(),
+            Answer::NoSummaries => Vec::new(),
+        }
+    }
+}
+
+impl Job {
+    /// The same kind of job over another part.
+    fn over(self, (start, end): (u64, u64)) -> Job {
+        match self {
+            Job::Summaries(..) => Job::Summaries(start, end),
+            _ => Job::Search(start, end),
+        }
+    }
+
+    async fn run(
+        self,
+        client: &JaegerClient,
+        service: &str,
+        limit: usize,
+    ) -> Result<Answer, CheckError> {
+        Ok(match self {
+            Job::Search(start, end) => {
+                Answer::Traces(client.search(service, start, end, limit).await?)
+            }
+            Job::Summaries(start, end) => match client.summaries(service, start, end, limit).await?
+            {
+                Some(summaries) => Answer::Summaries(summaries),
+                None => Answer::NoSummaries,
+            },
+            Job::Fetch(id) => Answer::Traces(client.trace(id).await?.into_iter().collect()),
+        })
+    }
+}
+
+/// Hands `sink` every trace with a span of one of `services` starting in
+/// `[start_ns, end_ns]`, at least once. The first service is searched for
+/// whole traces; the others, when the server has trace summaries, only for
+/// summaries, and a trace is read again only when it is new or its summary
+/// counts more spans than the copy held (by id, or by searching the part
+/// when most of its traces are wanted). So each trace is read about once,
+/// not once per service; without summaries every service is searched.
 pub(crate) async fn read_window(
     client: &JaegerClient,
     services: &[String],
     (start_ns, end_ns): (u64, u64),
     limit: usize,
     plan: &ReadPlan,
-    on_trace: &mut dyn FnMut(Trace),
+    sink: &mut dyn TraceSink,
 ) -> Result<(), CheckError> {
     let target = (limit / 2).max(1);
-    for service in services {
-        let mut pending = plan.parts(start_ns, end_ns, target);
+    // Traces asked for by id in this read (adjoining parts share a boundary).
+    let mut fetching: HashSet<TraceId> = HashSet::new();
+    for (index, service) in services.iter().enumerate() {
+        let kind = if index == 0 {
+            Job::Search(start_ns, end_ns)
+        } else {
+            Job::Summaries(start_ns, end_ns)
+        };
+        let mut pending: VecDeque<Job> = plan
+            .parts(start_ns, end_ns, target)
+            .into_iter()
+            .map(|part| kind.over(part))
+            .collect();
         // Traces per ns seen so far in this service's answers.
         let mut density = 0.0f64;
         let mut in_flight = FuturesUnordered::new();
         loop {
             while in_flight.len() < SEARCHES_IN_FLIGHT {
-                let Some((start, end)) = pending.pop_front() else {
+                let Some(job) = pending.pop_front() else {
                     break;
                 };
-                in_flight.push(async move {
-                    let found = client.search(service, start, end, limit).await;
-                    ((start, end), found)
-                });
+                in_flight.push(async move { (job, job.run(client, service, limit).await) });
             }
-            let Some(((start, end), found)) = in_flight.next().await else {
+            let Some((job, answer)) = in_flight.next().await else {
                 break;
             };
-            let found = found?;
+            let answer = answer?;
+            let (start, end) = match job {
+                Job::Search(start, end) | Job::Summaries(start, end) => (start, end),
+                Job::Fetch(_) => {
+                    if let Answer::Traces(traces) = answer {
+                        traces.into_iter().for_each(|t| sink.take(t));
+                    }
+                    continue;
+                }
+            };
             let width = end - start;
-            if found.len() >= limit {
+            let starts = answer.starts();
+            if matches!(answer, Answer::NoSummaries) {
+                pending.push_front(Job::Search(start, end));
+                continue;
+            } else if starts.len() >= limit {
                 if width < MIN_WINDOW_NS {
                     return Err(CheckError::Window(format!(
                         "{} traces of `{service}` start within {width} ns; raise --max-traces above {limit}",
-                        found.len()
+                        starts.len()
                     )));
                 }
-                let seen = estimate_count(&found, start, end);
+                let seen = estimate_count(&starts, start, end);
                 density = density.max(seen / width as f64);
                 let wanted = (density * width as f64 / target as f64).ceil() as u64;
                 let parts = wanted
@@ -114,15 +215,37 @@ pub(crate) async fn read_window(
                     parts,
                     "search hit the limit of {limit}; splitting the window"
                 );
-                // Earlier parts first, ahead of the rest of the window.
+                // Earlier parts first, ahead of the rest of the window. A
+                // full answer of summaries says nothing the parts will not.
                 for part in split(start, end, parts).into_iter().rev() {
-                    pending.push_front(part);
+                    pending.push_front(job.over(part));
+                }
+                if matches!(answer, Answer::Summaries(_)) {
+                    continue;
                 }
             } else if width > 0 {
-                density = density.max(found.len() as f64 / width as f64);
+                density = density.max(starts.len() as f64 / width as f64);
             }
-            for trace in found {
-                on_trace(trace);
+            match answer {
+                Answer::Traces(traces) => traces.into_iter().for_each(|t| sink.take(t)),
+                Answer::Summaries(summaries) => {
+                    let wanted: Vec<TraceId> = summaries
+                        .iter()
+                        .filter(|s| {
+                            sink.spans_held(s.trace_id)
+                                .is_none_or(|held| (held as u64) < s.span_count)
+                        })
+                        .map(|s| s.trace_id)
+                        .filter(|id| !fetching.contains(id))
+                        .collect();
+                    if wanted.len() * FETCH_SHARE > summaries.len().max(FETCH_SHARE) {
+                        pending.push_front(Job::Search(start, end));
+                    } else {
+                        fetching.extend(wanted.iter().copied());
+                        pending.extend(wanted.into_iter().map(Job::Fetch));
+                    }
+                }
+                Answer::NoSummaries => {}
             }
         }
     }
@@ -133,14 +256,13 @@ pub(crate) async fn read_window(
 /// the spread of its traces' start times (within the window), so the
 /// window holds about `len * width / spread` (a backend answering the
 /// newest traces first shows their density exactly).
-fn estimate_count(found: &[Trace], start: u64, end: u64) -> f64 {
-    let starts = found
+fn estimate_count(starts: &[u64], start: u64, end: u64) -> f64 {
+    let (low, high) = starts
         .iter()
-        .filter_map(|t| t.spans.iter().map(|s| s.start_ns).min())
-        .map(|t| t.clamp(start, end));
-    let (low, high) = starts.fold((u64::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        .map(|t| (*t).clamp(start, end))
+        .fold((u64::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let spread = high.saturating_sub(low).max(1);
-    found.len() as f64 * (end - start) as f64 / spread as f64
+    starts.len() as f64 * (end - start) as f64 / spread as f64
 }
 
 /// `[start, end]` in `parts` adjoining parts (sharing their boundaries).

@@ -11,7 +11,7 @@ use crate::held::{Collected, Held};
 use crate::jaeger::JaegerClient;
 use crate::manifest::{Manifest, ManifestEntry};
 use crate::model::{Trace, TraceId, nanos, rfc3339_ns};
-use crate::read::{ReadPlan, fetch_by_ids, read_window};
+use crate::read::{ReadPlan, TraceSink, fetch_by_ids, read_window};
 use crate::sampling::sampling_test;
 use crate::slowest::Slowest;
 use crate::thresholds::{Measures, Thresholds, measure};
@@ -168,6 +168,23 @@ fn window_ns(config: &VerifyConfig) -> Result<(u64, u64), CheckError> {
     Ok((start, end))
 }
 
+/// Where one read of the window goes: each trace checked as it arrives
+/// and held as far as the verdict needs it.
+struct Reading<'r, 'a> {
+    run: &'r Run<'a>,
+    traces: &'r mut Collected,
+}
+
+impl TraceSink for Reading<'_, '_> {
+    fn take(&mut self, trace: Trace) {
+        self.run.hold(self.traces, trace);
+    }
+
+    fn spans_held(&self, id: TraceId) -> Option<usize> {
+        self.traces.spans_of(id)
+    }
+}
+
 struct Run<'a> {
     config: &'a VerifyConfig,
     checker: Checker<'a>,
@@ -293,7 +310,10 @@ impl Run<'_> {
                 (start_ns, end_ns),
                 config.max_traces,
                 &plan,
-                &mut |trace| self.hold(&mut traces, trace),
+                &mut Reading {
+                    run: self,
+                    traces: &mut traces,
+                },
             )
             .await?;
             polls += 1;

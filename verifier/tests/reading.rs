@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::mock::{Api, Fault, MockJaeger};
+use common::mock::{Api, Fault, MockJaeger, Summaries};
 use common::scripted::{Script, Scripted};
 use common::traces::{self, TTrace};
 use verifier::{ApiChoice, ApiVersion, CheckError, verify};
@@ -56,27 +56,45 @@ async fn a_window_that_cannot_be_split_under_the_limit_is_could_not_check() {
     assert!(err.to_string().contains("raise --max-traces"), "{err}");
 }
 
-#[tokio::test]
-async fn a_jaeger_answering_any_limit_traces_shuffled_is_read_completely_and_about_once() {
-    // 1,500 traces over 15 s, at most 40 per search, the backend's choice of
-    // which and in shuffled order: the window is cut by the density the
-    // answers show and full answers are kept, so each trace is read about
-    // once per service searched (halving level by level read each 2.6 times).
+/// 1,500 contract traces over 15 s from a v3 or v1 Jaeger answering at most
+/// 40 a search, its choice of which in shuffled order (`seed`), with
+/// `summaries`, read with `services` searched (all the spec's when empty):
+/// the verdict, asserted passing with all 1,500 checked, and the mock.
+async fn read_shuffled(
+    api: Api,
+    seed: u64,
+    summaries: Summaries,
+    services: &[&str],
+) -> (verifier::Verdict, MockJaeger) {
     let many = traces::mix(
         BASE + 0x10_0000,
         1_500,
         traces::seconds_ago(100),
         10_000_000,
     );
+    let mock = MockJaeger::start(api, many).await;
+    mock.shuffle(seed);
+    mock.summaries(summaries);
+    let mut config = common::config(&mock.url);
+    config.max_traces = 40;
+    config.services = services.iter().map(|s| s.to_string()).collect();
+    let verdict = verify(&config).await.unwrap();
+    assert!(
+        verdict.passed(),
+        "{api:?} {summaries:?}: {:?}",
+        verdict.failures
+    );
+    assert_eq!(verdict.summary.checked, 1_500, "{api:?} {summaries:?}");
+    (verdict, mock)
+}
+
+#[tokio::test]
+async fn a_jaeger_answering_any_limit_traces_shuffled_is_read_completely_and_about_once() {
+    // The window is cut by the density the answers show and full answers
+    // are kept, so each trace is read about once per service searched
+    // (halving level by level read each 2.6 times).
     for api in [Api::V3, Api::V1] {
-        let mock = MockJaeger::start(api, many.clone()).await;
-        mock.shuffle(7);
-        let mut config = common::config(&mock.url);
-        config.max_traces = 40;
-        config.services = vec!["order-api".into()];
-        let verdict = verify(&config).await.unwrap();
-        assert!(verdict.passed(), "{api:?}: {:?}", verdict.failures);
-        assert_eq!(verdict.summary.checked, 1_500, "{api:?}");
+        let (verdict, mock) = read_shuffled(api, 7, Summaries::Absent, &["order-api"]).await;
         let per_read = mock.returned() as f64 / f64::from(verdict.settle.polls);
         // Measured: v3 1.54, v1 1.65 (its microsecond times cut the
         // parts coarser); halving level by level reads 2.6.
@@ -105,6 +123,96 @@ async fn a_shuffling_jaeger_with_more_traces_than_the_limit_in_one_microsecond_i
         err.to_string().contains("raise --max-traces above 4"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn with_trace_summaries_each_trace_is_read_about_once_however_many_services_are_searched() {
+    // All three services searched. Without summaries each trace is read
+    // once per service that has it; with them the first service is
+    // searched for whole traces and the others only for summaries.
+    let mut per_read = Vec::new();
+    for summaries in [Summaries::Absent, Summaries::Honest] {
+        let (verdict, mock) = read_shuffled(Api::V3, 11, summaries, &[]).await;
+        let (_, _, gets) = mock.counters();
+        let read = (mock.returned() + gets) as f64 / f64::from(verdict.settle.polls);
+        per_read.push((read, mock.summary_searches()));
+    }
+    let [(without, no_summaries), (with, summary_searches)] = per_read[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        no_summaries, 0,
+        "no summaries are asked of a server without them"
+    );
+    assert!(summary_searches > 0);
+    // Measured: 6,490 traces a read without summaries, 2,540 with (the
+    // first service's shuffled full answers read each trace about 1.7 times).
+    assert!(
+        without > 3.0 * 1_500.0,
+        "{without} traces read a read without summaries"
+    );
+    assert!(
+        with < 2.0 * 1_500.0,
+        "{with} traces read a read with summaries"
+    );
+}
+
+#[tokio::test]
+async fn a_span_that_arrives_after_the_first_service_was_searched_is_fetched_by_its_summary() {
+    let mut trace = traces::valid(BASE + 0x400, t0(3));
+    let late = trace.remove("save_order");
+    let mock = MockJaeger::start(Api::V3, vec![trace.clone()]).await;
+    mock.summaries(Summaries::Honest);
+    // The order-api span lands right after the loadgen search of the
+    // first read: order-api's summary counts 8 spans against 7 held.
+    mock.add_late_span(1, trace.trace_id, late.clone());
+    let verdict = verify(&common::config(&mock.url)).await.unwrap();
+    assert!(verdict.passed(), "{:?}", verdict.failures);
+    assert_eq!(
+        verdict.settle.polls, 2,
+        "complete at the first read, confirmed by the second"
+    );
+    let (_, searches, gets) = mock.counters();
+    assert_eq!(
+        (searches, gets),
+        (2, 1),
+        "one search a read, one fetch by id"
+    );
+    assert_eq!(mock.summary_searches(), 4);
+
+    // Summaries that undercount: the copy held stays short in the first
+    // read, so it is incomplete and read again; the next whole search
+    // brings the span.
+    let mock = MockJaeger::start(Api::V3, vec![trace.clone()]).await;
+    mock.summaries(Summaries::OneSpanEach);
+    mock.add_late_span(1, trace.trace_id, late);
+    let verdict = verify(&common::config(&mock.url)).await.unwrap();
+    assert!(verdict.passed(), "{:?}", verdict.failures);
+    assert_eq!(verdict.settle.polls, 3, "incomplete, complete, agreeing");
+}
+
+#[tokio::test]
+async fn a_broken_trace_only_other_services_find_fails_whatever_the_summaries_say() {
+    // Its loadgen span is missing, so the first service's search never
+    // returns it: only the other services' summaries (or searches) do.
+    let broken = traces::valid(BASE + 0x500, t0(4)).without_root_span();
+    let fine = traces::valid(BASE + 0x501, t0(5));
+    for summaries in [Summaries::Absent, Summaries::Honest, Summaries::OneSpanEach] {
+        let mock = MockJaeger::start(Api::V3, vec![broken.clone(), fine.clone()]).await;
+        mock.summaries(summaries);
+        let verdict = verify(&common::config(&mock.url)).await.unwrap();
+        assert!(!verdict.passed(), "{summaries:?}");
+        assert_eq!(verdict.summary.checked, 2, "{summaries:?}");
+        assert_eq!(verdict.summary.failed, 1, "{summaries:?}");
+        assert!(
+            verdict
+                .failures
+                .iter()
+                .all(|f| f.trace_id.map(|id| id.0) == Some(broken.trace_id)),
+            "{summaries:?}: {:?}",
+            verdict.failures
+        );
+    }
 }
 
 /// Exports `traces` to the store over OTLP/HTTP JSON, 100 a request.

@@ -7,6 +7,8 @@ mod json;
 pub mod v1;
 pub mod v3;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::Url;
@@ -80,6 +82,8 @@ pub struct JaegerClient {
     api: ApiVersion,
     services: Vec<String>,
     options: ClientOptions,
+    /// Set once the server showed it has no `/api/v3/trace-summaries`.
+    no_summaries: Arc<AtomicBool>,
 }
 
 /// One HTTP answer: status and body.
@@ -147,6 +151,7 @@ impl JaegerClient {
             api: ApiVersion::V3,
             services: Vec::new(),
             options,
+            no_summaries: Arc::new(AtomicBool::new(false)),
         };
         let tried_v3 = if client.options.api == ApiChoice::V1 {
             None
@@ -249,6 +254,49 @@ impl JaegerClient {
                 v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
             }
         }
+    }
+
+    /// Summaries of the traces `search` would return, without their spans
+    /// (`/api/v3/trace-summaries`, Jaeger >= 2.19): one small record a
+    /// trace, so a trace already read for another service is not read
+    /// again. `None` when the server has no such route (the v1 API, an
+    /// older Jaeger answering 404 or its UI): the caller searches instead,
+    /// and later calls are not made.
+    pub(crate) async fn summaries(
+        &self,
+        service: &str,
+        start_ns: u64,
+        end_ns: u64,
+        limit: usize,
+    ) -> Result<Option<Vec<v3::TraceSummary>>, CheckError> {
+        if self.api != ApiVersion::V3 || self.no_summaries.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let (min, max) = (rfc3339_ns(start_ns), rfc3339_ns(end_ns));
+        let limit = limit.to_string();
+        let query = [
+            ("query.service_name", service),
+            ("query.start_time_min", min.as_str()),
+            ("query.start_time_max", max.as_str()),
+            ("query.search_depth", limit.as_str()),
+        ];
+        let answer = self
+            .get(&self.url("/api/v3/trace-summaries"), &query)
+            .await?;
+        let parsed = match answer.status {
+            // Jaeger's "No traces found"; a bare 404 is a server without the route.
+            404 if answer.error_message().is_some() => return Ok(Some(Vec::new())),
+            404 | 405 => None,
+            _ => v3::parse_summaries(&answer.success()?.body).ok(),
+        };
+        if parsed.is_none() {
+            tracing::info!(
+                "{} has no /api/v3/trace-summaries: every service is searched for whole traces",
+                self.base
+            );
+            self.no_summaries.store(true, Ordering::Relaxed);
+        }
+        Ok(parsed)
     }
 
     /// The store's span counters when the server is a tracestore

@@ -149,6 +149,57 @@ pub fn parse_traces(body: &[u8]) -> Result<Vec<Trace>, ParseError> {
     Ok(traces)
 }
 
+/// One trace of a `/api/v3/trace-summaries` answer (Jaeger >= 2.19): what
+/// the read strategy needs to tell whether the copy it holds is whole
+/// without reading the trace again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TraceSummary {
+    /// The trace.
+    pub(crate) trace_id: TraceId,
+    /// Its earliest span start, ns (the density of a full answer).
+    pub(crate) start_ns: u64,
+    /// Its spans in the store.
+    pub(crate) span_count: u64,
+}
+
+#[derive(Deserialize)]
+struct SummariesEnvelope<'a> {
+    #[serde(borrow)]
+    summaries: Option<Vec<RawSummary<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct RawSummary<'a> {
+    #[serde(rename = "traceId", borrow)]
+    trace_id: std::borrow::Cow<'a, str>,
+    #[serde(
+        rename = "minStartTimeUnixNano",
+        default,
+        deserialize_with = "u64_lenient"
+    )]
+    start: u64,
+    #[serde(rename = "spanCount", deserialize_with = "u64_lenient")]
+    span_count: u64,
+}
+
+/// Parses a trace-summaries answer (`{"summaries": [...]}`). A body without
+/// `summaries` is not one (a server without the route may answer its UI).
+pub(crate) fn parse_summaries(body: &[u8]) -> Result<Vec<TraceSummary>, ParseError> {
+    let envelope: SummariesEnvelope<'_> = serde_json::from_slice(body).map_err(ParseError::json)?;
+    let raw = envelope.summaries.ok_or_else(|| {
+        ParseError::new("the answer has no `summaries` (not an /api/v3/trace-summaries answer)")
+    })?;
+    raw.into_iter()
+        .map(|s| {
+            Ok(TraceSummary {
+                trace_id: parse_trace_id(&s.trace_id)?,
+                start_ns: s.start,
+                span_count: s.span_count,
+            })
+        })
+        .collect()
+}
+
 /// Parses an OTLP JSON id: hex, or the base64 some encoders write.
 fn decode_id(text: &str, bytes: usize) -> Option<u128> {
     if text.len() == bytes * 2 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -324,6 +375,29 @@ mod tests {
         assert_eq!(traces[0].spans[1].parent, Some(SpanId(1)));
         assert_eq!(traces[0].spans[1].status, StatusCode::Ok);
         assert_eq!(traces[1].spans[0].parent, None);
+    }
+
+    /// Jaeger's FindTraceSummaries snapshot (apiv3/snapshots), keys sorted.
+    const SUMMARIES: &str = r#"{"summaries":[{"errorSpanCount":1,"maxEndTimeUnixNano":"1001000000000",
+        "minStartTimeUnixNano":"1000000000000","rootOperationName":"HTTP GET /","rootServiceName":"frontend",
+        "services":[{"errorSpanCount":1,"name":"frontend","spanCount":2}],"spanCount":2,
+        "traceId":"00000000000000000000000000000001"}]}"#;
+
+    #[test]
+    fn parses_jaegers_trace_summaries_snapshot_shape() {
+        let summaries = parse_summaries(SUMMARIES.as_bytes()).unwrap();
+        assert_eq!(
+            summaries,
+            [TraceSummary {
+                trace_id: TraceId(1),
+                start_ns: 1_000_000_000_000,
+                span_count: 2,
+            }]
+        );
+        assert_eq!(parse_summaries(br#"{"summaries":[]}"#).unwrap(), []);
+        assert!(parse_summaries(br#"{"result":{}}"#).is_err());
+        assert!(parse_summaries(b"<!doctype html>").is_err());
+        assert!(parse_summaries(br#"{"summaries":[{"traceId":"01"}]}"#).is_err());
     }
 
     #[test]

@@ -39,10 +39,23 @@ pub(crate) enum Fault {
     UiCatchAll,
 }
 
+/// What `/api/v3/trace-summaries` (Jaeger >= 2.19) answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Summaries {
+    /// No such route: 404 page not found, as an older Jaeger.
+    Absent,
+    /// The summaries of the traces a search would return.
+    Honest,
+    /// Summaries that disagree with the traces: every trace claims one span.
+    OneSpanEach,
+}
+
 #[derive(Default)]
 pub(crate) struct Counters {
     pub requests: usize,
     pub searches: usize,
+    /// Searches for summaries.
+    pub summary_searches: usize,
     pub gets: usize,
     /// Traces returned by searches, all searches together.
     pub returned: usize,
@@ -61,6 +74,7 @@ struct Inner {
     /// Answer an arbitrary `limit` of the matching traces in shuffled order
     /// (this xorshift state) instead of the newest first.
     shuffle: Option<u64>,
+    summaries: Summaries,
     counters: Counters,
 }
 
@@ -81,12 +95,14 @@ impl MockJaeger {
             churn: None,
             hidden: Vec::new(),
             shuffle: None,
+            summaries: Summaries::Absent,
             counters: Counters::default(),
         }));
         let router = Router::new()
             .route("/api/v3/services", get(v3_services))
             .route("/api/v3/traces", get(v3_search))
             .route("/api/v3/traces/{id}", get(v3_get))
+            .route("/api/v3/trace-summaries", get(v3_summaries))
             .route("/api/services", get(v1_services))
             .route("/api/traces", get(v1_search))
             .route("/api/traces/{id}", get(v1_get))
@@ -134,6 +150,16 @@ impl MockJaeger {
     /// shuffled order (seeded), as a backend without Jaeger's ordering may.
     pub(crate) fn shuffle(&self, seed: u64) {
         self.inner.lock().unwrap().shuffle = Some(seed | 1);
+    }
+
+    /// What `/api/v3/trace-summaries` answers (absent until set).
+    pub(crate) fn summaries(&self, summaries: Summaries) {
+        self.inner.lock().unwrap().summaries = summaries;
+    }
+
+    /// Searches for summaries served.
+    pub(crate) fn summary_searches(&self) -> usize {
+        self.inner.lock().unwrap().counters.summary_searches
     }
 
     /// Traces returned by all searches together.
@@ -231,7 +257,15 @@ fn services(inner: &Inner) -> Vec<String> {
 /// Traces with a span of `service` starting in `[min, max]`, newest first, at most `limit`.
 fn search(inner: &mut Inner, service: &str, min: u64, max: u64, limit: usize) -> Vec<TTrace> {
     inner.counters.searches += 1;
-    let searches = inner.counters.searches;
+    let found = matching(inner, service, min, max, limit);
+    inner.counters.returned += found.len();
+    found
+}
+
+/// What a search finds, the late spans due by now released first (searches
+/// of traces and of summaries both count).
+fn matching(inner: &mut Inner, service: &str, min: u64, max: u64, limit: usize) -> Vec<TTrace> {
+    let searches = inner.counters.searches + inner.counters.summary_searches;
     let released: Vec<(u128, TSpan)> = {
         let (now, later): (Vec<_>, Vec<_>) = inner
             .late
@@ -272,7 +306,6 @@ fn search(inner: &mut Inner, service: &str, min: u64, max: u64, limit: usize) ->
         }
     }
     found.truncate(limit);
-    inner.counters.returned += found.len();
     found.into_iter().cloned().collect()
 }
 
@@ -296,41 +329,93 @@ async fn v3_services(State(inner): State<Shared>) -> Response {
     json_response(StatusCode::OK, json!({"services": services(&inner)}))
 }
 
-async fn v3_search(
-    State(inner): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let mut inner = inner.lock().unwrap();
-    if let Some(r) = gate(&mut inner, true) {
-        return r;
+/// A v3 search's (of traces, or of summaries when `summaries`) service,
+/// window and depth, after the gate; or the answer that stops it.
+fn v3_query(
+    inner: &mut Inner,
+    q: &HashMap<String, String>,
+    summaries: bool,
+) -> Result<(String, u64, u64, usize), Box<Response>> {
+    if let Some(r) = gate(inner, true) {
+        return Err(Box::new(r));
+    }
+    if summaries && inner.summaries == Summaries::Absent {
+        return Err(Box::new(
+            (StatusCode::NOT_FOUND, "404 page not found\n").into_response(),
+        ));
     }
     let (Some(min), Some(max)) = (
         q.get("query.start_time_min").and_then(|t| rfc3339_ns(t)),
         q.get("query.start_time_max").and_then(|t| rfc3339_ns(t)),
     ) else {
-        return error_response(
+        return Err(Box::new(error_response(
             400,
             true,
             "query.startTimeMin and query.startTimeMax are required",
-        );
+        )));
     };
     let Some(depth) = q
         .get("query.search_depth")
         .and_then(|d| d.parse::<usize>().ok())
         .filter(|d| *d > 0)
     else {
-        return error_response(
+        return Err(Box::new(error_response(
             500,
             true,
             "search depth must be greater than 0 and less than max traces",
-        );
+        )));
     };
     let service = q.get("query.service_name").cloned().unwrap_or_default();
+    Ok((service, min, max, depth))
+}
+
+async fn v3_search(
+    State(inner): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let (service, min, max, depth) = match v3_query(&mut inner, &q, false) {
+        Ok(query) => query,
+        Err(error) => return *error,
+    };
     let found = search(&mut inner, &service, min, max, depth);
     if found.is_empty() {
         return error_response(404, true, "No traces found");
     }
     json_response(StatusCode::OK, v3_answer(&found.iter().collect::<Vec<_>>()))
+}
+
+async fn v3_summaries(
+    State(inner): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    let (service, min, max, depth) = match v3_query(&mut inner, &q, true) {
+        Ok(query) => query,
+        Err(error) => return *error,
+    };
+    inner.counters.summary_searches += 1;
+    let found = matching(&mut inner, &service, min, max, depth);
+    let lying = inner.summaries == Summaries::OneSpanEach;
+    let summaries: Vec<serde_json::Value> = found
+        .iter()
+        .map(|t| {
+            let start = t.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+            let end = t.spans.iter().map(|s| s.end_ns).max().unwrap_or(0);
+            let count = if lying { 1 } else { t.spans.len() };
+            json!({
+                "traceId": t.trace_id_hex(),
+                "rootServiceName": t.spans[0].service,
+                "rootOperationName": t.spans[0].name,
+                "minStartTimeUnixNano": start.to_string(),
+                "maxEndTimeUnixNano": end.to_string(),
+                "spanCount": count,
+                "errorSpanCount": 0,
+                "services": [],
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, json!({ "summaries": summaries }))
 }
 
 async fn v3_get(State(inner): State<Shared>, Path(id): Path<String>) -> Response {
