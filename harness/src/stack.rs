@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use services::{Faults, PairConfig, ServicePair, ServiceTracing, pair::BoxError};
+use services::{BoxError, Faults, PairConfig, ServicePair, ServiceTracing};
 use telemetry::BatchOptions;
 use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
 

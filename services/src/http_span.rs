@@ -47,7 +47,7 @@ const OTHER_METHOD: &str = "_OTHER";
 
 /// Wraps every route and the fallbacks of `router` in a SERVER span made by
 /// `tracer`.
-pub fn instrument(router: Router, tracer: SdkTracer) -> Router {
+pub(crate) fn instrument(router: Router, tracer: SdkTracer) -> Router {
     let spans = Arc::new(ServerSpans {
         tracer,
         values: Interner::default(),

@@ -1,7 +1,7 @@
 //! Identifiers the services hand out (`ord-…`, `pay-…`).
 
 /// A new random identifier: `prefix`, a dash and 16 lowercase hex digits.
-pub fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}-{:016x}", rand::random::<u64>())
 }
 

@@ -14,7 +14,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// Checks the content type, reads at most `limit` bytes of `body` and decodes
 /// them as `T`, a struct: the body must be a JSON object.
-pub async fn read_json<T: DeserializeOwned>(
+pub(crate) async fn read_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,

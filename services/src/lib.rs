@@ -36,12 +36,12 @@ mod ids;
 mod interner;
 mod json_body;
 pub mod order_api;
-pub mod pair;
+mod pair;
 pub mod payment_api;
 pub mod payment_service;
 mod routes;
 pub mod semconv;
-pub mod server;
+mod server;
 mod validation;
 
 use opentelemetry::{InstrumentationScope, trace::TracerProvider};
@@ -50,7 +50,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 pub use faults::{Fault, Faults};
 pub use http_span::BAGGAGE_ALLOWLIST;
 pub use json_body::DEFAULT_BODY_LIMIT;
-pub use pair::{PairConfig, PairError, ServicePair, ServiceTracing};
+pub use pair::{BoxError, PairConfig, PairError, ServicePair, ServiceTracing};
 pub use server::{DEFAULT_HEADER_READ_TIMEOUT, serve, serve_with};
 
 /// A tracer whose instrumentation scope is the service name and this crate's

@@ -40,13 +40,17 @@ impl From<ValidationError> for ApiError {
 
 /// Collects failed checks; each check returns the value when it passes.
 #[derive(Debug, Default)]
-pub struct Checker {
+pub(crate) struct Checker {
     problems: Vec<(&'static str, &'static str)>,
 }
 
 impl Checker {
     /// A required, non-blank string.
-    pub fn text<'a>(&mut self, field: &'static str, value: Option<&'a str>) -> Option<&'a str> {
+    pub(crate) fn text<'a>(
+        &mut self,
+        field: &'static str,
+        value: Option<&'a str>,
+    ) -> Option<&'a str> {
         match value {
             None => self.fail(field, "is required"),
             Some(v) if v.trim().is_empty() => self.fail(field, "must not be empty"),
@@ -55,7 +59,7 @@ impl Checker {
     }
 
     /// A required integer greater than zero.
-    pub fn positive_int(&mut self, field: &'static str, value: Option<i64>) -> Option<i64> {
+    pub(crate) fn positive_int(&mut self, field: &'static str, value: Option<i64>) -> Option<i64> {
         match value {
             None => self.fail(field, "is required"),
             Some(v) if v <= 0 => self.fail(field, "must be greater than 0"),
@@ -64,7 +68,11 @@ impl Checker {
     }
 
     /// A required finite number greater than zero.
-    pub fn positive_number(&mut self, field: &'static str, value: Option<f64>) -> Option<f64> {
+    pub(crate) fn positive_number(
+        &mut self,
+        field: &'static str,
+        value: Option<f64>,
+    ) -> Option<f64> {
         match value {
             None => self.fail(field, "is required"),
             Some(v) if !(v.is_finite() && v > 0.0) => self.fail(field, "must be greater than 0"),
@@ -73,7 +81,7 @@ impl Checker {
     }
 
     /// The collected failures (call when a check returned `None`).
-    pub fn into_error(self) -> ValidationError {
+    pub(crate) fn into_error(self) -> ValidationError {
         ValidationError {
             problems: self.problems,
         }

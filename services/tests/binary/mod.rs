@@ -10,7 +10,7 @@ use std::{
 };
 
 /// A service binary, its address read from its "serving" log line.
-pub struct Service {
+pub(crate) struct Service {
     child: Child,
     /// `127.0.0.1:<port>`.
     pub addr: String,
@@ -20,7 +20,7 @@ impl Service {
     /// Starts `bin args` on an ephemeral loopback port with `env` on top of
     /// a clean one (no `OTEL_*` or `FAULTS` from the caller's shell) and
     /// waits for its address.
-    pub fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Service {
+    pub(crate) fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Service {
         let mut command = Command::new(bin);
         for (k, _) in std::env::vars() {
             if k.starts_with("OTEL_") {
@@ -63,7 +63,7 @@ impl Service {
     }
 
     /// Sends SIGTERM (a graceful stop that flushes the spans).
-    pub fn sigterm(&self) {
+    pub(crate) fn sigterm(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -72,7 +72,7 @@ impl Service {
     }
 
     /// Waits (at most 30 s) for the process to exit.
-    pub async fn wait(&mut self) -> ExitStatus {
+    pub(crate) async fn wait(&mut self) -> ExitStatus {
         let child = &mut self.child;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -24,7 +24,7 @@ use telemetry::{OtelConfig, TraceResponse};
 
 /// Both services ([`ServicePair`]) with each service's spans recorded in
 /// memory, sampling as the binaries do by default.
-pub struct Stack {
+pub(crate) struct Stack {
     pub pair: ServicePair,
     order_spans: InMemorySpanExporter,
     payment_spans: InMemorySpanExporter,
@@ -32,13 +32,13 @@ pub struct Stack {
 
 impl Stack {
     /// Both services with their default configurations.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(PaymentServiceConfig::default(), |_| {}).await
     }
 
     /// Both services; `tune` adjusts order-api's config (its payment URL
     /// is the started payment-service's).
-    pub async fn start_with(
+    pub(crate) async fn start_with(
         payment: PaymentServiceConfig,
         tune: impl FnOnce(&mut OrderApiConfig),
     ) -> Self {
@@ -71,27 +71,27 @@ impl Stack {
     }
 
     /// order-api's base URL.
-    pub fn order_url(&self) -> String {
+    pub(crate) fn order_url(&self) -> String {
         self.pair.order_api_url()
     }
 
     /// order-api's port.
-    pub fn order_port(&self) -> u16 {
+    pub(crate) fn order_port(&self) -> u16 {
         self.pair.order_api_addr().port()
     }
 
     /// payment-service's base URL.
-    pub fn payment_url(&self) -> String {
+    pub(crate) fn payment_url(&self) -> String {
         self.pair.payment_url()
     }
 
     /// payment-service's port.
-    pub fn payment_port(&self) -> u16 {
+    pub(crate) fn payment_port(&self) -> u16 {
         self.pair.payment_addr().port()
     }
 
     /// Every span of both services, flushed.
-    pub async fn spans(&self) -> Exported {
+    pub(crate) async fn spans(&self) -> Exported {
         self.pair.flush().await.expect("flush the spans");
         Exported {
             order: self.order_spans.get_finished_spans().unwrap(),
@@ -102,24 +102,24 @@ impl Stack {
 
 /// The spans each service exported.
 #[derive(Debug)]
-pub struct Exported {
+pub(crate) struct Exported {
     pub order: Vec<SpanData>,
     pub payment: Vec<SpanData>,
 }
 
 impl Exported {
-    pub fn all(&self) -> impl Iterator<Item = &SpanData> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &SpanData> {
         self.order.iter().chain(&self.payment)
     }
 
-    pub fn trace(&self, trace_id: TraceId) -> Vec<&SpanData> {
+    pub(crate) fn trace(&self, trace_id: TraceId) -> Vec<&SpanData> {
         self.all()
             .filter(|s| s.span_context.trace_id() == trace_id)
             .collect()
     }
 
     /// The only span with this name and service (panics otherwise).
-    pub fn one(&self, service: &str, name: &str) -> &SpanData {
+    pub(crate) fn one(&self, service: &str, name: &str) -> &SpanData {
         let spans = match service {
             "order-api" => &self.order,
             "payment-service" => &self.payment,
@@ -134,14 +134,14 @@ impl Exported {
         found[0]
     }
 
-    pub fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         self.all().map(|s| s.name.to_string()).collect()
     }
 }
 
 /// One expected span: service, kind, name, and the service and name of its
 /// parent (`None`: the parent is the caller's remote span).
-pub type Expected = (
+pub(crate) type Expected = (
     &'static str,
     SpanKind,
     &'static str,
@@ -150,7 +150,7 @@ pub type Expected = (
 
 /// Asserts that the trace holds exactly the expected spans, linked as
 /// expected, the root being a child of the caller's span `root_parent`.
-pub fn assert_tree(
+pub(crate) fn assert_tree(
     spans: &Exported,
     trace_id: TraceId,
     root_parent: SpanId,
@@ -211,14 +211,14 @@ pub fn assert_tree(
 
 /// The caller's side of a request: the trace and span ids it sends.
 #[derive(Debug, Clone, Copy)]
-pub struct Caller {
+pub(crate) struct Caller {
     pub trace_id: TraceId,
     pub span_id: SpanId,
     pub sampled: bool,
 }
 
 impl Caller {
-    pub fn new(sampled: bool) -> Self {
+    pub(crate) fn new(sampled: bool) -> Self {
         Caller {
             trace_id: TraceId::from(rand::random::<u128>() | 1),
             span_id: SpanId::from(rand::random::<u64>() | 1),
@@ -226,7 +226,7 @@ impl Caller {
         }
     }
 
-    pub fn traceparent(&self) -> String {
+    pub(crate) fn traceparent(&self) -> String {
         format!(
             "00-{}-{}-{}",
             self.trace_id,
@@ -236,20 +236,20 @@ impl Caller {
     }
 }
 
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 /// An answer, with its body parsed as JSON.
 #[derive(Debug)]
-pub struct ServiceAnswer {
+pub(crate) struct ServiceAnswer {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub json: serde_json::Value,
 }
 
 impl ServiceAnswer {
-    pub async fn from(response: reqwest::Response) -> Self {
+    pub(crate) async fn from(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
@@ -262,7 +262,7 @@ impl ServiceAnswer {
         }
     }
 
-    pub fn traceresponse(&self) -> TraceResponse {
+    pub(crate) fn traceresponse(&self) -> TraceResponse {
         let value = self
             .headers
             .get("traceresponse")
@@ -271,7 +271,7 @@ impl ServiceAnswer {
     }
 
     /// Asserts a JSON error body with this code.
-    pub fn assert_error(&self, status: u16, code: &str) {
+    pub(crate) fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{self:?}");
         assert_eq!(self.json["error"]["code"], code, "{self:?}");
         let message = self.json["error"]["message"].as_str().unwrap_or_default();
@@ -285,7 +285,7 @@ impl ServiceAnswer {
 }
 
 /// POST `body` (raw) to `url` with a JSON content type and the caller's context.
-pub async fn post_raw(
+pub(crate) async fn post_raw(
     url: &str,
     caller: Caller,
     scenario: &str,
@@ -307,7 +307,7 @@ pub async fn post_raw(
 }
 
 /// POST a JSON order to order-api.
-pub async fn post_order(
+pub(crate) async fn post_order(
     stack: &Stack,
     caller: Caller,
     scenario: &str,
@@ -322,15 +322,15 @@ pub async fn post_order(
     .await
 }
 
-pub fn valid_order() -> serde_json::Value {
+pub(crate) fn valid_order() -> serde_json::Value {
     serde_json::json!({"customer_id":"CUST-42","item":"Keyboard","quantity":2,"amount":149.99})
 }
 
-pub fn fraud_order() -> serde_json::Value {
+pub(crate) fn fraud_order() -> serde_json::Value {
     serde_json::json!({"customer_id":"CUST-SHADY","item":"Watch","quantity":1,"amount":25000})
 }
 
-pub fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+pub(crate) fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
     span.attributes
         .iter()
         .find(|kv| kv.key.as_str() == key)
@@ -338,7 +338,7 @@ pub fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
 }
 
 /// Asserts each `(key, value)` is an attribute of `span`, with that type.
-pub fn assert_attrs(span: &SpanData, expected: &[(&str, Value)]) {
+pub(crate) fn assert_attrs(span: &SpanData, expected: &[(&str, Value)]) {
     for (key, value) in expected {
         assert_eq!(
             attr(span, key),
@@ -350,31 +350,31 @@ pub fn assert_attrs(span: &SpanData, expected: &[(&str, Value)]) {
     }
 }
 
-pub fn assert_no_attr(span: &SpanData, key: &str) {
+pub(crate) fn assert_no_attr(span: &SpanData, key: &str) {
     assert_eq!(attr(span, key), None, "{} must not carry {key}", span.name);
 }
 
-pub fn s(v: &str) -> Value {
+pub(crate) fn s(v: &str) -> Value {
     Value::from(v.to_owned())
 }
 
-pub fn i(v: i64) -> Value {
+pub(crate) fn i(v: i64) -> Value {
     Value::I64(v)
 }
 
-pub fn f(v: f64) -> Value {
+pub(crate) fn f(v: f64) -> Value {
     Value::F64(v)
 }
 
-pub fn is_error(span: &SpanData) -> bool {
+pub(crate) fn is_error(span: &SpanData) -> bool {
     matches!(span.status, Status::Error { .. })
 }
 
-pub fn assert_unset(span: &SpanData) {
+pub(crate) fn assert_unset(span: &SpanData) {
     assert_eq!(span.status, Status::Unset, "status of {}", span.name);
 }
 
-pub fn assert_error_status(span: &SpanData) {
+pub(crate) fn assert_error_status(span: &SpanData) {
     match &span.status {
         Status::Error { description } => {
             assert!(!description.is_empty(), "{} has a description", span.name)
@@ -384,14 +384,17 @@ pub fn assert_error_status(span: &SpanData) {
 }
 
 /// The event named `name` of `span`, with its attributes (panics if absent).
-pub fn event<'a>(span: &'a SpanData, name: &str) -> &'a opentelemetry::trace::Event {
+pub(crate) fn event<'a>(span: &'a SpanData, name: &str) -> &'a opentelemetry::trace::Event {
     span.events
         .iter()
         .find(|e| e.name == name)
         .unwrap_or_else(|| panic!("{} lacks event {name}: {:?}", span.name, span.events.events))
 }
 
-pub fn event_attr<'a>(event: &'a opentelemetry::trace::Event, key: &str) -> Option<&'a Value> {
+pub(crate) fn event_attr<'a>(
+    event: &'a opentelemetry::trace::Event,
+    key: &str,
+) -> Option<&'a Value> {
     event
         .attributes
         .iter()
@@ -400,7 +403,7 @@ pub fn event_attr<'a>(event: &'a opentelemetry::trace::Event, key: &str) -> Opti
 }
 
 /// Polls `check` until it returns `Some` or `timeout` passes.
-pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+pub(crate) async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -417,6 +420,6 @@ where
     }
 }
 
-pub fn since(t: SystemTime, earlier: SystemTime) -> Duration {
+pub(crate) fn since(t: SystemTime, earlier: SystemTime) -> Duration {
     t.duration_since(earlier).unwrap_or_default()
 }
