@@ -472,73 +472,77 @@ async fn malformed_parameters_get_jaegers_errors() {
     let store = store().await;
     ingest_search_fixture(&store).await;
     let base = store.query_url();
+    // A search and a summary search check their parameters alike.
+    for endpoint in ["traces", "trace-summaries"] {
+        let t = format!("{base}/api/v3/{endpoint}");
+        expect_error(
+            &t,
+            400,
+            "query.startTimeMin and query.startTimeMax are required",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.start_time_min=2026-01-02T03:04:05Z"),
+            400,
+            "query.startTimeMin and query.startTimeMax are required",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.start_time_min=yesterday&query.start_time_max=2026-01-02T03:04:05Z"),
+            400,
+            "malformed parameter query.start_time_min: parsing time \"yesterday\" as \"2006-01-02T15:04:05.999999999Z07:00\": cannot parse \"yesterday\" as \"2006\"",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.startTimeMin=2026-01-02T03:04:05Z&query.startTimeMax=2026-01-02"),
+            400,
+            "malformed parameter query.startTimeMax: parsing time \"2026-01-02\" as \"2006-01-02T15:04:05.999999999Z07:00\": cannot parse \"\" as \"T\"",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.start_time_min=2026-01-02T03:04:05Z&query.start_time_max=2026-01-02T03:04:05Z"),
+            400,
+            "query.startTimeMin must be before query.startTimeMax",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.search_depth=many&{WINDOW}"),
+            400,
+            "malformed parameter query.search_depth: strconv.Atoi: parsing \"many\": invalid syntax",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.duration_min=1parsec&{WINDOW}"),
+            400,
+            "malformed parameter query.duration_min: time: unknown unit \"parsec\" in duration \"1parsec\"",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.durationMax=x&{WINDOW}"),
+            400,
+            "malformed parameter query.durationMax: time: invalid duration \"x\"",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.attributes=%5B%5D&{WINDOW}"),
+            400,
+            "malformed parameter query.attributes: json: cannot unmarshal array into Go value of type map[string]string",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.raw_traces=perhaps&{WINDOW}"),
+            400,
+            "malformed parameter query.raw_traces: strconv.ParseBool: parsing \"perhaps\": invalid syntax",
+        )
+        .await;
+        expect_error(
+            &format!("{t}?query.searchDepth=0&{WINDOW}"),
+            500,
+            "search depth must be greater than 0 and less than max traces",
+        )
+        .await;
+    }
     let t = format!("{base}/api/v3/traces");
-    expect_error(
-        &t,
-        400,
-        "query.startTimeMin and query.startTimeMax are required",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.start_time_min=2026-01-02T03:04:05Z"),
-        400,
-        "query.startTimeMin and query.startTimeMax are required",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.start_time_min=yesterday&query.start_time_max=2026-01-02T03:04:05Z"),
-        400,
-        "malformed parameter query.start_time_min: parsing time \"yesterday\" as \"2006-01-02T15:04:05.999999999Z07:00\": cannot parse \"yesterday\" as \"2006\"",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.startTimeMin=2026-01-02T03:04:05Z&query.startTimeMax=2026-01-02"),
-        400,
-        "malformed parameter query.startTimeMax: parsing time \"2026-01-02\" as \"2006-01-02T15:04:05.999999999Z07:00\": cannot parse \"\" as \"T\"",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.start_time_min=2026-01-02T03:04:05Z&query.start_time_max=2026-01-02T03:04:05Z"),
-        400,
-        "query.startTimeMin must be before query.startTimeMax",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.search_depth=many&{WINDOW}"),
-        400,
-        "malformed parameter query.search_depth: strconv.Atoi: parsing \"many\": invalid syntax",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.duration_min=1parsec&{WINDOW}"),
-        400,
-        "malformed parameter query.duration_min: time: unknown unit \"parsec\" in duration \"1parsec\"",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.durationMax=x&{WINDOW}"),
-        400,
-        "malformed parameter query.durationMax: time: invalid duration \"x\"",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.attributes=%5B%5D&{WINDOW}"),
-        400,
-        "malformed parameter query.attributes: json: cannot unmarshal array into Go value of type map[string]string",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.raw_traces=perhaps&{WINDOW}"),
-        400,
-        "malformed parameter query.raw_traces: strconv.ParseBool: parsing \"perhaps\": invalid syntax",
-    )
-    .await;
-    expect_error(
-        &format!("{t}?query.searchDepth=0&{WINDOW}"),
-        500,
-        "search depth must be greater than 0 and less than max traces",
-    )
-    .await;
     expect_error(
         &format!("{t}?query.service_name=nobody&{WINDOW}"),
         404,
@@ -577,5 +581,165 @@ async fn malformed_parameters_get_jaegers_errors() {
     ))
     .await;
     assert_eq!(ok.status, 200);
+    store.shutdown().await;
+}
+
+/// `GET /api/v3/trace-summaries?{params}`: status and body.
+async fn summaries(base: &str, params: &str) -> (u16, String) {
+    let res = get(&format!("{base}/api/v3/trace-summaries?{params}")).await;
+    if res.status == 200 {
+        assert_eq!(res.content_type, "application/json");
+    }
+    (res.status, res.body)
+}
+
+/// One summary of the search fixture as Jaeger's jsonpb writes it: its one
+/// span is the root, zero counts are left out.
+fn fixture_summary(trace: &str, service: &str, op: &str, start: u64, duration: u64) -> String {
+    let error = if trace == B {
+        r#""errorSpanCount":1,"#
+    } else {
+        ""
+    };
+    format!(
+        concat!(
+            r#"{{"traceId":"{trace}","rootServiceName":"{service}","rootOperationName":"{op}","#,
+            r#""minStartTimeUnixNano":"{start}","maxEndTimeUnixNano":"{end}","spanCount":1,{error}"#,
+            r#""services":[{{"name":"{service}","spanCount":1{service_error}}}]}}"#
+        ),
+        trace = trace,
+        service = service,
+        op = op,
+        start = T0_NS + start,
+        end = T0_NS + start + duration,
+        error = error,
+        service_error = if error.is_empty() {
+            ""
+        } else {
+            r#","errorSpanCount":1"#
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_summaries_as_jaeger_writes_them() {
+    let store = store().await;
+    let base = store.query_url();
+    assert_eq!(
+        summaries(&base, WINDOW).await,
+        (200, "{}".to_owned()),
+        "nothing found is an empty response, not a 404"
+    );
+    ingest_search_fixture(&store).await;
+    let a = fixture_summary(A, "svc-a", "GET /a", SEC, 10 * MS);
+    let b = fixture_summary(B, "svc-a", "GET /b", 2 * SEC, 100 * MS);
+    let c = fixture_summary(C, "svc-a", "GET /a", 3 * SEC, SEC);
+    let d = fixture_summary(D, "svc-b", "GET /a", 4 * SEC, 10 * MS);
+    let body = |s: &[&String]| {
+        let joined: Vec<&str> = s.iter().map(|s| s.as_str()).collect();
+        format!(r#"{{"summaries":[{}]}}"#, joined.join(","))
+    };
+    for window in [WINDOW, WINDOW_CAMEL] {
+        assert_eq!(
+            summaries(&base, window).await,
+            (200, body(&[&d, &c, &b, &a])),
+            "newest first, as the search"
+        );
+    }
+    for service in ["query.service_name=svc-a", "query.serviceName=svc-a"] {
+        for depth in [
+            "query.search_depth=2",
+            "query.searchDepth=2",
+            "query.num_traces=2",
+        ] {
+            assert_eq!(
+                summaries(&base, &format!("{service}&{depth}&{WINDOW}")).await,
+                (200, body(&[&c, &b])),
+                "{service} {depth}"
+            );
+        }
+    }
+    assert_eq!(
+        summaries(
+            &base,
+            &format!("query.duration_min=50ms&query.duration_max=500ms&{WINDOW}")
+        )
+        .await,
+        (200, body(&[&b]))
+    );
+    assert_eq!(
+        summaries(&base, &format!("query.service_name=nobody&{WINDOW}")).await,
+        (200, "{}".to_owned())
+    );
+
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_summaries_count_services_errors_and_orphans_of_the_adjusted_trace() {
+    let store = store().await;
+    export_fraud_order(
+        &store,
+        Transport::Grpc { gzip: false },
+        Transport::HttpJson { gzip: false },
+    )
+    .await;
+    let base = store.query_url();
+    let window =
+        "query.start_time_min=2026-01-02T03:04:05Z&query.start_time_max=2026-01-02T03:05:05Z";
+    // The order server's parent is remote: no root, one orphan.
+    let expected = format!(
+        concat!(
+            r#"{{"summaries":[{{"traceId":"{}","minStartTimeUnixNano":"{}","#,
+            r#""maxEndTimeUnixNano":"{}","spanCount":6,"errorSpanCount":3,"orphanSpanCount":1,"#,
+            r#""services":[{{"name":"order-api","spanCount":3,"errorSpanCount":2}},"#,
+            r#"{{"name":"payment-service","spanCount":3,"errorSpanCount":1}}]}}]}}"#
+        ),
+        TRACE_HEX,
+        ns(0),
+        ns(50_000_000),
+    );
+    for params in [
+        format!("query.service_name=payment-service&{window}"),
+        format!("query.operation_name=fraud_check&query.raw_traces=true&{window}"),
+    ] {
+        assert_eq!(
+            summaries(&base, &params).await,
+            (200, expected.clone()),
+            "{params}"
+        );
+    }
+
+    // A span sent twice is stored twice, but Jaeger's adjusters drop the
+    // copy, and summaries are always of the adjusted trace.
+    let root = TestSpan {
+        trace: A,
+        span: "00000000000000a1",
+        name: "GET /twice",
+        kind: 2,
+        start: T0_NS + SEC,
+        duration: 10 * MS,
+        attrs: vec![],
+        status: 0,
+    };
+    for _ in 0..2 {
+        post_otlp_json(&store, otlp_json("svc-a", std::slice::from_ref(&root))).await;
+    }
+    let raw = find(
+        &base,
+        &format!("query.raw_traces=true&query.service_name=svc-a&{WINDOW}"),
+    )
+    .await;
+    assert_eq!(raw, [A, A], "stored twice");
+    let (status, body) = summaries(
+        &base,
+        &format!("query.raw_traces=true&query.service_name=svc-a&{WINDOW}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(r#""rootOperationName":"GET /twice","#) && body.contains(r#""spanCount":1,"#),
+        "{body}"
+    );
     store.shutdown().await;
 }

@@ -12,19 +12,23 @@ use super::{
 };
 use crate::go::strconv;
 
-/// A JSON object being written: inserts the commas between fields.
-struct Obj<'a> {
+/// A JSON object being written: inserts the commas between fields (also
+/// used for the other proto3 JSON answers, e.g. the v3 trace summaries).
+pub(crate) struct Obj<'a> {
     out: &'a mut String,
     first: bool,
 }
 
 impl<'a> Obj<'a> {
-    fn open(out: &'a mut String) -> Self {
+    /// Writes `{`.
+    pub(crate) fn open(out: &'a mut String) -> Self {
         out.push('{');
         Obj { out, first: true }
     }
 
-    fn key(&mut self, name: &str) -> &mut String {
+    /// Writes the field's name (after a comma unless first); the value
+    /// goes into the returned buffer.
+    pub(crate) fn key(&mut self, name: &str) -> &mut String {
         if !self.first {
             self.out.push(',');
         }
@@ -82,7 +86,8 @@ impl<'a> Obj<'a> {
         out.push(']');
     }
 
-    fn close(self) {
+    /// Writes `}`.
+    pub(crate) fn close(self) {
         self.out.push('}');
     }
 }

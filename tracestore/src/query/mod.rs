@@ -3,6 +3,7 @@
 
 mod adjust;
 mod gojson;
+mod summary;
 mod v1;
 mod v1_model;
 mod v3;

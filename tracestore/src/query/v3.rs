@@ -2,7 +2,7 @@
 //! (`.../internal/apiv3/http_gateway.go`, `query_parser.go`): OTLP JSON
 //! results, camelCase parameters with their snake_case aliases, errors as
 //! `{"error":{"httpCode":..,"message":..}}`, and 404 `No traces found` for
-//! an empty result.
+//! an empty trace result (trace summaries answer `{}` instead).
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -11,6 +11,7 @@ use axum::routing::get;
 use http::StatusCode;
 use serde::Serialize;
 
+use super::summary::{self, TraceSummary};
 use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
 use crate::go::{strconv, time, url::Query};
 use crate::http_util::{go_error, with_type};
@@ -28,6 +29,7 @@ pub(super) fn routes() -> Router<QueryState> {
         .route("/api/v3/operations", get(operations))
         .route("/api/v3/traces", get(find_traces))
         .route("/api/v3/traces/{trace_id}", get(get_trace))
+        .route("/api/v3/trace-summaries", get(find_trace_summaries))
 }
 
 #[derive(Serialize)]
@@ -220,16 +222,27 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
     })
 }
 
+/// A search's parameters, or the status and message of the error answer:
+/// 400 for a malformed parameter, the memory store's 500 for a search
+/// depth below 1.
+fn search_params(raw: Option<&str>) -> Result<FindParams, (StatusCode, String)> {
+    let q = Query::parse(raw.unwrap_or(""));
+    let params = parse_find(&q).map_err(|msg| (StatusCode::BAD_REQUEST, msg))?;
+    if params.search_depth <= 0 {
+        return Err((
+            StatusCode::INTERNAL_SERVER_ERROR,
+            SEARCH_DEPTH_ERROR.to_owned(),
+        ));
+    }
+    Ok(params)
+}
+
 /// `GET /api/v3/traces`.
 async fn find_traces(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Response {
-    let q = Query::parse(raw.as_deref().unwrap_or(""));
-    let params = match parse_find(&q) {
+    let params = match search_params(raw.as_deref()) {
         Ok(p) => p,
-        Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
+        Err((status, message)) => return error(status, message),
     };
-    if params.search_depth <= 0 {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, SEARCH_DEPTH_ERROR);
-    }
     let traces = s
         .store
         .find(&params.query)
@@ -237,4 +250,24 @@ async fn find_traces(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Re
         .map(|t| s.adjusted(t, params.raw))
         .collect();
     traces_response(traces)
+}
+
+/// `GET /api/v3/trace-summaries` (Jaeger v2.19.0+): the same parameters
+/// and checks as `GET /api/v3/traces`, one summary per found trace in the
+/// search's order, always of the adjusted trace (`rawTraces` is ignored,
+/// as in Jaeger); nothing found is `{}` with 200.
+async fn find_trace_summaries(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Response {
+    let params = match search_params(raw.as_deref()) {
+        Ok(p) => p,
+        Err((status, message)) => return error(status, message),
+    };
+    let summaries: Vec<TraceSummary> = s
+        .store
+        .find(&params.query)
+        .into_iter()
+        .map(|t| TraceSummary::of(&s.adjusted(t, false)))
+        .collect();
+    let mut out = String::new();
+    summary::write_response(&summaries, &mut out);
+    json(out)
 }
