@@ -13,9 +13,6 @@ use services::{
     payment_service::PaymentServiceConfig,
 };
 
-const ORDER_API: &str = "order-api";
-const PAYMENT: &str = "payment-service";
-
 /// Both services with `faults` enabled on each (as `FAULTS=` would).
 async fn stack_with(faults: Faults) -> Stack {
     let payment = PaymentServiceConfig {
@@ -134,7 +131,7 @@ async fn wrong_kind_breaks_cross_service_edge() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_export_breaks_incomplete() {
-    let faults = Faults::of([Fault::LateExport]).with_late_export_delay(Duration::from_secs(3));
+    let faults = Faults::of([Fault::LateExport]).with_late_export_delay(Duration::from_secs(1));
     let stack = stack_with(faults).await;
     let caller = Caller::new(true);
     assert_eq!(
