@@ -9,9 +9,6 @@ use common::*;
 use opentelemetry::trace::{SpanKind, TraceId};
 use serde_json::json;
 
-const ORDER_API: &str = "order-api";
-const PAYMENT: &str = "payment-service";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_order_emits_the_full_tree() {
     let stack = Stack::start().await;
@@ -27,50 +24,7 @@ async fn valid_order_emits_the_full_tree() {
     assert_eq!(answer.json["amount"], 149.99);
 
     let spans = stack.spans().await;
-    assert_tree(
-        &spans,
-        caller.trace_id,
-        caller.span_id,
-        &[
-            (ORDER_API, SpanKind::Server, "POST /orders", None),
-            (
-                ORDER_API,
-                SpanKind::Internal,
-                "validate_order",
-                Some((ORDER_API, "POST /orders")),
-            ),
-            (
-                ORDER_API,
-                SpanKind::Client,
-                "POST /payments",
-                Some((ORDER_API, "POST /orders")),
-            ),
-            (
-                PAYMENT,
-                SpanKind::Server,
-                "POST /payments",
-                Some((ORDER_API, "POST /payments")),
-            ),
-            (
-                PAYMENT,
-                SpanKind::Internal,
-                "fraud_check",
-                Some((PAYMENT, "POST /payments")),
-            ),
-            (
-                PAYMENT,
-                SpanKind::Internal,
-                "charge_payment",
-                Some((PAYMENT, "POST /payments")),
-            ),
-            (
-                ORDER_API,
-                SpanKind::Internal,
-                "save_order",
-                Some((ORDER_API, "POST /orders")),
-            ),
-        ],
-    );
+    assert_tree(&spans, caller.trace_id, caller.span_id, &VALID_ORDER_TREE);
     // The payment tree hangs off order-api's CLIENT span, carried over HTTP.
     let client = spans.one(ORDER_API, "POST /payments");
     let pay_server = spans.one(PAYMENT, "POST /payments");
@@ -256,33 +210,7 @@ async fn fraud_order_is_402_with_error_fraud_check_and_client_spans() {
         &spans,
         caller.trace_id,
         caller.span_id,
-        &[
-            (ORDER_API, SpanKind::Server, "POST /orders", None),
-            (
-                ORDER_API,
-                SpanKind::Internal,
-                "validate_order",
-                Some((ORDER_API, "POST /orders")),
-            ),
-            (
-                ORDER_API,
-                SpanKind::Client,
-                "POST /payments",
-                Some((ORDER_API, "POST /orders")),
-            ),
-            (
-                PAYMENT,
-                SpanKind::Server,
-                "POST /payments",
-                Some((ORDER_API, "POST /payments")),
-            ),
-            (
-                PAYMENT,
-                SpanKind::Internal,
-                "fraud_check",
-                Some((PAYMENT, "POST /payments")),
-            ),
-        ],
+        &VALID_ORDER_TREE[..5],
     );
     let server = spans.one(ORDER_API, "POST /orders");
     assert_unset(server);

@@ -139,6 +139,55 @@ impl Exported {
     }
 }
 
+/// order-api's `service.name` and instrumentation scope.
+pub const ORDER_API: &str = "order-api";
+/// payment-service's `service.name` and instrumentation scope.
+pub const PAYMENT: &str = "payment-service";
+
+/// The spans of a valid order below the caller's span, parents first, as
+/// the contract lists them. A declined payment (fraud) ends after
+/// `fraud_check` (the first 5); a payment-service that does not answer
+/// after order-api's CLIENT span (the first 3).
+pub const VALID_ORDER_TREE: [Expected; 7] = [
+    (ORDER_API, SpanKind::Server, "POST /orders", None),
+    (
+        ORDER_API,
+        SpanKind::Internal,
+        "validate_order",
+        Some((ORDER_API, "POST /orders")),
+    ),
+    (
+        ORDER_API,
+        SpanKind::Client,
+        "POST /payments",
+        Some((ORDER_API, "POST /orders")),
+    ),
+    (
+        PAYMENT,
+        SpanKind::Server,
+        "POST /payments",
+        Some((ORDER_API, "POST /payments")),
+    ),
+    (
+        PAYMENT,
+        SpanKind::Internal,
+        "fraud_check",
+        Some((PAYMENT, "POST /payments")),
+    ),
+    (
+        PAYMENT,
+        SpanKind::Internal,
+        "charge_payment",
+        Some((PAYMENT, "POST /payments")),
+    ),
+    (
+        ORDER_API,
+        SpanKind::Internal,
+        "save_order",
+        Some((ORDER_API, "POST /orders")),
+    ),
+];
+
 /// One expected span: service, kind, name, and the service and name of its
 /// parent (`None`: the parent is the caller's remote span).
 pub(crate) type Expected = (
