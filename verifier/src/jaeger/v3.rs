@@ -162,10 +162,13 @@ pub(crate) struct TraceSummary {
     pub(crate) span_count: u64,
 }
 
+/// Protobuf's JSON leaves an empty list out, so `{}` is an answer without
+/// summaries; any other field means it is not a summaries answer.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SummariesEnvelope<'a> {
-    #[serde(borrow)]
-    summaries: Option<Vec<RawSummary<'a>>>,
+    #[serde(borrow, default)]
+    summaries: Vec<RawSummary<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -182,14 +185,13 @@ struct RawSummary<'a> {
     span_count: u64,
 }
 
-/// Parses a trace-summaries answer (`{"summaries": [...]}`). A body without
-/// `summaries` is not one (a server without the route may answer its UI).
+/// Parses a trace-summaries answer (`{"summaries": [...]}`, `{}` when none).
+/// Anything else is not one (a server without the route may answer its UI).
 pub(crate) fn parse_summaries(body: &[u8]) -> Result<Vec<TraceSummary>, ParseError> {
     let envelope: SummariesEnvelope<'_> = serde_json::from_slice(body).map_err(ParseError::json)?;
-    let raw = envelope.summaries.ok_or_else(|| {
-        ParseError::new("the answer has no `summaries` (not an /api/v3/trace-summaries answer)")
-    })?;
-    raw.into_iter()
+    envelope
+        .summaries
+        .into_iter()
         .map(|s| {
             Ok(TraceSummary {
                 trace_id: parse_trace_id(&s.trace_id)?,
@@ -395,6 +397,7 @@ mod tests {
             }]
         );
         assert_eq!(parse_summaries(br#"{"summaries":[]}"#).unwrap(), []);
+        assert_eq!(parse_summaries(b"{}").unwrap(), []);
         assert!(parse_summaries(br#"{"result":{}}"#).is_err());
         assert!(parse_summaries(b"<!doctype html>").is_err());
         assert!(parse_summaries(br#"{"summaries":[{"traceId":"01"}]}"#).is_err());
