@@ -12,17 +12,14 @@
 //! request released up to a tick late has that lateness in its latency and
 //! its start lag.
 
-use std::{
-    sync::atomic::Ordering,
-    thread,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{
+    gate::SlotGate,
     plan::{Planner, Schedule},
-    worker::{Job, Shared},
+    worker::Job,
 };
 
 /// What the pacer did.
@@ -54,37 +51,33 @@ fn grace(duration: Duration) -> Duration {
 /// from the intended start, include.
 pub(crate) const TICK: Duration = Duration::from_micros(1000);
 
-/// The longest the pacer sleeps before it looks at the cap again, should a
-/// wake-up be missed.
-const CAP_RECHECK: Duration = Duration::from_millis(5);
-
-/// Releases the schedule's requests until it ends, the wall-clock duration
-/// runs out (when behind), or a stop is requested.
+/// Releases the schedule's requests, from `t0` on, until it ends, the
+/// wall-clock duration runs out (when behind), or a stop is requested.
 pub(crate) fn pace(
-    shared: &Shared,
+    gate: &SlotGate,
+    t0: Instant,
     schedule: Schedule,
     mut planner: Planner,
     jobs: UnboundedSender<Job>,
 ) -> Paced {
-    let t0 = shared.clock.base();
     let deadline = schedule.duration().map(|d| t0 + d + grace(d));
     let mut paced = Paced::default();
     let mut woke = Instant::now();
     while let Some(offset) = schedule.offset(paced.dispatched) {
         let intended = t0 + offset;
         let plan = planner.next_plan();
-        if shared.stopped() {
+        if gate.stopped() {
             break;
         }
         if Instant::now() < intended {
-            if !sleep_until(shared, intended.max(woke + TICK)) {
+            if !gate.sleep_until(intended.max(woke + TICK)) {
                 break;
             }
             woke = Instant::now();
         }
-        if shared.in_flight.load(Ordering::SeqCst) >= shared.max_in_flight {
+        if gate.full() {
             paced.cap_hits += 1;
-            if !wait_for_slot(shared) {
+            if !gate.wait_for_slot() {
                 break;
             }
         }
@@ -92,36 +85,12 @@ pub(crate) fn pace(
             paced.missed = schedule.len() - paced.dispatched;
             break;
         }
-        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        gate.take();
         if jobs.send(Job { plan, intended }).is_err() {
-            shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+            gate.release();
             break;
         }
         paced.dispatched += 1;
     }
     paced
-}
-
-/// Sleeps until `t`; `false` when a stop came first.
-fn sleep_until(shared: &Shared, t: Instant) -> bool {
-    loop {
-        if shared.stopped() {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= t {
-            return true;
-        }
-        thread::park_timeout(t - now);
-    }
-}
-
-/// Waits until the in-flight count is below the cap; `false` on a stop.
-fn wait_for_slot(shared: &Shared) -> bool {
-    shared.pacer_waiting.store(true, Ordering::SeqCst);
-    while shared.in_flight.load(Ordering::SeqCst) >= shared.max_in_flight && !shared.stopped() {
-        thread::park_timeout(CAP_RECHECK);
-    }
-    shared.pacer_waiting.store(false, Ordering::SeqCst);
-    !shared.stopped()
 }

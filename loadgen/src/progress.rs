@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::worker::Shared;
+use crate::worker::RunState;
 
 const TICK: Duration = Duration::from_millis(250);
 
@@ -37,17 +37,17 @@ pub(crate) fn progress_bar(extent: Extent) -> ProgressBar {
 }
 
 /// Updates `bar` and flushes the manifest every tick until aborted.
-pub(crate) async fn tick(shared: Arc<Shared>, bar: Option<ProgressBar>, extent: Extent) {
+pub(crate) async fn tick(state: Arc<RunState>, bar: Option<ProgressBar>, extent: Extent) {
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        if let Some(manifest) = &shared.manifest {
+        if let Some(manifest) = &state.outputs.manifest {
             manifest.flush();
         }
         let Some(bar) = &bar else { continue };
-        let (started, completed, failed) = shared.live.snapshot();
-        let elapsed = shared.clock.base().elapsed();
+        let (started, completed, failed) = state.counters.live.snapshot();
+        let elapsed = state.settings.clock.base().elapsed();
         bar.set_position(match extent {
             Extent::Millis(ms) => (elapsed.as_millis() as u64).min(ms),
             Extent::Requests(_) => completed,

@@ -16,14 +16,16 @@ use crate::{
     client_span::ClientSpanExporter,
     clock::Clock,
     config::{LoadConfig, SamplerChoice, Target},
+    counters::RunCounters,
     error::LoadError,
+    gate::SlotGate,
     manifest::ManifestWriter,
+    outputs::RunOutputs,
     pacer::{self, Paced},
     plan::{Planner, PlannerParts, Schedule, prepare_scenarios},
     progress::{self, Extent},
     report::{Report, RunFigures, RunInfo, StageFigures},
-    stats::Stats,
-    worker::{self, Shared, SharedParts},
+    worker::{self, RequestSettings, RunState},
 };
 
 /// Statistics shards at most (connections share them round-robin).
@@ -105,43 +107,54 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
     });
     let clock = Clock::start();
     info.started_at = humantime::format_rfc3339_millis(clock.wall(clock.base())).to_string();
-    let shared = Arc::new(Shared::new(SharedParts {
-        target,
-        scenarios: scenarios.clone(),
-        addr,
-        tls,
-        timeout,
-        read_traceresponse: sampler == SamplerChoice::None,
-        clock,
-        max_in_flight,
-        stat_shards: connections.min(MAX_STAT_SHARDS),
-        manifest,
-        spans,
-        stages: (!stages.is_empty()).then(|| schedule.curve().clone()),
-    }));
+    let state = Arc::new(RunState {
+        settings: RequestSettings {
+            target,
+            scenarios: scenarios.clone(),
+            addr,
+            tls,
+            timeout,
+            read_traceresponse: sampler == SamplerChoice::None,
+            clock,
+        },
+        gate: SlotGate::new(max_in_flight),
+        counters: RunCounters::new((!stages.is_empty()).then(|| schedule.curve().clone())),
+        outputs: RunOutputs::new(
+            connections.min(MAX_STAT_SHARDS),
+            scenarios.len(),
+            manifest,
+            spans,
+        ),
+    });
 
     let (jobs, queue) = mpsc::unbounded_channel();
     let queue = Arc::new(tokio::sync::Mutex::new(queue));
     let workers: Vec<_> = (0..connections)
-        .map(|i| tokio::spawn(worker::work(i, shared.clone(), queue.clone())))
+        .map(|i| tokio::spawn(worker::work(i, state.clone(), queue.clone())))
         .collect();
     let extent = duration.map_or_else(
         || Extent::Requests(schedule.shard_total().unwrap_or(0)),
         |d| Extent::Millis(d.as_millis() as u64),
     );
     let (done_tx, done_rx) = oneshot::channel();
-    let pacer_shared = shared.clone();
+    let pacer_state = state.clone();
     let pacer_schedule = schedule.clone();
     let pacer = std::thread::Builder::new()
         .name("loadgen-pacer".into())
         .spawn(move || {
-            let paced = pacer::pace(&pacer_shared, pacer_schedule, planner, jobs);
+            let paced = pacer::pace(
+                &pacer_state.gate,
+                pacer_state.settings.clock.base(),
+                pacer_schedule,
+                planner,
+                jobs,
+            );
             let _ = done_tx.send(paced);
         })
         .map_err(LoadError::Thread)?;
-    let _ = shared.pacer.set(pacer.thread().clone());
+    state.gate.set_pacer(pacer.thread().clone());
     let bar = show_progress.then(|| progress::progress_bar(extent));
-    let ticker = tokio::spawn(progress::tick(shared.clone(), bar.clone(), extent));
+    let ticker = tokio::spawn(progress::tick(state.clone(), bar.clone(), extent));
 
     // The stop future is watched until the last request is back: a stop
     // while the backlog drains drops the requests still queued.
@@ -152,7 +165,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         paced = &mut done_rx => paced,
         () = &mut stop => {
             stop_fired = true;
-            shared.request_stop();
+            state.gate.request_stop();
             done_rx.await
         }
     }
@@ -168,7 +181,7 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         tokio::select! {
             () = &mut drained => {}
             () = &mut stop => {
-                shared.request_stop();
+                state.gate.request_stop();
                 drained.as_mut().await;
             }
         }
@@ -181,26 +194,28 @@ pub async fn run(config: LoadConfig, stop: impl Future<Output = ()>) -> Result<R
         bar.finish_and_clear();
     }
     info.elapsed_s = clock.base().elapsed().as_secs_f64();
-    info.stopped_early = shared.stopped();
-    gather(shared, info, &schedule, paced).await
+    info.stopped_early = state.gate.stopped();
+    gather(state, info, &schedule, paced).await
 }
 
 /// The figures of a finished run.
 async fn gather(
-    shared: Arc<Shared>,
+    state: Arc<RunState>,
     info: RunInfo,
     schedule: &Schedule,
     paced: Paced,
 ) -> Result<Report, LoadError> {
     let mut problems = Vec::new();
-    if let Some(manifest) = &shared.manifest
+    let counters = &state.counters;
+    let outputs = &state.outputs;
+    if let Some(manifest) = &outputs.manifest
         && let Err(e) = manifest.finish()
     {
         problems.push(format!("{e}; the run was stopped"));
     }
-    let spans_ended = shared.spans_ended.load(Ordering::Relaxed);
+    let spans_ended = counters.spans_ended.load(Ordering::Relaxed);
     let mut spans_exported = 0;
-    if let Some(spans) = &shared.spans {
+    if let Some(spans) = &outputs.spans {
         let (exported, shutdown_error) = spans.finish().await;
         spans_exported = exported;
         if let Some(e) = shutdown_error {
@@ -213,27 +228,26 @@ async fn gather(
             ));
         }
     }
-    let mut stats = Stats::new(shared.scenarios.len());
-    for shard in shared.stats.iter() {
-        stats.merge(&shard.lock());
-    }
-    let sent = shared.live.started.load(Ordering::Relaxed);
+    let scenarios = state.settings.scenarios.clone();
+    let stats = outputs.merged_stats(scenarios.len());
+    let sent = counters.live.started.load(Ordering::Relaxed);
     let first = schedule.offset(0).unwrap_or(Duration::ZERO);
-    let last = Duration::from_nanos(shared.last_start_ns.load(Ordering::Relaxed));
+    let last = Duration::from_nanos(counters.last_start_ns.load(Ordering::Relaxed));
     let send_window_s = if sent == 0 {
         0.0
     } else {
         (last.saturating_sub(first) + schedule.interval_at(last)).as_secs_f64()
     };
-    let stages = match &shared.stages {
+    let stages = match &counters.stage_starts {
         None => Vec::new(),
-        Some(curve) => {
+        Some(starts) => {
             let due = schedule.per_stage(schedule.len());
-            curve
+            starts
+                .curve
                 .segments()
                 .iter()
                 .zip(due)
-                .zip(shared.stage_starts.iter())
+                .zip(starts.counts.iter())
                 .map(|((seg, due), started)| StageFigures {
                     seconds: seg.seconds,
                     from_rps: seg.from,
@@ -248,14 +262,14 @@ async fn gather(
         info,
         stats,
         sent,
-        cancelled: shared.cancelled.load(Ordering::Relaxed),
+        cancelled: counters.cancelled.load(Ordering::Relaxed),
         cap_hits: paced.cap_hits,
         missed: paced.missed,
         send_window_s,
         root_spans_ended: spans_ended,
         root_spans_exported: spans_exported,
         problems,
-        scenarios: shared.scenarios.clone(),
+        scenarios,
         stages,
     }))
 }
