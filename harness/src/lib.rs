@@ -1,9 +1,9 @@
 //! The one-command main job.
 //!
 //! `harness run` starts tracestore and both services in this process on free
-//! ports ([`stack`]), drives them with the loadgen, flushes the services'
+//! ports ([`RunningStack`]), drives them with the loadgen, flushes the services'
 //! spans, runs the verifier with the loadgen's manifest and prints one report
-//! ([`report`]): the load figures and the verification result. `harness up`
+//! ([`JobReport`]): the load figures and the verification result. `harness up`
 //! starts the same stack on the default ports and stays up for loadgen and
 //! verifier by hand. `harness overhead` measures what tracing costs the
 //! whole system ([`overhead`]).
@@ -19,13 +19,13 @@
 //! ```
 
 pub mod cli;
-pub mod error;
+mod error;
 pub mod html;
-pub mod job;
+mod job;
 pub mod keep;
 pub mod overhead;
-pub mod report;
-pub mod stack;
+mod report;
+mod stack;
 pub mod timeline;
 
 pub use error::HarnessError;

@@ -12,7 +12,7 @@ use crate::error::HarnessError;
 
 /// How often the services' batch processors export: short, so that a user
 /// of `harness up` sees a trace within a second or so.
-pub const EXPORT_DELAY: Duration = Duration::from_secs(1);
+pub(crate) const EXPORT_DELAY: Duration = Duration::from_secs(1);
 
 /// Where the stack listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

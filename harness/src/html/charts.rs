@@ -97,7 +97,7 @@ fn draw(
 }
 
 /// Requests due (intended) and sent (achieved) per second.
-pub fn rate(timeline: &[Second]) -> Result<String, String> {
+pub(super) fn rate(timeline: &[Second]) -> Result<String, String> {
     let line = |label: &str, f: fn(&Second) -> u64| Line {
         label: label.to_owned(),
         points: timeline
@@ -117,7 +117,7 @@ pub fn rate(timeline: &[Second]) -> Result<String, String> {
 }
 
 /// p50, p99 and max latency of the requests due each second.
-pub fn latency_over_time(timeline: &[Second]) -> Result<String, String> {
+pub(super) fn latency_over_time(timeline: &[Second]) -> Result<String, String> {
     let line = |label: &str, f: fn(&Second) -> u64| Line {
         label: label.to_owned(),
         points: timeline
@@ -140,7 +140,7 @@ pub fn latency_over_time(timeline: &[Second]) -> Result<String, String> {
 
 /// The HDR percentile curve (latency by percentile, the percentile axis
 /// spread as 1/(1-q) so the tail gets the room) of each named histogram.
-pub fn percentile_curve(histograms: &[(&str, &Histogram<u64>)]) -> Result<String, String> {
+pub(super) fn percentile_curve(histograms: &[(&str, &Histogram<u64>)]) -> Result<String, String> {
     let lines: Vec<Line> = histograms
         .iter()
         .filter(|(_, h)| !h.is_empty())

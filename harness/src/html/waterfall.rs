@@ -18,12 +18,12 @@ const ROW: f64 = 20.0;
 const AXIS: f64 = 22.0;
 
 /// Service colours, in order of the services' names.
-pub const SERVICE_COLOURS: [&str; 6] = [
+pub(super) const SERVICE_COLOURS: [&str; 6] = [
     "#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#9c755f",
 ];
 
 /// The colour of each service, stable within a report.
-pub fn service_colours<'a>(
+pub(super) fn service_colours<'a>(
     traces: impl Iterator<Item = &'a FailedTrace>,
 ) -> BTreeMap<String, &'static str> {
     let mut colours: BTreeMap<String, &'static str> = traces
@@ -46,7 +46,7 @@ fn ms(us: u64) -> String {
 }
 
 /// The waterfall of one trace.
-pub fn render(trace: &FailedTrace, colours: &BTreeMap<String, &'static str>) -> String {
+pub(super) fn render(trace: &FailedTrace, colours: &BTreeMap<String, &'static str>) -> String {
     let extent = trace
         .tree
         .iter()
