@@ -140,15 +140,15 @@ impl Exported {
 }
 
 /// order-api's `service.name` and instrumentation scope.
-pub const ORDER_API: &str = "order-api";
+pub(crate) const ORDER_API: &str = "order-api";
 /// payment-service's `service.name` and instrumentation scope.
-pub const PAYMENT: &str = "payment-service";
+pub(crate) const PAYMENT: &str = "payment-service";
 
 /// The spans of a valid order below the caller's span, parents first, as
 /// the contract lists them. A declined payment (fraud) ends after
 /// `fraud_check` (the first 5); a payment-service that does not answer
 /// after order-api's CLIENT span (the first 3).
-pub const VALID_ORDER_TREE: [Expected; 7] = [
+pub(crate) const VALID_ORDER_TREE: [Expected; 7] = [
     (ORDER_API, SpanKind::Server, "POST /orders", None),
     (
         ORDER_API,
