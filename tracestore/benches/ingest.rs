@@ -120,11 +120,7 @@ fn decode_only(
 }
 
 fn ingest(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     let store = rt.block_on(async {
         TraceStore::start(TraceStoreConfig {
             max_spans: 500_000,

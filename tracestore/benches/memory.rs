@@ -106,11 +106,7 @@ fn report(phase: &str, store: &RunningTraceStore, baseline: (u64, u64), started:
 
 fn main() {
     let o = options();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(async {
         let store = TraceStore::start(TraceStoreConfig {
             max_spans: o.spans,

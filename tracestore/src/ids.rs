@@ -1,7 +1,5 @@
 //! Trace and span identifiers, and Jaeger's ways of writing and reading them.
 
-use std::fmt::Write as _;
-
 use base64::Engine as _;
 
 use crate::go::strconv;
@@ -137,10 +135,18 @@ impl SpanId {
 /// Lowercase hex of any byte string.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
+    push_hex(bytes, &mut s);
     s
+}
+
+/// Appends the lowercase hex of a byte string (ids in every answer, so
+/// without formatting machinery).
+pub(crate) fn push_hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
 }
 
 /// Decodes hex (either case); `None` on odd length or a non-hex digit.

@@ -119,6 +119,17 @@ pub(crate) fn contract_batch(client: u8, first: u64) -> ExportTraceServiceReques
     }
 }
 
+/// The runtime every bench drives its store and clients on: two workers,
+/// one per core of the development machine.
+#[allow(dead_code)]
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// The process's resident memory, bytes (Linux), from `/proc/self/status`.
 #[allow(dead_code)]
 pub(crate) fn rss_bytes() -> u64 {

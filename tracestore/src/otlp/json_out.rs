@@ -47,27 +47,29 @@ impl<'a> Obj<'a> {
 
     fn u32_if(&mut self, name: &str, v: u32) {
         if v != 0 {
-            self.key(name).push_str(&v.to_string());
+            write_number(v, self.key(name));
         }
     }
 
     fn i32_if(&mut self, name: &str, v: i32) {
         if v != 0 {
-            self.key(name).push_str(&v.to_string());
+            write_number(v, self.key(name));
         }
     }
 
     /// A 64-bit integer: a decimal string, per the proto3 JSON mapping.
     fn u64_if(&mut self, name: &str, v: u64) {
         if v != 0 {
-            write_string(&v.to_string(), self.key(name));
+            write_quoted_number(v, self.key(name));
         }
     }
 
     fn hex_if(&mut self, name: &str, v: &[u8]) {
         if !v.is_empty() {
-            let hex = crate::ids::hex(v);
-            write_string(&hex, self.key(name));
+            let out = self.key(name);
+            out.push('"');
+            crate::ids::push_hex(v, out);
+            out.push('"');
         }
     }
 
@@ -105,7 +107,7 @@ pub(crate) fn write_export_response(partial: &ExportTracePartialSuccess, out: &m
     let inner = o.key("partialSuccess");
     let mut p = Obj::open(inner);
     if partial.rejected_spans != 0 {
-        write_string(&partial.rejected_spans.to_string(), p.key("rejectedSpans"));
+        write_quoted_number(partial.rejected_spans, p.key("rejectedSpans"));
     }
     p.string_if("errorMessage", &partial.error_message);
     p.close();
@@ -224,7 +226,7 @@ fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
         Some(Value::BoolValue(b)) => o
             .key("boolValue")
             .push_str(if *b { "true" } else { "false" }),
-        Some(Value::IntValue(i)) => write_string(&i.to_string(), o.key("intValue")),
+        Some(Value::IntValue(i)) => write_quoted_number(*i, o.key("intValue")),
         Some(Value::DoubleValue(d)) => {
             let out = o.key("doubleValue");
             if d.is_nan() {
@@ -249,11 +251,22 @@ fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
             let encoded = base64::engine::general_purpose::STANDARD.encode(b);
             write_string(&encoded, o.key("bytesValue"));
         }
-        Some(Value::StringValueStrindex(i)) => {
-            o.key("stringValueStrindex").push_str(&i.to_string())
-        }
+        Some(Value::StringValueStrindex(i)) => write_number(*i, o.key("stringValueStrindex")),
     }
     o.close();
+}
+
+/// An integer in decimal, written without an intermediate string.
+fn write_number(v: impl std::fmt::Display, out: &mut String) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{v}");
+}
+
+/// A 64-bit integer as a decimal string, per the proto3 JSON mapping.
+fn write_quoted_number(v: impl std::fmt::Display, out: &mut String) {
+    out.push('"');
+    write_number(v, out);
+    out.push('"');
 }
 
 /// A JSON string as json-iterator writes it without HTML escaping: `"`,
@@ -261,6 +274,18 @@ fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
 /// `\u00XX`, everything else as is.
 pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        write_escaped(s, out);
+    } else {
+        out.push_str(s);
+    }
+    out.push('"');
+}
+
+/// The inside of a JSON string, character by character (what
+/// [`write_string`] did for every string before it learned to copy plain
+/// text whole).
+pub(crate) fn write_escaped(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -272,7 +297,6 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -34,17 +34,18 @@ fn host_key(rs: &ResourceSpans) -> String {
 }
 
 struct Node {
+    /// Resource, scope and span index; the resource's host key is
+    /// `hosts[pos.0]`.
     pos: (usize, usize, usize),
-    host: String,
     children: Vec<usize>,
 }
 
 /// `CorrectClockSkew`.
 pub(super) fn correct_clock_skew(trace: &mut [ResourceSpans], max_delta: i64) {
+    let hosts: Vec<String> = trace.iter().map(host_key).collect();
     let mut nodes: Vec<Node> = Vec::new();
     let mut by_id: HashMap<u64, usize> = HashMap::new();
     for (ri, rs) in trace.iter_mut().enumerate() {
-        let host = host_key(rs);
         for (si, ss) in rs.scope_spans.iter_mut().enumerate() {
             for (pi, span) in ss.spans.iter_mut().enumerate() {
                 let id = span_id(span);
@@ -57,7 +58,6 @@ pub(super) fn correct_clock_skew(trace: &mut [ResourceSpans], max_delta: i64) {
                         slot.insert(nodes.len());
                         nodes.push(Node {
                             pos: (ri, si, pi),
-                            host: host.clone(),
                             children: Vec::new(),
                         });
                     }
@@ -87,16 +87,18 @@ pub(super) fn correct_clock_skew(trace: &mut [ResourceSpans], max_delta: i64) {
             }
         }
     }
-    // Depth-first, without recursion: (node, parent node, skew inherited).
-    let mut stack: Vec<(usize, Option<usize>, i64, String)> = roots
+    // Depth-first, without recursion: (node, parent node, skew inherited,
+    // host inherited as its resource's index).
+    let mut stack: Vec<(usize, Option<usize>, i64, usize)> = roots
         .iter()
-        .map(|&r| (r, None, 0i64, nodes[r].host.clone()))
+        .map(|&r| (r, None, 0i64, nodes[r].pos.0))
         .collect();
     while let Some((n, parent, mut delta, mut host)) = stack.pop() {
+        let own = nodes[n].pos.0;
         if let Some(p) = parent
-            && (nodes[n].host != host || nodes[n].host.is_empty())
+            && (hosts[own] != hosts[host] || hosts[own].is_empty())
         {
-            host = nodes[n].host.clone();
+            host = own;
             let (pr, ps, pp) = nodes[p].pos;
             let (cr, cs, cp) = nodes[n].pos;
             delta = skew(
@@ -107,7 +109,7 @@ pub(super) fn correct_clock_skew(trace: &mut [ResourceSpans], max_delta: i64) {
         let (r, s, p) = nodes[n].pos;
         adjust_timestamps(&mut trace[r].scope_spans[s].spans[p], delta, max_delta);
         for &child in nodes[n].children.iter().rev() {
-            stack.push((child, Some(n), delta, host.clone()));
+            stack.push((child, Some(n), delta, host));
         }
     }
 }

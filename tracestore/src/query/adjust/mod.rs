@@ -23,6 +23,8 @@
 
 mod clock_skew;
 mod dedupe_spans;
+#[cfg(test)]
+mod equivalence_tests;
 mod ip_attribute;
 mod library_attributes;
 mod sort;

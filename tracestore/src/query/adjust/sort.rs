@@ -6,15 +6,19 @@ use crate::otlp::{KeyValue, ResourceSpans};
 /// Sorts attributes by key; a repeated key keeps one entry, in the first
 /// one's place in the sorted order, with the last value.
 fn sort_attributes(attrs: &mut Vec<KeyValue>) {
-    attrs.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut merged: Vec<KeyValue> = Vec::with_capacity(attrs.len());
-    for kv in attrs.drain(..) {
-        match merged.last_mut() {
-            Some(last) if last.key == kv.key => last.value = kv.value,
-            _ => merged.push(kv),
-        }
+    if attrs.is_sorted_by(|a, b| a.key < b.key) {
+        return;
     }
-    *attrs = merged;
+    // Stable, so repeated keys stay in arrival order: the kept first one
+    // takes each later one's value.
+    attrs.sort_by(|a, b| a.key.cmp(&b.key));
+    attrs.dedup_by(|later, kept| {
+        let same = later.key == kept.key;
+        if same {
+            kept.value = later.value.take();
+        }
+        same
+    });
 }
 
 /// `SortCollections`.
