@@ -7,7 +7,7 @@ use cli_support::RunFiles;
 use loadgen::{Mix, Target, cli::LoadArgs};
 use services::Faults;
 use telemetry::{OtelConfig, SamplerConfig};
-use verifier::{ApiChoice, Spec, VerifyConfig};
+use verifier::{ApiChoice, VerifyConfig, spec::Spec};
 
 use crate::{
     job::{Backend, JobConfig, run_job},

@@ -157,9 +157,9 @@ async fn slow_save_is_caught_only_by_the_p99_threshold() {
     config.load.sampler = SamplerChoice::Ratio(1.0);
     let toml = format!(
         "{}\n[[threshold]]\nscenario = \"valid\"\ncheck = 'p95(duration of span[name=\"save_order\"]) < 50ms'\n",
-        verifier::CONTRACT_TOML
+        verifier::spec::CONTRACT_TOML
     );
-    config.verify.spec = verifier::Spec::from_toml(&toml, "test").unwrap();
+    config.verify.spec = verifier::spec::Spec::from_toml(&toml, "test").unwrap();
     let report = run_job(config, std::future::pending()).await.unwrap();
     assert!(!report.passed(), "{}", explain(&report));
     assert_eq!(report.exit_code(), 1);

@@ -11,7 +11,7 @@ use std::{path::Path, process::Output, time::Duration};
 use testkit::ExampleSystem;
 use tokio::process::Command;
 use tracestore::RunningTraceStore;
-use verifier::{Manifest, Rule, Spec, Verdict, VerifyConfig};
+use verifier::{Manifest, Rule, Verdict, VerifyConfig, spec::Spec};
 
 /// Runs the loadgen binary against the system with `--propagator
 /// propagator`, the example scenarios file and a manifest in `dir`.

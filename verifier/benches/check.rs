@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use verifier::jaeger::{ApiVersion, v1, v3};
 use verifier::model::Trace;
-use verifier::{Checker, Failure, Format, Spec, Summary, TraceContext, Verdict};
+use verifier::{Checker, Failure, Format, Summary, TraceContext, Verdict, spec::Spec};
 use verifier::{Settle, Window, trace_detail};
 
 #[path = "../tests/common/traces.rs"]

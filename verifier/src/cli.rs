@@ -9,8 +9,8 @@ use clap::Parser;
 
 use crate::model::TraceId;
 use crate::{
-    ApiChoice, CheckError, Format, Manifest, RetryPolicy, Spec, TextOptions, TimeWindow,
-    VerifyConfig,
+    ApiChoice, CheckError, Format, Manifest, RetryPolicy, TextOptions, TimeWindow, VerifyConfig,
+    spec::Spec,
 };
 
 /// Where GitHub Actions reads a job's Markdown summary from.

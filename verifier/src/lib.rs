@@ -1,6 +1,6 @@
 //! Proves a system's distributed tracing right from what the trace backend
 //! stored: reads traces back through Jaeger's HTTP query API (`/api/v3`, or v1)
-//! and checks them against a declarative contract ([`Spec`]; the default is
+//! and checks them against a declarative contract ([`spec::Spec`]; the default is
 //! the order/payment contract of docs/CONTRACT.md), and against the loadgen's
 //! manifest when given.
 //!
@@ -43,12 +43,10 @@ pub use check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
 pub use config::{ApiChoice, RetryPolicy, TimeWindow, VerifyConfig};
 pub use critical_path::{PathAnalysis, Section};
 pub use error::CheckError;
-pub use jaeger::ApiVersion;
 pub use manifest::{Manifest, ManifestEntry, ManifestError};
 pub use render::{Format, TextOptions, explain::render as render_explain, render};
 pub use run::verify;
 pub use sampling::SamplingTest;
-pub use spec::{CONTRACT_TOML, Spec, SpecError};
 pub use thresholds::{Offender, ThresholdResult, Thresholds};
 pub use verdict::{
     Dominant, FailedTrace, Failure, PathStep, Settle, SlowTrace, Summary, Verdict, Window,

@@ -10,8 +10,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use common::traces::{TSpan, TTrace, Val, s, seconds_ago, valid};
 use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
-use verifier::CONTRACT_TOML;
-use verifier::{Rule, Spec, TimeWindow, Verdict};
+use verifier::spec::CONTRACT_TOML;
+use verifier::{Rule, TimeWindow, Verdict, spec::Spec};
 
 /// Exports traces into the store as an OTLP/HTTP JSON request.
 async fn export(store: &RunningTraceStore, traces: &[&TTrace]) {

@@ -540,8 +540,8 @@ async fn print_spec_prints_the_built_in_contract() {
     assert_exit(&out, 0);
     let printed = stdout(&out);
     assert_eq!(
-        verifier::Spec::from_toml(&printed, "printed").unwrap(),
-        verifier::Spec::contract()
+        verifier::spec::Spec::from_toml(&printed, "printed").unwrap(),
+        verifier::spec::Spec::contract()
     );
 }
 

@@ -108,7 +108,7 @@ fn a_100000_span_flat_trace_is_explained_with_a_capped_critical_path() {
     let wide = traces::wide(BASE + 3, traces::seconds_ago(60), WIDTH);
     let json = traces::v3_answer(&[&wide]).to_string().into_bytes();
     let trace = verifier::jaeger::v3::parse_traces(&json).unwrap().remove(0);
-    let spec = verifier::Spec::contract();
+    let spec = verifier::spec::Spec::contract();
     let outcome = verifier::Checker::new(&spec).check(&trace, &Default::default());
     assert_eq!(outcome.findings.len(), WIDTH, "each sibling is unexpected");
     let detail = verifier::trace_detail(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::mock::{Api, Fault, MockJaeger, Summaries};
 use common::scripted::{Script, Scripted};
 use common::traces::{self, TTrace};
-use verifier::{ApiChoice, ApiVersion, CheckError, verify};
+use verifier::{ApiChoice, CheckError, jaeger::ApiVersion, verify};
 
 const BASE: u128 = 0x00af_7651_916c_d43d_d848_4ad7_a5c0_0000;
 

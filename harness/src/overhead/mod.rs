@@ -33,7 +33,7 @@ use std::{fmt, time::Duration};
 use loadgen::Mix;
 use serde::Serialize;
 use telemetry::SamplerConfig;
-use verifier::Spec;
+use verifier::spec::Spec;
 
 pub use report::{ModeFigures, OverheadReport};
 pub use sink::Sink;

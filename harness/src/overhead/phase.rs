@@ -1,7 +1,7 @@
 //! One load phase against a fresh stack, and the spans its requests should have made.
 
 use loadgen::{LoadConfig, RootSpans, SamplerChoice, Target};
-use verifier::Spec;
+use verifier::spec::Spec;
 
 use super::{Mode, OverheadConfig, SATURATING_RPS, Sink, machine_cpu, sink::start_discard_sink};
 use crate::{
