@@ -31,7 +31,11 @@ pub enum TelemetryError {
     Endpoint(#[from] otlp_export::EndpointError),
     /// Flushing or shutting down the provider failed (spans may be lost).
     #[error("tracer provider shutdown failed: {0}")]
-    Shutdown(String),
+    Shutdown(#[source] opentelemetry_sdk::error::OTelSdkError),
+    /// The blocking task that flushes and shuts down panicked or was
+    /// cancelled (spans may be lost).
+    #[error("tracer provider shutdown failed: {0}")]
+    ShutdownTask(#[source] tokio::task::JoinError),
 }
 
 /// The resource of a component: `service.name` plus the configured attributes
@@ -201,7 +205,7 @@ pub async fn shutdown_provider(provider: SdkTracerProvider) -> Result<(), Teleme
     .await;
     match joined {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(TelemetryError::Shutdown(e.to_string())),
-        Err(e) => Err(TelemetryError::Shutdown(e.to_string())),
+        Ok(Err(e)) => Err(TelemetryError::Shutdown(e)),
+        Err(e) => Err(TelemetryError::ShutdownTask(e)),
     }
 }
