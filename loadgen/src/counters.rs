@@ -9,7 +9,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::{stages::RateCurve, stats::Live};
 
 /// The counts of one run.
+///
+/// Aligned to a cache line of its own, apart from the [`SlotGate`] the
+/// pacer writes and from the settings every request reads, since every
+/// connection adds to these once or twice per request.
+///
+/// [`SlotGate`]: crate::gate::SlotGate
 #[derive(Debug)]
+#[repr(align(64))]
 pub(crate) struct RunCounters {
     /// Started, completed, failed: the progress line's figures.
     pub(crate) live: Live,

@@ -21,7 +21,12 @@ use std::{
 const CAP_RECHECK: Duration = Duration::from_millis(5);
 
 /// The in-flight cap and the stop flag of one run.
+///
+/// Aligned to a cache line of its own: the pacer and every connection
+/// write `in_flight` once per request, and that must not evict the
+/// read-only settings or the connections' counters from the other core.
 #[derive(Debug)]
+#[repr(align(64))]
 pub(crate) struct SlotGate {
     max_in_flight: usize,
     /// Scheduled and not yet finished (queued or on the wire).
