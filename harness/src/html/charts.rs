@@ -19,6 +19,12 @@ const PALETTE: [RGBColor; 5] = [
     RGBColor(148, 103, 189),
 ];
 
+/// A chart plotters could not draw; the report shows its message in the
+/// chart's place.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct ChartError(#[from] DrawingAreaErrorKind<std::io::Error>);
+
 /// One line of a chart.
 struct Line {
     label: String,
@@ -32,7 +38,7 @@ fn draw(
     (x_desc, y_desc): (&str, &str),
     lines: &[Line],
     log_x: Option<&dyn Fn(&f64) -> String>,
-) -> Result<String, String> {
+) -> Result<String, ChartError> {
     let mut svg = String::new();
     let max = |f: fn(&(f64, f64)) -> f64| {
         lines
@@ -43,7 +49,7 @@ fn draw(
     let (x_max, y_max) = (max(|p| p.0).max(1.0), max(|p| p.1).max(0.001) * 1.1);
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        root.fill(&WHITE)?;
         let mut builder = ChartBuilder::on(&root);
         builder
             .caption(title, ("sans-serif", 16))
@@ -59,11 +65,10 @@ fn draw(
                 if let Some(format) = log_x {
                     mesh.x_label_formatter(format);
                 }
-                mesh.draw().map_err(|e| e.to_string())?;
+                mesh.draw()?;
                 for (i, line) in lines.iter().enumerate() {
                     chart
-                        .draw_series(LineSeries::new(line.points.iter().copied(), style(i)))
-                        .map_err(|e| e.to_string())?
+                        .draw_series(LineSeries::new(line.points.iter().copied(), style(i)))?
                         .label(line.label.clone())
                         .legend(move |(x, y)| {
                             PathElement::new(vec![(x, y), (x + 16, y)], style(i))
@@ -74,30 +79,21 @@ fn draw(
                     .position(SeriesLabelPosition::UpperLeft)
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK.mix(0.3))
-                    .draw()
-                    .map_err(|e| e.to_string())?;
+                    .draw()?;
             }};
         }
         if log_x.is_some() {
-            plot!(
-                builder
-                    .build_cartesian_2d((1.0f64..x_max).log_scale(), 0.0f64..y_max)
-                    .map_err(|e| e.to_string())?
-            );
+            plot!(builder.build_cartesian_2d((1.0f64..x_max).log_scale(), 0.0f64..y_max)?);
         } else {
-            plot!(
-                builder
-                    .build_cartesian_2d(0.0f64..x_max, 0.0f64..y_max)
-                    .map_err(|e| e.to_string())?
-            );
+            plot!(builder.build_cartesian_2d(0.0f64..x_max, 0.0f64..y_max)?);
         }
-        root.present().map_err(|e| e.to_string())?;
+        root.present()?;
     }
     Ok(svg)
 }
 
 /// Requests due (intended) and sent (achieved) per second.
-pub(super) fn rate(timeline: &[Second]) -> Result<String, String> {
+pub(super) fn rate(timeline: &[Second]) -> Result<String, ChartError> {
     let line = |label: &str, f: fn(&Second) -> u64| Line {
         label: label.to_owned(),
         points: timeline
@@ -117,7 +113,7 @@ pub(super) fn rate(timeline: &[Second]) -> Result<String, String> {
 }
 
 /// p50, p99 and max latency of the requests due each second.
-pub(super) fn latency_over_time(timeline: &[Second]) -> Result<String, String> {
+pub(super) fn latency_over_time(timeline: &[Second]) -> Result<String, ChartError> {
     let line = |label: &str, f: fn(&Second) -> u64| Line {
         label: label.to_owned(),
         points: timeline
@@ -140,7 +136,9 @@ pub(super) fn latency_over_time(timeline: &[Second]) -> Result<String, String> {
 
 /// The HDR percentile curve (latency by percentile, the percentile axis
 /// spread as 1/(1-q) so the tail gets the room) of each named histogram.
-pub(super) fn percentile_curve(histograms: &[(&str, &Histogram<u64>)]) -> Result<String, String> {
+pub(super) fn percentile_curve(
+    histograms: &[(&str, &Histogram<u64>)],
+) -> Result<String, ChartError> {
     let lines: Vec<Line> = histograms
         .iter()
         .filter(|(_, h)| !h.is_empty())

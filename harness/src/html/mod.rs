@@ -233,13 +233,17 @@ fn charts_section(out: &mut String, report: &JobReport) {
     out.push_str("</div>");
 }
 
-fn push_chart(out: &mut String, chart: Result<String, String>) {
+fn push_chart(out: &mut String, chart: Result<String, charts::ChartError>) {
     match chart {
         Ok(svg) => {
             let _ = write!(out, "<div class=\"chart\">{svg}</div>");
         }
         Err(e) => {
-            let _ = write!(out, "<p class=\"note\">chart not drawn: {}</p>", escape(&e));
+            let _ = write!(
+                out,
+                "<p class=\"note\">chart not drawn: {}</p>",
+                escape(&e.to_string())
+            );
         }
     }
 }
