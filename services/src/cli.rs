@@ -155,40 +155,92 @@ impl TelemetryArgs {
     }
 }
 
+/// A flag value the services' parsers reject; clap prints it after the
+/// flag's name.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagValueError {
+    /// `--fraud-threshold` is a number but negative, NaN or infinite.
+    #[error("{0:?} is not a finite amount of zero or more (e.g. 10000)")]
+    BadAmount(String),
+    /// `--fraud-threshold` is not a number.
+    #[error("{input:?} is not a number (e.g. 10000)")]
+    NotANumber {
+        /// The value given.
+        input: String,
+        /// Why it does not parse.
+        #[source]
+        source: std::num::ParseFloatError,
+    },
+    /// A duration flag that is not a duration (cli-support's message).
+    #[error("{0}")]
+    Duration(String),
+    /// A timeout of zero, which would fail every call.
+    #[error("{0:?}: a timeout must be above zero (e.g. 2s)")]
+    ZeroTimeout(String),
+    /// `--payment-url` does not parse as a URL.
+    #[error("{input:?} is not a URL: {source}")]
+    NotAUrl {
+        /// The value given.
+        input: String,
+        /// The URL parser's error.
+        #[source]
+        source: url::ParseError,
+    },
+    /// `--payment-url` is `http://` without a host.
+    #[error("{0:?} has no host")]
+    NoHost(String),
+    /// `--payment-url` is `https://`, which the payment client cannot speak.
+    #[error("{0:?}: https is not supported (the payment client has no TLS); use http://")]
+    Https(String),
+    /// `--payment-url` has a scheme other than http.
+    #[error(
+        "{input:?}: scheme {scheme}:// is not supported; use http:// (e.g. http://127.0.0.1:8001)"
+    )]
+    Scheme {
+        /// The value given.
+        input: String,
+        /// Its scheme.
+        scheme: String,
+    },
+}
+
 /// `--fraud-threshold`: a finite amount, zero or more. NaN compares false
 /// with every amount, so it would let every fraud through; an infinite one
 /// would too.
-pub fn parse_amount(s: &str) -> Result<f64, String> {
+pub fn parse_amount(s: &str) -> Result<f64, FlagValueError> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        Ok(_) => Err(format!(
-            "{s:?} is not a finite amount of zero or more (e.g. 10000)"
-        )),
-        Err(_) => Err(format!("{s:?} is not a number (e.g. 10000)")),
+        Ok(_) => Err(FlagValueError::BadAmount(s.to_owned())),
+        Err(source) => Err(FlagValueError::NotANumber {
+            input: s.to_owned(),
+            source,
+        }),
     }
 }
 
 /// A timeout flag: a duration above zero (a zero timeout fails every call).
-pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    match cli_support::parse_duration(s)? {
-        d if d.is_zero() => Err(format!("{s:?}: a timeout must be above zero (e.g. 2s)")),
+pub fn parse_timeout(s: &str) -> Result<Duration, FlagValueError> {
+    match cli_support::parse_duration(s).map_err(FlagValueError::Duration)? {
+        d if d.is_zero() => Err(FlagValueError::ZeroTimeout(s.to_owned())),
         d => Ok(d),
     }
 }
 
 /// `--payment-url`: an `http://` URL with a host. The payment client has
 /// no TLS, and any other scheme would fail every order with 502.
-pub fn parse_http_url(s: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+pub fn parse_http_url(s: &str) -> Result<reqwest::Url, FlagValueError> {
+    let url = reqwest::Url::parse(s).map_err(|source| FlagValueError::NotAUrl {
+        input: s.to_owned(),
+        source,
+    })?;
     match url.scheme() {
         "http" if url.host().is_some() => Ok(url),
-        "http" => Err(format!("{s:?} has no host")),
-        "https" => Err(format!(
-            "{s:?}: https is not supported (the payment client has no TLS); use http://"
-        )),
-        other => Err(format!(
-            "{s:?}: scheme {other}:// is not supported; use http:// (e.g. http://127.0.0.1:8001)"
-        )),
+        "http" => Err(FlagValueError::NoHost(s.to_owned())),
+        "https" => Err(FlagValueError::Https(s.to_owned())),
+        other => Err(FlagValueError::Scheme {
+            input: s.to_owned(),
+            scheme: other.to_owned(),
+        }),
     }
 }
 
