@@ -255,11 +255,7 @@ async fn a_stop_mid_run_sends_no_more_and_still_reports_every_request() {
 async fn a_stop_while_the_backlog_drains_drops_the_queued_requests() {
     // One connection at 50 ms a request: the whole schedule is due (and
     // queued) long before it can be served.
-    let target = TestTarget::start(Behaviour {
-        delay: Some(Duration::from_millis(50)),
-        ..Behaviour::default()
-    })
-    .await;
+    let target = TestTarget::answering_after(Duration::from_millis(50)).await;
     let mut config = target.config(1000.0, 100);
     config.connections = 1;
     let stop = async {
@@ -319,11 +315,7 @@ async fn a_target_that_is_down_is_counted_and_the_run_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_answers_time_out_and_wrong_statuses_are_counted_per_scenario() {
-    let slow = TestTarget::start(Behaviour {
-        delay: Some(Duration::from_secs(2)),
-        ..Behaviour::default()
-    })
-    .await;
+    let slow = TestTarget::answering_after(Duration::from_secs(2)).await;
     let mut config = slow.config(200.0, 20);
     config.timeout = Duration::from_millis(100);
     let (report, manifest) = run_with_manifest(config).await;
@@ -454,11 +446,7 @@ async fn shards_split_rate_and_ids_and_their_reports_merge() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cap_on_requests_in_flight_is_hit_and_said() {
-    let target = TestTarget::start(Behaviour {
-        delay: Some(Duration::from_millis(100)),
-        ..Behaviour::default()
-    })
-    .await;
+    let target = TestTarget::answering_after(Duration::from_millis(100)).await;
     // 2 connections at 100 ms each serve 20 rps; 100 rps are asked.
     let mut config = target.config(100.0, 20);
     config.connections = 2;

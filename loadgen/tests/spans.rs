@@ -162,11 +162,7 @@ async fn failed_requests_end_their_span_in_error_with_the_failure_kind() {
     let report = loadgen::run(config, pending()).await.unwrap();
     assert_eq!(report.overall.errors.connect, 20);
 
-    let slow = TestTarget::start(Behaviour {
-        delay: Some(Duration::from_secs(2)),
-        ..Behaviour::default()
-    })
-    .await;
+    let slow = TestTarget::answering_after(Duration::from_secs(2)).await;
     let mut config = slow.config(200.0, 10);
     config.timeout = Duration::from_millis(100);
     let slow_receiver = OtlpReceiver::start(vec![]).await;

@@ -102,6 +102,16 @@ impl TestTarget {
         }
     }
 
+    /// A target that answers every request after `delay`: a slow system,
+    /// for timeouts, the in-flight cap and a backlog.
+    pub(crate) async fn answering_after(delay: Duration) -> TestTarget {
+        TestTarget::start(Behaviour {
+            delay: Some(delay),
+            ..Behaviour::default()
+        })
+        .await
+    }
+
     pub(crate) async fn start(behaviour: Behaviour) -> TestTarget {
         let (state, app, listener, addr) = Self::bind(behaviour).await;
         let (tx, rx) = oneshot::channel::<()>();
