@@ -280,6 +280,60 @@ async fn malformed_http_input_gets_the_protocols_errors_and_loses_nothing() {
     store.shutdown().await;
 }
 
+/// Sends only the headers of a `POST /v1/traces` declaring `length` bytes
+/// and reads the whole answer (the store closes the connection after it).
+async fn headers_only(addr: &str, content_type: &str, length: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nhost: {addr}\r\ncontent-type: {content_type}\r\ncontent-length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // The body never comes: only an answer from the headers ends this read.
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered before the body arrived")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_length_over_the_limit_is_413_from_the_headers() {
+    let store = store_with(TraceStoreConfig {
+        max_http_body_bytes: 64 * 1024,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let endpoint = store.otlp_http_endpoint();
+    let addr = endpoint.trim_start_matches("http://");
+    let answer = headers_only(addr, "application/json", 10_000_000_000).await;
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    assert!(
+        answer.ends_with(
+            r#"{"code":3,"message":"request body too large: the limit is 65536 bytes"}"#
+        ),
+        "{answer}"
+    );
+    let answer = headers_only(addr, "application/x-protobuf", 64 * 1024 + 1).await;
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    assert!(
+        answer.contains("content-type: application/x-protobuf"),
+        "{answer}"
+    );
+    // A body within the limit is still read and stored.
+    let at_limit = request(1, 1, 0).encode_to_vec();
+    let res = post(
+        &format!("{endpoint}/v1/traces"),
+        &[("content-type", "application/x-protobuf")],
+        at_limit,
+    )
+    .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(store.span_count(), 1);
+    store.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zero_ids_are_rejected_as_a_partial_success() {
     let store = store_with(TraceStoreConfig::ephemeral()).await;

@@ -3,7 +3,8 @@
 //! answered as the collector's OTLP receiver answers: the export response in
 //! the request's encoding, errors as a `google.rpc.Status` in it, 405 and
 //! 415 as plain text. A body over the limit (before or after
-//! decompression) is a 413.
+//! decompression) is a 413; a `Content-Length` over it is answered 413 at
+//! once, before any of the body is read.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -123,6 +124,9 @@ async fn export(
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_owned())
         .unwrap_or_default();
+    if declared_too_large(&headers, r.max_body) {
+        return too_large(enc, r.max_body);
+    }
     let raw = match read_body(body, r.max_body).await {
         Ok(raw) => raw,
         Err(BodyError::TooLarge) => return too_large(enc, r.max_body),
@@ -226,6 +230,19 @@ async fn read_body(mut body: Body, max: usize) -> Result<Bytes, BodyError> {
         Some(_) => Err(BodyError::TooLarge),
         None => Ok(buf.freeze()),
     }
+}
+
+/// Whether the request's `Content-Length` already exceeds `max`: such a
+/// request is answered 413 from its headers alone, without waiting for a
+/// body that would be dropped anyway (as Jaeger's collector and Go's
+/// `http.MaxBytesReader` do). A length that does not parse is left to
+/// hyper, which refuses it before the handler runs.
+fn declared_too_large(headers: &HeaderMap, max: usize) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > max as u64)
 }
 
 fn too_large(enc: Encoding, max: usize) -> Response {
