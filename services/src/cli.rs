@@ -186,22 +186,12 @@ pub enum FlagValueError {
         #[source]
         source: url::ParseError,
     },
-    /// `--payment-url` is `http://` without a host.
-    #[error("{0:?} has no host")]
-    NoHost(String),
+    /// `--payment-url` is not an endpoint URL (cli-support's message).
+    #[error("{0}")]
+    Endpoint(String),
     /// `--payment-url` is `https://`, which the payment client cannot speak.
     #[error("{0:?}: https is not supported (the payment client has no TLS); use http://")]
     Https(String),
-    /// `--payment-url` has a scheme other than http.
-    #[error(
-        "{input:?}: scheme {scheme}:// is not supported; use http:// (e.g. http://127.0.0.1:8001)"
-    )]
-    Scheme {
-        /// The value given.
-        input: String,
-        /// Its scheme.
-        scheme: String,
-    },
 }
 
 /// `--fraud-threshold`: a finite amount, zero or more. NaN compares false
@@ -226,22 +216,20 @@ pub fn parse_timeout(s: &str) -> Result<Duration, FlagValueError> {
     }
 }
 
-/// `--payment-url`: an `http://` URL with a host. The payment client has
-/// no TLS, and any other scheme would fail every order with 502.
-pub fn parse_http_url(s: &str) -> Result<reqwest::Url, FlagValueError> {
-    let url = reqwest::Url::parse(s).map_err(|source| FlagValueError::NotAUrl {
-        input: s.to_owned(),
+/// `--payment-url`: an endpoint URL as every binary checks it
+/// ([`cli_support::parse_http_url`]: scheme, host, a port from 1 to
+/// 65535), and `http://` only: the payment client has no TLS, and https
+/// would fail every order with 502.
+pub fn parse_payment_url(s: &str) -> Result<reqwest::Url, FlagValueError> {
+    let text = cli_support::parse_http_url(s).map_err(FlagValueError::Endpoint)?;
+    let url = reqwest::Url::parse(&text).map_err(|source| FlagValueError::NotAUrl {
+        input: text.clone(),
         source,
     })?;
-    match url.scheme() {
-        "http" if url.host().is_some() => Ok(url),
-        "http" => Err(FlagValueError::NoHost(s.to_owned())),
-        "https" => Err(FlagValueError::Https(s.to_owned())),
-        other => Err(FlagValueError::Scheme {
-            input: s.to_owned(),
-            scheme: other.to_owned(),
-        }),
+    if url.scheme() == "https" {
+        return Err(FlagValueError::Https(text));
     }
+    Ok(url)
 }
 
 /// Logs the enabled faults, and warns about those `service` ignores.

@@ -93,7 +93,7 @@ fn bad_flags_are_rejected() {
 
 #[test]
 fn settings_that_break_the_contract_are_refused_at_start() {
-    let cases: [(&str, &[&str], &str); 9] = [
+    let cases: [(&str, &[&str], &str); 11] = [
         (PAYMENT, &["--fraud-threshold", "NaN"], "--fraud-threshold"),
         (
             PAYMENT,
@@ -114,7 +114,7 @@ fn settings_that_break_the_contract_are_refused_at_start() {
         (
             ORDER_API,
             &["--payment-url", "ftp://127.0.0.1:8001"],
-            "scheme ftp:// is not supported; use http://",
+            "the scheme must be http or https, not ftp",
         ),
         (
             ORDER_API,
@@ -127,6 +127,16 @@ fn settings_that_break_the_contract_are_refused_at_start() {
             "--payment-url",
         ),
         (ORDER_API, &["--payment-url", "http://"], "--payment-url"),
+        (
+            ORDER_API,
+            &["--payment-url", "http://127.0.0.1:0"],
+            "port 0 is not a port to connect to",
+        ),
+        (
+            ORDER_API,
+            &["--payment-url", "http://127.0.0.1:99999"],
+            "--payment-url",
+        ),
     ];
     for (bin, args, needle) in cases {
         let text = refused_at_start(bin, args, &[]);
@@ -135,7 +145,10 @@ fn settings_that_break_the_contract_are_refused_at_start() {
     }
     // The environment variable is checked the same way.
     let text = refused_at_start(ORDER_API, &[], &[("PAYMENT_URL", "ftp://pay")]);
-    assert!(text.contains("scheme ftp:// is not supported"), "{text}");
+    assert!(
+        text.contains("the scheme must be http or https, not ftp"),
+        "{text}"
+    );
 }
 
 /// Starts `bin` on a free port and returns its stderr once it exits

@@ -19,7 +19,7 @@ pub struct OrderApiArgs {
     pub listen: SocketAddr,
 
     /// Base URL of the payment service.
-    #[arg(long, env = "PAYMENT_URL", value_name = "URL", default_value = DEFAULT_PAYMENT_URL, value_parser = cli::parse_http_url)]
+    #[arg(long, env = "PAYMENT_URL", value_name = "URL", default_value = DEFAULT_PAYMENT_URL, value_parser = cli::parse_payment_url)]
     pub payment_url: Url,
 
     /// How long the payment service has to answer before a 504 (above zero).
