@@ -41,8 +41,11 @@ where
 /// parser and is refused as a bad value of that flag rather than as clap's
 /// "unexpected argument '-5'". A following flag (`--settle --verbose`) is
 /// left a flag: clap's `allow_hyphen_values` would take it as the value.
+/// The walk follows clap's reading: a value flag's value is its value even
+/// when it is spelled like a subcommand (`--scenarios run`), and the global
+/// flags of the commands entered so far count in their subcommands.
 fn negative_values_attached(cmd: &Command, args: Vec<OsString>) -> Vec<OsString> {
-    let mut current = cmd;
+    let mut entered = vec![cmd];
     let mut out = Vec::with_capacity(args.len());
     let mut rest = args.into_iter();
     out.extend(rest.next());
@@ -57,50 +60,53 @@ fn negative_values_attached(cmd: &Command, args: Vec<OsString>) -> Vec<OsString>
             out.extend(rest);
             break;
         }
-        if let Some(sub) = current.find_subcommand(text) {
-            current = sub;
-            out.push(arg);
+        let current = entered[entered.len() - 1];
+        if value_flag(&entered, text) {
+            let next = rest.peek().and_then(|next| next.to_str());
+            let is_value = next.is_some_and(|v| !v.starts_with('-') || looks_negative(v));
+            let negative = next.is_some_and(looks_negative);
+            match rest.next_if(|_| is_value) {
+                Some(value) if negative => {
+                    let mut joined = arg;
+                    joined.push("=");
+                    joined.push(value);
+                    out.push(joined);
+                }
+                Some(value) => out.extend([arg, value]),
+                None => out.push(arg),
+            }
             continue;
         }
-        let takes_value = value_flag(current, text);
-        let negative = rest
-            .peek()
-            .and_then(|next| next.to_str())
-            .is_some_and(looks_negative);
-        match (takes_value, negative, rest.peek().cloned()) {
-            (true, true, Some(value)) => {
-                rest.next();
-                let mut joined = arg;
-                joined.push("=");
-                joined.push(value);
-                out.push(joined);
-            }
-            _ => out.push(arg),
+        if let Some(sub) = current.find_subcommand(text) {
+            entered.push(sub);
         }
+        out.push(arg);
     }
     out
 }
 
-/// Whether `token` is a flag of `cmd` (`--name` or `-n`, without a value
-/// attached) that takes a value.
-fn value_flag(cmd: &Command, token: &str) -> bool {
-    let takes = |arg: &Arg| arg.get_action().takes_values();
-    if let Some(long) = token.strip_prefix("--") {
-        !long.contains('=')
-            && cmd
-                .get_arguments()
-                .any(|a| takes(a) && a.get_long() == Some(long))
-    } else if let Some(short) = token.strip_prefix('-') {
-        let mut chars = short.chars();
-        match (chars.next(), chars.next()) {
-            (Some(c), None) => cmd
-                .get_arguments()
-                .any(|a| takes(a) && a.get_short() == Some(c)),
-            _ => false,
+/// Whether `token` is a flag (`--name` or `-n`, without a value attached)
+/// that takes a value: one of the innermost command entered, or a global
+/// one of a command around it.
+fn value_flag(entered: &[&Command], token: &str) -> bool {
+    let Some((innermost, around)) = entered.split_last() else {
+        return false;
+    };
+    let matches = |arg: &Arg| {
+        if !arg.get_action().takes_values() {
+            return false;
         }
-    } else {
-        false
-    }
+        if let Some(long) = token.strip_prefix("--") {
+            return !long.contains('=') && arg.get_long() == Some(long);
+        }
+        let mut chars = token.strip_prefix('-').unwrap_or("").chars();
+        matches!((chars.next(), chars.next()), (Some(c), None) if arg.get_short() == Some(c))
+    };
+    innermost.get_arguments().any(matches)
+        || around
+            .iter()
+            .flat_map(|cmd| cmd.get_arguments())
+            .any(|arg| arg.is_global_set() && matches(arg))
 }
 
 /// `-5`, `-0.1`, `-.5`, `-1s`: a value meant as a negative number or
@@ -156,6 +162,10 @@ mod tests {
         start: Option<u64>,
         #[arg(long)]
         end: Option<u64>,
+        #[arg(long, global = true, value_parser = parse_positive)]
+        weight: Option<f64>,
+        #[arg(long)]
+        name: Option<String>,
         #[command(subcommand)]
         sub: Option<Sub>,
     }
@@ -223,6 +233,27 @@ mod tests {
         let ok = try_parse_from::<Cli, _, _>(["tool", "--verbose", "run", "--rate", "3"]).unwrap();
         assert!(ok.verbose);
         assert!(matches!(ok.sub, Some(Sub::Run { rate: Some(r) }) if r == 3.0));
+    }
+
+    #[test]
+    fn a_value_spelled_like_a_subcommand_is_the_flags_value() {
+        // Before, `run` entered the subcommand, which has no --end: `-5`
+        // stayed apart and was an unexpected argument.
+        let ok = try_parse_from::<Cli, _, _>(["tool", "--name", "run"]).unwrap();
+        assert_eq!(ok.name.as_deref(), Some("run"));
+        assert!(ok.sub.is_none());
+        let err = error(&["--name", "run", "--end", "-5"]);
+        assert!(err.starts_with("invalid value '-5' for '--end <END>'"), "{err}");
+    }
+
+    #[test]
+    fn a_global_flag_after_a_subcommand_gets_its_negative_value() {
+        assert_eq!(
+            error(&["run", "--weight", "-2"]),
+            "invalid value '-2' for '--weight <WEIGHT>': expected a positive number, got \"-2\""
+        );
+        let ok = try_parse_from::<Cli, _, _>(["tool", "run", "--weight", "2"]).unwrap();
+        assert_eq!(ok.weight, Some(2.0));
     }
 
     #[test]

@@ -81,6 +81,12 @@ async fn negative_values_are_range_errors_naming_the_flag() {
             &["--rps", "10", "--duration", "-1s"][..],
             "loadgen: invalid value '-1s' for '--duration <DURATION>': a duration cannot be negative\n",
         ),
+        // A value spelled like the subcommand `merge` is still the value
+        // of its flag: the run's flags after it keep their meaning.
+        (
+            &["--scenarios", "merge", "--rps", "-5"][..],
+            "loadgen: invalid value '-5' for '--rps <RPS>': ",
+        ),
     ] {
         let o = output(loadgen().args(args)).await;
         assert_eq!(o.status.code(), Some(2), "{args:?}");
