@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(ok.name.as_deref(), Some("run"));
         assert!(ok.sub.is_none());
         let err = error(&["--name", "run", "--end", "-5"]);
-        assert!(err.starts_with("invalid value '-5' for '--end <END>'"), "{err}");
+        assert!(
+            err.starts_with("invalid value '-5' for '--end <END>'"),
+            "{err}"
+        );
     }
 
     #[test]
