@@ -82,12 +82,14 @@ pub struct RunArgs {
     /// Load a system that already runs (exporting to the --jaeger backend)
     /// instead of starting the services: this project's order-api, or any
     /// HTTP system with --scenarios and --spec.
-    #[arg(long, value_name = "URL", requires = "jaeger", value_parser = parse_target)]
+    /// Services that already run take their faults from FAULTS, hence the
+    /// conflict with --faults and --late-export-delay.
+    #[arg(long, value_name = "URL", requires = "jaeger", value_parser = parse_target,
+          conflicts_with_all = ["faults", "late_export_delay"])]
     pub target: Option<String>,
-    /// Faults to inject into the embedded services (see docs/CONTRACT.md);
-    /// services that already run (--target) take theirs from FAULTS.
-    #[arg(long, default_value = "", value_parser = str::parse::<Faults>, conflicts_with = "target")]
-    pub faults: Faults,
+    /// Faults to inject into the embedded services.
+    #[command(flatten)]
+    pub faults: FaultArgs,
     /// How long the verifier waits for late spans.
     #[arg(long, default_value = "15s", value_parser = cli_support::parse_duration)]
     pub settle: Duration,
@@ -117,9 +119,33 @@ pub struct RunArgs {
 /// `harness up`.
 #[derive(Debug, Args)]
 pub struct UpArgs {
-    /// Faults to inject into the services (see docs/CONTRACT.md).
+    /// Faults to inject into the services.
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// The faults of the services the harness starts (`run` and `up`): one
+/// definition of the flags, so both subcommands take the same spelling.
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    /// Faults to inject into the embedded services (see docs/CONTRACT.md).
     #[arg(long, default_value = "", value_parser = str::parse::<Faults>)]
     pub faults: Faults,
+    /// How long the `late-export` fault holds each save_order span before
+    /// it ends (the services' FAULT_LATE_EXPORT_DELAY): a --settle longer
+    /// than this passes, a shorter one fails `span-tree`.
+    #[arg(long, value_name = "DURATION", value_parser = cli_support::parse_duration)]
+    pub late_export_delay: Option<Duration>,
+}
+
+impl FaultArgs {
+    /// The faults with the delay applied (the services' default without one).
+    fn faults(self) -> Faults {
+        match self.late_export_delay {
+            Some(delay) => self.faults.with_late_export_delay(delay),
+            None => self.faults,
+        }
+    }
 }
 
 /// `harness overhead`.
@@ -340,7 +366,7 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
         verify,
         backend,
         stack: StackConfig {
-            faults: args.faults,
+            faults: args.faults.faults(),
             ..StackConfig::default()
         },
         manifest,
@@ -373,7 +399,7 @@ fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, String> {
 async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
     let stack = match RunningStack::start(StackConfig {
         ports: Ports::Defaults,
-        faults: args.faults,
+        faults: args.faults.faults(),
         ..StackConfig::default()
     })
     .await

@@ -101,6 +101,28 @@ fn a_broken_contract_exits_1_naming_the_rule() {
     );
 }
 
+/// `--late-export-delay` reaches the embedded services: a settle longer
+/// than the delay waits the late spans in (exit 0), a shorter one gives up
+/// before they end and fails `span-tree` (exit 1).
+#[test]
+fn the_late_export_delay_is_set_by_its_flag_and_weighed_against_the_settle() {
+    let run = |delay: &str, settle: &str| {
+        let mut args = run_args(&["--faults", "late-export", "--late-export-delay", delay]);
+        let at = args.iter().position(|a| a == "--settle").unwrap();
+        args[at + 1] = settle.to_owned();
+        harness(args, true)
+    };
+    let waited = run("1s", "10s");
+    assert_eq!(waited.status.code(), Some(0), "{}", explain(&waited));
+    let gave_up = run("30s", "3s");
+    assert_eq!(gave_up.status.code(), Some(1), "{}", explain(&gave_up));
+    assert!(
+        text(&gave_up.stdout).contains("[span-tree]"),
+        "{}",
+        explain(&gave_up)
+    );
+}
+
 /// clap's errors as one line with the tool's prefix, and a negative number
 /// as a bad value of its flag rather than an unknown flag.
 #[test]
