@@ -52,6 +52,17 @@ pub enum OutputPathError {
         /// Its path as given.
         other_path: PathBuf,
     },
+    /// An output directory is, or lies below, something that is not a
+    /// directory: it could never be created.
+    #[error("{flag} {}: {} is not a directory", .path.display(), .blocker.display())]
+    NotADirectory {
+        /// The flag that gave the directory.
+        flag: String,
+        /// The directory as given.
+        path: PathBuf,
+        /// The existing path in the way (the directory itself or a parent).
+        blocker: PathBuf,
+    },
     /// An output is one of the run's inputs: writing it would destroy it.
     #[error("{flag} {} is the input of {input_flag} {}: it would be overwritten", .path.display(), .input_path.display())]
     OutputIsInput {
@@ -71,6 +82,7 @@ pub enum OutputPathError {
 #[derive(Debug, Default)]
 pub struct RunFiles<'a> {
     outputs: Vec<(&'a str, &'a Path)>,
+    directories: Vec<(&'a str, &'a Path)>,
     inputs: Vec<(&'a str, &'a Path)>,
 }
 
@@ -87,6 +99,15 @@ impl<'a> RunFiles<'a> {
         self
     }
 
+    /// A directory the run may create and write files in, given by `flag`
+    /// (nothing when `path` is `None`). Nothing is created by the check: a
+    /// run that never writes there leaves no directory behind.
+    #[must_use]
+    pub fn directory(mut self, flag: &'a str, path: Option<&'a Path>) -> Self {
+        self.directories.extend(path.map(|p| (flag, p)));
+        self
+    }
+
     /// Files the run reads, given by `flag`.
     #[must_use]
     pub fn inputs(mut self, flag: &'a str, paths: impl IntoIterator<Item = &'a Path>) -> Self {
@@ -98,8 +119,13 @@ impl<'a> RunFiles<'a> {
     /// not a directory, it opens for writing; a file that was not there is
     /// created and removed again, an existing one is left as it is), that no
     /// two outputs are the same file and that no output is an input, however
-    /// each path is spelled (`F`, `./F`, `d/../F`, a symbolic link).
+    /// each path is spelled (`F`, `./F`, `d/../F`, a symbolic link); and
+    /// that every output directory is one or can be created (the nearest
+    /// part of its path that exists is a directory).
     pub fn check(&self) -> Result<(), OutputPathError> {
+        for &(flag, path) in &self.directories {
+            check_directory(flag, path)?;
+        }
         let mut seen: Vec<(PathBuf, &str, &Path)> = Vec::new();
         for &(flag, path) in &self.outputs {
             check_writable(flag, path)?;
@@ -176,6 +202,20 @@ fn check_writable(flag: &str, path: &Path) -> Result<(), OutputPathError> {
         let _ = std::fs::remove_file(path);
     }
     Ok(())
+}
+
+fn check_directory(flag: &str, path: &Path) -> Result<(), OutputPathError> {
+    let existing = path
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists());
+    match existing {
+        Some(blocker) if !blocker.is_dir() => Err(OutputPathError::NotADirectory {
+            flag: flag.to_owned(),
+            path: path.to_owned(),
+            blocker: blocker.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// One spelling per file: the canonical path of an existing file, else its
@@ -288,5 +328,34 @@ mod tests {
             )
         );
         assert_eq!(std::fs::read_to_string(&input).unwrap(), "{}\n");
+    }
+
+    #[test]
+    fn an_output_directory_is_one_or_can_be_made_and_is_not_made_by_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("run.jsonl");
+        std::fs::write(&file, "{}\n").unwrap();
+        let fresh = dir.path().join("kept/traces");
+        for ok in [dir.path(), fresh.as_path()] {
+            RunFiles::new()
+                .directory("--keep-traces", Some(ok))
+                .check()
+                .unwrap();
+        }
+        assert!(!dir.path().join("kept").exists(), "nothing created");
+        for bad in [file.clone(), file.join("traces")] {
+            let err = RunFiles::new()
+                .directory("--keep-traces", Some(&bad))
+                .check()
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "--keep-traces {}: {} is not a directory",
+                    bad.display(),
+                    file.display()
+                )
+            );
+        }
     }
 }

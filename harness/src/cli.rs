@@ -278,6 +278,7 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
         .output("--json", args.json.as_deref())
         .output("--junit", args.junit.as_deref())
         .output("--report", args.report.as_deref())
+        .directory("--keep-traces", args.keep_traces.as_deref())
         .inputs("--spec", args.spec.as_deref());
     if let Err(e) = files.check() {
         return error(&e.to_string());

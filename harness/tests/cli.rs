@@ -222,6 +222,14 @@ fn output_paths_are_refused_before_the_run() {
             format!("harness: --report {same} and --manifest {f} are the same file"),
         ),
         (
+            run_args(&["--keep-traces", &f]),
+            format!("harness: --keep-traces {f}: {f} is not a directory"),
+        ),
+        (
+            run_args(&["--keep-traces", &format!("{f}/traces")]),
+            format!("harness: --keep-traces {f}/traces: {f} is not a directory"),
+        ),
+        (
             ["overhead", "--json", "/nonexistent/o.json"]
                 .map(String::from)
                 .to_vec(),
