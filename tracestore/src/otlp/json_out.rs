@@ -51,14 +51,16 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn i32_if(&mut self, name: &str, v: i32) {
+    /// An `int32` field; zero is left out.
+    pub(crate) fn i32_if(&mut self, name: &str, v: i32) {
         if v != 0 {
             write_number(v, self.key(name));
         }
     }
 
-    /// A 64-bit integer: a decimal string, per the proto3 JSON mapping.
-    fn u64_if(&mut self, name: &str, v: u64) {
+    /// A 64-bit integer: a decimal string, per the proto3 JSON mapping;
+    /// zero is left out.
+    pub(crate) fn u64_if(&mut self, name: &str, v: u64) {
         if v != 0 {
             write_quoted_number(v, self.key(name));
         }
@@ -73,13 +75,20 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn list<T>(&mut self, name: &str, items: &[T], each: impl Fn(&T, &mut String)) {
-        if items.is_empty() {
+    /// A repeated field, each item written by `each`; an empty one is left
+    /// out.
+    pub(crate) fn list<I>(&mut self, name: &str, items: I, each: impl Fn(I::Item, &mut String))
+    where
+        I: IntoIterator,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let items = items.into_iter();
+        if items.len() == 0 {
             return;
         }
         let out = self.key(name);
         out.push('[');
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.enumerate() {
             if i > 0 {
                 out.push(',');
             }

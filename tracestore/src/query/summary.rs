@@ -122,26 +122,18 @@ impl TraceSummary {
             string(&mut obj, "rootServiceName", service);
             string(&mut obj, "rootOperationName", operation);
         }
-        time(&mut obj, "minStartTimeUnixNano", self.min_start);
-        time(&mut obj, "maxEndTimeUnixNano", self.max_end);
-        number(&mut obj, "spanCount", self.total.spans);
-        number(&mut obj, "errorSpanCount", self.total.errors);
-        number(&mut obj, "orphanSpanCount", self.orphans);
-        if !self.services.is_empty() {
-            let out = obj.key("services");
-            out.push('[');
-            for (i, (name, counts)) in self.services.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let mut service = Obj::open(out);
-                string(&mut service, "name", name);
-                number(&mut service, "spanCount", counts.spans);
-                number(&mut service, "errorSpanCount", counts.errors);
-                service.close();
-            }
-            out.push(']');
-        }
+        obj.u64_if("minStartTimeUnixNano", time(self.min_start));
+        obj.u64_if("maxEndTimeUnixNano", time(self.max_end));
+        obj.i32_if("spanCount", int32(self.total.spans));
+        obj.i32_if("errorSpanCount", int32(self.total.errors));
+        obj.i32_if("orphanSpanCount", int32(self.orphans));
+        obj.list("services", &self.services, |(name, counts), out| {
+            let mut service = Obj::open(out);
+            string(&mut service, "name", name);
+            service.i32_if("spanCount", int32(counts.spans));
+            service.i32_if("errorSpanCount", int32(counts.errors));
+            service.close();
+        });
         obj.close();
     }
 }
@@ -149,18 +141,9 @@ impl TraceSummary {
 /// `FindTraceSummariesResponse` as jsonpb writes it: `{}` when there are
 /// no summaries (an empty repeated field is omitted), never a 404.
 pub(super) fn write_response(summaries: &[TraceSummary], out: &mut String) {
-    out.push('{');
-    if !summaries.is_empty() {
-        out.push_str("\"summaries\":[");
-        for (i, summary) in summaries.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            summary.write_json(out);
-        }
-        out.push(']');
-    }
-    out.push('}');
+    let mut obj = Obj::open(out);
+    obj.list("summaries", summaries, TraceSummary::write_json);
+    obj.close();
 }
 
 /// A `string` field; jsonpb leaves out empty ones.
@@ -170,24 +153,15 @@ fn string(obj: &mut Obj<'_>, name: &str, v: &str) {
     }
 }
 
-/// An `int32` field (the counts are cast to it in Jaeger, as here); zero
-/// is left out.
-fn number(obj: &mut Obj<'_>, name: &str, v: u64) {
-    let v = v as i32;
-    if v != 0 {
-        obj.key(name).push_str(&v.to_string());
-    }
+/// A count as the `int32` Jaeger casts it to.
+fn int32(count: u64) -> i32 {
+    count as i32
 }
 
-/// A `fixed64` time (`jptrace.TimeToUnixNano`: unset or before the epoch
-/// is 0, left out), as a decimal string.
-fn time(obj: &mut Obj<'_>, name: &str, v: Option<i64>) {
-    if let Some(ns) = v.filter(|ns| *ns > 0) {
-        let out = obj.key(name);
-        out.push('"');
-        out.push_str(&ns.to_string());
-        out.push('"');
-    }
+/// A `fixed64` time (`jptrace.TimeToUnixNano`): unset or before the epoch
+/// is 0, which is left out.
+fn time(v: Option<i64>) -> u64 {
+    v.filter(|ns| *ns > 0).map_or(0, |ns| ns as u64)
 }
 
 #[cfg(test)]
