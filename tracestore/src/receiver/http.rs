@@ -10,7 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::any;
@@ -124,9 +124,6 @@ async fn export(
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_owned())
         .unwrap_or_default();
-    if declared_too_large(&headers, r.max_body) {
-        return too_large(enc, r.max_body);
-    }
     let raw = match read_body(body, r.max_body).await {
         Ok(raw) => raw,
         Err(BodyError::TooLarge) => return too_large(enc, r.max_body),
@@ -206,8 +203,14 @@ enum BodyError {
 }
 
 /// Reads at most `max` bytes of body; beyond that, drains a little more
-/// and gives up.
+/// and gives up. A body whose `Content-Length` already exceeds `max` is
+/// refused from the headers alone, without waiting for a body that would
+/// be dropped anyway (as Jaeger's collector and Go's `http.MaxBytesReader`
+/// do); a length that does not parse is refused by hyper before this.
 async fn read_body(mut body: Body, max: usize) -> Result<Bytes, BodyError> {
+    if body.size_hint().lower() > max as u64 {
+        return Err(BodyError::TooLarge);
+    }
     let mut buf = bytes::BytesMut::new();
     let mut drained: Option<usize> = None;
     while let Some(frame) = body.frame().await {
@@ -230,19 +233,6 @@ async fn read_body(mut body: Body, max: usize) -> Result<Bytes, BodyError> {
         Some(_) => Err(BodyError::TooLarge),
         None => Ok(buf.freeze()),
     }
-}
-
-/// Whether the request's `Content-Length` already exceeds `max`: such a
-/// request is answered 413 from its headers alone, without waiting for a
-/// body that would be dropped anyway (as Jaeger's collector and Go's
-/// `http.MaxBytesReader` do). A length that does not parse is left to
-/// hyper, which refuses it before the handler runs.
-fn declared_too_large(headers: &HeaderMap, max: usize) -> bool {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|len| len > max as u64)
 }
 
 fn too_large(enc: Encoding, max: usize) -> Response {
