@@ -86,6 +86,35 @@ pub struct JaegerClient {
     no_summaries: Arc<AtomicBool>,
 }
 
+/// The window and depth of a v3 search as query text: the parameters
+/// `/api/v3/traces` and `/api/v3/trace-summaries` share, in snake_case,
+/// which every Jaeger v2 accepts (camelCase only from v2.19).
+struct V3Search {
+    min: String,
+    max: String,
+    depth: String,
+}
+
+impl V3Search {
+    fn new(start_ns: u64, end_ns: u64, depth: &str) -> Self {
+        V3Search {
+            min: rfc3339_ns(start_ns),
+            max: rfc3339_ns(end_ns),
+            depth: depth.to_owned(),
+        }
+    }
+
+    /// The query of one service's search.
+    fn query<'a>(&'a self, service: &'a str) -> Vec<(&'static str, &'a str)> {
+        vec![
+            ("query.service_name", service),
+            ("query.start_time_min", &self.min),
+            ("query.start_time_max", &self.max),
+            ("query.search_depth", &self.depth),
+        ]
+    }
+}
+
 /// One HTTP answer: status and body.
 struct JaegerAnswer {
     url: String,
@@ -224,13 +253,8 @@ impl JaegerClient {
         let raw = self.options.raw_traces.then_some("true");
         match self.api {
             ApiVersion::V3 => {
-                let (min, max) = (rfc3339_ns(start_ns), rfc3339_ns(end_ns));
-                let mut query = vec![
-                    ("query.service_name", service),
-                    ("query.start_time_min", min.as_str()),
-                    ("query.start_time_max", max.as_str()),
-                    ("query.search_depth", limit.as_str()),
-                ];
+                let search = V3Search::new(start_ns, end_ns, &limit);
+                let mut query = search.query(service);
                 query.extend(raw.map(|r| ("query.raw_traces", r)));
                 let answer = self.get(&self.url("/api/v3/traces"), &query).await?;
                 self.v3_traces(answer)
@@ -272,14 +296,8 @@ impl JaegerClient {
         if self.api != ApiVersion::V3 || self.no_summaries.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let (min, max) = (rfc3339_ns(start_ns), rfc3339_ns(end_ns));
-        let limit = limit.to_string();
-        let query = [
-            ("query.service_name", service),
-            ("query.start_time_min", min.as_str()),
-            ("query.start_time_max", max.as_str()),
-            ("query.search_depth", limit.as_str()),
-        ];
+        let search = V3Search::new(start_ns, end_ns, &limit.to_string());
+        let query = search.query(service);
         let answer = self
             .get(&self.url("/api/v3/trace-summaries"), &query)
             .await?;
