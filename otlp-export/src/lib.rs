@@ -9,6 +9,8 @@
 //!   [`Compression`], the endpoint, headers and timeout).
 //! - [`exporter`]: [`DirectSpanExporter`], the SDK's `SpanExporter` over
 //!   this crate's encoder and transport (the services' default).
+//! - [`grpc`]: the OTLP/gRPC export call (method path, codec of encoded
+//!   requests), public for clients that send hand-made request bytes.
 //! - [`pipeline`]: [`SpanPipeline`], batches of encoded spans sent in the
 //!   background with the SDK batch processor's semantics.
 //! - [`tls`]: the gRPC channel and reqwest client of an `https://`
@@ -18,6 +20,7 @@
 pub mod destination;
 mod encode;
 pub mod exporter;
+pub mod grpc;
 pub mod pipeline;
 mod span_data;
 pub mod tls;

@@ -5,7 +5,7 @@
 
 use std::{io::Write as _, time::Duration};
 
-use bytes::{BufMut as _, Bytes};
+use bytes::Bytes;
 use flate2::{Compression as Level, write::GzEncoder};
 use http::{HeaderMap, HeaderValue, header};
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -13,17 +13,11 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message as _;
 use rand::Rng as _;
-use tonic::{
-    Code, Status,
-    client::Grpc,
-    codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder},
-    metadata::MetadataMap,
-};
+use tonic::{Code, Status, client::Grpc, codec::CompressionEncoding, metadata::MetadataMap};
 
 use crate::destination::{Compression, Destination, EndpointError, OTLP_TLS_NAMES, Protocol};
+use crate::grpc::{EXPORT_PATH, EncodedExportCodec};
 
-/// The gRPC method of trace export.
-const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 /// Retries after the first attempt, and their backoff (the OTLP exporters'
 /// recommended policy: 100 ms doubling to 1.6 s, plus up to 100 ms jitter).
 const MAX_RETRIES: u32 = 3;
@@ -201,7 +195,7 @@ impl Transport {
                     .unary(
                         call,
                         http::uri::PathAndQuery::from_static(EXPORT_PATH),
-                        RawCodec,
+                        EncodedExportCodec,
                     )
                     .await
                 {
@@ -348,44 +342,4 @@ fn quoted(body: &[u8]) -> String {
     }
     let cut: String = text.chars().take(MAX_QUOTED_BODY).collect();
     format!(": {}", cut.replace('\n', " "))
-}
-
-/// Passes an already encoded request through; decodes the answer.
-#[derive(Debug, Clone, Copy)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = ExportTraceServiceResponse;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> RawCodec {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> RawCodec {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = ExportTraceServiceResponse;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
-        ExportTraceServiceResponse::decode(src)
-            .map(Some)
-            .map_err(|e| Status::internal(format!("undecodable export response: {e}")))
-    }
 }

@@ -1,59 +1,14 @@
 //! An OTLP/gRPC client that sends pre-encoded (or deliberately broken)
-//! request bytes, for malformed-input tests and the ingest bench.
+//! request bytes, for malformed-input tests and the ingest bench. The call
+//! itself (method path, codec passing the bytes through) is otlp-export's,
+//! the one the services' exporter makes.
 
-use bytes::{Buf, BufMut, Bytes};
+use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use prost::Message;
-use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use otlp_export::grpc::{EXPORT_PATH, EncodedExportCodec};
+use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 use tonic::{Response, Status};
-
-/// Encodes `Bytes` verbatim; decodes the export response.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct RawCodec;
-
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct RawEncoder;
-
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ResponseDecoder;
-
-impl Encoder for RawEncoder {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for ResponseDecoder {
-    type Item = ExportTraceServiceResponse;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        ExportTraceServiceResponse::decode(bytes)
-            .map(Some)
-            .map_err(|e| Status::internal(e.to_string()))
-    }
-}
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = ExportTraceServiceResponse;
-    type Encoder = RawEncoder;
-    type Decoder = ResponseDecoder;
-
-    fn encoder(&mut self) -> RawEncoder {
-        RawEncoder
-    }
-
-    fn decoder(&mut self) -> ResponseDecoder {
-        ResponseDecoder
-    }
-}
 
 /// A connected raw client.
 #[derive(Debug, Clone)]
@@ -89,11 +44,9 @@ impl RawClient {
             .ready()
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
-        let path = http::uri::PathAndQuery::from_static(
-            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        );
+        let path = http::uri::PathAndQuery::from_static(EXPORT_PATH);
         self.grpc
-            .unary(tonic::Request::new(body), path, RawCodec)
+            .unary(tonic::Request::new(body), path, EncodedExportCodec)
             .await
     }
 }
