@@ -280,15 +280,38 @@ async fn malformed_http_input_gets_the_protocols_errors_and_loses_nothing() {
     store.shutdown().await;
 }
 
-/// Sends only the headers of a `POST /v1/traces` declaring `length` bytes
-/// and reads the whole answer (the store closes the connection after it).
-async fn headers_only(addr: &str, content_type: &str, length: u64) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// A store whose OTLP/HTTP body limit is 64 KiB, and the address of that port.
+async fn store_with_a_64_kib_body_limit() -> (RunningTraceStore, String) {
+    let store = store_with(TraceStoreConfig {
+        max_http_body_bytes: 64 * 1024,
+        ..TraceStoreConfig::ephemeral()
+    })
+    .await;
+    let addr = store
+        .otlp_http_endpoint()
+        .trim_start_matches("http://")
+        .to_owned();
+    (store, addr)
+}
+
+/// Connects and sends only the headers of a `POST /v1/traces` declaring
+/// `length` bytes.
+async fn send_head(addr: &str, content_type: &str, length: u64) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST /v1/traces HTTP/1.1\r\nhost: {addr}\r\ncontent-type: {content_type}\r\ncontent-length: {length}\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Sends only the headers of a `POST /v1/traces` declaring `length` bytes
+/// and reads the whole answer (the store closes the connection after it,
+/// once its wait for a body to drain is over).
+async fn headers_only(addr: &str, content_type: &str, length: u64) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut stream = send_head(addr, content_type, length).await;
     let mut answer = Vec::new();
     // The body never comes: only an answer from the headers ends this read.
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
@@ -300,13 +323,9 @@ async fn headers_only(addr: &str, content_type: &str, length: u64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declared_length_over_the_limit_is_413_from_the_headers() {
-    let store = store_with(TraceStoreConfig {
-        max_http_body_bytes: 64 * 1024,
-        ..TraceStoreConfig::ephemeral()
-    })
-    .await;
+    let (store, addr) = store_with_a_64_kib_body_limit().await;
+    let addr = addr.as_str();
     let endpoint = store.otlp_http_endpoint();
-    let addr = endpoint.trim_start_matches("http://");
     let answer = headers_only(addr, "application/json", 10_000_000_000).await;
     assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
     assert!(
@@ -331,6 +350,48 @@ async fn a_declared_length_over_the_limit_is_413_from_the_headers() {
     .await;
     assert_eq!(res.status, 200);
     assert_eq!(store.span_count(), 1);
+    store.shutdown().await;
+}
+
+/// A client that keeps sending the body it declared after the early 413
+/// arrived (as one that writes its whole body before it reads does) is not
+/// reset: the store still reads and drops up to 256 KiB of it, so every
+/// write goes through and the connection then ends with a clean close.
+/// Without the drain the store closes at once and the writes after its
+/// close fail with a reset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_still_sending_its_body_after_the_early_413_is_not_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (store, addr) = store_with_a_64_kib_body_limit().await;
+    let length = 200 * 1024;
+    let mut stream = send_head(&addr, "application/json", length).await;
+    // The whole 413, read before any of the body is sent: the store has
+    // answered (and, without the drain, closed) by then.
+    let message = r#"{"code":3,"message":"request body too large: the limit is 65536 bytes"}"#;
+    let mut answer = Vec::new();
+    let mut chunk = [0; 4096];
+    while !answer.ends_with(message.as_bytes()) {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("answered from the headers")
+            .unwrap();
+        assert!(n > 0, "closed before the answer: {answer:?}");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    let body = vec![b' '; 4096];
+    for sent in (0..length).step_by(body.len()) {
+        if let Err(e) = stream.write_all(&body).await {
+            panic!("reset after {sent} of {length} body bytes: {e}");
+        }
+    }
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest))
+        .await
+        .expect("closed after the drain")
+        .expect("a clean close, not a reset");
+    assert!(rest.is_empty(), "{rest:?}");
     store.shutdown().await;
 }
 

@@ -4,10 +4,13 @@
 //! the request's encoding, errors as a `google.rpc.Status` in it, 405 and
 //! 415 as plain text. A body over the limit (before or after
 //! decompression) is a 413; a `Content-Length` over it is answered 413 at
-//! once, before any of the body is read.
+//! once, before any of the body is read. Up to 256 KiB of a refused body
+//! is still read and dropped, so that the close after the 413 does not
+//! reset a client that is still sending.
 
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, HttpBody as _};
@@ -124,7 +127,10 @@ async fn export(
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_owned())
         .unwrap_or_default();
-    let raw = match read_body(body, r.max_body).await {
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let raw = match read_body(body, r.max_body, expects_continue).await {
         Ok(raw) => raw,
         Err(BodyError::TooLarge) => return too_large(enc, r.max_body),
         Err(BodyError::Failed(e)) => {
@@ -192,10 +198,15 @@ fn success(enc: Encoding, partial: ExportTracePartialSuccess) -> Response {
     with_type(StatusCode::OK, enc.content_type(), body)
 }
 
-/// How much of an oversized body is read and dropped before answering, so
-/// that closing the connection does not reset it under the answer (Go's
-/// `net/http` does the same).
+/// How much of an oversized body is read and dropped, so that closing the
+/// connection does not reset it under the answer: a socket closed with
+/// unread bytes sends a TCP reset, and a client still writing its body then
+/// fails on the write instead of reading the 413 (Go's `net/http` reads up
+/// to 256 KiB of an unread body after a handler for the same reason).
 const DRAIN_LIMIT: usize = 256 * 1024;
+/// How long the drain may take: a client that stops sending does not hold
+/// the connection longer than this.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 enum BodyError {
     TooLarge,
@@ -206,33 +217,45 @@ enum BodyError {
 /// and gives up. A body whose `Content-Length` already exceeds `max` is
 /// refused from the headers alone, without waiting for a body that would
 /// be dropped anyway (as Jaeger's collector and Go's `http.MaxBytesReader`
-/// do); a length that does not parse is refused by hyper before this.
-async fn read_body(mut body: Body, max: usize) -> Result<Bytes, BodyError> {
+/// do), and drained in the background while the 413 goes out (hyper keeps
+/// reading the connection as long as the body is held), unless the client
+/// waits for `100 Continue` and so sends no body; a length that does not
+/// parse is refused by hyper before this.
+async fn read_body(mut body: Body, max: usize, expects_continue: bool) -> Result<Bytes, BodyError> {
     if body.size_hint().lower() > max as u64 {
+        if !expects_continue {
+            tokio::spawn(drain(body));
+        }
         return Err(BodyError::TooLarge);
     }
     let mut buf = bytes::BytesMut::new();
-    let mut drained: Option<usize> = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(BodyError::Failed)?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        match drained.as_mut() {
-            Some(n) => {
-                *n += data.len();
-                if *n > DRAIN_LIMIT {
-                    break;
-                }
-            }
-            None if buf.len() + data.len() > max => drained = Some(0),
-            None => buf.extend_from_slice(&data),
+        if buf.len() + data.len() > max {
+            drain(body).await;
+            return Err(BodyError::TooLarge);
         }
+        buf.extend_from_slice(&data);
     }
-    match drained {
-        Some(_) => Err(BodyError::TooLarge),
-        None => Ok(buf.freeze()),
-    }
+    Ok(buf.freeze())
+}
+
+/// Reads and drops up to [`DRAIN_LIMIT`] bytes of a refused body, for at
+/// most [`DRAIN_TIME`].
+async fn drain(mut body: Body) {
+    let read = async {
+        let mut drained = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            drained += frame.data_ref().map_or(0, Bytes::len);
+            if drained > DRAIN_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, read).await;
 }
 
 fn too_large(enc: Encoding, max: usize) -> Response {
