@@ -1,6 +1,6 @@
 //! Command lines: clap with one-line errors and values that may be negative.
 
-use std::{ffi::OsString, process::ExitCode, time::Duration};
+use std::{error::Error as _, ffi::OsString, process::ExitCode, time::Duration};
 
 use clap::{Arg, Command, Parser};
 
@@ -121,6 +121,9 @@ fn looks_negative(token: &str) -> bool {
 /// A clap error as one line, without its `error: ` and usage: the first
 /// paragraph, its lines joined (`invalid value 'v4' for '--api <API>'
 /// [possible values: auto, v3, v1]`).
+/// A value parser's error that keeps its cause as a source (a URL flag's
+/// [`crate::UrlError`]) has the cause added as [`crate::error_chain`] adds
+/// it: clap itself prints only the parser's own message.
 pub fn error_line(error: &clap::Error) -> String {
     let text = error.to_string();
     let paragraph: Vec<&str> = text
@@ -129,17 +132,33 @@ pub fn error_line(error: &clap::Error) -> String {
         .map(str::trim)
         .collect();
     let line = paragraph.join(" ");
-    line.strip_prefix("error: ").unwrap_or(&line).to_owned()
+    let mut line = line.strip_prefix("error: ").unwrap_or(&line).to_owned();
+    if let Some(causes) = error.source().and_then(std::error::Error::source) {
+        crate::chain::push_causes(&mut line, causes);
+    }
+    line
 }
 
 /// The duration flags' parser: `humantime` syntax (`500ms`, `30s`, `5m`,
 /// `1h 30m`), and a negative duration named as such.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     if s.starts_with('-') {
-        return Err("a duration cannot be negative".to_owned());
+        return Err(DurationError::Negative);
     }
-    humantime::parse_duration(s).map_err(|e| format!("{e} (expected e.g. 500ms, 30s, 5m)"))
+    humantime::parse_duration(s).map_err(DurationError::NotADuration)
+}
+
+/// A duration flag's value that [`parse_duration`] refuses.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DurationError {
+    /// `-1s`: spelled as a negative duration.
+    #[error("a duration cannot be negative")]
+    Negative,
+    /// Not `humantime` syntax. Its error is the message, with the syntax
+    /// shown after it; it is not also a source, so nothing prints it twice.
+    #[error("{0} (expected e.g. 500ms, 30s, 5m)")]
+    NotADuration(humantime::DurationError),
 }
 
 #[cfg(test)]
@@ -166,6 +185,8 @@ mod tests {
         weight: Option<f64>,
         #[arg(long)]
         name: Option<String>,
+        #[arg(long, value_parser = crate::parse_http_url)]
+        url: Option<String>,
         #[command(subcommand)]
         sub: Option<Sub>,
     }
@@ -217,6 +238,17 @@ mod tests {
         );
         // A flag is still a flag where no value is taken.
         assert!(error(&["-x"]).contains("unexpected argument '-x'"));
+    }
+
+    #[test]
+    fn a_value_parsers_cause_follows_its_message() {
+        // UrlError keeps the URL parser's error as its source, out of its
+        // own message; clap alone would print only the message.
+        assert_eq!(
+            error(&["--url", "http://127.0.0.1:99999"]),
+            "invalid value 'http://127.0.0.1:99999' for '--url <URL>': \
+             \"http://127.0.0.1:99999\" is not a URL: invalid port number"
+        );
     }
 
     #[test]

@@ -9,7 +9,15 @@ use std::error::Error;
 /// breaks inside a message become spaces.
 pub fn error_chain(error: &(dyn Error + 'static)) -> String {
     let mut line = one_line(&error.to_string());
-    let mut cause = error.source();
+    if let Some(cause) = error.source() {
+        push_causes(&mut line, cause);
+    }
+    line
+}
+
+/// Appends `cause` and its sources to `line` as [`error_chain`] does.
+pub(crate) fn push_causes(line: &mut String, cause: &(dyn Error + 'static)) {
+    let mut cause = Some(cause);
     while let Some(source) = cause {
         let text = one_line(&source.to_string());
         if !text.is_empty() && !line.ends_with(&text) {
@@ -18,7 +26,6 @@ pub fn error_chain(error: &(dyn Error + 'static)) -> String {
         }
         cause = source.source();
     }
-    line
 }
 
 fn one_line(text: &str) -> String {

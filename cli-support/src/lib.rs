@@ -28,13 +28,13 @@ mod values;
 
 use std::process::ExitCode;
 
-pub use args::{error_line, parse, parse_duration, try_parse_from};
+pub use args::{DurationError, error_line, parse, parse_duration, try_parse_from};
 pub use chain::error_chain;
-pub use logging::{init_logging, parse_log_filter};
+pub use logging::{LogFilterError, init_logging, parse_log_filter};
 pub use paths::{OutputPathError, RunFiles};
 pub use position::{TextPosition, position};
 pub use signal::shutdown_signal;
-pub use values::{parse_http_url, parse_size};
+pub use values::{SizeError, UrlError, parse_http_url, parse_size};
 
 /// What every binary does after parsing its flags: logging as
 /// [`init_logging`] sets it up, then a multi-threaded Tokio runtime. A failure
@@ -48,7 +48,7 @@ pub fn start(
         eprintln!("{tool}: {reason}");
         ExitCode::from(EXIT_USAGE)
     };
-    init_logging(log_directives, default_log).map_err(fail)?;
+    init_logging(log_directives, default_log).map_err(|e| fail(error_chain(&e)))?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -30,7 +30,7 @@ pub enum OutputPathError {
         path: PathBuf,
     },
     /// The file cannot be opened (or created) for writing.
-    #[error("{flag} {}: cannot write there: {source}", .path.display())]
+    #[error("{flag} {}: cannot write there", .path.display())]
     NotWritable {
         /// The flag that gave the path.
         flag: String,

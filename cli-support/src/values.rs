@@ -8,15 +8,36 @@
 /// bare numbers are bytes; case and a space before the unit do not matter;
 /// `1.5MiB` is allowed. Zero is refused: a limit of zero bytes would refuse
 /// everything.
-pub fn parse_size<T: TryFrom<u64>>(s: &str) -> Result<T, String> {
-    let size: bytesize::ByteSize = s
-        .trim()
-        .parse()
-        .map_err(|e| format!("{s:?} is not a size ({e}; e.g. 1048576, 256MiB or 4MB)"))?;
+pub fn parse_size<T: TryFrom<u64>>(s: &str) -> Result<T, SizeError> {
+    let size: bytesize::ByteSize = s.trim().parse().map_err(|reason| SizeError::NotASize {
+        input: s.to_owned(),
+        reason,
+    })?;
     match size.as_u64() {
-        0 => Err(format!("{s:?}: the size must be above zero")),
-        n => T::try_from(n).map_err(|_| format!("{s:?} is too large")),
+        0 => Err(SizeError::Zero(s.to_owned())),
+        n => T::try_from(n).map_err(|_| SizeError::TooLarge(s.to_owned())),
     }
+}
+
+/// A size flag's value that [`parse_size`] refuses; clap prints it after
+/// the flag's name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SizeError {
+    /// Not a number with a known unit. `bytesize` says why in a `String`
+    /// (it has no error type), so the reason is part of the message.
+    #[error("{input:?} is not a size ({reason}; e.g. 1048576, 256MiB or 4MB)")]
+    NotASize {
+        /// The value given.
+        input: String,
+        /// `bytesize`'s reason.
+        reason: String,
+    },
+    /// Zero bytes, which would refuse everything.
+    #[error("{0:?}: the size must be above zero")]
+    Zero(String),
+    /// More than the flag's type holds.
+    #[error("{0:?} is too large")]
+    TooLarge(String),
 }
 
 /// The parser of URL flags that name an HTTP endpoint (`--target`,
@@ -24,22 +45,55 @@ pub fn parse_size<T: TryFrom<u64>>(s: &str) -> Result<T, String> {
 /// host and, if given, a port from 1 to 65535. The text is kept as given.
 /// Refusing `http://127.0.0.1:99999` here names the flag at parse time,
 /// before anything runs.
-pub fn parse_http_url(s: &str) -> Result<String, String> {
+pub fn parse_http_url(s: &str) -> Result<String, UrlError> {
     let text = s.trim();
-    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    let url = url::Url::parse(text).map_err(|source| UrlError::NotAUrl {
+        input: text.to_owned(),
+        source,
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "{text:?}: the scheme must be http or https, not {}",
-            url.scheme()
-        ));
+        return Err(UrlError::Scheme {
+            input: text.to_owned(),
+            scheme: url.scheme().to_owned(),
+        });
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{text:?} has no host"));
+        return Err(UrlError::NoHost(text.to_owned()));
     }
     if url.port() == Some(0) {
-        return Err(format!("{text:?}: port 0 is not a port to connect to"));
+        return Err(UrlError::PortZero(text.to_owned()));
     }
     Ok(text.to_owned())
+}
+
+/// A URL flag's value that [`parse_http_url`] refuses. The URL parser's
+/// error is kept as the source: print it with [`crate::error_chain`] (clap
+/// errors through [`crate::error_line`], which does).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UrlError {
+    /// The text does not parse as a URL.
+    #[error("{input:?} is not a URL")]
+    NotAUrl {
+        /// The value given.
+        input: String,
+        /// Why the URL parser refused it.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A URL, but not `http` or `https`.
+    #[error("{input:?}: the scheme must be http or https, not {scheme}")]
+    Scheme {
+        /// The value given.
+        input: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// No host to connect to.
+    #[error("{0:?} has no host")]
+    NoHost(String),
+    /// Port 0, which names no server.
+    #[error("{0:?}: port 0 is not a port to connect to")]
+    PortZero(String),
 }
 
 #[cfg(test)]
@@ -60,7 +114,7 @@ mod tests {
             assert!(parse_size::<u64>(bad).is_err(), "{bad}");
         }
         assert_eq!(
-            parse_size::<u8>("1KiB"),
+            parse_size::<u8>("1KiB").map_err(|e| e.to_string()),
             Err("\"1KiB\" is too large".to_owned())
         );
     }
@@ -82,7 +136,7 @@ mod tests {
             ("http://", "host"),
             ("not a url", "not a URL"),
         ] {
-            let err = parse_http_url(bad).unwrap_err();
+            let err = crate::error_chain(&parse_http_url(bad).unwrap_err());
             assert!(err.contains(why), "{bad}: {err}");
         }
     }

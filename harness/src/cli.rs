@@ -1,6 +1,12 @@
 //! The command line: `harness run`, `harness up`.
 
-use std::{future::Future, path::PathBuf, process::ExitCode, time::Duration};
+use std::{
+    future::Future,
+    io,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
 
 use clap::{Args, Parser, Subcommand};
 use cli_support::RunFiles;
@@ -182,9 +188,85 @@ pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
         Command::Overhead(args) => overhead(args, stop).await,
         Command::Report(args) => match build_report(&args) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => error(&e),
+            Err(e) => error(&cli_support::error_chain(&e)),
         },
     }
+}
+
+/// Why a harness command could not do what was asked (exit 2). The binary
+/// prints it with its causes on one line ([`cli_support::error_chain`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// An output path is unusable, or names another output or an input.
+    #[error(transparent)]
+    OutputPath(#[from] cli_support::OutputPathError),
+    /// An input file cannot be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// An input file is not the JSON it should be.
+    #[error("{}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The JSON parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The `--load` reports cannot be merged.
+    #[error("--load")]
+    Merge(#[source] loadgen::MergeError),
+    /// `harness report` without its inputs.
+    #[error("give --job, or --load and --verdict")]
+    NoInput,
+    /// A `--manifest` cannot be read.
+    #[error("manifest {}", path.display())]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Stdout is closed.
+    #[error("cannot write to stdout")]
+    Stdout(#[source] io::Error),
+    /// An output file cannot be written.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The Jaeger flags are unusable (URL, TLS files, headers), or the
+    /// GitHub step summary cannot be written.
+    #[error(transparent)]
+    Verifier(#[from] verifier::CheckError),
+    /// `--jaeger` is not an http(s) URL.
+    #[error("--jaeger must be an http(s) URL, got {0:?}")]
+    JaegerScheme(String),
+    /// `--jaeger` has no host.
+    #[error("--jaeger has no host: {0:?}")]
+    JaegerHost(String),
+    /// The load flags do not make a load.
+    #[error(transparent)]
+    Load(#[from] loadgen::cli::LoadFlagsError),
+    /// A target URL the loadgen cannot load.
+    #[error(transparent)]
+    Target(#[from] loadgen::TargetError),
+    /// The `OTEL_*` variables of the loadgen's spans are unusable.
+    #[error(transparent)]
+    Otel(#[from] telemetry::ConfigError),
+    /// The `--spec` file is unusable.
+    #[error(transparent)]
+    Spec(#[from] verifier::spec::SpecError),
 }
 
 async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCode {
@@ -192,7 +274,7 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
         .output("--json", args.json.as_deref())
         .check()
     {
-        return error(&e.to_string());
+        return error(&cli_support::error_chain(&e));
     }
     let config = OverheadConfig {
         duration: args.duration,
@@ -214,39 +296,40 @@ async fn overhead(args: OverheadArgs, stop: impl Future<Output = ()>) -> ExitCod
         .and_then(|()| write_file(args.json.as_deref(), &report.to_json()));
     match written {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => error(&e),
+        Err(e) => error(&cli_support::error_chain(&e)),
     }
 }
 
 /// `harness report`: reads the JSON outputs and writes the page.
-fn build_report(args: &ReportArgs) -> Result<(), String> {
+fn build_report(args: &ReportArgs) -> Result<(), CommandError> {
     RunFiles::new()
         .output("--output", Some(&args.output))
         .inputs("--job", args.job.as_deref())
         .inputs("--load", args.load.iter().map(PathBuf::as_path))
         .inputs("--verdict", args.verdict.as_deref())
         .inputs("--manifest", args.manifest.iter().map(PathBuf::as_path))
-        .check()
-        .map_err(|e| e.to_string())?;
-    let read = |path: &std::path::Path| {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .check()?;
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|source| CommandError::Read {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let json = |path: &Path, source| CommandError::Json {
+        path: path.to_owned(),
+        source,
     };
     let mut report: JobReport = match (&args.job, &args.verdict) {
-        (Some(path), _) => {
-            serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?
-        }
+        (Some(path), _) => serde_json::from_str(&read(path)?).map_err(|e| json(path, e))?,
         (None, Some(verdict_path)) => {
             let loads = args
                 .load
                 .iter()
-                .map(|p| {
-                    loadgen::Report::from_json(&read(p)?)
-                        .map_err(|e| format!("{}: {e}", p.display()))
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            let load = loadgen::merge(&loads).map_err(|e| format!("--load: {e}"))?;
-            let verdict = serde_json::from_str(&read(verdict_path)?)
-                .map_err(|e| format!("{}: {e}", verdict_path.display()))?;
+                .map(|p| loadgen::Report::from_json(&read(p)?).map_err(|e| json(p, e)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let load = loadgen::merge(&loads).map_err(CommandError::Merge)?;
+            let verdict =
+                serde_json::from_str(&read(verdict_path)?).map_err(|e| json(verdict_path, e))?;
             JobReport {
                 load,
                 verdict,
@@ -254,15 +337,17 @@ fn build_report(args: &ReportArgs) -> Result<(), String> {
                 kept_traces: None,
             }
         }
-        (None, None) => return Err("give --job, or --load and --verdict".into()),
+        (None, None) => return Err(CommandError::NoInput),
     };
     if !args.manifest.is_empty() {
         let mut records = Vec::new();
         for path in &args.manifest {
-            records.extend(
-                loadgen::read_manifest(path)
-                    .map_err(|e| format!("manifest {}: {e}", path.display()))?,
-            );
+            records.extend(loadgen::read_manifest(path).map_err(|source| {
+                CommandError::Manifest {
+                    path: path.clone(),
+                    source,
+                }
+            })?);
         }
         report.timeline = crate::timeline::timeline(&records);
     }
@@ -281,14 +366,14 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
         .directory("--keep-traces", args.keep_traces.as_deref())
         .inputs("--spec", args.spec.as_deref());
     if let Err(e) = files.check() {
-        return error(&e.to_string());
+        return error(&cli_support::error_chain(&e));
     }
     let json = args.json.clone();
     let junit = args.junit.clone();
     let html = args.report.clone();
     let config = match job_config(args) {
         Ok(c) => c,
-        Err(e) => return error(&e),
+        Err(e) => return error(&cli_support::error_chain(&e)),
     };
     let report = match run_job(config, stop).await {
         Ok(r) => r,
@@ -303,10 +388,11 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
             &verifier::render(&report.verdict, verifier::Format::Junit, Default::default()),
         ),
         write_file(html.as_deref(), &crate::html::render(&report)),
-        verifier::cli::append_step_summary(&report.to_markdown()).map_err(|e| e.to_string()),
+        verifier::cli::append_step_summary(&report.to_markdown()).map_err(CommandError::from),
     ]
     .into_iter()
     .filter_map(Result::err)
+    .map(|e| cli_support::error_chain(&e))
     .collect();
     if !problems.is_empty() {
         return error(&problems.join("; "));
@@ -321,16 +407,14 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
 }
 
 /// Maps the flags to a job.
-pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
+pub fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
     let mut verify = VerifyConfig::new(String::new());
     let backend = match (args.jaeger, args.target) {
         (None, _) => Backend::Embedded,
         (Some(jaeger_url), target) => {
             // Refused before any load is sent, not found out afterwards; the
             // URL's user info becomes a header and leaves the URL.
-            args.access
-                .apply(&jaeger_url, &mut verify)
-                .map_err(|e| e.to_string())?;
+            args.access.apply(&jaeger_url, &mut verify)?;
             let jaeger_url = verify.jaeger_url.clone();
             let otlp_endpoint = match args.otlp_endpoint {
                 Some(e) => e,
@@ -352,15 +436,14 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
     // The real target, and where the CLIENT spans go, are known once the
     // services are up.
     let placeholder = Target::parse("http://127.0.0.1:8000")?;
-    let otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))
-        .map_err(|e| e.to_string())?;
+    let otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))?;
     let mut load = args.load.load_config(placeholder, otel)?;
     let manifest = load.manifest.take();
 
     verify.settle = args.settle;
     verify.api = args.api;
     if let Some(path) = &args.spec {
-        verify.spec = Spec::from_file(path).map_err(|e| e.to_string())?;
+        verify.spec = Spec::from_file(path)?;
     }
     Ok(JobConfig {
         load,
@@ -376,23 +459,23 @@ pub fn job_config(args: RunArgs) -> Result<JobConfig, String> {
 }
 
 /// `--target`: a URL the loadgen can load, refused at parse time otherwise.
-fn parse_target(url: &str) -> Result<String, String> {
+fn parse_target(url: &str) -> Result<String, loadgen::TargetError> {
     Target::parse(url).map(|_| url.trim().to_owned())
 }
 
 /// `<scheme>://<jaeger host>:4317`: where a Jaeger all-in-one takes OTLP/gRPC.
-fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, String> {
+fn default_otlp_endpoint(jaeger_url: &str) -> Result<String, CommandError> {
     let (scheme, rest) = jaeger_url
         .split_once("://")
         .filter(|(scheme, _)| matches!(*scheme, "http" | "https"))
-        .ok_or_else(|| format!("--jaeger must be an http(s) URL, got {jaeger_url:?}"))?;
+        .ok_or_else(|| CommandError::JaegerScheme(jaeger_url.to_owned()))?;
     let authority = rest.split('/').next().unwrap_or(rest);
     let host = match authority.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
         _ => authority,
     };
     if host.is_empty() {
-        return Err(format!("--jaeger has no host: {jaeger_url:?}"));
+        return Err(CommandError::JaegerHost(jaeger_url.to_owned()));
     }
     Ok(format!("{scheme}://{host}:4317"))
 }
@@ -431,6 +514,7 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
     if shown.is_ok() {
         stop.await;
     }
+    let shown = shown.map_err(|e| cli_support::error_chain(&e));
     let stopped = stack
         .shutdown()
         .await
@@ -442,20 +526,21 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
 }
 
 /// Writes to stdout; a closed stdout is an error, not a panic as with `print!`.
-fn write_stdout(text: &str) -> Result<(), String> {
+fn write_stdout(text: &str) -> Result<(), CommandError> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| format!("cannot write to stdout: {e}"))
+        .map_err(CommandError::Stdout)
 }
 
 /// Writes `text` to `path`, when one is given.
-fn write_file(path: Option<&std::path::Path>, text: &str) -> Result<(), String> {
+fn write_file(path: Option<&Path>, text: &str) -> Result<(), CommandError> {
     match path {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
+        Some(path) => std::fs::write(path, text).map_err(|source| CommandError::Write {
+            path: path.to_owned(),
+            source,
+        }),
         None => Ok(()),
     }
 }
@@ -533,6 +618,7 @@ mod tests {
         let err = job_config(run_args(&["--jaeger", "ftp://jaeger:16686"]))
             .map(drop)
             .unwrap_err();
+        let err = cli_support::error_chain(&err);
         assert!(
             err.contains("--jaeger: \"ftp://jaeger:16686\": the scheme must be http or https"),
             "{err}"
@@ -545,6 +631,7 @@ mod tests {
         ]))
         .map(drop)
         .unwrap_err();
+        let err = cli_support::error_chain(&err);
         assert!(err.contains("--ca-cert /nonexistent/ca.pem"), "{err}");
     }
 }

@@ -17,27 +17,27 @@ pub enum HarnessError {
         #[source]
         source: tracestore::Error,
     },
-    /// The load's target is not a usable URL (the message is the whole
-    /// story: it comes from parsing the user's text).
-    #[error("target {url}: {message}")]
+    /// The load's target is not a usable URL.
+    #[error("target {url}")]
     Target {
         /// The URL as given.
         url: String,
         /// What is wrong with it.
-        message: String,
+        #[source]
+        source: loadgen::TargetError,
     },
     /// The services could not start (a port in use, a bad exporter
     /// setting), failed while serving, or lost spans when flushed.
     #[error(transparent)]
     Services(#[from] services::PairError),
     /// The load could not run (bad load settings, manifest not writable).
-    #[error("load: {0}")]
+    #[error("load")]
     Load(#[from] loadgen::LoadError),
     /// The verifier could not check (store unreachable, bad answers).
-    #[error("verifier: {0}")]
+    #[error("verifier")]
     Verify(#[from] verifier::CheckError),
     /// The manifest the load wrote could not be read back.
-    #[error("manifest: {0}")]
+    #[error("manifest")]
     Manifest(#[from] verifier::ManifestError),
     /// A file or folder could not be created, written or read back.
     #[error("{what} {}", path.display())]

@@ -163,9 +163,9 @@ async fn load_and_verify(
         }
     };
 
-    load.target = Target::parse(&endpoints.target).map_err(|message| HarnessError::Target {
+    load.target = Target::parse(&endpoints.target).map_err(|source| HarnessError::Target {
         url: endpoints.target.clone(),
-        message,
+        source,
     })?;
     load.manifest = Some(manifest_path.clone());
     if !matches!(load.root_spans, RootSpans::Off) {

@@ -272,4 +272,43 @@ fn output_paths_are_refused_before_the_run() {
         err.starts_with("harness: invalid value 'http://127.0.0.1:99999' for '--target <URL>'"),
         "{err}"
     );
+    // The URL parser's reason is the error's source, not in its message:
+    // the line carries it all the same.
+    assert!(
+        err.trim_end()
+            .ends_with("\"http://127.0.0.1:99999\" is not a URL: invalid port number"),
+        "{err}"
+    );
+}
+
+/// An error that keeps its cause as its source (not in its own message)
+/// still shows the cause on the one line the binary prints.
+#[test]
+fn an_unreadable_input_names_the_file_and_the_parsers_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = dir.path().join("load.json");
+    let verdict = dir.path().join("verdict.json");
+    std::fs::write(&load, "not json").unwrap();
+    std::fs::write(&verdict, "{}").unwrap();
+    let args = [
+        "report",
+        "--load",
+        &load.display().to_string(),
+        "--verdict",
+        &verdict.display().to_string(),
+        "--output",
+        &dir.path().join("report.html").display().to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = harness(args, true);
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "harness: {}: expected ident at line 1 column 2",
+            load.display()
+        )
+    );
 }

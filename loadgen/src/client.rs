@@ -15,7 +15,7 @@ use telemetry::TraceResponse;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::{manifest::Outcome, plan::RequestPlan, scenario::Scenario};
+use crate::{LoadError, manifest::Outcome, plan::RequestPlan, scenario::Scenario};
 
 /// The answer to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +86,12 @@ impl TargetTls {
         config: rustls::ClientConfig,
         host: &str,
         authority: Authority,
-    ) -> Result<TargetTls, String> {
-        let server_name = ServerName::try_from(host.to_owned())
-            .map_err(|e| format!("the target host {host:?} is no TLS server name: {e}"))?;
+    ) -> Result<TargetTls, LoadError> {
+        let server_name =
+            ServerName::try_from(host.to_owned()).map_err(|source| LoadError::TlsServerName {
+                host: host.to_owned(),
+                source,
+            })?;
         Ok(TargetTls {
             connector: TlsConnector::from(Arc::new(config)),
             server_name,

@@ -118,7 +118,7 @@ impl LoadConfig {
             return bad("the timeout must be positive".to_owned());
         }
         if let Some(mix) = &self.mix {
-            self.scenarios.with_mix(mix).map_err(LoadError::Config)?;
+            self.scenarios.with_mix(mix)?;
         }
         if let SamplerChoice::Ratio(r) = self.sampler
             && !(0.0..=1.0).contains(&r)
@@ -242,29 +242,30 @@ pub struct Target {
 impl Target {
     /// Parses an `http://` or `https://` URL; a path is a base that the
     /// scenario paths (`/orders`, `/health`) are appended to.
-    pub fn parse(url: &str) -> Result<Target, String> {
-        let uri: Uri = url
-            .trim()
-            .parse()
-            .map_err(|e| format!("invalid target URL {url:?}: {e}"))?;
+    pub fn parse(url: &str) -> Result<Target, TargetError> {
+        let uri: Uri = url.trim().parse().map_err(|source| TargetError::Invalid {
+            url: url.to_owned(),
+            source,
+        })?;
         let https = match uri.scheme_str() {
             Some("http") => false,
             Some("https") => true,
             Some(other) => {
-                return Err(format!(
-                    "unsupported scheme {other:?} in {url:?}: expected http or https"
-                ));
+                return Err(TargetError::Scheme {
+                    url: url.to_owned(),
+                    scheme: other.to_owned(),
+                });
             }
-            None => return Err(format!("the target URL {url:?} needs http:// or https://")),
+            None => return Err(TargetError::NoScheme(url.to_owned())),
         };
         let authority = uri
             .authority()
-            .ok_or_else(|| format!("the target URL {url:?} has no host"))?;
+            .ok_or_else(|| TargetError::NoHost(url.to_owned()))?;
         if authority.as_str().contains('@') {
-            return Err(format!("the target URL {url:?} must not carry credentials"));
+            return Err(TargetError::Credentials(url.to_owned()));
         }
         if uri.query().is_some() {
-            return Err(format!("the target URL {url:?} must not have a query"));
+            return Err(TargetError::Query(url.to_owned()));
         }
         // Refuses what `http::Uri` lets through, such as port 99999.
         cli_support::parse_http_url(url)?;
@@ -277,8 +278,11 @@ impl Target {
         let base_path = uri.path().trim_end_matches('/').to_owned();
         let scheme = if https { "https" } else { "http" };
         let base = format!("{scheme}://{authority}{base_path}");
-        let host_header = HeaderValue::from_str(authority.as_str())
-            .map_err(|e| format!("invalid host in {url:?}: {e}"))?;
+        let host_header =
+            HeaderValue::from_str(authority.as_str()).map_err(|source| TargetError::Host {
+                url: url.to_owned(),
+                source,
+            })?;
         Ok(Target {
             https,
             base,
@@ -320,8 +324,54 @@ impl fmt::Display for Target {
     }
 }
 
+/// A target URL the loadgen cannot load.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// Not a URI.
+    #[error("invalid target URL {url:?}")]
+    Invalid {
+        /// The URL as given.
+        url: String,
+        /// The URI parser's reason.
+        #[source]
+        source: http::uri::InvalidUri,
+    },
+    /// A scheme other than http and https.
+    #[error("unsupported scheme {scheme:?} in {url:?}: expected http or https")]
+    Scheme {
+        /// The URL as given.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// No scheme.
+    #[error("the target URL {0:?} needs http:// or https://")]
+    NoScheme(String),
+    /// No host.
+    #[error("the target URL {0:?} has no host")]
+    NoHost(String),
+    /// User info, which the loadgen would send in the clear.
+    #[error("the target URL {0:?} must not carry credentials")]
+    Credentials(String),
+    /// A query, which the scenario paths could not be appended to.
+    #[error("the target URL {0:?} must not have a query")]
+    Query(String),
+    /// Not an endpoint URL as every binary checks them (port 99999, ...).
+    #[error(transparent)]
+    Url(#[from] cli_support::UrlError),
+    /// The host is not a valid `Host` header.
+    #[error("invalid host in {url:?}")]
+    Host {
+        /// The URL as given.
+        url: String,
+        /// The header parser's reason.
+        #[source]
+        source: http::header::InvalidHeaderValue,
+    },
+}
+
 impl FromStr for Target {
-    type Err = String;
+    type Err = TargetError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Target::parse(s)
@@ -360,7 +410,7 @@ mod tests {
             ("http://127.0.0.1:99999", "invalid port number"),
             ("http://127.0.0.1:0", "port 0"),
         ] {
-            let err = Target::parse(bad).unwrap_err();
+            let err = cli_support::error_chain(&Target::parse(bad).unwrap_err());
             assert!(err.contains(reason), "{bad}: {err}");
         }
     }

@@ -18,19 +18,33 @@ pub enum LoadError {
         reason: String,
     },
     /// The manifest file could not be created.
-    #[error("cannot create the manifest {}: {source}", path.display())]
+    #[error("cannot create the manifest {}", path.display())]
     Manifest {
         /// The path asked for.
         path: PathBuf,
         /// The file system's answer.
+        #[source]
         source: std::io::Error,
     },
     /// The span exporter could not be built.
     #[error(transparent)]
     Exporter(#[from] otlp_export::EndpointError),
     /// The pacing thread could not be started.
-    #[error("cannot start the pacing thread: {0}")]
-    Thread(std::io::Error),
+    #[error("cannot start the pacing thread")]
+    Thread(#[source] std::io::Error),
+    /// The scenarios cannot serve the run (`--mix`, a path or header on
+    /// the target).
+    #[error(transparent)]
+    Scenarios(#[from] crate::scenario::ScenarioError),
+    /// The target's host cannot be a TLS server name (https targets).
+    #[error("the target host {host:?} is no TLS server name")]
+    TlsServerName {
+        /// The host of the target URL.
+        host: String,
+        /// rustls' reason.
+        #[source]
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
 }
 
 /// Reports that cannot be merged.
@@ -50,11 +64,12 @@ pub enum MergeError {
         expected: &'static str,
     },
     /// A report whose histograms cannot be combined.
-    #[error("report {index}: {reason}")]
+    #[error("report {index}: its latency histograms cannot be added")]
     Histogram {
         /// 0-based position of the report in the list.
         index: usize,
-        /// What went wrong.
-        reason: String,
+        /// hdrhistogram's reason.
+        #[source]
+        source: hdrhistogram::AdditionError,
     },
 }

@@ -84,6 +84,20 @@ fn bucket(value: u64) -> u64 {
     value / scale * scale
 }
 
+/// The slowest of both sides, and one request per bucket (the first
+/// side's where both have one).
+impl crate::merge::Merge for ExemplarStats {
+    fn merge(&mut self, other: &ExemplarStats) -> Result<(), hdrhistogram::AdditionError> {
+        keep_slowest(&mut self.slowest, &other.slowest);
+        for (key, exemplar) in &other.by_bucket {
+            self.by_bucket
+                .entry(*key)
+                .or_insert_with(|| exemplar.clone());
+        }
+        Ok(())
+    }
+}
+
 impl ExemplarStats {
     pub(crate) fn record(&mut self, sampled: &Sampled) {
         let slow = self.slowest.len() < SLOWEST_KEPT
@@ -97,15 +111,6 @@ impl ExemplarStats {
         self.by_bucket
             .entry(bucket(sampled.latency_us))
             .or_insert_with(|| sampled.exemplar());
-    }
-
-    pub(crate) fn merge(&mut self, other: &ExemplarStats) {
-        keep_slowest(&mut self.slowest, &other.slowest);
-        for (key, exemplar) in &other.by_bucket {
-            self.by_bucket
-                .entry(*key)
-                .or_insert_with(|| exemplar.clone());
-        }
     }
 
     /// The slowest sampled requests, slowest first.

@@ -36,6 +36,7 @@ mod error;
 mod exemplars;
 mod gate;
 mod manifest;
+mod merge;
 mod outputs;
 mod pacer;
 mod plan;
@@ -48,16 +49,18 @@ mod stages;
 mod stats;
 mod worker;
 
-pub use config::{LoadConfig, RootSpans, SamplerChoice, Shard, Target};
+pub use config::{LoadConfig, RootSpans, SamplerChoice, Shard, Target, TargetError};
 pub use error::{LoadError, MergeError};
 pub use exemplars::{Exemplar, PercentileExemplar};
 pub use manifest::{ManifestRecord, Outcome, read_manifest};
 pub use plan::{PlannedRequest, ShardPlan, plan_shard};
-pub use propagator::Propagator;
+pub use propagator::{Propagator, PropagatorsError, UnknownPropagator};
 pub use report::{
     ErrorCounts, Latency, REPORT_FORMAT, Report, RunInfo, ScenarioReport, ScheduleReport,
     StageReport, TracingReport, merge,
 };
 pub use run::run;
-pub use scenario::{Mix, ORDER_PAYMENT, SampleRequest, Scenario, ScenarioFileError, ScenarioSet};
+pub use scenario::{
+    Mix, ORDER_PAYMENT, SampleRequest, Scenario, ScenarioError, ScenarioFileError, ScenarioSet,
+};
 pub use stages::{Stage, Stages, parse_stages};

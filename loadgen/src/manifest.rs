@@ -247,18 +247,29 @@ impl ManifestWriter {
     }
 
     /// Flushes and reports the lines written, or the first write error.
-    pub(crate) fn finish(&self) -> Result<u64, String> {
+    pub(crate) fn finish(&self) -> Result<u64, ManifestWriteError> {
         self.flush();
         let mut state = self.state.lock();
         match state.error.take() {
             None => Ok(state.lines),
-            Some(e) => Err(format!(
-                "writing the manifest {} failed after {} lines: {e}",
-                self.path.display(),
-                state.lines
-            )),
+            Some(source) => Err(ManifestWriteError {
+                path: self.path.clone(),
+                lines: state.lines,
+                source,
+            }),
         }
     }
+}
+
+/// The manifest stopped being written: the first write error, after how
+/// many lines.
+#[derive(Debug, thiserror::Error)]
+#[error("writing the manifest {} failed after {lines} lines", path.display())]
+pub(crate) struct ManifestWriteError {
+    path: PathBuf,
+    lines: u64,
+    #[source]
+    source: std::io::Error,
 }
 
 #[cfg(test)]
@@ -320,7 +331,7 @@ mod tests {
         let w = ManifestWriter::create(&path).unwrap();
         assert!(w.write(&line(0)));
         assert!(w.write(&failed(1)));
-        assert_eq!(w.finish(), Ok(2));
+        assert_eq!(w.finish().ok(), Some(2));
         let text = std::fs::read_to_string(&path).unwrap();
         let first = text.lines().next().unwrap();
         assert_eq!(
@@ -394,8 +405,12 @@ mod tests {
         }
         w.flush();
         assert!(!w.write(&line(1000)), "writes stop after the error");
-        let err = w.finish().unwrap_err();
-        assert!(err.contains("No space left"), "{err}");
+        let err = cli_support::error_chain(&w.finish().unwrap_err());
+        assert!(
+            err.starts_with("writing the manifest /dev/full failed after ")
+                && err.contains("No space left"),
+            "{err}"
+        );
     }
 
     #[test]

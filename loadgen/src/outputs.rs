@@ -44,7 +44,7 @@ impl RunOutputs {
     pub(crate) fn merged_stats(&self, scenarios: usize) -> Stats {
         let mut stats = Stats::new(scenarios);
         for shard in self.stats.iter() {
-            stats.merge(&shard.lock());
+            crate::stats::add(&mut stats, &shard.lock());
         }
         stats
     }

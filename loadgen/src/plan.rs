@@ -309,10 +309,10 @@ pub(crate) fn prepare_scenarios(
     target: &Target,
 ) -> Result<(Arc<ScenarioSet>, Renderer), LoadError> {
     let scenarios = match mix {
-        Some(mix) => scenarios.with_mix(mix).map_err(LoadError::Config)?,
+        Some(mix) => scenarios.with_mix(mix)?,
         None => scenarios,
     };
-    let renderer = Renderer::new(&scenarios, target).map_err(LoadError::Config)?;
+    let renderer = Renderer::new(&scenarios, target)?;
     Ok((Arc::new(scenarios), renderer))
 }
 

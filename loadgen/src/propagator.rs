@@ -42,22 +42,18 @@ impl Propagator {
     /// The format from an `OTEL_PROPAGATORS` value (`tracecontext,baggage`):
     /// the first trace context format listed. `baggage` is always sent as
     /// W3C Baggage; `none` or no trace format is an error.
-    pub fn from_otel_propagators(value: &str) -> Result<Propagator, String> {
+    pub fn from_otel_propagators(value: &str) -> Result<Propagator, PropagatorsError> {
         let mut first = None;
         for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "baggage" => {}
                 other => {
-                    let p: Propagator = other
-                        .parse()
-                        .map_err(|e| format!("OTEL_PROPAGATORS: {e}"))?;
+                    let p: Propagator = other.parse().map_err(PropagatorsError::Unknown)?;
                     first.get_or_insert(p);
                 }
             }
         }
-        first.ok_or_else(|| {
-            format!("OTEL_PROPAGATORS={value:?} names no trace context format (tracecontext, b3, b3multi, jaeger)")
-        })
+        first.ok_or_else(|| PropagatorsError::NoTraceFormat(value.to_owned()))
     }
 
     /// The headers carrying `ids`.
@@ -130,7 +126,7 @@ impl fmt::Display for Propagator {
 }
 
 impl FromStr for Propagator {
-    type Err = String;
+    type Err = UnknownPropagator;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
@@ -138,11 +134,27 @@ impl FromStr for Propagator {
             "b3" => Ok(Propagator::B3),
             "b3multi" => Ok(Propagator::B3Multi),
             "jaeger" => Ok(Propagator::Jaeger),
-            other => Err(format!(
-                "unknown propagator {other:?} (expected tracecontext, b3, b3multi or jaeger)"
-            )),
+            other => Err(UnknownPropagator(other.to_owned())),
         }
     }
+}
+
+/// A name that is none of the trace context formats the loadgen sends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown propagator {0:?} (expected tracecontext, b3, b3multi or jaeger)")]
+pub struct UnknownPropagator(String);
+
+/// An `OTEL_PROPAGATORS` value the loadgen cannot send by.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PropagatorsError {
+    /// It lists a format the loadgen does not know.
+    #[error("OTEL_PROPAGATORS")]
+    Unknown(#[source] UnknownPropagator),
+    /// It lists no trace context format (only `baggage`, or `none`).
+    #[error(
+        "OTEL_PROPAGATORS={0:?} names no trace context format (tracecontext, b3, b3multi, jaeger)"
+    )]
+    NoTraceFormat(String),
 }
 
 #[cfg(test)]
@@ -295,12 +307,13 @@ mod tests {
         assert!(
             first("baggage")
                 .unwrap_err()
+                .to_string()
                 .contains("no trace context format")
         );
-        assert!(
-            first("xray")
-                .unwrap_err()
-                .contains("unknown propagator \"xray\"")
+        assert_eq!(
+            cli_support::error_chain(&first("xray").unwrap_err()),
+            "OTEL_PROPAGATORS: unknown propagator \"xray\" \
+             (expected tracecontext, b3, b3multi or jaeger)"
         );
         for p in ALL {
             assert_eq!(p.name().parse::<Propagator>(), Ok(p));

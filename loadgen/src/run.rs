@@ -211,7 +211,10 @@ async fn gather(
     if let Some(manifest) = &outputs.manifest
         && let Err(e) = manifest.finish()
     {
-        problems.push(format!("{e}; the run was stopped"));
+        problems.push(format!(
+            "{}; the run was stopped",
+            cli_support::error_chain(&e)
+        ));
     }
     let spans_ended = counters.spans_ended.load(Ordering::Relaxed);
     let mut spans_exported = 0;
@@ -297,7 +300,7 @@ async fn target_tls_of(
         .ok()
         .and_then(|a| a.parse().ok())
         .ok_or_else(|| LoadError::Config(format!("invalid host in {target}")))?;
-    let tls = TargetTls::new(config, target.host(), authority).map_err(LoadError::Config)?;
+    let tls = TargetTls::new(config, target.host(), authority)?;
     let handshake = async {
         let tcp = tokio::net::TcpStream::connect(addr).await.ok()?;
         Some(

@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use crate::{
     exemplars::{ExemplarStats, Sampled},
     manifest::Outcome,
+    merge::{Merge, merge_by_field},
 };
 
 /// A histogram of microseconds with 3 significant digits that grows to
@@ -61,22 +62,9 @@ impl Default for ScenarioStats {
     }
 }
 
-impl ScenarioStats {
-    pub(crate) fn merge(&mut self, other: &ScenarioStats) {
-        self.count += other.count;
-        self.ok += other.ok;
-        self.unexpected_status += other.unexpected_status;
-        self.connect += other.connect;
-        self.timeout += other.timeout;
-        self.io += other.io;
-        for (status, n) in &other.statuses {
-            *self.statuses.entry(*status).or_default() += n;
-        }
-        // Both auto-resize: adding cannot fail.
-        let _ = self.latency.add(&other.latency);
-        self.exemplars.merge(&other.exemplars);
-    }
-}
+merge_by_field!(impl ScenarioStats {
+    count, ok, unexpected_status, connect, timeout, io, statuses, latency, exemplars,
+});
 
 /// Everything recorded by a group of connections.
 #[derive(Debug, Clone)]
@@ -143,16 +131,17 @@ impl Stats {
             None => self.sampling_unknown += 1,
         }
     }
+}
 
-    pub(crate) fn merge(&mut self, other: &Stats) {
-        for (mine, theirs) in self.scenarios.iter_mut().zip(&other.scenarios) {
-            mine.merge(theirs);
-        }
-        let _ = self.start_lag.add(&other.start_lag);
-        self.sampled += other.sampled;
-        self.not_sampled += other.not_sampled;
-        self.sampling_unknown += other.sampling_unknown;
-    }
+merge_by_field!(impl Stats {
+    scenarios, start_lag, sampled, not_sampled, sampling_unknown,
+});
+
+/// Adds `other` into `mine` ([`Stats`] or one scenario's). Every histogram
+/// of the run's statistics grows to what it meets ([`new_histogram`]), so
+/// adding cannot fail.
+pub(crate) fn add<T: Merge>(mine: &mut T, other: &T) {
+    let _ = mine.merge(other);
 }
 
 /// Counters read by the progress line while the run goes.
@@ -202,7 +191,7 @@ mod tests {
         let mut b = Stats::new(3);
         b.record(&finished(0, Outcome::Connect, None, 50));
         b.record(&finished(2, Outcome::Ok, Some(402), 70));
-        a.merge(&b);
+        add(&mut a, &b);
         let v = &a.scenarios[0];
         assert_eq!(
             (v.count, v.ok, v.unexpected_status, v.connect),

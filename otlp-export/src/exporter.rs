@@ -120,7 +120,7 @@ impl SpanExporter for DirectSpanExporter {
             };
             match sent.await {
                 Ok(Ok(_accepted)) => Ok(()),
-                Ok(Err(message)) => Err(OTelSdkError::InternalFailure(message)),
+                Ok(Err(e)) => Err(OTelSdkError::InternalFailure(e.to_string())),
                 Err(e) => Err(OTelSdkError::InternalFailure(format!(
                     "the export task did not finish: {e}"
                 ))),

@@ -235,7 +235,7 @@ async fn send_batches(
                     ));
                 }
             }
-            Err(e) => delivery.lost(e),
+            Err(e) => delivery.lost(e.to_string()),
         }
     }
 }

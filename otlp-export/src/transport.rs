@@ -78,6 +78,20 @@ enum Kind {
     },
 }
 
+/// An export that failed for good: not retryable, or out of retries. The
+/// message is the last attempt's, already one line (a gRPC status, an HTTP
+/// answer, a transport error's chain).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "OTLP export to {endpoint} failed{}: {message}",
+    if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() }
+)]
+pub(crate) struct ExportError {
+    endpoint: String,
+    attempts: u32,
+    message: String,
+}
+
 impl Transport {
     /// The transport to `destination`. Call inside a Tokio runtime (the
     /// gRPC channel runs on it); nothing connects until the first request.
@@ -146,7 +160,7 @@ impl Transport {
 
     /// Sends one `ExportTraceServiceRequest`, retrying what OTLP says to
     /// retry; the error is a one-line description of the last attempt.
-    pub(crate) async fn export(&self, request: Bytes) -> Result<Accepted, String> {
+    pub(crate) async fn export(&self, request: Bytes) -> Result<Accepted, ExportError> {
         let mut backoff = FIRST_BACKOFF;
         let mut retries = 0;
         loop {
@@ -162,15 +176,11 @@ impl Transport {
                 failure.message = format!("{}; {hint}", failure.message);
             }
             if !failure.retryable || retries == MAX_RETRIES {
-                let tries = if retries == 0 {
-                    String::new()
-                } else {
-                    format!(" (after {} attempts)", retries + 1)
-                };
-                return Err(format!(
-                    "OTLP export to {} failed{tries}: {}",
-                    self.endpoint, failure.message
-                ));
+                return Err(ExportError {
+                    endpoint: self.endpoint.clone(),
+                    attempts: retries + 1,
+                    message: failure.message,
+                });
             }
             let jitter = Duration::from_millis(rand::rng().random_range(0..=MAX_JITTER_MS));
             // A receiver's `Retry-After` is honoured up to the export timeout.

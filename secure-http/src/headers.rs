@@ -68,29 +68,71 @@ impl FromIterator<Header> for Headers {
     }
 }
 
+/// Why a header, a header list or a URL's user info was refused. No
+/// variant holds a value: values are secrets more often than not.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HeaderError {
+    /// The name is not an HTTP header name.
+    #[error("`{0}` is not a header name")]
+    Name(String),
+    /// The value has bytes a header cannot carry.
+    #[error("the value of `{0}` is not a valid header value")]
+    Value(HeaderName),
+    /// `--header` without the colon (the text is not repeated: it may be a
+    /// bare token).
+    #[error("expected `Name: value` (the text is not shown, it may be a secret)")]
+    NoColon,
+    /// An entry of a list without `=`.
+    #[error("{variable}: entry {entry} is not name=value")]
+    NotNameValue {
+        /// Where the list came from (an environment variable's name).
+        variable: String,
+        /// The entry's position, from 1.
+        entry: usize,
+    },
+    /// A list entry whose percent-decoded value is not UTF-8.
+    #[error("{variable}: the value of `{name}` is not UTF-8")]
+    NotUtf8 {
+        /// Where the list came from.
+        variable: String,
+        /// The header's name.
+        name: String,
+    },
+    /// A list entry that is not a header; the source says why.
+    #[error("{variable}")]
+    InList {
+        /// Where the list came from.
+        variable: String,
+        /// The entry's error.
+        #[source]
+        source: Box<HeaderError>,
+    },
+    /// A URL's percent-decoded user info is not UTF-8.
+    #[error("the user info of the URL is not UTF-8")]
+    UserInfoNotUtf8,
+}
+
 /// A header and its sensitive value; the error names the header, never the value.
-fn header(name: &str, value: &str) -> Result<Header, String> {
+fn header(name: &str, value: &str) -> Result<Header, HeaderError> {
     let name = name.trim();
-    let name = HeaderName::try_from(name).map_err(|_| format!("`{name}` is not a header name"))?;
-    let mut value = HeaderValue::try_from(value.trim())
-        .map_err(|_| format!("the value of `{name}` is not a valid header value"))?;
+    let name = HeaderName::try_from(name).map_err(|_| HeaderError::Name(name.to_owned()))?;
+    let mut value =
+        HeaderValue::try_from(value.trim()).map_err(|_| HeaderError::Value(name.clone()))?;
     value.set_sensitive(true);
     Ok(Header { name, value })
 }
 
 /// Parses `--header 'Name: value'` (a clap value parser). The error does not
 /// repeat the text, which may be a bare token.
-pub fn parse_header(text: &str) -> Result<Header, String> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or("expected `Name: value` (the text is not shown, it may be a secret)")?;
+pub fn parse_header(text: &str) -> Result<Header, HeaderError> {
+    let (name, value) = text.split_once(':').ok_or(HeaderError::NoColon)?;
     header(name, value)
 }
 
 /// Parses a `name=value,name2=value2` list, values percent-decoded, as
 /// OpenTelemetry's `OTEL_EXPORTER_OTLP_HEADERS`; `variable` names the source
 /// in the error, which never holds a value.
-pub fn parse_header_list(variable: &str, text: &str) -> Result<Headers, String> {
+pub fn parse_header_list(variable: &str, text: &str) -> Result<Headers, HeaderError> {
     text.split(',')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
@@ -98,10 +140,18 @@ pub fn parse_header_list(variable: &str, text: &str) -> Result<Headers, String> 
         .map(|(index, pair)| {
             let (name, value) = pair
                 .split_once('=')
-                .ok_or_else(|| format!("{variable}: entry {} is not name=value", index + 1))?;
-            let value = percent_decode(value.trim())
-                .map_err(|()| format!("{variable}: the value of `{}` is not UTF-8", name.trim()))?;
-            header(name, &value).map_err(|e| format!("{variable}: {e}"))
+                .ok_or_else(|| HeaderError::NotNameValue {
+                    variable: variable.to_owned(),
+                    entry: index + 1,
+                })?;
+            let value = percent_decode(value.trim()).map_err(|()| HeaderError::NotUtf8 {
+                variable: variable.to_owned(),
+                name: name.trim().to_owned(),
+            })?;
+            header(name, &value).map_err(|e| HeaderError::InList {
+                variable: variable.to_owned(),
+                source: Box::new(e),
+            })
         })
         .collect()
 }
@@ -118,16 +168,14 @@ fn percent_decode(text: &str) -> Result<String, ()> {
 
 /// Splits a URL's user info off: the URL without it (safe to print) and, when
 /// it had some, the `Authorization: Basic` header it stands for (sensitive).
-pub fn split_user_info(url: &str) -> Result<(String, Option<Header>), String> {
+pub fn split_user_info(url: &str) -> Result<(String, Option<Header>), HeaderError> {
     let Ok(mut parsed) = Url::parse(url) else {
         return Ok((url.to_owned(), None));
     };
     if parsed.username().is_empty() && parsed.password().is_none() {
         return Ok((url.to_owned(), None));
     }
-    let decode = |part: &str| {
-        percent_decode(part).map_err(|()| "the user info of the URL is not UTF-8".to_owned())
-    };
+    let decode = |part: &str| percent_decode(part).map_err(|()| HeaderError::UserInfoNotUtf8);
     let credentials = format!(
         "{}:{}",
         decode(parsed.username())?,
@@ -162,12 +210,12 @@ mod tests {
 
     #[test]
     fn a_bad_header_line_is_refused_without_repeating_it() {
-        let error = parse_header("Bearer s3cret-token").unwrap_err();
+        let error = parse_header("Bearer s3cret-token").unwrap_err().to_string();
         assert!(!error.contains("s3cret"), "{error}");
-        let error = parse_header("bad name: s3cret").unwrap_err();
+        let error = parse_header("bad name: s3cret").unwrap_err().to_string();
         assert!(error.contains("bad name"), "{error}");
         assert!(!error.contains("s3cret"), "{error}");
-        let error = parse_header("x-token: s3c\x01ret").unwrap_err();
+        let error = parse_header("x-token: s3c\x01ret").unwrap_err().to_string();
         assert!(!error.contains("s3c"), "{error}");
     }
 
@@ -182,7 +230,15 @@ mod tests {
         assert_eq!(map["authorization"], "Bearer abc+d+e");
         assert_eq!(map["x-tenant"], "blue");
         let error = parse_header_list("JAEGER_QUERY_HEADERS", "x-a=1,s3cret").unwrap_err();
-        assert_eq!(error, "JAEGER_QUERY_HEADERS: entry 2 is not name=value");
+        assert_eq!(
+            error.to_string(),
+            "JAEGER_QUERY_HEADERS: entry 2 is not name=value"
+        );
+        // A bad entry's own error is the source, out of the list's message.
+        let error = parse_header_list("JAEGER_QUERY_HEADERS", "bad name=s3cret").unwrap_err();
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(error.to_string(), "JAEGER_QUERY_HEADERS");
+        assert_eq!(cause.as_deref(), Some("`bad name` is not a header name"));
     }
 
     #[test]

@@ -8,5 +8,5 @@ mod headers;
 pub mod test_pki;
 mod tls;
 
-pub use headers::{Header, Headers, parse_header, parse_header_list, split_user_info};
+pub use headers::{Header, HeaderError, Headers, parse_header, parse_header_list, split_user_info};
 pub use tls::{TlsArgs, TlsError, TlsNames, certificate_hint, certificate_hint_named};

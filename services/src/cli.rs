@@ -171,14 +171,14 @@ pub enum FlagValueError {
         #[source]
         source: std::num::ParseFloatError,
     },
-    /// A duration flag that is not a duration (cli-support's message).
-    #[error("{0}")]
-    Duration(String),
+    /// A duration flag that is not a duration (cli-support's error).
+    #[error(transparent)]
+    Duration(#[from] cli_support::DurationError),
     /// A timeout of zero, which would fail every call.
     #[error("{0:?}: a timeout must be above zero (e.g. 2s)")]
     ZeroTimeout(String),
     /// `--payment-url` does not parse as a URL.
-    #[error("{input:?} is not a URL: {source}")]
+    #[error("{input:?} is not a URL")]
     NotAUrl {
         /// The value given.
         input: String,
@@ -186,9 +186,9 @@ pub enum FlagValueError {
         #[source]
         source: url::ParseError,
     },
-    /// `--payment-url` is not an endpoint URL (cli-support's message).
-    #[error("{0}")]
-    Endpoint(String),
+    /// `--payment-url` is not an endpoint URL (cli-support's error).
+    #[error(transparent)]
+    Endpoint(#[from] cli_support::UrlError),
     /// `--payment-url` is `https://`, which the payment client cannot speak.
     #[error("{0:?}: https is not supported (the payment client has no TLS); use http://")]
     Https(String),
@@ -210,7 +210,7 @@ pub fn parse_amount(s: &str) -> Result<f64, FlagValueError> {
 
 /// A timeout flag: a duration above zero (a zero timeout fails every call).
 pub fn parse_timeout(s: &str) -> Result<Duration, FlagValueError> {
-    match cli_support::parse_duration(s).map_err(FlagValueError::Duration)? {
+    match cli_support::parse_duration(s)? {
         d if d.is_zero() => Err(FlagValueError::ZeroTimeout(s.to_owned())),
         d => Ok(d),
     }
@@ -221,7 +221,7 @@ pub fn parse_timeout(s: &str) -> Result<Duration, FlagValueError> {
 /// 65535), and `http://` only: the payment client has no TLS, and https
 /// would fail every order with 502.
 pub fn parse_payment_url(s: &str) -> Result<reqwest::Url, FlagValueError> {
-    let text = cli_support::parse_http_url(s).map_err(FlagValueError::Endpoint)?;
+    let text = cli_support::parse_http_url(s)?;
     let url = reqwest::Url::parse(&text).map_err(|source| FlagValueError::NotAUrl {
         input: text.clone(),
         source,

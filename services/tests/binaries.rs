@@ -132,10 +132,12 @@ fn settings_that_break_the_contract_are_refused_at_start() {
             &["--payment-url", "http://127.0.0.1:0"],
             "port 0 is not a port to connect to",
         ),
+        // The URL parser's reason is a source, not in the message: the
+        // line carries it all the same.
         (
             ORDER_API,
             &["--payment-url", "http://127.0.0.1:99999"],
-            "--payment-url",
+            "for '--payment-url <URL>': \"http://127.0.0.1:99999\" is not a URL: invalid port number",
         ),
     ];
     for (bin, args, needle) in cases {

@@ -17,7 +17,7 @@ pub use otlp_export::DEFAULT_EXPORT_TIMEOUT;
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
     /// The OTLP exporter rejected its configuration.
-    #[error("cannot build the OTLP {protocol} exporter for {endpoint}: {source}")]
+    #[error("cannot build the OTLP {protocol} exporter for {endpoint}")]
     Exporter {
         /// The protocol asked for.
         protocol: Protocol,
@@ -29,12 +29,25 @@ pub enum TelemetryError {
     /// The direct exporter cannot send to its destination.
     #[error(transparent)]
     Endpoint(#[from] otlp_export::EndpointError),
+    /// The blocking HTTP client of opentelemetry-otlp's HTTP exporter
+    /// could not be built with the TLS configuration.
+    #[error("cannot build the HTTP client for {endpoint}")]
+    HttpClient {
+        /// The resolved endpoint.
+        endpoint: String,
+        /// reqwest's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The thread that builds that client panicked.
+    #[error("the HTTP client's thread panicked (building the client for {0})")]
+    HttpClientThread(String),
     /// Flushing or shutting down the provider failed (spans may be lost).
-    #[error("tracer provider shutdown failed: {0}")]
+    #[error("tracer provider shutdown failed")]
     Shutdown(#[source] opentelemetry_sdk::error::OTelSdkError),
     /// The blocking task that flushes and shuts down panicked or was
     /// cancelled (spans may be lost).
-    #[error("tracer provider shutdown failed: {0}")]
+    #[error("tracer provider shutdown failed")]
     ShutdownTask(#[source] tokio::task::JoinError),
 }
 
@@ -125,13 +138,7 @@ pub fn build_exporter(
             if let Some(tls) =
                 otlp_export::http_tls_config(&cfg.destination(), &[b"h2", b"http/1.1"])?
             {
-                builder =
-                    builder.with_http_client(blocking_client(tls, timeout).map_err(|reason| {
-                        otlp_export::EndpointError {
-                            endpoint: endpoint.clone(),
-                            reason,
-                        }
-                    })?);
+                builder = builder.with_http_client(blocking_client(tls, timeout, &endpoint)?);
             }
             builder.build()
         }
@@ -150,7 +157,8 @@ pub fn build_exporter(
 fn blocking_client(
     tls: rustls::ClientConfig,
     timeout: std::time::Duration,
-) -> Result<reqwest::blocking::Client, String> {
+    endpoint: &str,
+) -> Result<reqwest::blocking::Client, TelemetryError> {
     std::thread::spawn(move || {
         reqwest::blocking::Client::builder()
             .timeout(timeout)
@@ -158,8 +166,11 @@ fn blocking_client(
             .build()
     })
     .join()
-    .map_err(|_| "the HTTP client's thread panicked".to_owned())?
-    .map_err(|e| format!("cannot build the HTTP client: {e}"))
+    .map_err(|_| TelemetryError::HttpClientThread(endpoint.to_owned()))?
+    .map_err(|source| TelemetryError::HttpClient {
+        endpoint: endpoint.to_owned(),
+        source,
+    })
 }
 
 /// Builds a provider with the configuration's sampler and resource and a

@@ -62,19 +62,19 @@ impl ExampleSystemConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ExampleSystemError {
     /// A tracer provider could not be built.
-    #[error("tracer provider: {0}")]
+    #[error("tracer provider")]
     Telemetry(#[from] telemetry::TelemetryError),
     /// A loopback port could not be bound.
-    #[error("cannot listen on 127.0.0.1:0: {0}")]
+    #[error("cannot listen on 127.0.0.1:0")]
     Listen(#[source] std::io::Error),
     /// The gateway's HTTP client could not be built.
-    #[error("http client: {0}")]
+    #[error("http client")]
     Client(#[source] reqwest::Error),
     /// A propagator list telemetry does not know.
-    #[error("propagators: {0}")]
+    #[error("propagators")]
     Propagators(#[source] telemetry::ConfigError),
     /// The tracestore it exports to could not start.
-    #[error("tracestore: {0}")]
+    #[error("tracestore")]
     Store(#[source] tracestore::Error),
 }
 

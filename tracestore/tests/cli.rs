@@ -33,6 +33,23 @@ fn bad_flags_give_one_line_and_exit_2() {
     assert_eq!(code, 0);
 }
 
+/// A refused value whose parser keeps the reason as the error's source
+/// (not in its message) still shows the reason on the line.
+#[test]
+fn a_refused_log_filter_says_why() {
+    let (code, stderr) = run(&["--log-level", "[[["]);
+    assert_eq!(code, 2, "{stderr}");
+    let (message, reason) = stderr
+        .trim_end()
+        .split_once("not a log level or filter: ")
+        .unwrap_or_else(|| panic!("the parser's reason follows: {stderr}"));
+    assert!(
+        message.starts_with("tracestore: invalid value '[[[' for '--log-level <LEVEL>': "),
+        "{stderr}"
+    );
+    assert!(!reason.is_empty(), "{stderr}");
+}
+
 #[test]
 fn a_port_in_use_is_one_line_and_exit_1() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

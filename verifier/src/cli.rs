@@ -144,7 +144,7 @@ impl JaegerAccess {
         let (url, basic) = crate::jaeger::parse_base_url(jaeger_url)?;
         let mut headers = match std::env::var(QUERY_HEADERS_VAR) {
             Ok(list) => secure_http::parse_header_list(QUERY_HEADERS_VAR, &list)
-                .map_err(CheckError::Config)?,
+                .map_err(|e| CheckError::Config(cli_support::error_chain(&e)))?,
             Err(_) => secure_http::Headers::default(),
         };
         for header in self.headers {
@@ -170,10 +170,23 @@ impl JaegerAccess {
 }
 
 /// Parses an RFC 3339 time for `--start` / `--end`.
-pub fn parse_time(text: &str) -> Result<SystemTime, String> {
+pub fn parse_time(text: &str) -> Result<SystemTime, TimeError> {
     let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))?;
+        .map_err(|source| TimeError {
+            text: text.to_owned(),
+            source,
+        })?;
     Ok(SystemTime::from(time))
+}
+
+/// A `--start` / `--end` that is not an RFC 3339 time; the parser's error
+/// is the source (clap's line through [`cli_support::error_line`] shows it).
+#[derive(Debug, thiserror::Error)]
+#[error("`{text}` is not an RFC 3339 time")]
+pub struct TimeError {
+    text: String,
+    #[source]
+    source: time::error::Parse,
 }
 
 /// Runs a verification (or prints the built-in spec); `Ok(passed)`.

@@ -20,7 +20,10 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EXIT_FAILED),
         Err(e) => {
-            eprintln!("verifier: could not check: {e}");
+            eprintln!(
+                "verifier: could not check: {}",
+                cli_support::error_chain(&e)
+            );
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -13,17 +13,37 @@ use crate::spec::Spec;
 /// A W3C trace context id of exactly `digits` hex digits, not all zero
 /// (W3C makes the all-zero id invalid), as the loadgen writes it. Stricter
 /// than Jaeger's answers, whose v1 ids may be shorter.
-fn w3c_id(text: &str, digits: usize, field: &str) -> Result<u128, String> {
+fn w3c_id(text: &str, digits: usize, field: &'static str) -> Result<u128, IdError> {
+    let not_hex = || IdError::NotHex {
+        field,
+        text: text.to_owned(),
+        digits,
+    };
     if text.len() != digits || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("{field} `{text}` is not {digits} hex digits"));
+        return Err(not_hex());
     }
+    // At most 32 hex digits: the parse cannot overflow a u128.
     match u128::from_str_radix(text, 16) {
-        Ok(0) => Err(format!(
-            "{field} `{text}` is all zeros, an invalid id in W3C trace context"
-        )),
+        Ok(0) => Err(IdError::AllZeros {
+            field,
+            text: text.to_owned(),
+        }),
         Ok(id) => Ok(id),
-        Err(e) => Err(format!("{field} `{text}`: {e}")),
+        Err(_) => Err(not_hex()),
     }
+}
+
+/// A manifest id that is not a W3C trace context id.
+#[derive(Debug, thiserror::Error)]
+enum IdError {
+    #[error("{field} `{text}` is not {digits} hex digits")]
+    NotHex {
+        field: &'static str,
+        text: String,
+        digits: usize,
+    },
+    #[error("{field} `{text}` is all zeros, an invalid id in W3C trace context")]
+    AllZeros { field: &'static str, text: String },
 }
 
 /// A manifest that cannot be used, with where the problem is.
@@ -169,13 +189,13 @@ impl Manifest {
                 .as_deref()
                 .map(|text| w3c_id(text, 32, "trace_id").map(TraceId))
                 .transpose()
-                .map_err(&error)?;
+                .map_err(|e| error(e.to_string()))?;
             let span_id = raw
                 .span_id
                 .as_deref()
                 .map(|text| w3c_id(text, 16, "span_id").map(|id| SpanId(id as u64)))
                 .transpose()
-                .map_err(&error)?;
+                .map_err(|e| error(e.to_string()))?;
             let actual = raw.actual_start_us.unwrap_or(raw.intended_start_us);
             let entry = ManifestEntry {
                 seq: raw.seq,

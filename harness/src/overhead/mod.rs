@@ -36,7 +36,7 @@ use telemetry::SamplerConfig;
 use verifier::spec::Spec;
 
 pub use report::{ModeFigures, OverheadReport};
-pub use sink::Sink;
+pub use sink::{Sink, UnknownSink};
 
 use services::ServiceTracing;
 

@@ -71,9 +71,9 @@ pub(super) async fn phase(
         ..StackConfig::default()
     })
     .await?;
-    let target = Target::parse(&stack.order_api_url()).map_err(|message| HarnessError::Target {
+    let target = Target::parse(&stack.order_api_url()).map_err(|source| HarnessError::Target {
         url: stack.order_api_url(),
-        message,
+        source,
     })?;
     let mut load = LoadConfig::new(target, rps.unwrap_or(SATURATING_RPS));
     load.duration = Some(config.duration);

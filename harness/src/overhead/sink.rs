@@ -33,22 +33,25 @@ impl fmt::Display for Sink {
 }
 
 impl FromStr for Sink {
-    type Err = String;
+    type Err = UnknownSink;
 
     /// `discard`, `tracestore`, or an `http(s)://` OTLP/gRPC endpoint.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, UnknownSink> {
         match s.trim() {
             "discard" => Ok(Sink::Discard),
             "tracestore" => Ok(Sink::TraceStore),
             url if url.starts_with("http://") || url.starts_with("https://") => {
                 Ok(Sink::Endpoint(url.to_owned()))
             }
-            other => Err(format!(
-                "unknown sink {other:?}: expected discard, tracestore or an http:// OTLP/gRPC endpoint"
-            )),
+            other => Err(UnknownSink(other.to_owned())),
         }
     }
 }
+
+/// A sink name that is none of the three kinds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown sink {0:?}: expected discard, tracestore or an http:// OTLP/gRPC endpoint")]
+pub struct UnknownSink(String);
 
 impl Serialize for Sink {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

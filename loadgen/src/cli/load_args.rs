@@ -8,6 +8,7 @@ use clap::Args;
 use telemetry::{OtelConfig, SamplerConfig};
 
 use crate::{
+    LoadError,
     config::{LoadConfig, RootSpans, SamplerChoice, Target},
     propagator::Propagator,
     scenario::{Mix, ScenarioSet},
@@ -130,7 +131,11 @@ impl LoadArgs {
     /// The load these flags describe against `target`. `otel` configures the
     /// CLIENT spans, and its sampler gives the ratio when `--sampler` is not
     /// given. The configuration is validated.
-    pub fn load_config(self, target: Target, otel: OtelConfig) -> Result<LoadConfig, String> {
+    pub fn load_config(
+        self,
+        target: Target,
+        otel: OtelConfig,
+    ) -> Result<LoadConfig, LoadFlagsError> {
         let sampler = self
             .sampler
             .unwrap_or(SamplerChoice::Ratio(match otel.sampler {
@@ -142,7 +147,7 @@ impl LoadArgs {
         let rps = match self.rps {
             Some(r) => r,
             None if !stages.is_empty() => 0.0,
-            None => return Err("--rps is required".to_owned()),
+            None => return Err(LoadFlagsError::NoRate),
         };
         let mut config = LoadConfig::new(target, rps);
         config.stages = stages;
@@ -156,7 +161,7 @@ impl LoadArgs {
         }
         config.requests = self.requests;
         if let Some(path) = &self.scenarios {
-            config.scenarios = ScenarioSet::load(path).map_err(|e| e.to_string())?;
+            config.scenarios = ScenarioSet::load(path)?;
         }
         config.mix = self.mix;
         config.propagator = match (self.propagator, std::env::var("OTEL_PROPAGATORS")) {
@@ -179,17 +184,44 @@ impl LoadArgs {
             RootSpans::otlp(otel)
         };
         config.progress = true;
-        config.validate().map_err(|e| e.to_string())?;
+        config.validate()?;
         Ok(config)
     }
 }
 
+/// Load flags and `OTEL_*` variables that do not make a load (for
+/// `loadgen` and `harness run`).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadFlagsError {
+    /// Neither `--rps` nor `--stages`.
+    #[error("--rps is required")]
+    NoRate,
+    /// The `--scenarios` file is unusable.
+    #[error(transparent)]
+    Scenarios(#[from] crate::ScenarioFileError),
+    /// `OTEL_PROPAGATORS` names no format the loadgen sends.
+    #[error(transparent)]
+    Propagators(#[from] crate::propagator::PropagatorsError),
+    /// The `OTEL_*` variables of the CLIENT spans are unusable.
+    #[error(transparent)]
+    Otel(#[from] telemetry::ConfigError),
+    /// The sharding flags name no share.
+    #[error(transparent)]
+    Shard(#[from] super::shard_args::ShardError),
+    /// The configuration is inconsistent.
+    #[error(transparent)]
+    Invalid(#[from] LoadError),
+}
+
+/// A `--rps` (or `--latency-rps`) that is not a positive, finite number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("expected a positive number of requests per second, got {0:?}")]
+pub struct RateError(String);
+
 /// A request rate: a positive, finite number.
-pub fn parse_rps(s: &str) -> Result<f64, String> {
+pub fn parse_rps(s: &str) -> Result<f64, RateError> {
     match s.trim().parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!(
-            "expected a positive number of requests per second, got {s:?}"
-        )),
+        _ => Err(RateError(s.to_owned())),
     }
 }

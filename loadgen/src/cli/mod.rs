@@ -9,8 +9,8 @@ mod load_args;
 mod shard_args;
 
 pub(crate) use load_args::TARGET_TLS_NAMES;
-pub use load_args::{LoadArgs, TargetTlsArgs, parse_rps};
-pub use shard_args::{JOB_INDEX_VAR, ShardArgs};
+pub use load_args::{LoadArgs, LoadFlagsError, RateError, TargetTlsArgs, parse_rps};
+pub use shard_args::{JOB_INDEX_VAR, ShardArgs, ShardError};
 
 use std::{future::Future, path::PathBuf, process::ExitCode};
 
@@ -108,9 +108,8 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 /// The configuration the flags and the `OTEL_*` variables describe.
-pub(crate) fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
-    let mut otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))
-        .map_err(|e| e.to_string())?;
+pub(crate) fn load_config(args: RunArgs) -> Result<LoadConfig, LoadFlagsError> {
+    let mut otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))?;
     if let Some(endpoint) = args.otlp_endpoint {
         otel = otel.with_endpoint(endpoint);
     }
@@ -122,7 +121,7 @@ pub(crate) fn load_config(args: RunArgs) -> Result<LoadConfig, String> {
         .shard(std::env::var(JOB_INDEX_VAR).ok().as_deref())?;
     let mut config = args.load.load_config(args.target, otel)?;
     config.shard = shard;
-    config.validate().map_err(|e| e.to_string())?;
+    config.validate()?;
     Ok(config)
 }
 
@@ -132,16 +131,16 @@ async fn run_load(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
         .files(cli_support::RunFiles::new())
         .output("--json", args.json.as_deref());
     if let Err(e) = files.check() {
-        return fail(e);
+        return fail(cli_support::error_chain(&e));
     }
     let json = args.json.clone();
     let config = match load_config(args) {
         Ok(c) => c,
-        Err(e) => return fail(e),
+        Err(e) => return fail(cli_support::error_chain(&e)),
     };
     let report = match crate::run(config, stop).await {
         Ok(r) => r,
-        Err(e) => return fail(e),
+        Err(e) => return fail(cli_support::error_chain(&e)),
     };
     finish(&report, json)
 }
@@ -151,13 +150,14 @@ fn merge_reports(args: MergeArgs) -> ExitCode {
         .output("--json", args.json.as_deref())
         .inputs("a report", args.reports.iter().map(PathBuf::as_path));
     if let Err(e) = files.check() {
-        return fail(e);
+        return fail(cli_support::error_chain(&e));
     }
     let mut reports = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
-        let parsed = std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Report::from_json(&text));
+        let parsed = match std::fs::read_to_string(path) {
+            Ok(text) => Report::from_json(&text).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
         match parsed {
             Ok(r) => reports.push(r),
             Err(e) => return fail(format!("cannot read the report {}: {e}", path.display())),
@@ -165,7 +165,7 @@ fn merge_reports(args: MergeArgs) -> ExitCode {
     }
     match merge(&reports) {
         Ok(merged) => finish(&merged, args.json),
-        Err(e) => fail(e),
+        Err(e) => fail(cli_support::error_chain(&e)),
     }
 }
 

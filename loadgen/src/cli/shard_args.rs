@@ -29,33 +29,63 @@ impl ShardArgs {
     /// [`JOB_INDEX_VAR`], if set. `--shard` wins; `--shard-count` needs the
     /// index; an index without either flag is refused, since every pod of
     /// the Job would then send the whole load.
-    pub fn shard(&self, job_index: Option<&str>) -> Result<Shard, String> {
+    pub fn shard(&self, job_index: Option<&str>) -> Result<Shard, ShardError> {
         let job_index = job_index.map(str::trim).filter(|v| !v.is_empty());
         match (self.shard, self.shard_count, job_index) {
             (Some(shard), _, _) => Ok(shard),
             (None, Some(count), Some(index)) => {
-                let index: u32 = index.parse().map_err(|_| {
-                    format!("{JOB_INDEX_VAR}={index:?} is not a whole number (for --shard-count {count})")
+                let index: u32 = index.parse().map_err(|_| ShardError::NotANumber {
+                    index: index.to_owned(),
+                    count,
                 })?;
                 if index >= count {
-                    return Err(format!(
-                        "{JOB_INDEX_VAR}={index} is not below --shard-count {count}: \
-                         the Job's completions must equal --shard-count"
-                    ));
+                    return Err(ShardError::NotBelowCount { index, count });
                 }
                 Ok(Shard { index, count })
             }
-            (None, Some(count), None) => Err(format!(
-                "--shard-count {count} takes this instance's index from {JOB_INDEX_VAR} \
-                 (set by a Kubernetes Indexed Job), which is not set; use --shard i/{count}"
-            )),
-            (None, None, Some(index)) if index != "0" => Err(format!(
-                "{JOB_INDEX_VAR}={index} is set (an Indexed Job) but neither --shard nor \
-                 --shard-count: every pod would send the whole load; add --shard-count N"
-            )),
+            (None, Some(count), None) => Err(ShardError::NoIndex(count)),
+            (None, None, Some(index)) if index != "0" => {
+                Err(ShardError::NoShardFlag(index.to_owned()))
+            }
             (None, None, _) => Ok(Shard::default()),
         }
     }
+}
+
+/// Sharding flags and [`JOB_INDEX_VAR`] that do not name one share.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    /// The index is not a whole number.
+    #[error("{JOB_INDEX_VAR}={index:?} is not a whole number (for --shard-count {count})")]
+    NotANumber {
+        /// The variable's value.
+        index: String,
+        /// `--shard-count`.
+        count: u32,
+    },
+    /// The index is not below the count.
+    #[error(
+        "{JOB_INDEX_VAR}={index} is not below --shard-count {count}: \
+         the Job's completions must equal --shard-count"
+    )]
+    NotBelowCount {
+        /// The variable's value.
+        index: u32,
+        /// `--shard-count`.
+        count: u32,
+    },
+    /// `--shard-count` without the variable.
+    #[error(
+        "--shard-count {0} takes this instance's index from {JOB_INDEX_VAR} \
+         (set by a Kubernetes Indexed Job), which is not set; use --shard i/{0}"
+    )]
+    NoIndex(u32),
+    /// The variable without a sharding flag.
+    #[error(
+        "{JOB_INDEX_VAR}={0} is set (an Indexed Job) but neither --shard nor \
+         --shard-count: every pod would send the whole load; add --shard-count N"
+    )]
+    NoShardFlag(String),
 }
 
 #[cfg(test)]
@@ -104,7 +134,7 @@ mod tests {
                 &["--shard-count N", "whole load"][..],
             ),
         ] {
-            let err = args.shard(index).unwrap_err();
+            let err = args.shard(index).unwrap_err().to_string();
             for needle in needles {
                 assert!(err.contains(needle), "{index:?}: {err}");
             }

@@ -108,7 +108,7 @@ fn shards_merge_to_the_slowest_of_all() {
         merged.iter().map(|e| e.latency_us).collect::<Vec<_>>(),
         expected
     );
-    a.merge(&b);
+    crate::merge::Merge::merge(&mut a, &b).unwrap();
     assert_eq!(a.slowest(), merged);
 }
 

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     scenario::ScenarioSet,
-    stats::{ScenarioStats, Stats},
+    stats::{self, ScenarioStats, Stats},
 };
 
 /// The figures of one run, before they become a [`Report`].
@@ -72,7 +72,7 @@ impl Report {
         };
         let mut all = ScenarioStats::default();
         for s in &f.stats.scenarios {
-            all.merge(s);
+            stats::add(&mut all, s);
         }
         let scenarios = f
             .scenarios

@@ -1,14 +1,7 @@
-//! Combining the reports of several shards (or runs) into one.
-//!
-//! Every figure merges in one of a few ways: counts and rates add up,
-//! histograms add up and their percentiles are recomputed, status counts add
-//! up per status, and exemplars are chosen again from both sides. [`Merge`]
-//! is that one operation per kind of figure; a section of the report merges
-//! field by field through [`merge_by_field!`], whose pattern names every
-//! field of the section, so a field added later that nobody merges does not
-//! compile.
-
-use std::collections::BTreeMap;
+//! Combining the reports of several shards (or runs) into one, through
+//! [`Merge`]: histograms add up and their percentiles are
+//! recomputed, exemplars are chosen again from both sides, every other
+//! figure merges as the run's statistics do.
 
 use hdrhistogram::AdditionError;
 
@@ -19,6 +12,7 @@ use super::{
 use crate::{
     error::MergeError,
     exemplars::{Exemplar, at_percentiles, keep_slowest},
+    merge::{Merge, merge_by_field},
 };
 
 /// Combines the reports of several shards (or runs) into one: counts and
@@ -36,9 +30,9 @@ pub fn merge(reports: &[Report]) -> Result<Report, MergeError> {
     }
     let mut merged = first.clone();
     for (i, r) in rest.iter().enumerate() {
-        merge_report(&mut merged, r).map_err(|e| MergeError::Histogram {
+        merge_report(&mut merged, r).map_err(|source| MergeError::Histogram {
             index: i + 1,
-            reason: format!("{e:?}"),
+            source,
         })?;
     }
     Ok(merged)
@@ -60,9 +54,7 @@ fn merge_report(merged: &mut Report, r: &Report) -> Result<(), AdditionError> {
     } = r;
     merged.runs.extend(runs.iter().cloned());
     merged.schedule.merge(schedule)?;
-    for (mine, theirs) in merged.stages.iter_mut().zip(stages) {
-        mine.merge(theirs)?;
-    }
+    merged.stages.merge(stages)?;
     merged.tracing.merge(tracing)?;
     merged.overall.merge(overall)?;
     for theirs in scenarios {
@@ -79,38 +71,6 @@ fn merge_report(merged: &mut Report, r: &Report) -> Result<(), AdditionError> {
     Ok(())
 }
 
-/// A figure that another shard's figure of the same kind adds into.
-trait Merge {
-    /// Adds `other` into `self`; only histograms can fail to add (a
-    /// report read back may hold one whose range cannot be combined).
-    fn merge(&mut self, other: &Self) -> Result<(), AdditionError>;
-}
-
-impl Merge for u64 {
-    fn merge(&mut self, other: &u64) -> Result<(), AdditionError> {
-        *self += other;
-        Ok(())
-    }
-}
-
-/// Rates: the shards' rates add up to the rate of all.
-impl Merge for f64 {
-    fn merge(&mut self, other: &f64) -> Result<(), AdditionError> {
-        *self += other;
-        Ok(())
-    }
-}
-
-/// Answers by status code.
-impl Merge for BTreeMap<String, u64> {
-    fn merge(&mut self, other: &Self) -> Result<(), AdditionError> {
-        for (status, n) in other {
-            *self.entry(status.clone()).or_default() += n;
-        }
-        Ok(())
-    }
-}
-
 /// The histograms add up; the percentiles are those of the sum.
 impl Merge for Latency {
     fn merge(&mut self, other: &Latency) -> Result<(), AdditionError> {
@@ -119,26 +79,6 @@ impl Merge for Latency {
         *self = Latency::from_histogram(histogram);
         Ok(())
     }
-}
-
-/// Merges the listed fields of `$theirs` into `$mine`, each by its
-/// [`Merge`]; `besides` lists the other fields (names and settings both
-/// sides share, or what the caller merges itself), so that the pattern
-/// names every field. The `impl` form makes that the type's whole
-/// [`Merge`].
-macro_rules! merge_by_field {
-    ($mine:expr, $theirs:expr, $ty:ident { $($field:ident),* $(,)? } $(besides { $($besides:ident),* $(,)? })?) => {
-        let $ty { $($field,)* $($($besides: _,)*)? } = $theirs;
-        $( Merge::merge(&mut $mine.$field, $field)?; )*
-    };
-    (impl $ty:ident { $($field:ident),* $(,)? } $(besides { $($besides:ident),* $(,)? })?) => {
-        impl Merge for $ty {
-            fn merge(&mut self, other: &Self) -> Result<(), AdditionError> {
-                merge_by_field!(self, other, $ty { $($field),* } $(besides { $($besides),* })?);
-                Ok(())
-            }
-        }
-    };
 }
 
 merge_by_field!(impl ScheduleReport {

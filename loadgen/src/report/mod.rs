@@ -302,8 +302,8 @@ impl Report {
     }
 
     /// Reads a JSON report.
-    pub fn from_json(text: &str) -> Result<Report, String> {
-        serde_json::from_str(text).map_err(|e| e.to_string())
+    pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
+        serde_json::from_str(text)
     }
 }
 

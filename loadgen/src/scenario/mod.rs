@@ -199,24 +199,25 @@ impl ScenarioSet {
 
     /// The same scenarios with the weights of `mix`; a scenario the mix does
     /// not name gets weight 0.
-    pub fn with_mix(&self, mix: &Mix) -> Result<ScenarioSet, String> {
+    pub fn with_mix(&self, mix: &Mix) -> Result<ScenarioSet, ScenarioError> {
         let mut set = self.clone();
         for scenario in &mut set.scenarios {
             scenario.weight = 0;
         }
         for (name, weight) in &mix.weights {
-            let index = self.position(name).ok_or_else(|| {
-                let names: Vec<&str> = self.iter().map(Scenario::name).collect();
-                format!(
-                    "--mix names {name:?}, which {} does not define (it has {})",
-                    self.origin,
-                    names.join(", ")
-                )
+            let index = self.position(name).ok_or_else(|| ScenarioError::NotInMix {
+                name: name.clone(),
+                origin: self.origin.clone(),
+                names: self
+                    .iter()
+                    .map(Scenario::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
             set.scenarios[index].weight = *weight;
         }
         if set.total_weight() == 0 {
-            return Err("the mix needs at least one positive weight".to_owned());
+            return Err(ScenarioError::NoWeight);
         }
         Ok(set)
     }
@@ -248,6 +249,47 @@ impl ScenarioSet {
             .rposition(|s| s.weight > 0)
             .unwrap_or_default()
     }
+}
+
+/// Scenarios that cannot serve a run: a `--mix` that does not fit them, or
+/// a path or header that is no valid request on the target.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// `--mix` names a scenario the set lacks.
+    #[error("--mix names {name:?}, which {origin} does not define (it has {names})")]
+    NotInMix {
+        /// The name in the mix.
+        name: String,
+        /// The scenarios' file (or the built-in set).
+        origin: String,
+        /// The names the set has, comma-separated.
+        names: String,
+    },
+    /// Every weight is zero after the mix.
+    #[error("the mix needs at least one positive weight")]
+    NoWeight,
+    /// A path joined to the target's base is not a request target.
+    #[error("scenario {scenario}: path {path:?} on {base}")]
+    Path {
+        /// The scenario's name.
+        scenario: String,
+        /// The path (a sample rendering when it is templated).
+        path: String,
+        /// The target's base URL.
+        base: String,
+        /// The URI parser's reason.
+        #[source]
+        source: http::uri::InvalidUri,
+    },
+    /// A fixed header value has bytes a header cannot carry.
+    #[error("scenario {scenario}")]
+    Header {
+        /// The scenario's name.
+        scenario: String,
+        /// The header parser's reason.
+        #[source]
+        source: http::header::InvalidHeaderValue,
+    },
 }
 
 /// Integer weights by scenario name (`--mix valid=80,invalid=10,fraud=10`),
@@ -360,7 +402,10 @@ mod tests {
         );
         let only_health = set.with_mix(&"health=1".parse().unwrap()).unwrap();
         assert_eq!(only_health.mix().to_string(), "health=1");
-        let err = set.with_mix(&"bogus=1".parse().unwrap()).unwrap_err();
+        let err = set
+            .with_mix(&"bogus=1".parse().unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("\"bogus\"") && err.contains("valid, invalid, fraud, health"),
             "{err}"

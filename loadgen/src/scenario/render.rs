@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Uri};
 use rand::{Rng, RngCore};
 
-use super::{Scenario, ScenarioSet, template::Template};
+use super::{Scenario, ScenarioError, ScenarioSet, template::Template};
 use crate::config::Target;
 
 /// The parts of one request that its scenario decides.
@@ -45,7 +45,7 @@ pub(crate) struct Renderer {
 impl Renderer {
     /// Prepares `set` for `target`; fails when a path joined to the
     /// target's base is not a valid request target.
-    pub(crate) fn new(set: &ScenarioSet, target: &Target) -> Result<Renderer, String> {
+    pub(crate) fn new(set: &ScenarioSet, target: &Target) -> Result<Renderer, ScenarioError> {
         let mut renderer = Renderer {
             base_path: target.base_path().to_owned(),
             base: target.to_string(),
@@ -58,11 +58,15 @@ impl Renderer {
         Ok(renderer)
     }
 
-    fn prepare(&self, s: &Scenario) -> Result<Prepared, String> {
+    fn prepare(&self, s: &Scenario) -> Result<Prepared, ScenarioError> {
+        let path_error = |path: &str, source| ScenarioError::Path {
+            scenario: s.name.clone(),
+            path: path.to_owned(),
+            base: self.base.clone(),
+            source,
+        };
         let fixed_path = match s.path.as_static() {
-            Some(path) => Some(self.uri(path).map_err(|e| {
-                format!("scenario {}: path {path:?} on {}: {e}", s.name, self.base)
-            })?),
+            Some(path) => Some(self.uri(path).map_err(|e| path_error(path, e))?),
             None => {
                 // Generators only add digits, dots, dashes and the checked
                 // choices: one rendering shows the path's shape is valid.
@@ -72,9 +76,7 @@ impl Renderer {
                     0,
                     &mut sample,
                 );
-                self.uri(&sample).map_err(|e| {
-                    format!("scenario {}: path {sample:?} on {}: {e}", s.name, self.base)
-                })?;
+                self.uri(&sample).map_err(|e| path_error(&sample, e))?;
                 None
             }
         };
@@ -83,7 +85,10 @@ impl Renderer {
             match template.as_static() {
                 Some(v) => fixed_headers.push((
                     name.clone(),
-                    HeaderValue::from_str(v).map_err(|e| format!("scenario {}: {e}", s.name))?,
+                    HeaderValue::from_str(v).map_err(|source| ScenarioError::Header {
+                        scenario: s.name.clone(),
+                        source,
+                    })?,
                 )),
                 None => templated_headers.push((name.clone(), template.clone())),
             }

@@ -200,10 +200,10 @@ impl<'a> Checker<'a> {
         }
         let mut outcome = TraceOutcome::default();
         match classify::classify(self.spec, trace, context.scenario) {
-            Err(message) => findings.push(Finding {
+            Err(e) => findings.push(Finding {
                 rule: Rule::Classification,
                 span_id: None,
-                message,
+                message: e.to_string(),
             }),
             Ok(scenario) => {
                 let matched = tree::match_tree(

@@ -144,8 +144,10 @@ struct V3Services {
 pub fn parse_base_url(base_url: &str) -> Result<(String, Option<secure_http::Header>), CheckError> {
     let (url, authorization) = secure_http::split_user_info(base_url.trim_end_matches('/'))
         .map_err(|e| CheckError::Config(format!("--jaeger: {e}")))?;
-    let url = cli_support::parse_http_url(&url)
-        .map_err(|e| CheckError::Config(format!("--jaeger: {e} (e.g. http://127.0.0.1:16686)")))?;
+    let url = cli_support::parse_http_url(&url).map_err(|e| {
+        let e = cli_support::error_chain(&e);
+        CheckError::Config(format!("--jaeger: {e} (e.g. http://127.0.0.1:16686)"))
+    })?;
     Ok((url.trim_end_matches('/').to_owned(), authorization))
 }
 

@@ -309,11 +309,12 @@ impl Op {
     }
 
     /// The [`Condition`] `op value` (ordering needs a number).
-    pub(crate) fn condition(self, value: AttrValue) -> Result<Condition, String> {
+    pub(crate) fn condition(self, value: AttrValue) -> Result<Condition, NotANumber> {
         let number = || {
-            value
-                .as_f64()
-                .ok_or_else(|| format!("`{}` needs a number, not {value}", self.symbol()))
+            value.as_f64().ok_or_else(|| NotANumber {
+                op: self.symbol(),
+                value: value.clone(),
+            })
         };
         Ok(match self {
             Op::Eq => Condition::Eq(value),
@@ -324,6 +325,14 @@ impl Op {
             Op::Ge => Condition::Ge(number()?),
         })
     }
+}
+
+/// An ordering (`<`, `>=`, ...) compared with something that is not a number.
+#[derive(Debug, thiserror::Error)]
+#[error("`{op}` needs a number, not {value}")]
+pub(crate) struct NotANumber {
+    op: &'static str,
+    value: AttrValue,
 }
 
 /// What a predicate reads from a span.
@@ -511,9 +520,9 @@ impl Test {
         }
         op.condition(value)
             .map(Test::Condition)
-            .map_err(|message| ExprError {
+            .map_err(|e| ExprError {
                 offset: at,
-                message,
+                message: e.to_string(),
             })
     }
 
