@@ -53,16 +53,15 @@ impl TraceId {
 
     /// Jaeger's `model.TraceIDFromString`: up to 32 hex digits, leading
     /// zeros optional, with Go's error texts.
-    pub(crate) fn parse_jaeger_hex(s: &str) -> Result<Self, String> {
+    pub(crate) fn parse_jaeger_hex(s: &str) -> Result<Self, TraceIdError> {
         if s.len() > 32 {
-            return Err(format!(
-                "TraceID cannot be longer than 32 hex characters: {s}"
-            ));
+            return Err(TraceIdError::TooLong(s.to_owned()));
         }
         if s.len() > 16 {
             let split = s.len() - 16;
             let (Some(hi), Some(lo)) = (s.get(..split), s.get(split..)) else {
-                return Err(strconv::parse_hex_u64(s).err().unwrap_or_default());
+                // Not ASCII: what Go's parse of the whole text says.
+                return Err(strconv::NumError::hex_syntax(s).into());
             };
             let high = strconv::parse_hex_u64(hi)?;
             let low = strconv::parse_hex_u64(lo)?;
@@ -76,7 +75,7 @@ impl TraceId {
     /// most 24 characters) standard or URL-safe base64, padded or not, of 8
     /// or 16 bytes. The error is the hex one unless a base64 reading
     /// decoded to the wrong length.
-    pub(crate) fn parse_query_id(s: &str) -> Result<Self, String> {
+    pub(crate) fn parse_query_id(s: &str) -> Result<Self, TraceIdError> {
         let hex_err = match Self::parse_jaeger_hex(s) {
             Ok(id) => return Ok(id),
             Err(e) => e,
@@ -93,12 +92,26 @@ impl TraceId {
                         0,
                         u64::from_be_bytes(bytes.try_into().unwrap_or_default()),
                     )),
-                    _ => Err("invalid length for TraceID".to_owned()),
+                    _ => Err(TraceIdError::Length),
                 };
             }
         }
         Err(hex_err)
     }
+}
+
+/// A trace id Jaeger would refuse, displayed with Jaeger's (Go's) texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TraceIdError {
+    /// More than 32 characters.
+    #[error("TraceID cannot be longer than 32 hex characters: {0}")]
+    TooLong(String),
+    /// Not hex (Go's `strconv.ParseUint` error, as Jaeger returns it).
+    #[error(transparent)]
+    Hex(#[from] strconv::NumError),
+    /// Base64 of neither 8 nor 16 bytes.
+    #[error("invalid length for TraceID")]
+    Length,
 }
 
 /// Go's `base64.StdEncoding`, `URLEncoding`, `RawStdEncoding`,
@@ -192,14 +205,16 @@ mod tests {
             Ok(TraceId::from_halves(1, u64::MAX))
         );
         assert_eq!(
-            TraceId::parse_jaeger_hex(&"a".repeat(33)).unwrap_err(),
+            TraceId::parse_jaeger_hex(&"a".repeat(33))
+                .unwrap_err()
+                .to_string(),
             format!(
                 "TraceID cannot be longer than 32 hex characters: {}",
                 "a".repeat(33)
             )
         );
         assert_eq!(
-            TraceId::parse_jaeger_hex("xyz").unwrap_err(),
+            TraceId::parse_jaeger_hex("xyz").unwrap_err().to_string(),
             "strconv.ParseUint: parsing \"xyz\": invalid syntax"
         );
     }
@@ -211,11 +226,11 @@ mod tests {
         assert_eq!(TraceId::parse_query_id("AAAAAAAAAAIAAAAAAAAAAQ"), Ok(id));
         // Decodes as raw base64 to one byte: the length error wins.
         assert_eq!(
-            TraceId::parse_query_id("zz").unwrap_err(),
+            TraceId::parse_query_id("zz").unwrap_err().to_string(),
             "invalid length for TraceID"
         );
         assert_eq!(
-            TraceId::parse_query_id("not-hex!").unwrap_err(),
+            TraceId::parse_query_id("not-hex!").unwrap_err().to_string(),
             "strconv.ParseUint: parsing \"not-hex!\": invalid syntax"
         );
     }

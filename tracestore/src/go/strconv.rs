@@ -60,19 +60,47 @@ pub(crate) fn quote(s: &str) -> String {
     out
 }
 
-/// Why a Go `strconv` parse failed.
+/// Why a Go `strconv` parse failed (`strconv.ErrSyntax`, `ErrRange`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NumErr {
     Syntax,
     Range,
 }
 
-fn num_error(func: &str, input: &str, err: NumErr) -> String {
-    let what = match err {
-        NumErr::Syntax => "invalid syntax",
-        NumErr::Range => "value out of range",
-    };
-    format!("strconv.{func}: parsing {}: {what}", quote(input))
+impl NumErr {
+    fn text(self) -> &'static str {
+        match self {
+            NumErr::Syntax => "invalid syntax",
+            NumErr::Range => "value out of range",
+        }
+    }
+}
+
+/// Go's `*strconv.NumError`: the function, the input and why, displayed
+/// as Go's `Error()` writes it (Jaeger's answers carry that text). The
+/// reason is a plain kind, not an error of its own, so it is part of the
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("strconv.{func}: parsing {}: {}", quote(input), reason.text())]
+pub(crate) struct NumError {
+    func: &'static str,
+    input: String,
+    reason: NumErr,
+}
+
+impl NumError {
+    /// `strconv.ParseUint`'s syntax error for `input`.
+    pub(crate) fn hex_syntax(input: &str) -> Self {
+        num_error("ParseUint", input, NumErr::Syntax)
+    }
+}
+
+fn num_error(func: &'static str, input: &str, reason: NumErr) -> NumError {
+    NumError {
+        func,
+        input: input.to_owned(),
+        reason,
+    }
 }
 
 /// Parses an unsigned magnitude in `radix` (no sign, no prefix), with Go's
@@ -100,12 +128,12 @@ fn parse_magnitude(digits: &str, radix: u32) -> Result<u128, NumErr> {
 }
 
 /// Go's `strconv.ParseInt(s, 10, bits)`, with its error text.
-pub(crate) fn parse_int(s: &str, bits: u32) -> Result<i64, String> {
+pub(crate) fn parse_int(s: &str, bits: u32) -> Result<i64, NumError> {
     parse_signed(s, bits).map_err(|e| num_error("ParseInt", s, e))
 }
 
 /// Go's `strconv.Atoi(s)`, with its error text.
-pub(crate) fn atoi(s: &str) -> Result<i64, String> {
+pub(crate) fn atoi(s: &str) -> Result<i64, NumError> {
     parse_signed(s, 64).map_err(|e| num_error("Atoi", s, e))
 }
 
@@ -131,14 +159,14 @@ fn parse_signed(s: &str, bits: u32) -> Result<i64, NumErr> {
 }
 
 /// Go's `strconv.ParseUint(s, 16, 64)`, with its error text.
-pub(crate) fn parse_hex_u64(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_hex_u64(s: &str) -> Result<u64, NumError> {
     parse_magnitude(s, 16)
         .map(|v| v as u64)
         .map_err(|e| num_error("ParseUint", s, e))
 }
 
 /// Go's `strconv.ParseBool`, with its error text.
-pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(s: &str) -> Result<bool, NumError> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
@@ -171,31 +199,31 @@ mod tests {
         assert_eq!(parse_int("12", 32), Ok(12));
         assert_eq!(parse_int("-2147483648", 32), Ok(-2147483648));
         assert_eq!(
-            parse_int("2147483648", 32).unwrap_err(),
+            parse_int("2147483648", 32).unwrap_err().to_string(),
             "strconv.ParseInt: parsing \"2147483648\": value out of range"
         );
         assert_eq!(
-            parse_int("abc", 64).unwrap_err(),
+            parse_int("abc", 64).unwrap_err().to_string(),
             "strconv.ParseInt: parsing \"abc\": invalid syntax"
         );
         assert_eq!(
-            parse_int("", 64).unwrap_err(),
+            parse_int("", 64).unwrap_err().to_string(),
             "strconv.ParseInt: parsing \"\": invalid syntax"
         );
         assert_eq!(
-            atoi("x").unwrap_err(),
+            atoi("x").unwrap_err().to_string(),
             "strconv.Atoi: parsing \"x\": invalid syntax"
         );
         assert_eq!(parse_hex_u64("ff"), Ok(255));
         assert_eq!(parse_hex_u64("FF"), Ok(255));
         assert!(parse_hex_u64("+1").is_err());
         assert_eq!(
-            parse_hex_u64("10000000000000000").unwrap_err(),
+            parse_hex_u64("10000000000000000").unwrap_err().to_string(),
             "strconv.ParseUint: parsing \"10000000000000000\": value out of range"
         );
         assert_eq!(parse_bool("True"), Ok(true));
         assert_eq!(
-            parse_bool("yes").unwrap_err(),
+            parse_bool("yes").unwrap_err().to_string(),
             "strconv.ParseBool: parsing \"yes\": invalid syntax"
         );
     }

@@ -28,8 +28,8 @@ fn quote(s: &str) -> String {
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
 /// Go's `time.ParseDuration`, in nanoseconds, with its error texts.
-pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {}", quote(orig));
+pub(crate) fn parse_duration(orig: &str) -> Result<i64, DurationError> {
+    let invalid = || DurationError::Invalid(orig.to_owned());
     let mut s = orig.as_bytes();
     let mut neg = false;
     if let Some(&c) = s.first()
@@ -101,7 +101,7 @@ pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
             .position(|&c| c == b'.' || c.is_ascii_digit())
             .unwrap_or(s.len());
         if unit_len == 0 {
-            return Err(format!("time: missing unit in duration {}", quote(orig)));
+            return Err(DurationError::MissingUnit(orig.to_owned()));
         }
         let unit_bytes = &s[..unit_len];
         s = &s[unit_len..];
@@ -114,11 +114,10 @@ pub(crate) fn parse_duration(orig: &str) -> Result<i64, String> {
             b"m" => 60 * NANOS_PER_SECOND,
             b"h" => 3600 * NANOS_PER_SECOND,
             other => {
-                return Err(format!(
-                    "time: unknown unit {} in duration {}",
-                    quote(&String::from_utf8_lossy(other)),
-                    quote(orig)
-                ));
+                return Err(DurationError::UnknownUnit {
+                    unit: String::from_utf8_lossy(other).into_owned(),
+                    input: orig.to_owned(),
+                });
             }
         };
         if v > limit / unit {
@@ -215,20 +214,55 @@ pub(crate) fn utc_time_string(nanos: i64) -> String {
 
 const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
 
+/// Go's `time.ParseDuration` errors, displayed as Go writes them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum DurationError {
+    /// Not a duration at all, or out of range.
+    #[error("time: invalid duration {}", quote(.0))]
+    Invalid(String),
+    /// A number without its unit.
+    #[error("time: missing unit in duration {}", quote(.0))]
+    MissingUnit(String),
+    /// A unit Go does not know.
+    #[error("time: unknown unit {} in duration {}", quote(unit), quote(input))]
+    UnknownUnit { unit: String, input: String },
+}
+
+/// Go's `*time.ParseError` for the RFC 3339 layout, displayed as its
+/// `Error()`: an element that does not match the layout, or a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum TimeParseError {
+    /// `value_elem` cannot be read as the layout's `layout_elem`.
+    #[error(
+        "parsing time {} as {}: cannot parse {} as {}",
+        quote(value),
+        quote(RFC3339_NANO),
+        quote(value_elem),
+        quote(layout_elem)
+    )]
+    Element {
+        value: String,
+        value_elem: String,
+        layout_elem: &'static str,
+    },
+    /// A range or trailing-text error (`: month out of range`).
+    #[error("parsing time {}{message}", quote(value))]
+    Message { value: String, message: String },
+}
+
 /// Go's `time.Parse(time.RFC3339Nano, s)`, as nanoseconds since the Unix
 /// epoch, with the error texts of Go's general parser (which is what an
 /// invalid value reaches).
-pub(crate) fn parse_rfc3339(value: &str) -> Result<i64, String> {
-    let full = |value_elem: &str, layout_elem: &str| {
-        format!(
-            "parsing time {} as {}: cannot parse {} as {}",
-            quote(value),
-            quote(RFC3339_NANO),
-            quote(value_elem),
-            quote(layout_elem)
-        )
+pub(crate) fn parse_rfc3339(value: &str) -> Result<i64, TimeParseError> {
+    let full = |value_elem: &str, layout_elem: &'static str| TimeParseError::Element {
+        value: value.to_owned(),
+        value_elem: value_elem.to_owned(),
+        layout_elem,
     };
-    let short = |msg: &str| format!("parsing time {}{msg}", quote(value));
+    let short = |msg: &str| TimeParseError::Message {
+        value: value.to_owned(),
+        message: msg.to_owned(),
+    };
     let mut rest = value;
     let out_of_range = |what: &str| short(&format!(": {what} out of range"));
 
@@ -243,7 +277,7 @@ pub(crate) fn parse_rfc3339(value: &str) -> Result<i64, String> {
         .ok_or_else(|| full(year_src, "2006"))?;
     rest = &rest[4..];
 
-    let literal = |rest: &mut &str, lit: &str| -> Result<(), String> {
+    let literal = |rest: &mut &str, lit: &'static str| -> Result<(), TimeParseError> {
         for want in lit.bytes() {
             match rest.as_bytes().first() {
                 Some(&b) if b == want => *rest = &rest[1..],
@@ -252,23 +286,24 @@ pub(crate) fn parse_rfc3339(value: &str) -> Result<i64, String> {
         }
         Ok(())
     };
-    let number = |rest: &mut &str, fixed: bool, elem: &str| -> Result<u32, String> {
-        let b = rest.as_bytes();
-        if b.is_empty() || !b[0].is_ascii_digit() {
-            return Err(full(rest, elem));
-        }
-        if b.len() < 2 || !b[1].is_ascii_digit() {
-            if fixed {
+    let number =
+        |rest: &mut &str, fixed: bool, elem: &'static str| -> Result<u32, TimeParseError> {
+            let b = rest.as_bytes();
+            if b.is_empty() || !b[0].is_ascii_digit() {
                 return Err(full(rest, elem));
             }
-            let v = u32::from(b[0] - b'0');
-            *rest = &rest[1..];
-            return Ok(v);
-        }
-        let v = u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0');
-        *rest = &rest[2..];
-        Ok(v)
-    };
+            if b.len() < 2 || !b[1].is_ascii_digit() {
+                if fixed {
+                    return Err(full(rest, elem));
+                }
+                let v = u32::from(b[0] - b'0');
+                *rest = &rest[1..];
+                return Ok(v);
+            }
+            let v = u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0');
+            *rest = &rest[2..];
+            Ok(v)
+        };
 
     literal(&mut rest, "-")?;
     let month = number(&mut rest, true, "01")?;
@@ -358,19 +393,19 @@ mod tests {
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration(".5ms"), Ok(500_000));
         assert_eq!(
-            parse_duration("10").unwrap_err(),
+            parse_duration("10").unwrap_err().to_string(),
             "time: missing unit in duration \"10\""
         );
         assert_eq!(
-            parse_duration("3x").unwrap_err(),
+            parse_duration("3x").unwrap_err().to_string(),
             "time: unknown unit \"x\" in duration \"3x\""
         );
         assert_eq!(
-            parse_duration("abc").unwrap_err(),
+            parse_duration("abc").unwrap_err().to_string(),
             "time: invalid duration \"abc\""
         );
         assert_eq!(
-            parse_duration("").unwrap_err(),
+            parse_duration("").unwrap_err().to_string(),
             "time: invalid duration \"\""
         );
         assert_eq!(duration_string(0), "0s");
@@ -398,25 +433,31 @@ mod tests {
             Ok(1_706_678_909_209_712_000 - 3_600_000_000_000)
         );
         assert_eq!(
-            parse_rfc3339("yesterday").unwrap_err(),
+            parse_rfc3339("yesterday").unwrap_err().to_string(),
             "parsing time \"yesterday\" as \"2006-01-02T15:04:05.999999999Z07:00\": \
              cannot parse \"yesterday\" as \"2006\""
         );
         assert_eq!(
-            parse_rfc3339("2024-01-02").unwrap_err(),
+            parse_rfc3339("2024-01-02").unwrap_err().to_string(),
             "parsing time \"2024-01-02\" as \"2006-01-02T15:04:05.999999999Z07:00\": \
              cannot parse \"\" as \"T\""
         );
         assert_eq!(
-            parse_rfc3339("2024-13-02T00:00:00Z").unwrap_err(),
+            parse_rfc3339("2024-13-02T00:00:00Z")
+                .unwrap_err()
+                .to_string(),
             "parsing time \"2024-13-02T00:00:00Z\": month out of range"
         );
         assert_eq!(
-            parse_rfc3339("2024-02-30T00:00:00Z").unwrap_err(),
+            parse_rfc3339("2024-02-30T00:00:00Z")
+                .unwrap_err()
+                .to_string(),
             "parsing time \"2024-02-30T00:00:00Z\": day out of range"
         );
         assert_eq!(
-            parse_rfc3339("2024-01-02T00:00:00Zjunk").unwrap_err(),
+            parse_rfc3339("2024-01-02T00:00:00Zjunk")
+                .unwrap_err()
+                .to_string(),
             "parsing time \"2024-01-02T00:00:00Zjunk\": extra text: \"junk\""
         );
     }

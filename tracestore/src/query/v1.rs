@@ -164,7 +164,7 @@ fn now_nanos() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-fn parse_error(name: &str, err: String) -> String {
+fn parse_error(name: &str, err: impl std::fmt::Display) -> String {
     format!("unable to parse param '{name}': {err}")
 }
 
@@ -228,7 +228,7 @@ fn parse_search(q: &Query) -> Result<SearchParams, String> {
     let attributes = parse_tags(q)?;
     let limit = match q.get("limit") {
         "" => DEFAULT_LIMIT,
-        v => strconv::parse_int(v, 32)?,
+        v => strconv::parse_int(v, 32).map_err(|e| e.to_string())?,
     };
     let duration_min = duration_param(q, "minDuration")?;
     let duration_max = duration_param(q, "maxDuration")?;
@@ -321,7 +321,7 @@ async fn trace(
     let q = query(raw);
     let id = match TraceId::parse_query_id(&id) {
         Ok(id) => id,
-        Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
     // `start` and `end` are hints the memory store ignores; they must parse.
     let checked = micros_param(&q, "start")

@@ -122,7 +122,7 @@ fn traces_response(traces: Vec<Vec<ResourceSpans>>) -> Response {
     json(out)
 }
 
-fn malformed(name: &str, err: String) -> String {
+fn malformed(name: &str, err: impl std::fmt::Display) -> String {
     format!("malformed parameter {name}: {err}")
 }
 
