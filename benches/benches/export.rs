@@ -27,7 +27,7 @@ const BATCH: usize = 512;
 fn batch() -> (Vec<SpanData>, opentelemetry_sdk::Resource) {
     let memory = InMemorySpanExporter::default();
     let cfg = telemetry::OtelConfig::new("bench", SamplerConfig::AlwaysOn);
-    let resource = telemetry::provider::resource(&cfg);
+    let resource = telemetry::resource(&cfg);
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(memory.clone())
         .with_resource(resource.clone())

@@ -11,7 +11,7 @@ use std::{
 use clap::{Args, Parser, Subcommand};
 use cli_support::RunFiles;
 use loadgen::{Mix, Target, cli::LoadArgs};
-use services::Faults;
+use services::faults::Faults;
 use telemetry::{OtelConfig, SamplerConfig};
 use verifier::{ApiChoice, VerifyConfig, spec::Spec};
 
@@ -29,12 +29,12 @@ use crate::{
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Load the services, let the spans settle, verify every trace, report.
     /// Exit 0 pass, 1 fail, 2 could not run or check.
     Run(Box<RunArgs>),
@@ -51,40 +51,40 @@ pub enum Command {
 
 /// `harness report`.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The JSON of `harness run --json` (load, verdict and timeline).
     #[arg(long, conflicts_with_all = ["load", "verdict"], required_unless_present = "load")]
-    pub job: Option<PathBuf>,
+    pub(crate) job: Option<PathBuf>,
     /// A `loadgen --json` report (repeatable: one per shard, merged).
     #[arg(long, requires = "verdict")]
-    pub load: Vec<PathBuf>,
+    pub(crate) load: Vec<PathBuf>,
     /// A `verifier --format json` report.
     #[arg(long, requires = "load")]
-    pub verdict: Option<PathBuf>,
+    pub(crate) verdict: Option<PathBuf>,
     /// The loadgen's manifest(s), for the rate and latency over time.
     #[arg(long)]
-    pub manifest: Vec<PathBuf>,
+    pub(crate) manifest: Vec<PathBuf>,
     /// Where to write the page.
     #[arg(long, short)]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
 }
 
 /// `harness run`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The load (the loadgen's flags, with the loadgen's defaults).
     #[command(flatten)]
-    pub load: LoadArgs,
+    pub(crate) load: LoadArgs,
     /// Verify through this Jaeger query API instead of the embedded store
     /// (the services still run in process, exporting to --otlp-endpoint).
     #[arg(long, value_name = "URL")]
-    pub jaeger: Option<String>,
+    pub(crate) jaeger: Option<String>,
     /// TLS and credentials for the --jaeger query API (the verifier's flags).
     #[command(flatten)]
-    pub access: verifier::cli::JaegerAccess,
+    pub(crate) access: verifier::cli::JaegerAccess,
     /// OTLP/gRPC endpoint to export to with --jaeger (default: the Jaeger host, port 4317).
     #[arg(long, value_name = "URL", requires = "jaeger", value_parser = cli_support::parse_http_url)]
-    pub otlp_endpoint: Option<String>,
+    pub(crate) otlp_endpoint: Option<String>,
     /// Load a system that already runs (exporting to the --jaeger backend)
     /// instead of starting the services: this project's order-api, or any
     /// HTTP system with --scenarios and --spec.
@@ -92,56 +92,56 @@ pub struct RunArgs {
     /// conflict with --faults and --late-export-delay.
     #[arg(long, value_name = "URL", requires = "jaeger", value_parser = parse_target,
           conflicts_with_all = ["faults", "late_export_delay"])]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
     /// Faults to inject into the embedded services.
     #[command(flatten)]
-    pub faults: FaultArgs,
+    pub(crate) faults: FaultArgs,
     /// How long the verifier waits for late spans.
     #[arg(long, default_value = "15s", value_parser = cli_support::parse_duration)]
-    pub settle: Duration,
+    pub(crate) settle: Duration,
     /// Contract file (TOML) instead of the built-in order/payment contract.
     #[arg(long)]
-    pub spec: Option<PathBuf>,
+    pub(crate) spec: Option<PathBuf>,
     /// Query API generation.
     #[arg(long, value_enum, default_value_t = ApiChoice::Auto)]
-    pub api: ApiChoice,
+    pub(crate) api: ApiChoice,
     /// Write the whole report as JSON here.
     #[arg(long)]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Write the verification as JUnit XML here.
     #[arg(long)]
-    pub junit: Option<PathBuf>,
+    pub(crate) junit: Option<PathBuf>,
     /// Write the one-file HTML report here (charts, failures by rule, the
     /// failing and slowest traces as waterfalls; opens with no network).
     #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// When the run fails, write the embedded store's traces of the run here
     /// as OTLP JSON (files Jaeger's OTLP/HTTP port takes as they are) and
     /// print how to load them.
     #[arg(long, value_name = "DIR", conflicts_with = "jaeger")]
-    pub keep_traces: Option<PathBuf>,
+    pub(crate) keep_traces: Option<PathBuf>,
 }
 
 /// `harness up`.
 #[derive(Debug, Args)]
-pub struct UpArgs {
+pub(crate) struct UpArgs {
     /// Faults to inject into the services.
     #[command(flatten)]
-    pub faults: FaultArgs,
+    pub(crate) faults: FaultArgs,
 }
 
 /// The faults of the services the harness starts (`run` and `up`): one
 /// definition of the flags, so both subcommands take the same spelling.
 #[derive(Debug, Args)]
-pub struct FaultArgs {
+pub(crate) struct FaultArgs {
     /// Faults to inject into the embedded services (see docs/CONTRACT.md).
     #[arg(long, default_value = "", value_parser = str::parse::<Faults>)]
-    pub faults: Faults,
+    pub(crate) faults: Faults,
     /// How long the `late-export` fault holds each save_order span before
     /// it ends (the services' FAULT_LATE_EXPORT_DELAY): a --settle longer
     /// than this passes, a shorter one fails `span-tree`.
     #[arg(long, value_name = "DURATION", value_parser = cli_support::parse_duration)]
-    pub late_export_delay: Option<Duration>,
+    pub(crate) late_export_delay: Option<Duration>,
 }
 
 impl FaultArgs {
@@ -156,28 +156,28 @@ impl FaultArgs {
 
 /// `harness overhead`.
 #[derive(Debug, Args)]
-pub struct OverheadArgs {
+pub(crate) struct OverheadArgs {
     /// Length of every load phase.
     #[arg(long, default_value = "10s", value_parser = cli_support::parse_duration)]
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Measurements per mode (interleaved); the medians are reported.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
-    pub rounds: u32,
+    pub(crate) rounds: u32,
     /// Connections (and requests in flight) of the saturating phase.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub connections: u64,
+    pub(crate) connections: u64,
     /// Rate of the latency phase (default: half the tracing-off maximum).
     #[arg(long, value_parser = loadgen::cli::parse_rps)]
-    pub latency_rps: Option<f64>,
+    pub(crate) latency_rps: Option<f64>,
     /// Scenario weights, from valid, invalid, fraud, health.
     #[arg(long, default_value = "valid=80,invalid=10,fraud=10", value_parser = str::parse::<Mix>)]
-    pub mix: Mix,
+    pub(crate) mix: Mix,
     /// Seed of the scenario sequence.
     #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Write the figures as JSON here.
     #[arg(long)]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
 }
 
 /// Runs a parsed command line; `stop` is Ctrl-C or SIGTERM.
@@ -196,7 +196,7 @@ pub async fn execute(cli: Cli, stop: impl Future<Output = ()>) -> ExitCode {
 /// Why a harness command could not do what was asked (exit 2). The binary
 /// prints it with its causes on one line ([`cli_support::error_chain`]).
 #[derive(Debug, thiserror::Error)]
-pub enum CommandError {
+pub(crate) enum CommandError {
     /// An output path is unusable, or names another output or an input.
     #[error(transparent)]
     OutputPath(#[from] cli_support::OutputPathError),
@@ -351,7 +351,7 @@ fn build_report(args: &ReportArgs) -> Result<(), CommandError> {
         }
         report.timeline = crate::timeline::timeline(&records);
     }
-    write_file(Some(&args.output), &crate::html::render(&report))
+    write_file(Some(&args.output), &report.to_html())
 }
 
 async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
@@ -387,7 +387,7 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
             junit.as_deref(),
             &verifier::render(&report.verdict, verifier::Format::Junit, Default::default()),
         ),
-        write_file(html.as_deref(), &crate::html::render(&report)),
+        write_file(html.as_deref(), &report.to_html()),
         verifier::cli::append_step_summary(&report.to_markdown()).map_err(CommandError::from),
     ]
     .into_iter()
@@ -407,7 +407,7 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
 }
 
 /// Maps the flags to a job.
-pub fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
+pub(crate) fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
     let mut verify = VerifyConfig::new(String::new());
     let backend = match (args.jaeger, args.target) {
         (None, _) => Backend::Embedded,

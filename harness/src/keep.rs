@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::HarnessError;
 
 /// Traces per file: keeps a file under the usual 20 MiB OTLP/HTTP body limit.
-pub const TRACES_PER_FILE: usize = 500;
+pub(crate) const TRACES_PER_FILE: usize = 500;
 
 /// What was kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ impl KeptTraces {
 
 /// Fetches each trace from the store's `/api/v3/traces/{id}` and writes them
 /// to `dir/traces-NNN.json`, [`TRACES_PER_FILE`] a file.
-pub async fn keep_traces(
+pub(crate) async fn keep_traces(
     query_url: &str,
     trace_ids: &[String],
     dir: &Path,

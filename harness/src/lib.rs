@@ -6,7 +6,7 @@
 //! ([`JobReport`]): the load figures and the verification result. `harness up`
 //! starts the same stack on the default ports and stays up for loadgen and
 //! verifier by hand. `harness overhead` measures what tracing costs the
-//! whole system ([`overhead`]).
+//! whole system. The binary is [`Cli`] parsed and handed to [`execute`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), harness::HarnessError> {
@@ -18,18 +18,21 @@
 //! # }
 //! ```
 
-pub mod cli;
+mod cli;
 mod error;
-pub mod html;
+mod html;
 mod job;
-pub mod keep;
-pub mod overhead;
+mod keep;
+mod overhead;
 mod report;
 mod stack;
-pub mod timeline;
+mod timeline;
 
+pub use cli::{Cli, execute};
 pub use error::HarnessError;
+pub use html::FAILING_DRAWN;
 pub use job::{Backend, JobConfig, run_job};
+pub use keep::KeptTraces;
 pub use report::JobReport;
-pub use services::ServiceTracing;
 pub use stack::{Ports, RunningStack, StackConfig};
+pub use timeline::TimelineSecond;

@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli: harness::cli::Cli = match cli_support::parse("harness") {
+    let cli: harness::Cli = match cli_support::parse("harness") {
         Ok(cli) => cli,
         Err(code) => return code,
     };
     match cli_support::start("harness", None, "warn") {
-        Ok(runtime) => runtime.block_on(harness::cli::execute(cli, cli_support::shutdown_signal())),
+        Ok(runtime) => runtime.block_on(harness::execute(cli, cli_support::shutdown_signal())),
         Err(code) => code,
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use verifier::{Format, TextOptions, Verdict};
 
-use crate::timeline::Second;
+use crate::timeline::TimelineSecond;
 
 /// What a job measured and found.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -16,7 +16,7 @@ pub struct JobReport {
     pub verdict: Verdict,
     /// The run second by second (from the manifest; empty without one).
     #[serde(default)]
-    pub timeline: Vec<Second>,
+    pub timeline: Vec<TimelineSecond>,
     /// The traces written by `--keep-traces` (only when the job failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_traces: Option<crate::keep::KeptTraces>,
@@ -55,6 +55,15 @@ impl JobReport {
         };
         let word = if self.passed() { "PASS" } else { "FAIL" };
         format!("{word}: {verdict}; {load}")
+    }
+
+    /// The one-file HTML report (`harness run --report`, `harness report`):
+    /// charts of the run, failing rules and the first [`FAILING_DRAWN`]
+    /// failing traces drawn as waterfalls, all inline.
+    ///
+    /// [`FAILING_DRAWN`]: crate::FAILING_DRAWN
+    pub fn to_html(&self) -> String {
+        crate::html::render(self)
     }
 
     /// Markdown for a CI job summary: the verdict, the latency table per

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use services::{BoxError, Faults, PairConfig, ServicePair, ServiceTracing};
+use services::{BoxError, PairConfig, ServicePair, ServiceTracing, faults::Faults};
 use telemetry::BatchOptions;
 use tracestore::{RunningTraceStore, TraceStore, TraceStoreConfig};
 

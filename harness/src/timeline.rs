@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One second of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Second {
+pub struct TimelineSecond {
     /// Seconds after the first intended start.
     pub t_s: u64,
     /// Requests whose intended start fell in this second.
@@ -23,7 +23,7 @@ pub struct Second {
 }
 
 /// The seconds of a run, from its first intended start to its last start.
-pub fn timeline(records: &[ManifestRecord]) -> Vec<Second> {
+pub(crate) fn timeline(records: &[ManifestRecord]) -> Vec<TimelineSecond> {
     let Some(origin) = records.iter().map(|r| r.intended_start_us).min() else {
         return Vec::new();
     };
@@ -50,7 +50,7 @@ pub fn timeline(records: &[ManifestRecord]) -> Vec<Second> {
                 let rank = ((q * l.len() as f64).ceil() as usize).clamp(1, l.len().max(1));
                 l.get(rank - 1).copied().unwrap_or(0)
             };
-            Second {
+            TimelineSecond {
                 t_s: t as u64,
                 intended: l.len() as u64,
                 sent,

@@ -45,7 +45,7 @@ fn invocation(command: &str) -> Option<(String, Vec<String>)> {
 
 fn check_parses(program: &str, argv: &[String], origin: &str) {
     let parsed = match program {
-        "harness" => cli_support::try_parse_from::<harness::cli::Cli, _, _>(argv).map(drop),
+        "harness" => cli_support::try_parse_from::<harness::Cli, _, _>(argv).map(drop),
         "loadgen" => cli_support::try_parse_from::<loadgen::cli::Cli, _, _>(argv).map(drop),
         "verifier" => verifier::cli::Args::try_parse_from(argv).map(drop),
         other => panic!("no parser for {other}"),

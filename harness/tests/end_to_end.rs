@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use harness::{Backend, JobConfig, JobReport, StackConfig, run_job};
 use loadgen::{LoadConfig, RootSpans, SamplerChoice, Target};
-use services::Faults;
+use services::faults::Faults;
 use telemetry::{OtelConfig, SamplerConfig};
 use tracestore::{TraceStore, TraceStoreConfig};
 use verifier::{ApiChoice, Rule, VerifyConfig};
@@ -404,16 +404,12 @@ async fn the_html_report_of_a_failing_run_renders_in_chromium() {
     );
     assert!(markdown.contains("| `child-within-parent` |"), "{markdown}");
     assert!(markdown.contains("#### Slowest traces"), "{markdown}");
-    let html = harness::html::render(&report);
+    let html = report.to_html();
     // One file: nothing is fetched (no external script, style, image or font).
     for outside in ["<script src", "<link", "<img", "@import", "url("] {
         assert!(!html.contains(outside), "the page loads {outside}");
     }
-    let failing = report
-        .verdict
-        .traces
-        .len()
-        .min(harness::html::FAILING_DRAWN);
+    let failing = report.verdict.traces.len().min(harness::FAILING_DRAWN);
     let waterfalls = failing + report.verdict.slowest.len();
     assert!(failing >= 1, "{}", explain(&report));
     assert_eq!(html.matches("<svg class=\"waterfall\"").count(), waterfalls);

@@ -160,7 +160,7 @@ fn variables_read(binary: &str) -> BTreeSet<String> {
             v.insert(verifier::cli::QUERY_HEADERS_VAR.to_owned());
             v
         }
-        "harness" => clap_env::<harness::cli::Cli>(),
+        "harness" => clap_env::<harness::Cli>(),
         "tracestore" => clap_env::<tracestore::cli::Args>(),
         "order-api" => {
             let mut v = clap_env::<services::order_api::OrderApiArgs>();
@@ -191,7 +191,7 @@ fn check_command(command: &[String]) -> Result<(), String> {
     match binary.as_str() {
         "loadgen" => parse::<loadgen::cli::Cli>(command).map(drop),
         "verifier" => parse::<verifier::cli::Args>(command).map(drop),
-        "harness" => parse::<harness::cli::Cli>(command).map(drop),
+        "harness" => parse::<harness::Cli>(command).map(drop),
         "tracestore" => parse::<tracestore::cli::Args>(command).map(drop),
         "order-api" => parse::<services::order_api::OrderApiArgs>(command).map(drop),
         "payment-service" => {

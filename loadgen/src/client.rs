@@ -187,7 +187,7 @@ impl Connection {
         let traceresponse = if want_traceresponse {
             response
                 .headers()
-                .get(telemetry::propagation::TRACERESPONSE)
+                .get(telemetry::TRACERESPONSE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(TraceResponse::parse)
         } else {

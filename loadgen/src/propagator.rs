@@ -111,7 +111,7 @@ impl Propagator {
 }
 
 fn hex_into(out: &mut [u8], bytes: &[u8]) {
-    telemetry::propagation::write_hex(out, bytes);
+    telemetry::write_hex(out, bytes);
 }
 
 /// Hex digits and separators only: always a valid header value.

@@ -5,25 +5,30 @@
 //! HTTP JSON, with headers, timeout, gzip, the OTLP retry rules and partial
 //! success) to a [`Destination`].
 //!
-//! - [`destination`]: where requests go and how ([`Protocol`],
-//!   [`Compression`], the endpoint, headers and timeout).
-//! - [`exporter`]: [`DirectSpanExporter`], the SDK's `SpanExporter` over
+//! Every item but `grpc`'s is at the crate root; the modules say where each
+//! lives:
+//!
+//! - `destination`: where requests go and how ([`Destination`],
+//!   [`Protocol`], [`Compression`], the endpoint, headers and timeout).
+//! - `exporter`: [`DirectSpanExporter`], the SDK's `SpanExporter` over
 //!   this crate's encoder and transport (the services' default).
 //! - [`grpc`]: the OTLP/gRPC export call (method path, codec of encoded
-//!   requests), public for clients that send hand-made request bytes.
-//! - [`pipeline`]: [`SpanPipeline`], batches of encoded spans sent in the
-//!   background with the SDK batch processor's semantics.
-//! - [`tls`]: the gRPC channel and reqwest client of an `https://`
-//!   endpoint (rustls, ring), shared with `telemetry`'s opentelemetry-otlp path.
+//!   requests), public for clients that send hand-made request bytes (the
+//!   one module whose items stay under its name).
+//! - `pipeline`: [`SpanPipeline`], batches of encoded spans sent in the
+//!   background with the SDK batch processor's semantics ([`Batching`]).
+//! - `tls`: the gRPC channel ([`grpc_channel`]) and reqwest client
+//!   configuration ([`http_tls_config`]) of an `https://` endpoint (rustls,
+//!   ring), shared with `telemetry`'s opentelemetry-otlp path.
 //! - `encode`, `span_data` / `transport`: the protobuf writers and the sender.
 
-pub mod destination;
+mod destination;
 mod encode;
-pub mod exporter;
+mod exporter;
 pub mod grpc;
-pub mod pipeline;
+mod pipeline;
 mod span_data;
-pub mod tls;
+mod tls;
 mod transport;
 
 pub use destination::{

@@ -120,7 +120,7 @@ impl TelemetryArgs {
                     SamplerConfig::parse(name, arg.as_deref()).map_err(|e| self.name_flag(e))?;
             }
             (None, Some(arg)) => {
-                let ratio = telemetry::config::parse_ratio("--sampler-arg", arg)?;
+                let ratio = telemetry::parse_ratio("--sampler-arg", arg)?;
                 cfg.sampler = match cfg.sampler {
                     SamplerConfig::TraceIdRatio(_) => SamplerConfig::TraceIdRatio(ratio),
                     SamplerConfig::ParentBasedTraceIdRatio(_) => {

@@ -185,7 +185,7 @@ fn finish(cx: &Context, response: &mut Response) {
     if let Some(value) = telemetry::traceresponse_value(span.span_context()) {
         response
             .headers_mut()
-            .insert(telemetry::propagation::TRACERESPONSE, value);
+            .insert(telemetry::TRACERESPONSE, value);
     }
     span.end();
 }

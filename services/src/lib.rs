@@ -47,7 +47,6 @@ mod validation;
 use opentelemetry::{InstrumentationScope, trace::TracerProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-pub use faults::{Fault, Faults};
 pub use http_span::BAGGAGE_ALLOWLIST;
 pub use json_body::DEFAULT_BODY_LIMIT;
 pub use pair::{BoxError, PairConfig, PairError, ServicePair, ServiceTracing};

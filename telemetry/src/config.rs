@@ -456,7 +456,7 @@ impl OtelConfig {
 
 /// Parses `OTEL_RESOURCE_ATTRIBUTES`: `key1=value1,key2=value2`, values
 /// percent-decoded.
-pub fn parse_resource_attributes(s: &str) -> Result<Vec<(String, String)>, ConfigError> {
+pub(crate) fn parse_resource_attributes(s: &str) -> Result<Vec<(String, String)>, ConfigError> {
     parse_key_values("OTEL_RESOURCE_ATTRIBUTES", s)
 }
 

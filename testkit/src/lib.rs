@@ -10,10 +10,11 @@
 //! - [`ExampleSystem`]: a gateway and an inventory service, OpenTelemetry
 //!   instrumented with another API and span shape than order/payment, for
 //!   the tests that drive and verify a system from the docs alone.
-//! - [`ServicePair`]: order-api and payment-service wired together on
-//!   ephemeral ports, with faults and each service's tracer provider
-//!   (services' own builder, re-exported; the harness's stack puts the
-//!   embedded store next to it, `harness::RunningStack`).
+//!
+//! order-api and payment-service wired together on ephemeral ports are
+//! services' own `services::ServicePair` (the harness's stack puts the
+//! embedded store next to it, `harness::RunningStack`); tests use it from
+//! there.
 
 mod example_system;
 mod otlp_receiver;
@@ -21,5 +22,4 @@ mod tls_server;
 
 pub use example_system::{ExampleSystem, ExampleSystemConfig, ExampleSystemError};
 pub use otlp_receiver::{ExportReply, OtlpReceiver, Received};
-pub use services::{PairConfig, PairError, ServicePair, ServiceTracing};
 pub use tls_server::serve_tls;

@@ -5,7 +5,7 @@
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
 
-use crate::timeline::Second;
+use crate::timeline::TimelineSecond;
 
 /// Width and height of every chart, px.
 const SIZE: (u32, u32) = (480, 240);
@@ -93,8 +93,8 @@ fn draw(
 }
 
 /// Requests due (intended) and sent (achieved) per second.
-pub(super) fn rate(timeline: &[Second]) -> Result<String, ChartError> {
-    let line = |label: &str, f: fn(&Second) -> u64| Line {
+pub(super) fn rate(timeline: &[TimelineSecond]) -> Result<String, ChartError> {
+    let line = |label: &str, f: fn(&TimelineSecond) -> u64| Line {
         label: label.to_owned(),
         points: timeline
             .iter()
@@ -113,8 +113,8 @@ pub(super) fn rate(timeline: &[Second]) -> Result<String, ChartError> {
 }
 
 /// p50, p99 and max latency of the requests due each second.
-pub(super) fn latency_over_time(timeline: &[Second]) -> Result<String, ChartError> {
-    let line = |label: &str, f: fn(&Second) -> u64| Line {
+pub(super) fn latency_over_time(timeline: &[TimelineSecond]) -> Result<String, ChartError> {
+    let line = |label: &str, f: fn(&TimelineSecond) -> u64| Line {
         label: label.to_owned(),
         points: timeline
             .iter()

@@ -17,14 +17,15 @@ use verifier::{FailedTrace, Verdict};
 
 use crate::report::JobReport;
 
-/// Failing traces drawn as waterfalls (the JSON report holds them all).
+/// Failing traces the HTML report ([`JobReport::to_html`]) draws as
+/// waterfalls (the JSON report holds them all).
 pub const FAILING_DRAWN: usize = 20;
 
 /// Failures listed per rule.
 const FAILURES_PER_RULE: usize = 10;
 
 /// Text made safe for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -67,7 +68,7 @@ document.body.dataset.waterfalls = String(document.querySelectorAll('svg.waterfa
 "#;
 
 /// The report as one HTML page.
-pub fn render(report: &JobReport) -> String {
+pub(crate) fn render(report: &JobReport) -> String {
     let verdict = &report.verdict;
     let load = &report.load;
     let mut out = String::new();

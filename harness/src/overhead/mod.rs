@@ -35,8 +35,8 @@ use serde::Serialize;
 use telemetry::SamplerConfig;
 use verifier::spec::Spec;
 
-pub use report::{ModeFigures, OverheadReport};
-pub use sink::{Sink, UnknownSink};
+pub(crate) use report::{ModeFigures, OverheadReport};
+pub(crate) use sink::Sink;
 
 use services::ServiceTracing;
 
@@ -49,19 +49,19 @@ const SATURATING_RPS: f64 = 1_000_000.0;
 
 /// What to measure.
 #[derive(Debug, Clone)]
-pub struct OverheadConfig {
+pub(crate) struct OverheadConfig {
     /// Length of every load phase.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Each mode is measured this many times, interleaved; the median counts.
-    pub rounds: u32,
+    pub(crate) rounds: u32,
     /// Keep-alive connections (and requests in flight) of the saturating phase.
-    pub connections: usize,
+    pub(crate) connections: usize,
     /// Rate of the latency phase; default half the tracing-off maximum.
-    pub latency_rps: Option<f64>,
+    pub(crate) latency_rps: Option<f64>,
     /// Scenario weights by name (default: the shipped file's).
-    pub mix: Option<Mix>,
+    pub(crate) mix: Option<Mix>,
     /// Seed of the scenario sequence.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 impl Default for OverheadConfig {
@@ -79,7 +79,7 @@ impl Default for OverheadConfig {
 
 /// A tracing mode under measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// `parentbased_always_off`, no exporter: the instrumentation runs, records nothing.
     Off,
     /// `parentbased_traceidratio` with the loadgen sampling at this ratio,
@@ -89,7 +89,7 @@ pub enum Mode {
 
 impl Mode {
     /// The modes compared, tracing off first.
-    pub const ALL: [Mode; 3] = [Mode::Off, Mode::Ratio(0.1), Mode::Ratio(1.0)];
+    pub(crate) const ALL: [Mode; 3] = [Mode::Off, Mode::Ratio(0.1), Mode::Ratio(1.0)];
 
     fn service_tracing(self) -> ServiceTracing {
         match self {
@@ -116,7 +116,9 @@ impl fmt::Display for Mode {
 }
 
 /// Runs the measurement with the spans exported to [`Sink::Discard`].
-pub async fn measure_overhead(config: &OverheadConfig) -> Result<OverheadReport, HarnessError> {
+pub(crate) async fn measure_overhead(
+    config: &OverheadConfig,
+) -> Result<OverheadReport, HarnessError> {
     measure_overhead_to(config, &Sink::Discard).await
 }
 
@@ -125,7 +127,7 @@ pub async fn measure_overhead(config: &OverheadConfig) -> Result<OverheadReport,
 /// saturating phase, then for every round and mode a fixed-rate phase. The
 /// order of the modes rotates from round to round, so that no mode always
 /// runs first or last.
-pub async fn measure_overhead_to(
+pub(crate) async fn measure_overhead_to(
     config: &OverheadConfig,
     sink: &Sink,
 ) -> Result<OverheadReport, HarnessError> {

@@ -12,42 +12,42 @@ const BUSY_MACHINE: f64 = 0.05;
 
 /// One mode's figures (medians over the rounds).
 #[derive(Debug, Clone, Serialize)]
-pub struct ModeFigures {
+pub(crate) struct ModeFigures {
     /// The mode.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// Maximum throughput of each round, requests per second.
-    pub max_rps_rounds: Vec<f64>,
+    pub(crate) max_rps_rounds: Vec<f64>,
     /// Median maximum throughput.
-    pub max_rps: f64,
+    pub(crate) max_rps: f64,
     /// Median p50 latency at the fixed rate, µs.
-    pub p50_us: u64,
+    pub(crate) p50_us: u64,
     /// Median p99 latency at the fixed rate, µs.
-    pub p99_us: u64,
+    pub(crate) p99_us: u64,
     /// Median p99.9 latency at the fixed rate, µs.
-    pub p999_us: u64,
+    pub(crate) p999_us: u64,
     /// Requests that did not get their expected answer, over every phase.
-    pub failed_requests: u64,
+    pub(crate) failed_requests: u64,
     /// Requests answered over every phase.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Spans the sink received over every phase (`None` for an external
     /// endpoint, which this process cannot count).
-    pub spans_received: Option<u64>,
+    pub(crate) spans_received: Option<u64>,
     /// Spans the contract makes for every request of every phase (known
     /// when every request was sampled and answered as expected).
-    pub spans_expected: Option<u64>,
+    pub(crate) spans_expected: Option<u64>,
     /// Median CPU time this process (loadgen, services and sink together)
     /// spent per request in the saturating phases, µs (Linux only): the
     /// figure least disturbed by other processes; throughput is its inverse
     /// when the cores are saturated.
-    pub cpu_us_per_request: Option<f64>,
+    pub(crate) cpu_us_per_request: Option<f64>,
     /// Median share of the machine's CPU that other processes used during
     /// this mode's phases (Linux only).
-    pub other_cpu: Option<f64>,
+    pub(crate) other_cpu: Option<f64>,
 }
 
 impl ModeFigures {
     /// Spans received per request answered.
-    pub fn spans_per_request(&self) -> Option<f64> {
+    pub(crate) fn spans_per_request(&self) -> Option<f64> {
         let spans = self.spans_received?;
         (self.requests > 0).then(|| spans as f64 / self.requests as f64)
     }
@@ -55,25 +55,25 @@ impl ModeFigures {
 
 /// The whole measurement.
 #[derive(Debug, Clone, Serialize)]
-pub struct OverheadReport {
+pub(crate) struct OverheadReport {
     /// Length of every phase, seconds.
-    pub duration_s: f64,
+    pub(crate) duration_s: f64,
     /// Rounds per mode.
-    pub rounds: u32,
+    pub(crate) rounds: u32,
     /// Connections of the saturating phase.
-    pub connections: usize,
+    pub(crate) connections: usize,
     /// Rate of the latency phase.
-    pub latency_rps: f64,
+    pub(crate) latency_rps: f64,
     /// Where the spans went.
-    pub sink: Sink,
+    pub(crate) sink: Sink,
     /// Tracing off, sampler 0.1, sampler 1.0.
-    pub modes: Vec<ModeFigures>,
+    pub(crate) modes: Vec<ModeFigures>,
 }
 
 impl OverheadReport {
     /// Throughput lost to tracing in `mode`, as a fraction of tracing off
     /// (0.03 is 3%).
-    pub fn throughput_overhead(&self, mode: &ModeFigures) -> f64 {
+    pub(crate) fn throughput_overhead(&self, mode: &ModeFigures) -> f64 {
         let off = self.modes.first().map_or(0.0, |m| m.max_rps);
         if off > 0.0 {
             1.0 - mode.max_rps / off
@@ -83,13 +83,13 @@ impl OverheadReport {
     }
 
     /// Extra CPU per request in `mode`, as a fraction of tracing off's.
-    pub fn cpu_overhead(&self, mode: &ModeFigures) -> Option<f64> {
+    pub(crate) fn cpu_overhead(&self, mode: &ModeFigures) -> Option<f64> {
         let off = self.modes.first()?.cpu_us_per_request?;
         Some(mode.cpu_us_per_request? / off - 1.0)
     }
 
     /// The report as pretty JSON.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut json = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
         json.push('\n');

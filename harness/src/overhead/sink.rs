@@ -9,7 +9,7 @@ use crate::error::HarnessError;
 
 /// Where the services export their spans during the measurement.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Sink {
+pub(crate) enum Sink {
     /// A tracestore in discard mode in this process (OTLP/gRPC; the spans
     /// are counted by a walk over the protobuf framing, nothing is decoded
     /// or kept): the services' own cost of tracing, as with a remote backend.
@@ -51,7 +51,7 @@ impl FromStr for Sink {
 /// A sink name that is none of the three kinds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown sink {0:?}: expected discard, tracestore or an http:// OTLP/gRPC endpoint")]
-pub struct UnknownSink(String);
+pub(crate) struct UnknownSink(String);
 
 impl Serialize for Sink {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -107,7 +107,7 @@ impl Template {
                     b[6] = (b[6] & 0x0f) | 0x40;
                     b[8] = (b[8] & 0x3f) | 0x80;
                     let mut hex = [0u8; 32];
-                    telemetry::propagation::write_hex(&mut hex, &b);
+                    telemetry::write_hex(&mut hex, &b);
                     for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32]
                         .into_iter()
                         .enumerate()

@@ -22,14 +22,14 @@ use otel032::{
 
 /// Jaeger's `uber-trace-id` header, through the maintained propagator.
 #[derive(Debug, Default)]
-pub struct JaegerPropagator {
+pub(crate) struct JaegerPropagator {
     inner: opentelemetry_jaeger_propagator::Propagator,
     fields: [String; 1],
 }
 
 impl JaegerPropagator {
     /// The propagator with Jaeger's default header name.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         JaegerPropagator {
             inner: opentelemetry_jaeger_propagator::Propagator::new(),
             fields: ["uber-trace-id".to_owned()],

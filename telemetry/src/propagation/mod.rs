@@ -26,7 +26,7 @@ use crate::config::ConfigError;
 /// The header a W3C Trace Context level 2 server answers with.
 pub const TRACERESPONSE: &str = "traceresponse";
 
-pub use jaeger::JaegerPropagator;
+use jaeger::JaegerPropagator;
 
 /// The propagators `OTEL_PROPAGATORS` lists, composed in its order: each
 /// extracts what it finds (a later one wins) and all of them inject.
@@ -36,7 +36,7 @@ pub struct Propagators {
 }
 
 /// `OTEL_PROPAGATORS`' default.
-pub const DEFAULT_PROPAGATORS: &str = "tracecontext,baggage";
+pub(crate) const DEFAULT_PROPAGATORS: &str = "tracecontext,baggage";
 
 impl Propagators {
     /// Parses an `OTEL_PROPAGATORS` value: a comma-separated list of
