@@ -22,6 +22,8 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use telemetry::{OtelConfig, Protocol, SamplerConfig, build_provider, shutdown_provider};
 use tonic::Code;
+// `google.rpc.Status`, the OTLP/HTTP error body.
+use tonic_types::Status as RpcStatus;
 use tracestore::{Error, RunningTraceStore, TraceStore, TraceStoreConfig};
 
 async fn store_with(config: TraceStoreConfig) -> RunningTraceStore {
@@ -114,14 +116,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(data).unwrap();
     enc.finish().unwrap()
-}
-
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

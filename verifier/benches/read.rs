@@ -31,25 +31,13 @@ fn benches(c: &mut Criterion) {
         let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
             .await
             .expect("store starts");
-        let client = reqwest::Client::new();
         let built = traces::mix(
             0x7100_0000_0000_0000_0000_0000_0000_0000,
             TRACES,
             t0,
             GAP_NS,
         );
-        for chunk in built.chunks(500) {
-            let spans: Vec<serde_json::Value> =
-                chunk.iter().flat_map(traces::v3_resource_spans).collect();
-            let res = client
-                .post(format!("{}/v1/traces", store.otlp_http_endpoint()))
-                .header("content-type", "application/json")
-                .body(serde_json::json!({ "resourceSpans": spans }).to_string())
-                .send()
-                .await
-                .expect("export");
-            assert_eq!(res.status(), 200);
-        }
+        traces::export(&store.otlp_http_endpoint(), &built, 500).await;
         store
     });
     let mut config = VerifyConfig::new(store.query_url());

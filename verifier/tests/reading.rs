@@ -215,30 +215,13 @@ async fn a_broken_trace_only_other_services_find_fails_whatever_the_summaries_sa
     }
 }
 
-/// Exports `traces` to the store over OTLP/HTTP JSON, 100 a request.
-async fn load(store: &tracestore::RunningTraceStore, traces: &[TTrace]) {
-    let client = reqwest::Client::new();
-    for chunk in traces.chunks(100) {
-        let spans: Vec<serde_json::Value> =
-            chunk.iter().flat_map(traces::v3_resource_spans).collect();
-        let res = client
-            .post(format!("{}/v1/traces", store.otlp_http_endpoint()))
-            .header("content-type", "application/json")
-            .body(serde_json::json!({ "resourceSpans": spans }).to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tracestore_with_more_traces_than_the_limit_is_read_completely() {
     let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
         .await
         .unwrap();
     let many = traces::mix(BASE + 0x20_0000, 600, traces::seconds_ago(100), 50_000_000);
-    load(&store, &many).await;
+    traces::export(&store.otlp_http_endpoint(), &many, 100).await;
     for api in [ApiChoice::V3, ApiChoice::V1] {
         let mut config = common::config(&store.query_url());
         config.api = api;
@@ -255,11 +238,8 @@ async fn a_quiet_tracestore_settles_after_one_read_and_a_changing_one_is_read_ag
     let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
         .await
         .unwrap();
-    load(
-        &store,
-        &traces::mix(BASE + 0x30_0000, 200, traces::seconds_ago(100), 50_000_000),
-    )
-    .await;
+    let loaded = traces::mix(BASE + 0x30_0000, 200, traces::seconds_ago(100), 50_000_000);
+    traces::export(&store.otlp_http_endpoint(), &loaded, 100).await;
     let mut config = common::config(&store.query_url());
     config.settle = Duration::from_secs(30);
     // Complete, and the store's counters unchanged a poll interval after

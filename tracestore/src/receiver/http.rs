@@ -31,15 +31,6 @@ use crate::store::Store;
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
 
-/// `google.rpc.Status`, the OTLP/HTTP error body.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
-
 /// The request body's encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Encoding {
@@ -58,7 +49,15 @@ impl Encoding {
     /// An error answer in this encoding (gRPC code 3, `INVALID_ARGUMENT`).
     fn error(self, status: StatusCode, message: String) -> Response {
         let body = match self {
-            Encoding::Protobuf => RpcStatus { code: 3, message }.encode_to_vec(),
+            Encoding::Protobuf => {
+                // `google.rpc.Status`, the OTLP/HTTP error body.
+                let status = tonic_types::Status {
+                    code: 3,
+                    message,
+                    details: Vec::new(),
+                };
+                status.encode_to_vec()
+            }
             Encoding::Json => {
                 let mut s = String::from("{\"code\":3,\"message\":");
                 json_out::write_string(&message, &mut s);

@@ -448,6 +448,24 @@ pub(crate) fn v3_resource_spans(trace: &TTrace) -> Vec<Value> {
         .collect()
 }
 
+/// Exports `traces` to an OTLP/HTTP receiver (`endpoint`, e.g. tracestore's
+/// `otlp_http_endpoint()`) as OTLP JSON, `per_request` traces a request,
+/// each answered 200 (the tests' and the read bench's store load).
+pub(crate) async fn export(endpoint: &str, traces: &[TTrace], per_request: usize) {
+    let client = reqwest::Client::new();
+    for chunk in traces.chunks(per_request) {
+        let spans: Vec<Value> = chunk.iter().flat_map(v3_resource_spans).collect();
+        let res = client
+            .post(format!("{endpoint}/v1/traces"))
+            .header("content-type", "application/json")
+            .body(json!({ "resourceSpans": spans }).to_string())
+            .send()
+            .await
+            .expect("the receiver takes the export");
+        assert_eq!(res.status(), 200);
+    }
+}
+
 /// A v3 answer: every trace's resourceSpans merged into one `result`.
 pub(crate) fn v3_answer(traces: &[&TTrace]) -> Value {
     let merged: Vec<Value> = traces.iter().flat_map(|t| v3_resource_spans(t)).collect();
