@@ -1,6 +1,6 @@
 //! Fixtures shared by the criterion benches in `benches/benches/`.
 //!
-//! - [`env`]: a Tokio runtime and an in-process `tracestore` (in discard
+//! - [`env`](mod@env): a Tokio runtime and an in-process `tracestore` (in discard
 //!   mode unless `BENCH_SINK=tracestore`), the OTLP sink every exporting
 //!   bench sends to over loopback.
 //! - [`cpu`]: the process's CPU time, the clock of the figures that include

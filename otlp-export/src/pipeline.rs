@@ -178,7 +178,7 @@ impl SpanPipeline {
         }
     }
 
-    /// Sends what is left and waits (up to [`DRAIN_LIMIT`]) for every
+    /// Sends what is left and waits (up to 30 s) for every
     /// queued export; the number of spans the receiver accepted and the
     /// last error, if any.
     pub async fn finish(&self) -> (u64, Option<String>) {

@@ -15,9 +15,10 @@
 //! ```
 //!
 //! Modules: [`jaeger`] (the HTTP client and both JSON formats), [`model`] (the
-//! verifier's own trace model), [`spec`] (the contract format), [`check`] (the
-//! per-trace checks), [`manifest`], [`sampling`] (the binomial test),
-//! [`verdict`] and [`render`] (text, JSON, JUnit).
+//! verifier's own trace model), [`spec`] (the contract format), [`cli`]; at
+//! the root the per-trace checks ([`Checker`]), the loadgen's [`Manifest`],
+//! the binomial test of the sampling ratio ([`SamplingTest`]), the
+//! [`Verdict`] and its printers ([`render()`]: text, JSON, JUnit).
 
 pub mod cli;
 pub mod jaeger;

@@ -30,7 +30,7 @@ pub struct ThresholdResult {
     pub observed_text: String,
     /// How many values were measured (spans for durations, traces for rates, traces for counts).
     pub samples: u64,
-    /// The worst offenders of a breached threshold (at most [`WORST`]),
+    /// The worst offenders of a breached threshold (at most 5),
     /// worst first: the slowest spans over an upper bound on durations (the
     /// fastest under a lower one), the first failed traces for a pass rate,
     /// the traces with most (or fewest) selected spans for a count.
@@ -171,7 +171,7 @@ impl<'a> Thresholds<'a> {
         self.add(trace.trace_id, &measures, scenario, passed);
     }
 
-    /// Adds what [`measure`] took of one checked trace of `scenario` that
+    /// Adds what `measure` took of one checked trace of `scenario` that
     /// passed (or not) every check.
     pub fn add(&mut self, trace_id: TraceId, measures: &Measures, scenario: &str, passed: bool) {
         for (run, measure) in self.running.iter_mut().zip(&measures.0) {

@@ -37,7 +37,7 @@ pub struct LoadArgs {
     /// How many requests to send in all (all shards together).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub requests: Option<u64>,
-    /// The requests to send: a TOML file of [[scenario]] tables (default:
+    /// The requests to send: a TOML file of `[[scenario]]` tables (default:
     /// the shipped order/payment scenarios; `loadgen --print-scenarios`).
     #[arg(long, env = "LOADGEN_SCENARIOS", value_name = "FILE")]
     pub scenarios: Option<PathBuf>,

@@ -167,8 +167,8 @@ pub struct ScenarioReport {
     pub achieved_rps: f64,
     /// Coordinated-omission corrected latency (from the intended start).
     pub latency: Latency,
-    /// The slowest sampled requests, slowest first (at most
-    /// [`crate::exemplars::SLOWEST_KEPT`]), with their trace ids.
+    /// The slowest sampled requests, slowest first (at most 10), with their
+    /// trace ids.
     #[serde(default)]
     pub slowest: Vec<crate::exemplars::Exemplar>,
     /// A sampled request at each percentile of interest (p50, p90, p99,
