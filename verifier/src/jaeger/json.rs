@@ -110,11 +110,6 @@ impl Scalar {
         }
     }
 
-    /// Its text: a string as is, anything else as JSON.
-    pub(super) fn text(&self) -> String {
-        self.clone().into_text()
-    }
-
     /// Its text, without copying a string.
     pub(super) fn into_text(self) -> String {
         match self {
@@ -189,14 +184,143 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 /// Deserializes a `u64` given as a number or a string; absent or null is 0.
+/// The string is read in place (OTLP JSON writes every timestamp as one).
 pub(super) fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    match Scalar::deserialize(d)? {
-        Scalar::Null => Ok(0),
-        other => other.num().and_then(Num::to_u64).ok_or_else(|| {
-            de::Error::custom(format!(
-                "expected an unsigned integer (a JSON number or a decimal string), got {}",
-                other.text()
-            ))
-        }),
+    d.deserialize_any(U64Visitor)
+}
+
+struct U64Visitor;
+
+impl U64Visitor {
+    fn refuse<T, E: de::Error>(got: impl fmt::Display) -> Result<T, E> {
+        Err(de::Error::custom(format!(
+            "expected an unsigned integer (a JSON number or a decimal string), got {got}"
+        )))
+    }
+
+    fn num<E: de::Error>(n: Num) -> Result<u64, E> {
+        n.to_u64().map_or_else(|| Self::refuse(n), Ok)
+    }
+}
+
+impl<'de> Visitor<'de> for U64Visitor {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an unsigned integer (a JSON number or a decimal string)")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<u64, E> {
+        Self::refuse(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        Self::num(Num::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        Ok(v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+        Self::num(Num::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+        if let Ok(n) = v.parse::<u64>() {
+            return Ok(n);
+        }
+        Num::parse(v).map_or_else(|| Self::refuse(v), Self::num)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<u64, E> {
+        Ok(0)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(U64Visitor)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<u64, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Self::refuse(value)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<u64, A::Error> {
+        let value = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Self::refuse(value)
+    }
+}
+
+/// A number written as a JSON number or a string (an OTLP `intValue` or
+/// `doubleValue`), read without copying the string; `None` for anything
+/// else, which is skipped.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LenientNum(pub(super) Option<Num>);
+
+struct LenientNumVisitor;
+
+impl<'de> Visitor<'de> for LenientNumVisitor {
+    type Value = LenientNum;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a string")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<LenientNum, E> {
+        Ok(LenientNum(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<LenientNum, E> {
+        Ok(LenientNum(Some(Num::Int(v))))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<LenientNum, E> {
+        Ok(LenientNum(Some(
+            i64::try_from(v).map_or(Num::UInt(v), Num::Int),
+        )))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<LenientNum, E> {
+        Ok(LenientNum(Some(Num::Float(v))))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<LenientNum, E> {
+        Ok(LenientNum(Num::parse(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<LenientNum, E> {
+        Ok(LenientNum(None))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<LenientNum, E> {
+        Ok(LenientNum(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<LenientNum, D::Error> {
+        d.deserialize_any(LenientNumVisitor)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<LenientNum, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(LenientNum(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LenientNum, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(LenientNum(None))
+    }
+}
+
+impl<'de> Deserialize<'de> for LenientNum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LenientNum, D::Error> {
+        d.deserialize_any(LenientNumVisitor)
     }
 }

@@ -115,6 +115,10 @@ impl V3Search {
     }
 }
 
+/// Bodies smaller than this (a trace or two) are parsed where they
+/// arrive: handing them to another thread costs more than parsing them.
+const PARSE_INLINE_BYTES: usize = 64 * 1024;
+
 /// One HTTP answer: status and body.
 struct JaegerAnswer {
     url: String,
@@ -259,7 +263,7 @@ impl JaegerClient {
                 let mut query = search.query(service);
                 query.extend(raw.map(|r| ("query.raw_traces", r)));
                 let answer = self.get(&self.url("/api/v3/traces"), &query).await?;
-                self.v3_traces(answer)
+                self.v3_traces(answer).await
             }
             ApiVersion::V1 => {
                 let (start, end) = (
@@ -277,7 +281,7 @@ impl JaegerClient {
                     .get(&self.url("/api/traces"), &query)
                     .await?
                     .success()?;
-                v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
+                answer.parse(v1::parse_traces).await
             }
         }
     }
@@ -344,25 +348,21 @@ impl JaegerClient {
         };
         let answer = self.get(&self.url(&path), &raw).await?;
         let traces = match self.api {
-            ApiVersion::V3 => self.v3_traces(answer)?,
+            ApiVersion::V3 => self.v3_traces(answer).await?,
             ApiVersion::V1 if answer.status == 404 && answer.error_message().is_some() => {
                 Vec::new()
             }
-            ApiVersion::V1 => {
-                let answer = answer.success()?;
-                v1::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))?
-            }
+            ApiVersion::V1 => answer.success()?.parse(v1::parse_traces).await?,
         };
         Ok(traces.into_iter().find(|t| t.trace_id == trace_id))
     }
 
     /// A v3 trace answer; Jaeger's 404 "No traces found" is an empty result.
-    fn v3_traces(&self, answer: JaegerAnswer) -> Result<Vec<Trace>, CheckError> {
+    async fn v3_traces(&self, answer: JaegerAnswer) -> Result<Vec<Trace>, CheckError> {
         if answer.status == 404 && answer.error_message().is_some() {
             return Ok(Vec::new());
         }
-        let answer = answer.success()?;
-        v3::parse_traces(&answer.body).map_err(|e| answer.not_jaeger(e))
+        answer.success()?.parse(v3::parse_traces).await
     }
 
     /// GET with retries on transport errors (also while reading the body)
@@ -518,6 +518,30 @@ impl JaegerAnswer {
         let v1 = serde_json::from_slice::<V1Errors>(&self.body).ok()?;
         let messages: Vec<String> = v1.errors?.into_iter().map(|e| e.msg).collect();
         (!messages.is_empty()).then(|| one_line(&messages.join("; ")))
+    }
+
+    /// Parses the body with `parse`; a large body on a blocking thread, so
+    /// that it is parsed on another core while the caller awaits the next
+    /// answer and checks the traces of the last one (the reads in flight
+    /// bound how many bodies wait or are parsed at once).
+    async fn parse(
+        self,
+        parse: fn(&[u8]) -> Result<Vec<Trace>, ParseError>,
+    ) -> Result<Vec<Trace>, CheckError> {
+        if self.body.len() < PARSE_INLINE_BYTES {
+            return parse(&self.body).map_err(|e| self.not_jaeger(e));
+        }
+        let url = self.url.clone();
+        tokio::task::spawn_blocking(move || parse(&self.body).map_err(|e| self.not_jaeger(e)))
+            .await
+            .unwrap_or_else(|stopped| match stopped.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(_) => Err(CheckError::NotJaeger {
+                    url,
+                    reason: "reading the answer was cancelled (the runtime is shutting down)"
+                        .to_owned(),
+                }),
+            })
     }
 
     fn not_jaeger(&self, reason: impl std::fmt::Display) -> CheckError {
