@@ -41,7 +41,7 @@ pub(crate) struct Malformed(pub String);
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Refused {
     /// Not a protobuf `ExportTraceServiceRequest`.
-    #[error("invalid OTLP protobuf: {0}")]
+    #[error("invalid OTLP protobuf")]
     Undecodable(#[source] prost::DecodeError),
     /// Decodable, but with an id of the wrong length.
     #[error(transparent)]
@@ -632,10 +632,8 @@ mod tests {
         encoded[name_at] = 0xff;
         assert!(prepare_common(&test_store(), &encoded).is_none());
         let refused = prepare_encoded(&test_store(), encoded.into()).unwrap_err();
-        assert!(
-            refused.to_string().starts_with("invalid OTLP protobuf: "),
-            "{refused}"
-        );
+        let line = cli_support::error_chain(&refused);
+        assert!(line.starts_with("invalid OTLP protobuf: "), "{line}");
         let truncated = bytes::Bytes::from_static(&[0x0a, 0x05, 0x12]);
         assert!(prepare_common(&test_store(), &truncated).is_none());
         assert!(matches!(

@@ -3,6 +3,8 @@
 //! strings or numbers, enums as integers or names, hex ids, base64 bytes,
 //! unknown fields ignored, `null` read as absent.
 
+use std::fmt;
+
 use base64::Engine as _;
 use serde_json::{Map, Value as Json};
 
@@ -14,59 +16,119 @@ use crate::ids::unhex;
 
 /// Decodes an OTLP/JSON `ExportTraceServiceRequest`; the error names the
 /// offending field by its path.
-pub(crate) fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, String> {
-    let root: Json = serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))?;
-    let obj = object(&root, "")?;
+pub(crate) fn decode_request(body: &[u8]) -> Result<ExportTraceServiceRequest, JsonInError> {
+    let root: Json = serde_json::from_slice(body).map_err(JsonInError::Json)?;
+    let obj = object(&root, &Path::Request)?;
     let mut req = ExportTraceServiceRequest::default();
     for (key, v) in obj {
         if matches!(key.as_str(), "resourceSpans" | "resource_spans") {
-            req.resource_spans = array(v, key, resource_spans)?;
+            req.resource_spans = array(v, &Path::Top(key), resource_spans)?;
         }
     }
     Ok(req)
 }
 
-type Obj = Map<String, Json>;
-
-fn object<'a>(v: &'a Json, path: &str) -> Result<&'a Obj, String> {
-    v.as_object()
-        .ok_or_else(|| format!("{}: expected an object", shown(path)))
+/// Why an OTLP/JSON request was refused (a 400); the field's path is
+/// written only when there is an error.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JsonInError {
+    /// The body is not JSON.
+    #[error("invalid JSON")]
+    Json(#[source] serde_json::Error),
+    /// A field holds another kind of value than OTLP's.
+    #[error("{path}: expected {expected}")]
+    Field {
+        /// Where, e.g. `resourceSpans[0].scopeSpans[0].spans[2].kind`.
+        path: String,
+        /// What OTLP's JSON mapping has there.
+        expected: &'static str,
+    },
+    /// A trace or span id that is not hex.
+    #[error("{path}: invalid hex id {text:?}")]
+    HexId {
+        /// Where.
+        path: String,
+        /// The text given.
+        text: String,
+    },
+    /// A `bytesValue` that is not base64.
+    #[error("{path}: invalid base64")]
+    Base64 {
+        /// Where.
+        path: String,
+        /// The decoder's reason.
+        #[source]
+        source: base64::DecodeError,
+    },
 }
 
-fn shown(path: &str) -> &str {
-    if path.is_empty() { "request" } else { path }
+/// Where a value sits in the request, kept as borrowed links to its parent
+/// so that decoding builds no string unless it fails.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    /// The whole body.
+    Request,
+    /// A field of the body (`resourceSpans`).
+    Top(&'a str),
+    /// A field of an object below.
+    Field(&'a Path<'a>, &'a str),
+    /// An element of an array.
+    Item(&'a Path<'a>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Request => f.write_str("request"),
+            Path::Top(key) => f.write_str(key),
+            Path::Field(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Item(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+fn expected(path: &Path<'_>, expected: &'static str) -> JsonInError {
+    JsonInError::Field {
+        path: path.to_string(),
+        expected,
+    }
+}
+
+type Obj = Map<String, Json>;
+
+fn object<'a>(v: &'a Json, path: &Path<'_>) -> Result<&'a Obj, JsonInError> {
+    v.as_object().ok_or_else(|| expected(path, "an object"))
 }
 
 /// Decodes each element of a JSON array (absent or `null` is empty).
 fn array<T>(
     v: &Json,
-    path: &str,
-    each: impl Fn(&Json, &str) -> Result<T, String>,
-) -> Result<Vec<T>, String> {
+    path: &Path<'_>,
+    each: impl Fn(&Json, &Path<'_>) -> Result<T, JsonInError>,
+) -> Result<Vec<T>, JsonInError> {
     match v {
         Json::Null => Ok(Vec::new()),
         Json::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| each(item, &format!("{path}[{i}]")))
+            .map(|(i, item)| each(item, &Path::Item(path, i)))
             .collect(),
-        _ => Err(format!("{path}: expected an array")),
+        _ => Err(expected(path, "an array")),
     }
 }
 
 /// Visits the fields of an object, giving each its path.
 fn fields<'a>(
     v: &'a Json,
-    path: &str,
-) -> Result<impl Iterator<Item = (&'a str, &'a Json, String)>, String> {
-    let base = path.to_owned();
+    path: &'a Path<'a>,
+) -> Result<impl Iterator<Item = (&'a str, &'a Json, Path<'a>)>, JsonInError> {
     Ok(object(v, path)?
         .iter()
         .filter(|(_, v)| !v.is_null())
-        .map(move |(k, v)| (k.as_str(), v, format!("{base}.{k}"))))
+        .map(move |(k, v)| (k.as_str(), v, Path::Field(path, k.as_str()))))
 }
 
-fn resource_spans(v: &Json, path: &str) -> Result<ResourceSpans, String> {
+fn resource_spans(v: &Json, path: &Path<'_>) -> Result<ResourceSpans, JsonInError> {
     let mut rs = ResourceSpans::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -79,7 +141,7 @@ fn resource_spans(v: &Json, path: &str) -> Result<ResourceSpans, String> {
     Ok(rs)
 }
 
-fn resource(v: &Json, path: &str) -> Result<Resource, String> {
+fn resource(v: &Json, path: &Path<'_>) -> Result<Resource, JsonInError> {
     let mut r = Resource::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -93,7 +155,7 @@ fn resource(v: &Json, path: &str) -> Result<Resource, String> {
     Ok(r)
 }
 
-fn scope_spans(v: &Json, path: &str) -> Result<ScopeSpans, String> {
+fn scope_spans(v: &Json, path: &Path<'_>) -> Result<ScopeSpans, JsonInError> {
     let mut ss = ScopeSpans::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -106,7 +168,7 @@ fn scope_spans(v: &Json, path: &str) -> Result<ScopeSpans, String> {
     Ok(ss)
 }
 
-fn scope(v: &Json, path: &str) -> Result<InstrumentationScope, String> {
+fn scope(v: &Json, path: &Path<'_>) -> Result<InstrumentationScope, JsonInError> {
     let mut s = InstrumentationScope::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -132,7 +194,7 @@ const SPAN_KINDS: [&str; 6] = [
 ];
 const STATUS_CODES: [&str; 3] = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
 
-fn span(v: &Json, path: &str) -> Result<Span, String> {
+fn span(v: &Json, path: &Path<'_>) -> Result<Span, JsonInError> {
     let mut s = Span::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -162,7 +224,7 @@ fn span(v: &Json, path: &str) -> Result<Span, String> {
     Ok(s)
 }
 
-fn status(v: &Json, path: &str) -> Result<Status, String> {
+fn status(v: &Json, path: &Path<'_>) -> Result<Status, JsonInError> {
     let mut st = Status::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -174,7 +236,7 @@ fn status(v: &Json, path: &str) -> Result<Status, String> {
     Ok(st)
 }
 
-fn event(v: &Json, path: &str) -> Result<Event, String> {
+fn event(v: &Json, path: &Path<'_>) -> Result<Event, JsonInError> {
     let mut e = Event::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -190,7 +252,7 @@ fn event(v: &Json, path: &str) -> Result<Event, String> {
     Ok(e)
 }
 
-fn link(v: &Json, path: &str) -> Result<Link, String> {
+fn link(v: &Json, path: &Path<'_>) -> Result<Link, JsonInError> {
     let mut l = Link::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -208,7 +270,7 @@ fn link(v: &Json, path: &str) -> Result<Link, String> {
     Ok(l)
 }
 
-fn key_value(v: &Json, path: &str) -> Result<KeyValue, String> {
+fn key_value(v: &Json, path: &Path<'_>) -> Result<KeyValue, JsonInError> {
     let mut kv = KeyValue::default();
     for (key, v, p) in fields(v, path)? {
         match key {
@@ -220,15 +282,14 @@ fn key_value(v: &Json, path: &str) -> Result<KeyValue, String> {
     Ok(kv)
 }
 
-fn any_value(v: &Json, path: &str) -> Result<AnyValue, String> {
+fn any_value(v: &Json, path: &Path<'_>) -> Result<AnyValue, JsonInError> {
     let mut out = AnyValue::default();
     for (key, v, p) in fields(v, path)? {
         let value = match key {
             "stringValue" | "string_value" => Value::StringValue(string(v, &p)?),
-            "boolValue" | "bool_value" => Value::BoolValue(
-                v.as_bool()
-                    .ok_or_else(|| format!("{p}: expected a boolean"))?,
-            ),
+            "boolValue" | "bool_value" => {
+                Value::BoolValue(v.as_bool().ok_or_else(|| expected(&p, "a boolean"))?)
+            }
             "intValue" | "int_value" => Value::IntValue(int64(v, &p)?),
             "doubleValue" | "double_value" => Value::DoubleValue(double(v, &p)?),
             "arrayValue" | "array_value" => {
@@ -252,7 +313,10 @@ fn any_value(v: &Json, path: &str) -> Result<AnyValue, String> {
             "bytesValue" | "bytes_value" => Value::BytesValue(
                 base64::engine::general_purpose::STANDARD
                     .decode(string(v, &p)?)
-                    .map_err(|e| format!("{p}: invalid base64: {e}"))?,
+                    .map_err(|source| JsonInError::Base64 {
+                        path: p.to_string(),
+                        source,
+                    })?,
             ),
             _ => continue,
         };
@@ -261,47 +325,48 @@ fn any_value(v: &Json, path: &str) -> Result<AnyValue, String> {
     Ok(out)
 }
 
-fn string(v: &Json, path: &str) -> Result<String, String> {
+fn string(v: &Json, path: &Path<'_>) -> Result<String, JsonInError> {
     v.as_str()
         .map(str::to_owned)
-        .ok_or_else(|| format!("{path}: expected a string"))
+        .ok_or_else(|| expected(path, "a string"))
 }
 
-fn id(v: &Json, path: &str) -> Result<Vec<u8>, String> {
-    let s = v
-        .as_str()
-        .ok_or_else(|| format!("{path}: expected a hex string"))?;
-    unhex(s).ok_or_else(|| format!("{path}: invalid hex id {s:?}"))
+fn id(v: &Json, path: &Path<'_>) -> Result<Vec<u8>, JsonInError> {
+    let s = v.as_str().ok_or_else(|| expected(path, "a hex string"))?;
+    unhex(s).ok_or_else(|| JsonInError::HexId {
+        path: path.to_string(),
+        text: s.to_owned(),
+    })
 }
 
 /// A non-negative integer, as a JSON number or a decimal string.
-fn uint64(v: &Json, path: &str) -> Result<u64, String> {
+fn uint64(v: &Json, path: &Path<'_>) -> Result<u64, JsonInError> {
     match v {
         Json::Number(n) => n.as_u64(),
         Json::String(s) => s.parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| format!("{path}: expected an unsigned 64-bit integer"))
+    .ok_or_else(|| expected(path, "an unsigned 64-bit integer"))
 }
 
-fn uint32(v: &Json, path: &str) -> Result<u32, String> {
+fn uint32(v: &Json, path: &Path<'_>) -> Result<u32, JsonInError> {
     uint64(v, path)?
         .try_into()
-        .map_err(|_| format!("{path}: expected an unsigned 32-bit integer"))
+        .map_err(|_| expected(path, "an unsigned 32-bit integer"))
 }
 
-fn int64(v: &Json, path: &str) -> Result<i64, String> {
+fn int64(v: &Json, path: &Path<'_>) -> Result<i64, JsonInError> {
     match v {
         Json::Number(n) => n.as_i64(),
         Json::String(s) => s.parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| format!("{path}: expected a 64-bit integer"))
+    .ok_or_else(|| expected(path, "a 64-bit integer"))
 }
 
 /// A double, as a number or one of the strings `NaN`, `Infinity`,
 /// `-Infinity` (the proto3 JSON mapping).
-fn double(v: &Json, path: &str) -> Result<f64, String> {
+fn double(v: &Json, path: &Path<'_>) -> Result<f64, JsonInError> {
     match v {
         Json::Number(n) => n.as_f64(),
         Json::String(s) => match s.as_str() {
@@ -312,11 +377,11 @@ fn double(v: &Json, path: &str) -> Result<f64, String> {
         },
         _ => None,
     }
-    .ok_or_else(|| format!("{path}: expected a number"))
+    .ok_or_else(|| expected(path, "a number"))
 }
 
 /// An enum as its integer or its proto name.
-fn enum_value(v: &Json, path: &str, names: &[&str]) -> Result<i32, String> {
+fn enum_value(v: &Json, path: &Path<'_>, names: &[&str]) -> Result<i32, JsonInError> {
     match v {
         Json::Number(n) => n.as_i64().and_then(|i| i32::try_from(i).ok()),
         Json::String(s) => names
@@ -325,7 +390,7 @@ fn enum_value(v: &Json, path: &str, names: &[&str]) -> Result<i32, String> {
             .and_then(|i| i32::try_from(i).ok()),
         _ => None,
     }
-    .ok_or_else(|| format!("{path}: expected an enum number or name"))
+    .ok_or_else(|| expected(path, "an enum number or name"))
 }
 
 #[cfg(test)]
@@ -372,24 +437,27 @@ mod tests {
         let err = decode_request(
             br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}"#,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
             "resourceSpans[0].scopeSpans[0].spans[0].traceId: invalid hex id \"xyz\""
         );
+        // The parser's reason is the source, after the message on one line.
+        let err = cli_support::error_chain(&decode_request(b"{not json").unwrap_err());
         assert!(
-            decode_request(b"{not json")
-                .unwrap_err()
-                .starts_with("invalid JSON")
+            err.starts_with("invalid JSON: key must be a string"),
+            "{err}"
         );
         assert_eq!(
-            decode_request(b"[]").unwrap_err(),
+            decode_request(b"[]").unwrap_err().to_string(),
             "request: expected an object"
         );
         let err = decode_request(
             br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SIDEWAYS"}]}]}]}"#,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.ends_with("spans[0].kind: expected an enum number or name"),
             "{err}"

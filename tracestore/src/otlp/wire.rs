@@ -10,9 +10,41 @@ const SCOPE_SPANS: u32 = 2;
 /// `ScopeSpans.spans`.
 const SPANS: u32 = 2;
 
+/// Broken protobuf framing. A small `Copy` value, so that reading fields
+/// costs nothing more for it on success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum WireError {
+    /// A varint longer than 10 bytes, or cut off.
+    #[error("truncated or overlong varint")]
+    Varint,
+    /// A field number above `u32::MAX`.
+    #[error("field number out of range")]
+    FieldNumberRange,
+    /// Field number 0, which protobuf reserves.
+    #[error("field number 0")]
+    FieldZero,
+    /// A length that does not fit the address space.
+    #[error("length overflow")]
+    LengthOverflow,
+    /// A length-delimited field longer than what is left.
+    #[error("truncated length-delimited field")]
+    TruncatedBytes,
+    /// A fixed32 or fixed64 field cut off.
+    #[error("truncated fixed-width field")]
+    TruncatedFixed,
+    /// A group (wire types 3 and 4) or a wire type protobuf does not have.
+    #[error("unsupported wire type {0}")]
+    WireType(u8),
+}
+
+/// A request whose framing is broken, with where the walk stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid OTLP protobuf")]
+pub(crate) struct InvalidProtobuf(#[source] pub(crate) WireError);
+
 /// The number of spans in an encoded `ExportTraceServiceRequest`, or why
 /// its framing is broken.
-pub(crate) fn count_spans(request: &[u8]) -> Result<u64, String> {
+pub(crate) fn count_spans(request: &[u8]) -> Result<u64, InvalidProtobuf> {
     let mut spans = 0;
     for_each_message(request, RESOURCE_SPANS, |resource_spans| {
         for_each_message(resource_spans, SCOPE_SPANS, |scope_spans| {
@@ -22,7 +54,7 @@ pub(crate) fn count_spans(request: &[u8]) -> Result<u64, String> {
             })
         })
     })
-    .map_err(|e| format!("invalid OTLP protobuf: {e}"))?;
+    .map_err(InvalidProtobuf)?;
     Ok(spans)
 }
 
@@ -31,30 +63,25 @@ pub(crate) fn count_spans(request: &[u8]) -> Result<u64, String> {
 fn for_each_message(
     message: &[u8],
     field: u32,
-    mut each: impl FnMut(&[u8]) -> Result<(), String>,
-) -> Result<(), String> {
+    mut each: impl FnMut(&[u8]) -> Result<(), WireError>,
+) -> Result<(), WireError> {
     let mut rest = message;
     while !rest.is_empty() {
         let key = varint(&mut rest)?;
-        let number = u32::try_from(key >> 3).map_err(|_| "field number out of range")?;
-        if number == 0 {
-            return Err("field number 0".to_owned());
-        }
+        let number = field_number(key)?;
         match key & 7 {
             0 => {
                 varint(&mut rest)?;
             }
             1 => skip(&mut rest, 8)?,
             2 => {
-                let len = usize::try_from(varint(&mut rest)?).map_err(|_| "length overflow")?;
-                let payload = rest.get(..len).ok_or("truncated length-delimited field")?;
+                let payload = length_delimited(&mut rest)?;
                 if number == field {
                     each(payload)?;
                 }
-                rest = &rest[len..];
             }
             5 => skip(&mut rest, 4)?,
-            wire => return Err(format!("unsupported wire type {wire}")),
+            wire => return Err(WireError::WireType(wire as u8)),
         }
     }
     Ok(())
@@ -89,7 +116,7 @@ impl<'a> Fields<'a> {
 }
 
 impl<'a> Iterator for Fields<'a> {
-    type Item = Result<(u32, Field<'a>), String>;
+    type Item = Result<(u32, Field<'a>), WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.rest.is_empty() {
@@ -98,31 +125,13 @@ impl<'a> Iterator for Fields<'a> {
         let field = (|| {
             let rest = &mut self.rest;
             let key = varint(rest)?;
-            let number = u32::try_from(key >> 3).map_err(|_| "field number out of range")?;
-            if number == 0 {
-                return Err("field number 0".to_owned());
-            }
+            let number = field_number(key)?;
             let field = match key & 7 {
                 0 => Field::Varint(varint(rest)?),
-                1 => {
-                    let b = rest.get(..8).ok_or("truncated fixed-width field")?;
-                    let v = u64::from_le_bytes(b.try_into().map_err(|_| "fixed64")?);
-                    *rest = &rest[8..];
-                    Field::Fixed64(v)
-                }
-                2 => {
-                    let len = usize::try_from(varint(rest)?).map_err(|_| "length overflow")?;
-                    let payload = rest.get(..len).ok_or("truncated length-delimited field")?;
-                    *rest = &rest[len..];
-                    Field::Bytes(payload)
-                }
-                5 => {
-                    let b = rest.get(..4).ok_or("truncated fixed-width field")?;
-                    let v = u32::from_le_bytes(b.try_into().map_err(|_| "fixed32")?);
-                    *rest = &rest[4..];
-                    Field::Fixed32(v)
-                }
-                wire => return Err(format!("unsupported wire type {wire}")),
+                1 => Field::Fixed64(u64::from_le_bytes(fixed(rest)?)),
+                2 => Field::Bytes(length_delimited(rest)?),
+                5 => Field::Fixed32(u32::from_le_bytes(fixed(rest)?)),
+                wire => return Err(WireError::WireType(wire as u8)),
             };
             Ok((number, field))
         })();
@@ -133,7 +142,7 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
-fn varint(buf: &mut &[u8]) -> Result<u64, String> {
+fn varint(buf: &mut &[u8]) -> Result<u64, WireError> {
     let mut value = 0_u64;
     for (i, byte) in buf.iter().take(10).enumerate() {
         value |= u64::from(byte & 0x7f) << (7 * i);
@@ -142,12 +151,38 @@ fn varint(buf: &mut &[u8]) -> Result<u64, String> {
             return Ok(value);
         }
     }
-    Err("truncated or overlong varint".to_owned())
+    Err(WireError::Varint)
 }
 
-fn skip(buf: &mut &[u8], n: usize) -> Result<(), String> {
+/// The field number of a field's key: above 0 and within `u32`.
+fn field_number(key: u64) -> Result<u32, WireError> {
+    match u32::try_from(key >> 3) {
+        Ok(0) => Err(WireError::FieldZero),
+        Ok(number) => Ok(number),
+        Err(_) => Err(WireError::FieldNumberRange),
+    }
+}
+
+/// A length-delimited field's payload, after its length.
+fn length_delimited<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], WireError> {
+    let len = usize::try_from(varint(buf)?).map_err(|_| WireError::LengthOverflow)?;
+    let payload = buf.get(..len).ok_or(WireError::TruncatedBytes)?;
+    *buf = &buf[len..];
+    Ok(payload)
+}
+
+/// The `N` bytes of a fixed-width field.
+fn fixed<const N: usize>(buf: &mut &[u8]) -> Result<[u8; N], WireError> {
+    let (bytes, rest) = buf
+        .split_first_chunk::<N>()
+        .ok_or(WireError::TruncatedFixed)?;
+    *buf = rest;
+    Ok(*bytes)
+}
+
+fn skip(buf: &mut &[u8], n: usize) -> Result<(), WireError> {
     if buf.len() < n {
-        return Err("truncated fixed-width field".to_owned());
+        return Err(WireError::TruncatedFixed);
     }
     *buf = &buf[n..];
     Ok(())
@@ -223,6 +258,28 @@ mod tests {
     }
 
     #[test]
+    fn each_broken_framing_has_its_reason() {
+        for (bad, reason) in [
+            (&[0x80][..], WireError::Varint),
+            (&[0x0b, 0x00], WireError::WireType(3)),
+            (&[0x00, 0x01], WireError::FieldZero),
+            (&[0x0a, 0x05, 0x01], WireError::TruncatedBytes),
+            (&[0x09, 0x01], WireError::TruncatedFixed),
+            (
+                &[0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+                WireError::FieldNumberRange,
+            ),
+        ] {
+            assert_eq!(count_spans(bad), Err(InvalidProtobuf(reason)), "{bad:?}");
+            assert_eq!(Fields::of(bad).last(), Some(Err(reason)), "{bad:?}");
+        }
+        assert_eq!(
+            cli_support::error_chain(&InvalidProtobuf(WireError::WireType(3))),
+            "invalid OTLP protobuf: unsupported wire type 3"
+        );
+    }
+
+    #[test]
     fn broken_framing_is_an_error() {
         let bytes = request(&[&[4]]).encode_to_vec();
         for cut in [1, bytes.len() / 2, bytes.len() - 1] {
@@ -235,7 +292,7 @@ mod tests {
             &[0x0a, 0x05, 0x01],
         ] {
             let err = count_spans(bad).unwrap_err();
-            assert!(err.starts_with("invalid OTLP protobuf"), "{err}");
+            assert_eq!(err.to_string(), "invalid OTLP protobuf", "{bad:?}");
         }
     }
 }

@@ -99,7 +99,7 @@ impl Service<Request<Bytes>> for Export {
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
         let answer = ingest::prepare_encoded(&self.0, request.into_inner())
-            .map_err(|refused| Status::invalid_argument(refused.to_string()))
+            .map_err(|refused| Status::invalid_argument(cli_support::error_chain(&refused)))
             .map(|(batch, partial)| {
                 let partial = ingest::store(&self.0, batch, partial);
                 let partial_success =
@@ -250,7 +250,8 @@ impl Decoder for SpanCountCodec {
             copied = src.copy_to_bytes(len);
             &copied[..]
         };
-        let spans = wire::count_spans(message).map_err(Status::invalid_argument)?;
+        let spans = wire::count_spans(message)
+            .map_err(|e| Status::invalid_argument(cli_support::error_chain(&e)))?;
         src.advance(src.remaining());
         Ok(Some(spans))
     }

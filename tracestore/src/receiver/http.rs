@@ -23,6 +23,8 @@ use http::{HeaderMap, Method, StatusCode, header};
 use http_body_util::BodyExt;
 use prost::Message;
 
+use cli_support::error_chain;
+
 use crate::http_util::{not_found, with_type};
 use crate::ingest;
 use crate::otlp::{ExportTracePartialSuccess, ExportTraceServiceResponse, json_in, json_out, wire};
@@ -146,9 +148,10 @@ async fn export(
     }
     let prepared = match enc {
         Encoding::Protobuf => {
-            ingest::prepare_encoded(&r.store, body).map_err(|refused| refused.to_string())
+            ingest::prepare_encoded(&r.store, body).map_err(|refused| error_chain(&refused))
         }
         Encoding::Json => json_in::decode_request(&body)
+            .map_err(|e| error_chain(&e))
             .and_then(|req| ingest::prepare(&r.store, req).map_err(|e| e.0)),
     };
     let (batch, partial) = match prepared {
@@ -163,14 +166,16 @@ async fn export(
 /// decoding JSON) and keeps nothing.
 fn discard(enc: Encoding, store: &Store, body: &[u8]) -> Response {
     let spans = match enc {
-        Encoding::Protobuf => wire::count_spans(body),
-        Encoding::Json => json_in::decode_request(body).map(|req| {
-            req.resource_spans
-                .iter()
-                .flat_map(|rs| &rs.scope_spans)
-                .map(|ss| ss.spans.len() as u64)
-                .sum()
-        }),
+        Encoding::Protobuf => wire::count_spans(body).map_err(|e| error_chain(&e)),
+        Encoding::Json => json_in::decode_request(body)
+            .map(|req| {
+                req.resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .map(|ss| ss.spans.len() as u64)
+                    .sum()
+            })
+            .map_err(|e| error_chain(&e)),
     };
     match spans {
         Ok(n) => {
