@@ -6,13 +6,14 @@ use std::net::SocketAddr;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A listener could not bind (port in use, no permission, bad address).
-    #[error("cannot listen for {what} on {addr}: {source}")]
+    #[error("cannot listen for {what} on {addr}")]
     Bind {
         /// Which listener.
         what: &'static str,
         /// The address asked for.
         addr: SocketAddr,
         /// The operating system's error.
+        #[source]
         source: std::io::Error,
     },
     /// The configuration is unusable.

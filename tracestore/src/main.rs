@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         let store = match TraceStore::start(args.config()).await {
             Ok(store) => store,
             Err(e) => {
-                eprintln!("tracestore: {e}");
+                eprintln!("tracestore: {}", cli_support::error_chain(&e));
                 return ExitCode::from(EXIT_FAILED);
             }
         };

@@ -724,8 +724,13 @@ async fn start_fails_cleanly_and_shutdown_closes_the_ports() {
         ),
         "{err}"
     );
+    // The system's reason is the source, after the message on one line.
+    assert_eq!(
+        err.to_string(),
+        format!("cannot listen for the query API on {taken}")
+    );
     assert!(
-        err.to_string()
+        cli_support::error_chain(&err)
             .starts_with(&format!("cannot listen for the query API on {taken}: "))
     );
     let err = TraceStore::start(TraceStoreConfig {

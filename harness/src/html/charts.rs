@@ -22,7 +22,7 @@ const PALETTE: [RGBColor; 5] = [
 /// A chart plotters could not draw; the report shows its message in the
 /// chart's place.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
+#[error(transparent)]
 pub(super) struct ChartError(#[from] DrawingAreaErrorKind<std::io::Error>);
 
 /// One line of a chart.
