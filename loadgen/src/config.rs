@@ -155,20 +155,23 @@ impl fmt::Display for SamplerChoice {
 }
 
 impl FromStr for SamplerChoice {
-    type Err = String;
+    type Err = SamplerError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "none" => Ok(SamplerChoice::None),
             other => match other.parse::<f64>() {
                 Ok(r) if (0.0..=1.0).contains(&r) => Ok(SamplerChoice::Ratio(r)),
-                _ => Err(format!(
-                    "expected a ratio between 0 and 1 or `none`, got {other:?}"
-                )),
+                _ => Err(SamplerError(other.to_owned())),
             },
         }
     }
 }
+
+/// A `--sampler` that is neither a ratio from 0 to 1 nor `none`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a ratio between 0 and 1 or `none`, got {0:?}")]
+pub struct SamplerError(String);
 
 /// Instance `index` of `count` (`--shard i/n`): it takes every `count`-th
 /// slot of the common schedule, starting at slot `index`, and its own stream
@@ -194,10 +197,10 @@ impl fmt::Display for Shard {
 }
 
 impl FromStr for Shard {
-    type Err = String;
+    type Err = ShardSyntaxError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || format!("expected i/n with 0 <= i < n, got {s:?}");
+        let err = || ShardSyntaxError(s.to_owned());
         let (i, n) = s.trim().split_once('/').ok_or_else(err)?;
         let index: u32 = i.trim().parse().map_err(|_| err())?;
         let count: u32 = n.trim().parse().map_err(|_| err())?;
@@ -207,6 +210,11 @@ impl FromStr for Shard {
         Ok(Shard { index, count })
     }
 }
+
+/// A `--shard` that is not `i/n` with `0 <= i < n`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected i/n with 0 <= i < n, got {0:?}")]
+pub struct ShardSyntaxError(String);
 
 /// Whether and where the loadgen CLIENT spans go.
 #[derive(Debug)]

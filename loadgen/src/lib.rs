@@ -49,7 +49,10 @@ mod stages;
 mod stats;
 mod worker;
 
-pub use config::{LoadConfig, RootSpans, SamplerChoice, Shard, Target, TargetError};
+pub use config::{
+    LoadConfig, RootSpans, SamplerChoice, SamplerError, Shard, ShardSyntaxError, Target,
+    TargetError,
+};
 pub use error::{LoadError, MergeError};
 pub use exemplars::{Exemplar, PercentileExemplar};
 pub use manifest::{ManifestRecord, Outcome, read_manifest};
@@ -61,6 +64,7 @@ pub use report::{
 };
 pub use run::run;
 pub use scenario::{
-    Mix, ORDER_PAYMENT, SampleRequest, Scenario, ScenarioError, ScenarioFileError, ScenarioSet,
+    Mix, MixError, ORDER_PAYMENT, SampleRequest, Scenario, ScenarioError, ScenarioFileError,
+    ScenarioSet,
 };
-pub use stages::{Stage, Stages, parse_stages};
+pub use stages::{Stage, StageError, Stages, parse_stages};

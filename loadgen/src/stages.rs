@@ -17,29 +17,69 @@ pub struct Stage {
 }
 
 /// Parses `30s:100,60s:2000` (durations as humantime reads them).
-pub fn parse_stages(s: &str) -> Result<Vec<Stage>, String> {
+pub fn parse_stages(s: &str) -> Result<Vec<Stage>, StageError> {
     let mut stages = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (d, r) = part
             .split_once(':')
-            .ok_or_else(|| format!("expected DURATION:RATE, got {part:?}"))?;
-        let duration = humantime::parse_duration(d.trim())
-            .map_err(|e| format!("stage {part:?}: bad duration {d:?}: {e}"))?;
+            .ok_or_else(|| StageError::Shape(part.to_owned()))?;
+        let duration =
+            humantime::parse_duration(d.trim()).map_err(|source| StageError::Duration {
+                stage: part.to_owned(),
+                duration: d.to_owned(),
+                source,
+            })?;
         let rps: f64 = r
             .trim()
             .parse()
             .ok()
             .filter(|r: &f64| r.is_finite() && *r >= 0.0)
-            .ok_or_else(|| format!("stage {part:?}: the rate must be a number >= 0, got {r:?}"))?;
+            .ok_or_else(|| StageError::Rate {
+                stage: part.to_owned(),
+                rate: r.to_owned(),
+            })?;
         if duration.is_zero() {
-            return Err(format!("stage {part:?}: the duration must be positive"));
+            return Err(StageError::ZeroDuration(part.to_owned()));
         }
         stages.push(Stage { duration, rps });
     }
     if stages.is_empty() {
-        return Err("expected at least one DURATION:RATE stage".to_owned());
+        return Err(StageError::Empty);
     }
     Ok(stages)
+}
+
+/// A `--stages` value that is not a list of `DURATION:RATE` stages.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StageError {
+    /// A stage without its colon.
+    #[error("expected DURATION:RATE, got {0:?}")]
+    Shape(String),
+    /// A duration `humantime` cannot read; its error is the source.
+    #[error("stage {stage:?}: bad duration {duration:?}")]
+    Duration {
+        /// The stage as given.
+        stage: String,
+        /// Its duration part.
+        duration: String,
+        /// Why it is not a duration.
+        #[source]
+        source: humantime::DurationError,
+    },
+    /// A rate that is not a finite number of zero or more.
+    #[error("stage {stage:?}: the rate must be a number >= 0, got {rate:?}")]
+    Rate {
+        /// The stage as given.
+        stage: String,
+        /// Its rate part.
+        rate: String,
+    },
+    /// A stage of no time.
+    #[error("stage {0:?}: the duration must be positive")]
+    ZeroDuration(String),
+    /// No stage at all.
+    #[error("expected at least one DURATION:RATE stage")]
+    Empty,
 }
 
 impl fmt::Display for Stage {
@@ -58,7 +98,7 @@ impl fmt::Display for Stage {
 pub struct Stages(pub Vec<Stage>);
 
 impl FromStr for Stages {
-    type Err = String;
+    type Err = StageError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_stages(s).map(Stages)
@@ -226,9 +266,14 @@ mod tests {
             ("0s:10", "positive"),
             ("", "at least one"),
         ] {
-            let err = parse_stages(bad).unwrap_err();
+            let err = parse_stages(bad).unwrap_err().to_string();
             assert!(err.contains(reason), "{bad}: {err}");
         }
+        // humantime's reason is the source, after the message on one line.
+        assert_eq!(
+            cli_support::error_chain(&parse_stages("soon:10").unwrap_err()),
+            "stage \"soon:10\": bad duration \"soon\": expected number at 0"
+        );
     }
 
     #[test]

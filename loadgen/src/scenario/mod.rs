@@ -310,29 +310,51 @@ impl Mix {
 }
 
 impl FromStr for Mix {
-    type Err = String;
+    type Err = MixError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut weights: Vec<(String, u32)> = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, weight) = part
                 .split_once('=')
-                .ok_or_else(|| format!("expected scenario=weight, got {part:?}"))?;
+                .ok_or_else(|| MixError::Shape(part.to_owned()))?;
             let name = name.trim();
             if weights.iter().any(|(n, _)| n == name) {
-                return Err(format!("scenario {name} is given twice"));
+                return Err(MixError::Twice(name.to_owned()));
             }
-            let weight: u32 = weight
-                .trim()
-                .parse()
-                .map_err(|_| format!("weight of {name} must be a whole number, got {weight:?}"))?;
+            let weight: u32 = weight.trim().parse().map_err(|_| MixError::Weight {
+                name: name.to_owned(),
+                weight: weight.to_owned(),
+            })?;
             weights.push((name.to_owned(), weight));
         }
         if weights.iter().all(|&(_, w)| w == 0) {
-            return Err("the mix needs at least one positive weight".to_owned());
+            return Err(MixError::NoWeight);
         }
         Ok(Mix { weights })
     }
+}
+
+/// A `--mix` value that is not `scenario=weight,...`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MixError {
+    /// An entry without `=`.
+    #[error("expected scenario=weight, got {0:?}")]
+    Shape(String),
+    /// A scenario named twice.
+    #[error("scenario {0} is given twice")]
+    Twice(String),
+    /// A weight that is not a whole number.
+    #[error("weight of {name} must be a whole number, got {weight:?}")]
+    Weight {
+        /// The scenario.
+        name: String,
+        /// The weight as given.
+        weight: String,
+    },
+    /// Every weight zero.
+    #[error("the mix needs at least one positive weight")]
+    NoWeight,
 }
 
 impl fmt::Display for Mix {
@@ -422,7 +444,7 @@ mod tests {
             ("valid=0", "positive weight"),
             ("", "positive weight"),
         ] {
-            let err = bad.parse::<Mix>().unwrap_err();
+            let err = bad.parse::<Mix>().unwrap_err().to_string();
             assert!(err.contains(reason), "{bad}: {err}");
         }
     }
