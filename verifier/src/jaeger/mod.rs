@@ -419,7 +419,7 @@ impl JaegerClient {
                 Err(e) => Some(e),
             };
             if let Some(e) = failure {
-                let reason = error_chain(&e);
+                let reason = cli_support::error_chain(&e);
                 if let Some(hint) = secure_http::certificate_hint(&reason) {
                     // Retrying cannot make an untrusted certificate trusted.
                     return Err(CheckError::Unreachable {
@@ -550,16 +550,4 @@ impl JaegerAnswer {
             reason: one_line(&reason.to_string()),
         }
     }
-}
-
-/// An error with its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
