@@ -9,20 +9,11 @@ use std::{
     time::Duration,
 };
 
-use common::{Behaviour, TestTarget, closed_port, within_binomial};
+use common::{Behaviour, TestTarget, closed_port, run_with_manifest, within_binomial};
 use loadgen::{
     LoadConfig, ManifestRecord, Mix, Outcome, SamplerChoice, ScenarioSet, Shard, Target,
     read_manifest,
 };
-
-/// Runs `config` to its end with a manifest; the report and the manifest lines.
-async fn run_with_manifest(mut config: LoadConfig) -> (loadgen::Report, Vec<ManifestRecord>) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.jsonl");
-    config.manifest = Some(path.clone());
-    let report = loadgen::run(config, pending()).await.unwrap();
-    (report, read_manifest(&path).unwrap())
-}
 
 /// The traceparent fields: (trace id, parent span id, sampled).
 fn traceparent(tp: &str) -> (String, String, bool) {

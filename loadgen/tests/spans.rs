@@ -5,11 +5,8 @@ mod common;
 
 use std::{collections::HashMap, future::pending, time::Duration};
 
-use common::{Behaviour, TestTarget, closed_port};
-use loadgen::{
-    LoadConfig, ManifestRecord, Outcome, RootSpans, SamplerChoice, ScenarioSet, Target,
-    read_manifest,
-};
+use common::{Behaviour, TestTarget, closed_port, run_with_manifest};
+use loadgen::{LoadConfig, ManifestRecord, Outcome, RootSpans, SamplerChoice, ScenarioSet, Target};
 use opentelemetry_proto::tonic::{
     common::v1::{AnyValue, any_value},
     trace::v1::{Span, status::StatusCode},
@@ -24,14 +21,6 @@ fn into_receiver(config: &mut LoadConfig, receiver: &OtlpReceiver) {
             .with_protocol(Protocol::HttpProtobuf)
             .with_endpoint(receiver.endpoint(Protocol::HttpProtobuf)),
     );
-}
-
-async fn run_with_manifest(mut config: LoadConfig) -> (loadgen::Report, Vec<ManifestRecord>) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("run.jsonl");
-    config.manifest = Some(path.clone());
-    let report = loadgen::run(config, pending()).await.unwrap();
-    (report, read_manifest(&path).unwrap())
 }
 
 fn attr<'a>(span: &'a Span, key: &str) -> Option<&'a any_value::Value> {

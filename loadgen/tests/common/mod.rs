@@ -276,3 +276,14 @@ pub(crate) fn within_binomial(observed: u64, n: u64, p: f64, z: f64) -> bool {
     let sd = (n as f64 * p * (1.0 - p)).sqrt();
     (observed as f64 - expected).abs() <= z * sd.max(0.5)
 }
+
+/// Runs `config` to its end with a manifest; the report and the manifest lines.
+pub(crate) async fn run_with_manifest(
+    mut config: LoadConfig,
+) -> (loadgen::Report, Vec<loadgen::ManifestRecord>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.jsonl");
+    config.manifest = Some(path.clone());
+    let report = loadgen::run(config, std::future::pending()).await.unwrap();
+    (report, loadgen::read_manifest(&path).unwrap())
+}
