@@ -63,6 +63,20 @@ pub enum OutputPathError {
         /// The existing path in the way (the directory itself or a parent).
         blocker: PathBuf,
     },
+    /// No file can be created in an output directory (or in the nearest
+    /// existing directory above one that does not exist yet).
+    #[error("{flag} {}: cannot create files in {}", .path.display(), .dir.display())]
+    DirectoryNotWritable {
+        /// The flag that gave the directory.
+        flag: String,
+        /// The directory as given.
+        path: PathBuf,
+        /// The existing directory that was probed.
+        dir: PathBuf,
+        /// What creating a file in it said.
+        #[source]
+        source: io::Error,
+    },
     /// An output is one of the run's inputs: writing it would destroy it.
     #[error("{flag} {} is the input of {input_flag} {}: it would be overwritten", .path.display(), .input_path.display())]
     OutputIsInput {
@@ -116,12 +130,14 @@ impl<'a> RunFiles<'a> {
     }
 
     /// Checks that every output can be written (its directory exists, it is
-    /// not a directory, it opens for writing; a file that was not there is
-    /// created and removed again, an existing one is left as it is), that no
-    /// two outputs are the same file and that no output is an input, however
-    /// each path is spelled (`F`, `./F`, `d/../F`, a symbolic link); and
-    /// that every output directory is one or can be created (the nearest
-    /// part of its path that exists is a directory).
+    /// not a directory; an existing file opens for writing and is left as
+    /// it is, for a new one a uniquely named temporary file is created in
+    /// its directory and removed at once, so that nothing ever appears at
+    /// the path given), that no two outputs are the same file and that no
+    /// output is an input, however each path is spelled (`F`, `./F`,
+    /// `d/../F`, a symbolic link); and that every output directory is one
+    /// or can be created (the nearest part of its path that exists is a
+    /// directory, and a temporary file can be created in it the same way).
     pub fn check(&self) -> Result<(), OutputPathError> {
         for &(flag, path) in &self.directories {
             check_directory(flag, path)?;
@@ -182,40 +198,50 @@ fn check_writable(flag: &str, path: &Path) -> Result<(), OutputPathError> {
             path: path.to_owned(),
         });
     }
-    let existed = path.exists();
-    // Opening without truncating leaves an existing file's content alone.
-    let opened = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path);
-    if let Err(source) = opened {
-        return Err(OutputPathError::NotWritable {
-            flag: flag.to_owned(),
-            path: path.to_owned(),
-            source,
-        });
-    }
-    if !existed {
-        // Best effort: the run writes it again later; a probe left behind
-        // (removal refused) is an empty file where the output will go.
-        let _ = std::fs::remove_file(path);
-    }
-    Ok(())
+    let writable = if path.exists() {
+        // Opening without creating or truncating leaves the file as it is.
+        OpenOptions::new().write(true).open(path).map(drop)
+    } else {
+        probe(dir)
+    };
+    writable.map_err(|source| OutputPathError::NotWritable {
+        flag: flag.to_owned(),
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Whether files can be created in `dir`: a uniquely named temporary file
+/// is created there and removed at once. A kill between the two leaves a
+/// hidden `.tracing-proof-probe*` file, never an empty file at a path the
+/// user named (nor, through a dangling symbolic link, at its target).
+fn probe(dir: &Path) -> io::Result<()> {
+    tempfile::Builder::new()
+        .prefix(".tracing-proof-probe")
+        .tempfile_in(dir)
+        .map(drop)
 }
 
 fn check_directory(flag: &str, path: &Path) -> Result<(), OutputPathError> {
+    // Where the run will create its files, or the directories down to them
+    // (`.` for a relative path none of whose parts exists yet).
     let existing = path
         .ancestors()
-        .find(|p| !p.as_os_str().is_empty() && p.exists());
-    match existing {
-        Some(blocker) if !blocker.is_dir() => Err(OutputPathError::NotADirectory {
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(OutputPathError::NotADirectory {
             flag: flag.to_owned(),
             path: path.to_owned(),
-            blocker: blocker.to_owned(),
-        }),
-        _ => Ok(()),
+            blocker: existing.to_owned(),
+        });
     }
+    probe(existing).map_err(|source| OutputPathError::DirectoryNotWritable {
+        flag: flag.to_owned(),
+        path: path.to_owned(),
+        dir: existing.to_owned(),
+        source,
+    })
 }
 
 /// One spelling per file: the canonical path of an existing file, else its
@@ -281,6 +307,60 @@ mod tests {
             .unwrap();
         assert!(!new.exists(), "the probe is removed");
         assert_eq!(std::fs::read_to_string(&old).unwrap(), "before");
+    }
+
+    /// The check never creates anything at the path given: through a
+    /// dangling symbolic link, creating and removing the output itself
+    /// would make an empty file at the link's target and delete the link.
+    #[cfg(unix)]
+    #[test]
+    fn the_check_creates_nothing_at_the_output_path_even_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.json");
+        let link = dir.path().join("report.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let before = entries(dir.path());
+        files(&[("--json", &link)], &[]).check().unwrap();
+        assert!(!target.exists(), "no file made at the link's target");
+        assert!(
+            link.symlink_metadata().is_ok(),
+            "the link is left as it was"
+        );
+        assert_eq!(entries(dir.path()), before, "no probe left behind");
+    }
+
+    fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Files cannot be created in `/proc`, even by root (the tests run as
+    /// root, where permissions cannot be shown to refuse).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_no_file_can_be_created_in_is_refused() {
+        for dir in ["/proc", "/proc/kept-traces"] {
+            let err = RunFiles::new()
+                .directory("--keep-traces", Some(Path::new(dir)))
+                .check()
+                .unwrap_err();
+            assert!(
+                matches!(err, OutputPathError::DirectoryNotWritable { .. }),
+                "{err}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!("--keep-traces {dir}: cannot create files in /proc")
+            );
+        }
+        let err = files(&[("--json", Path::new("/proc/x.json"))], &[])
+            .check()
+            .unwrap_err();
+        assert!(matches!(err, OutputPathError::NotWritable { .. }), "{err}");
     }
 
     #[test]

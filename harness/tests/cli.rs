@@ -229,6 +229,11 @@ fn output_paths_are_refused_before_the_run() {
             run_args(&["--keep-traces", &format!("{f}/traces")]),
             format!("harness: --keep-traces {f}/traces: {f} is not a directory"),
         ),
+        // No file can be created in /proc, even by root.
+        (
+            run_args(&["--keep-traces", "/proc/kept"]),
+            "harness: --keep-traces /proc/kept: cannot create files in /proc: ".into(),
+        ),
         (
             ["overhead", "--json", "/nonexistent/o.json"]
                 .map(String::from)
