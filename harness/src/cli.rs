@@ -409,6 +409,7 @@ async fn run(args: RunArgs, stop: impl Future<Output = ()>) -> ExitCode {
 /// Maps the flags to a job.
 pub(crate) fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
     let mut verify = VerifyConfig::new(String::new());
+    let otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))?;
     let backend = match (args.jaeger, args.target) {
         (None, _) => Backend::Embedded,
         (Some(jaeger_url), target) => {
@@ -416,18 +417,18 @@ pub(crate) fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
             // URL's user info becomes a header and leaves the URL.
             args.access.apply(&jaeger_url, &mut verify)?;
             let jaeger_url = verify.jaeger_url.clone();
-            let otlp_endpoint = match args.otlp_endpoint {
-                Some(e) => e,
-                None => default_otlp_endpoint(&jaeger_url)?,
-            };
+            let (otlp_endpoint, otlp_tls) =
+                otlp_export(args.otlp_endpoint, &jaeger_url, &verify.tls, &otel.tls)?;
             match target {
                 None => Backend::ExternalJaeger {
                     jaeger_url,
                     otlp_endpoint,
+                    otlp_tls,
                 },
                 Some(target) => Backend::External {
                     jaeger_url,
                     otlp_endpoint,
+                    otlp_tls,
                     target,
                 },
             }
@@ -436,7 +437,6 @@ pub(crate) fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
     // The real target, and where the CLIENT spans go, are known once the
     // services are up.
     let placeholder = Target::parse("http://127.0.0.1:8000")?;
-    let otel = OtelConfig::from_env("loadgen", SamplerConfig::TraceIdRatio(1.0))?;
     let mut load = args.load.load_config(placeholder, otel)?;
     let manifest = load.manifest.take();
 
@@ -461,6 +461,28 @@ pub(crate) fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
 /// `--target`: a URL the loadgen can load, refused at parse time otherwise.
 fn parse_target(url: &str) -> Result<String, loadgen::TargetError> {
     Target::parse(url).map(|_| url.trim().to_owned())
+}
+
+/// Where the services and the loadgen export with `--jaeger`, and with
+/// which TLS: the one place that derives both. The derived endpoint (the
+/// Jaeger host, port 4317) is the same server as the query API, so it takes
+/// the `--jaeger` TLS flags (`--ca-cert`, client certificate,
+/// `--insecure-skip-verify`) unless `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`
+/// / `CLIENT_*` set the OTLP's own; an `--otlp-endpoint` given takes only
+/// those variables.
+fn otlp_export(
+    given: Option<String>,
+    jaeger_url: &str,
+    jaeger_tls: &secure_http::TlsArgs,
+    env_tls: &secure_http::TlsArgs,
+) -> Result<(String, secure_http::TlsArgs), CommandError> {
+    match given {
+        Some(endpoint) => Ok((endpoint, env_tls.clone())),
+        None if *env_tls != secure_http::TlsArgs::default() => {
+            Ok((default_otlp_endpoint(jaeger_url)?, env_tls.clone()))
+        }
+        None => Ok((default_otlp_endpoint(jaeger_url)?, jaeger_tls.clone())),
+    }
 }
 
 /// `<scheme>://<jaeger host>:4317`: where a Jaeger all-in-one takes OTLP/gRPC.
@@ -594,12 +616,14 @@ mod tests {
         let Backend::ExternalJaeger {
             jaeger_url,
             otlp_endpoint,
+            otlp_tls,
         } = &job.backend
         else {
             panic!("an external Jaeger");
         };
         assert_eq!(jaeger_url, "https://jaeger:16686");
         assert_eq!(otlp_endpoint, "https://jaeger:4317");
+        assert!(otlp_tls.insecure_skip_verify, "the derived endpoint's TLS");
         assert_eq!(job.verify.jaeger_url, "https://jaeger:16686");
         let headers = job.verify.headers.to_map();
         assert_eq!(headers["x-tenant"], "blue");
@@ -611,6 +635,34 @@ mod tests {
             !shown.contains("s3cret") && !shown.contains("Y2k6czNjcmV0"),
             "{shown}"
         );
+    }
+
+    /// The derived https OTLP endpoint trusts the --ca-cert given for the
+    /// Jaeger (same server); an --otlp-endpoint given does not take it.
+    #[test]
+    fn the_derived_https_otlp_endpoint_takes_the_jaegers_ca() {
+        let pki = secure_http::test_pki::TestPki::new();
+        let ca = pki.ca_cert.display().to_string();
+        let flags = ["--jaeger", "https://127.0.0.1:16686", "--ca-cert", &ca];
+        let job = job_config(run_args(&flags)).unwrap();
+        let Backend::ExternalJaeger {
+            otlp_endpoint,
+            otlp_tls,
+            ..
+        } = &job.backend
+        else {
+            panic!("an external Jaeger");
+        };
+        assert_eq!(otlp_endpoint, "https://127.0.0.1:4317");
+        assert_eq!(otlp_tls.ca_cert.as_ref(), Some(&pki.ca_cert));
+        assert_eq!(otlp_tls, &job.verify.tls);
+
+        let given = ["--otlp-endpoint", "https://127.0.0.1:4317"];
+        let job = job_config(run_args(&[&flags[..], &given[..]].concat())).unwrap();
+        let Backend::ExternalJaeger { otlp_tls, .. } = &job.backend else {
+            panic!("an external Jaeger");
+        };
+        assert_eq!(otlp_tls.ca_cert, None);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub enum Backend {
         jaeger_url: String,
         /// Where the services and the loadgen export (OTLP/gRPC).
         otlp_endpoint: String,
+        /// TLS of an `https://` OTLP endpoint.
+        otlp_tls: secure_http::TlsArgs,
     },
     /// Load services that already run, exporting to a Jaeger that already
     /// runs: nothing is started.
@@ -33,6 +35,8 @@ pub enum Backend {
         jaeger_url: String,
         /// Where the loadgen exports its own spans (OTLP/gRPC).
         otlp_endpoint: String,
+        /// TLS of an `https://` OTLP endpoint.
+        otlp_tls: secure_http::TlsArgs,
         /// order-api's base URL.
         target: String,
     },
@@ -79,6 +83,7 @@ pub async fn run_job(
             let endpoints = Endpoints {
                 jaeger_url: stack.jaeger_url().unwrap_or_default(),
                 otlp_endpoint: stack.otlp_endpoint().to_owned(),
+                otlp_tls: secure_http::TlsArgs::default(),
                 target: stack.order_api_url(),
             };
             (Some(stack), endpoints)
@@ -86,9 +91,11 @@ pub async fn run_job(
         Backend::ExternalJaeger {
             jaeger_url,
             otlp_endpoint,
+            otlp_tls,
         } => {
             let stack = RunningStack::start(StackConfig {
                 otlp_endpoint: Some(otlp_endpoint.clone()),
+                otlp_tls: otlp_tls.clone(),
                 ..stack_config
             })
             .await?;
@@ -96,6 +103,7 @@ pub async fn run_job(
             let endpoints = Endpoints {
                 jaeger_url,
                 otlp_endpoint,
+                otlp_tls,
                 target,
             };
             (Some(stack), endpoints)
@@ -103,12 +111,14 @@ pub async fn run_job(
         Backend::External {
             jaeger_url,
             otlp_endpoint,
+            otlp_tls,
             target,
         } => (
             None,
             Endpoints {
                 jaeger_url,
                 otlp_endpoint,
+                otlp_tls,
                 target,
             },
         ),
@@ -131,6 +141,7 @@ pub async fn run_job(
 struct Endpoints {
     jaeger_url: String,
     otlp_endpoint: String,
+    otlp_tls: secure_http::TlsArgs,
     target: String,
 }
 
@@ -169,8 +180,9 @@ async fn load_and_verify(
     })?;
     load.manifest = Some(manifest_path.clone());
     if !matches!(load.root_spans, RootSpans::Off) {
-        let otel = OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
+        let mut otel = OtelConfig::new("loadgen", SamplerConfig::AlwaysOn)
             .with_endpoint(endpoints.otlp_endpoint.clone());
+        otel.tls = endpoints.otlp_tls.clone();
         load.root_spans = RootSpans::otlp(otel);
     }
     if verify.sampling_ratio.is_none()

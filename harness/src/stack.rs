@@ -36,6 +36,8 @@ pub struct StackConfig {
     /// Where the services export instead of the embedded store (an external
     /// collector or Jaeger); the embedded store is then not started.
     pub otlp_endpoint: Option<String>,
+    /// TLS of an `https://` `otlp_endpoint` (CA, client certificate).
+    pub otlp_tls: secure_http::TlsArgs,
     /// The embedded store's span bound.
     pub max_spans: u64,
 }
@@ -47,6 +49,7 @@ impl Default for StackConfig {
             faults: Faults::none(),
             tracing: ServiceTracing::default(),
             otlp_endpoint: None,
+            otlp_tls: secure_http::TlsArgs::default(),
             max_spans: TraceStoreConfig::default().max_spans,
         }
     }
@@ -93,7 +96,7 @@ impl RunningStack {
         }
         .with_faults(config.faults);
         let services = ServicePair::start(pair_config, |service| {
-            provider(service, config.tracing, &otlp_endpoint)
+            provider(service, config.tracing, &otlp_endpoint, &config.otlp_tls)
         })
         .await?;
         Ok(RunningStack {
@@ -151,8 +154,10 @@ fn provider(
     service: &str,
     tracing: ServiceTracing,
     endpoint: &str,
+    tls: &secure_http::TlsArgs,
 ) -> Result<SdkTracerProvider, BoxError> {
     let mut cfg = tracing.otel_config(service).with_endpoint(endpoint);
+    cfg.tls = tls.clone();
     cfg.batch = BatchOptions {
         scheduled_delay: Some(EXPORT_DELAY),
         ..BatchOptions::default()

@@ -260,6 +260,7 @@ async fn exporter_down_keeps_answers_and_fails_on_missing_traces() {
     config.backend = Backend::ExternalJaeger {
         jaeger_url: empty.query_url(),
         otlp_endpoint: dead,
+        otlp_tls: Default::default(),
     };
     // Nothing can arrive: the settle only has to let the verifier read twice.
     config.verify.settle = Duration::from_secs(1);
