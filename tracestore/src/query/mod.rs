@@ -3,6 +3,7 @@
 
 mod adjust;
 mod gojson;
+mod param_error;
 mod summary;
 mod v1;
 mod v1_model;
@@ -21,6 +22,7 @@ use serde_json::Value as Json;
 use crate::http_util::{method_not_allowed, not_found, with_type};
 use crate::otlp::ResourceSpans;
 use crate::store::Store;
+use param_error::JsonMapError;
 
 /// The memory store's answer to a search depth (limit) below 1, which
 /// Jaeger reports as a 500.
@@ -65,7 +67,7 @@ async fn stats(State(s): State<QueryState>) -> Response {
 /// Go's `json.Unmarshal` into `map[string]string`: `null` is an empty map,
 /// a `null` value an empty string, the last of repeated keys wins; the
 /// type-error texts are Go's, the syntax-error texts close to Go's.
-fn json_string_map(s: &str) -> Result<Vec<(String, String)>, String> {
+fn json_string_map(s: &str) -> Result<Vec<(String, String)>, JsonMapError> {
     fn kind(v: &Json) -> &'static str {
         match v {
             Json::Null => "null",
@@ -78,14 +80,14 @@ fn json_string_map(s: &str) -> Result<Vec<(String, String)>, String> {
     }
     let parsed: Json = serde_json::from_str(s).map_err(|e| {
         if e.is_eof() {
-            return "unexpected end of JSON input".to_owned();
+            return JsonMapError::Eof;
         }
         let offending = s
             .lines()
             .nth(e.line().saturating_sub(1))
             .and_then(|line| line.chars().nth(e.column().saturating_sub(1)))
             .unwrap_or(' ');
-        format!("invalid character {offending:?} looking for beginning of value")
+        JsonMapError::Syntax(offending)
     })?;
     match parsed {
         Json::Null => Ok(Vec::new()),
@@ -96,19 +98,13 @@ fn json_string_map(s: &str) -> Result<Vec<(String, String)>, String> {
                     Json::String(s) => out.push((k, s)),
                     Json::Null => out.push((k, String::new())),
                     other => {
-                        return Err(format!(
-                            "json: cannot unmarshal {} into Go value of type string",
-                            kind(&other)
-                        ));
+                        return Err(JsonMapError::NotAString(kind(&other)));
                     }
                 }
             }
             Ok(out)
         }
-        other => Err(format!(
-            "json: cannot unmarshal {} into Go value of type map[string]string",
-            kind(&other)
-        )),
+        other => Err(JsonMapError::NotAMap(kind(&other))),
     }
 }
 
@@ -127,19 +123,19 @@ mod tests {
         );
         assert_eq!(json_string_map("null").unwrap(), []);
         assert_eq!(
-            json_string_map(r#"{"a":1}"#).unwrap_err(),
+            json_string_map(r#"{"a":1}"#).unwrap_err().to_string(),
             "json: cannot unmarshal number into Go value of type string"
         );
         assert_eq!(
-            json_string_map("[1]").unwrap_err(),
+            json_string_map("[1]").unwrap_err().to_string(),
             "json: cannot unmarshal array into Go value of type map[string]string"
         );
         assert_eq!(
-            json_string_map(r#"{"a":"#).unwrap_err(),
+            json_string_map(r#"{"a":"#).unwrap_err().to_string(),
             "unexpected end of JSON input"
         );
         assert_eq!(
-            json_string_map("x").unwrap_err(),
+            json_string_map("x").unwrap_err().to_string(),
             "invalid character 'x' looking for beginning of value"
         );
     }

@@ -14,6 +14,7 @@ use axum::routing::get;
 use http::StatusCode;
 use serde::Serialize;
 
+use super::param_error::ParamError;
 use super::v1_model::{UiTrace, ui_trace};
 use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
 use crate::go::{strconv, time, url, url::Query};
@@ -164,49 +165,42 @@ fn now_nanos() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-fn parse_error(name: &str, err: impl std::fmt::Display) -> String {
-    format!("unable to parse param '{name}': {err}")
-}
-
 /// A time in microseconds since the epoch, as nanoseconds (`parseTime`).
-fn micros_param(q: &Query, name: &str) -> Result<Option<i64>, String> {
+fn micros_param(q: &Query, name: &str) -> Result<Option<i64>, ParamError> {
     match q.get(name) {
         "" => Ok(None),
         v => strconv::parse_int(v, 64)
             .map(|us| Some(us.wrapping_mul(1000)))
-            .map_err(|e| parse_error(name, e)),
+            .map_err(|e| ParamError::unparsable(name, e)),
     }
 }
 
-fn bool_param(q: &Query, name: &str) -> Result<bool, String> {
+fn bool_param(q: &Query, name: &str) -> Result<bool, ParamError> {
     match q.get(name) {
         "" => Ok(false),
-        v => strconv::parse_bool(v).map_err(|e| parse_error(name, e)),
+        v => strconv::parse_bool(v).map_err(|e| ParamError::unparsable(name, e)),
     }
 }
 
-fn duration_param(q: &Query, name: &str) -> Result<i64, String> {
+fn duration_param(q: &Query, name: &str) -> Result<i64, ParamError> {
     match q.get(name) {
         "" => Ok(0),
-        v => time::parse_duration(v).map_err(|e| parse_error(name, e)),
+        v => time::parse_duration(v).map_err(|e| ParamError::unparsable(name, e)),
     }
 }
 
 /// `parseTags`: `tag=key:value` (split at the first colon) then `tags=`
 /// JSON objects, later keys overriding earlier ones.
-fn parse_tags(q: &Query) -> Result<Vec<(String, String)>, String> {
+fn parse_tags(q: &Query) -> Result<Vec<(String, String)>, ParamError> {
     let mut tags = BTreeMap::new();
     for tag in q.all("tag") {
         let Some((k, v)) = tag.split_once(':') else {
-            return Err(format!(
-                "malformed 'tag' parameter, expecting key:value, received: {tag}"
-            ));
+            return Err(ParamError::Tag(tag.to_owned()));
         };
         tags.insert(k.to_owned(), v.to_owned());
     }
     for json in q.all("tags") {
-        let map = super::json_string_map(json)
-            .map_err(|e| format!("malformed 'tags' parameter, cannot unmarshal JSON: {e}"))?;
+        let map = super::json_string_map(json).map_err(ParamError::Tags)?;
         tags.extend(map);
     }
     Ok(tags.into_iter().collect())
@@ -221,30 +215,30 @@ struct SearchParams {
 }
 
 /// `parseTraceQueryParams`, in Jaeger's order of checks.
-fn parse_search(q: &Query) -> Result<SearchParams, String> {
+fn parse_search(q: &Query) -> Result<SearchParams, ParamError> {
     let now = now_nanos();
     let start = micros_param(q, "start")?.unwrap_or(now - DEFAULT_LOOKBACK_NANOS);
     let end = micros_param(q, "end")?.unwrap_or(now);
     let attributes = parse_tags(q)?;
     let limit = match q.get("limit") {
         "" => DEFAULT_LIMIT,
-        v => strconv::parse_int(v, 32).map_err(|e| e.to_string())?,
+        v => strconv::parse_int(v, 32).map_err(ParamError::Limit)?,
     };
     let duration_min = duration_param(q, "minDuration")?;
     let duration_max = duration_param(q, "maxDuration")?;
     let trace_ids = q
         .all("traceID")
-        .map(|id| {
-            TraceId::parse_jaeger_hex(id).map_err(|e| format!("cannot parse traceID param: {e}"))
-        })
+        .map(|id| TraceId::parse_jaeger_hex(id).map_err(ParamError::TraceId))
         .collect::<Result<Vec<_>, _>>()?;
     let raw = bool_param(q, "raw")?;
     let service = q.get("service");
     if trace_ids.is_empty() && service.is_empty() {
-        return Err("parameter 'service' is required".into());
+        return Err(ParamError::Rule("parameter 'service' is required"));
     }
     if duration_min != 0 && duration_max != 0 && duration_max < duration_min {
-        return Err("'maxDuration' should be greater than 'minDuration'".into());
+        return Err(ParamError::Rule(
+            "'maxDuration' should be greater than 'minDuration'",
+        ));
     }
     Ok(SearchParams {
         query: TraceQuery {
@@ -268,7 +262,7 @@ async fn search(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Respons
     let q = query(raw);
     let params = match parse_search(&q) {
         Ok(p) => p,
-        Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.message()),
     };
     let mut errors = None;
     let traces: Vec<UiTrace> = if params.trace_ids.is_empty() {
@@ -329,7 +323,7 @@ async fn trace(
         .and_then(|_| bool_param(&q, "raw"));
     let raw_traces = match checked {
         Ok(raw) => raw,
-        Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.message()),
     };
     match s.store.get(&id) {
         Some(t) => write(&q, &envelope(vec![ui_trace(&s.adjusted(t, raw_traces))], 0)),

@@ -11,6 +11,7 @@ use axum::routing::get;
 use http::StatusCode;
 use serde::Serialize;
 
+use super::param_error::ParamError;
 use super::summary::{self, TraceSummary};
 use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
 use crate::go::{strconv, time, url::Query};
@@ -122,8 +123,8 @@ fn traces_response(traces: Vec<Vec<ResourceSpans>>) -> Response {
     json(out)
 }
 
-fn malformed(name: &str, err: impl std::fmt::Display) -> String {
-    format!("malformed parameter {name}: {err}")
+fn malformed(name: &str, err: impl std::error::Error + Send + Sync + 'static) -> String {
+    ParamError::malformed(name, err).message()
 }
 
 /// `GET /api/v3/traces/{trace_id}`.
@@ -166,22 +167,26 @@ struct FindParams {
 }
 
 /// `parseFindTracesQuery`, in Jaeger's order of checks.
-fn parse_find(q: &Query) -> Result<FindParams, String> {
+fn parse_find(q: &Query) -> Result<FindParams, ParamError> {
     let (service, _) = q.get_either("query.serviceName", "query.service_name");
     let (operation, _) = q.get_either("query.operationName", "query.operation_name");
     let attributes = match q.get("query.attributes") {
         "" => Vec::new(),
-        v => super::json_string_map(v).map_err(|e| malformed("query.attributes", e))?,
+        v => super::json_string_map(v).map_err(|e| ParamError::malformed("query.attributes", e))?,
     };
     let (min, min_name) = q.get_either("query.startTimeMin", "query.start_time_min");
     let (max, max_name) = q.get_either("query.startTimeMax", "query.start_time_max");
     if min.is_empty() || max.is_empty() {
-        return Err("query.startTimeMin and query.startTimeMax are required".into());
+        return Err(ParamError::Rule(
+            "query.startTimeMin and query.startTimeMax are required",
+        ));
     }
-    let start_min = time::parse_rfc3339(min).map_err(|e| malformed(min_name, e))?;
-    let start_max = time::parse_rfc3339(max).map_err(|e| malformed(max_name, e))?;
+    let start_min = time::parse_rfc3339(min).map_err(|e| ParamError::malformed(min_name, e))?;
+    let start_max = time::parse_rfc3339(max).map_err(|e| ParamError::malformed(max_name, e))?;
     if start_min >= start_max {
-        return Err("query.startTimeMin must be before query.startTimeMax".into());
+        return Err(ParamError::Rule(
+            "query.startTimeMin must be before query.startTimeMax",
+        ));
     }
     let (mut depth, mut depth_name) = q.get_either("query.searchDepth", "query.search_depth");
     if depth.is_empty() {
@@ -189,7 +194,7 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
     }
     let search_depth = match depth {
         "" => DEFAULT_SEARCH_DEPTH,
-        v => strconv::atoi(v).map_err(|e| malformed(depth_name, e))?,
+        v => strconv::atoi(v).map_err(|e| ParamError::malformed(depth_name, e))?,
     };
     let mut durations = [0i64; 2];
     for (slot, (canonical, alias)) in durations.iter_mut().zip([
@@ -198,13 +203,13 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
     ]) {
         let (v, name) = q.get_either(canonical, alias);
         if !v.is_empty() {
-            *slot = time::parse_duration(v).map_err(|e| malformed(name, e))?;
+            *slot = time::parse_duration(v).map_err(|e| ParamError::malformed(name, e))?;
         }
     }
     let (v, name) = q.get_either("query.rawTraces", "query.raw_traces");
     let raw = match v {
         "" => false,
-        v => strconv::parse_bool(v).map_err(|e| malformed(name, e))?,
+        v => strconv::parse_bool(v).map_err(|e| ParamError::malformed(name, e))?,
     };
     Ok(FindParams {
         query: TraceQuery {
@@ -227,7 +232,7 @@ fn parse_find(q: &Query) -> Result<FindParams, String> {
 /// depth below 1.
 fn search_params(raw: Option<&str>) -> Result<FindParams, (StatusCode, String)> {
     let q = Query::parse(raw.unwrap_or(""));
-    let params = parse_find(&q).map_err(|msg| (StatusCode::BAD_REQUEST, msg))?;
+    let params = parse_find(&q).map_err(|e| (StatusCode::BAD_REQUEST, e.message()))?;
     if params.search_depth <= 0 {
         return Err((
             StatusCode::INTERNAL_SERVER_ERROR,
