@@ -77,8 +77,12 @@ pub(crate) struct RunArgs {
     pub(crate) load: LoadArgs,
     /// Verify through this Jaeger query API instead of the embedded store
     /// (the services still run in process, exporting to --otlp-endpoint).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "BoundArgs")]
     pub(crate) jaeger: Option<String>,
+    /// The embedded store's bounds: a run of more spans than they hold
+    /// loses its oldest traces (the report says so).
+    #[command(flatten)]
+    pub(crate) bounds: tracestore::cli::BoundArgs,
     /// TLS and credentials for the --jaeger query API (the verifier's flags).
     #[command(flatten)]
     pub(crate) access: verifier::cli::JaegerAccess,
@@ -128,6 +132,10 @@ pub(crate) struct UpArgs {
     /// Faults to inject into the services.
     #[command(flatten)]
     pub(crate) faults: FaultArgs,
+    /// The store's bounds: a soak of more spans than they hold loses its
+    /// oldest traces.
+    #[command(flatten)]
+    pub(crate) bounds: tracestore::cli::BoundArgs,
 }
 
 /// The faults of the services the harness starts (`run` and `up`): one
@@ -335,6 +343,7 @@ fn build_report(args: &ReportArgs) -> Result<(), CommandError> {
                 verdict,
                 timeline: Vec::new(),
                 kept_traces: None,
+                store: None,
             }
         }
         (None, None) => return Err(CommandError::NoInput),
@@ -451,6 +460,7 @@ pub(crate) fn job_config(args: RunArgs) -> Result<JobConfig, CommandError> {
         backend,
         stack: StackConfig {
             faults: args.faults.faults(),
+            bounds: args.bounds,
             ..StackConfig::default()
         },
         manifest,
@@ -506,6 +516,7 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
     let stack = match RunningStack::start(StackConfig {
         ports: Ports::Defaults,
         faults: args.faults.faults(),
+        bounds: args.bounds,
         ..StackConfig::default()
     })
     .await
@@ -520,10 +531,17 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
         stack.otlp_endpoint()
     );
     if let Some(store) = stack.store() {
+        let stats = store.stats();
+        let bytes = stats
+            .max_bytes
+            .map_or(String::new(), |b| format!(" and {b} bytes"));
         banner.push_str(&format!(
-            "OTLP/HTTP        {}\nJaeger query API {}\n",
+            "OTLP/HTTP        {}\nJaeger query API {}\n\
+             tracestore holds at most {} spans{bytes}, then evicts its oldest traces \
+             (--max-spans, --max-bytes)\n",
             store.otlp_http_endpoint(),
-            store.query_url()
+            store.query_url(),
+            stats.max_spans,
         ));
     }
     banner.push_str(
@@ -535,6 +553,12 @@ async fn up(args: UpArgs, stop: impl Future<Output = ()>) -> ExitCode {
     let shown = write_stdout(&banner);
     if shown.is_ok() {
         stop.await;
+    }
+    if let Some(lost) = stack
+        .store()
+        .and_then(|store| crate::report::store_losses(&store.stats()))
+    {
+        eprintln!("harness: {lost}");
     }
     let shown = shown.map_err(|e| cli_support::error_chain(&e));
     let stopped = stack

@@ -210,6 +210,7 @@ async fn load_and_verify(
         verdict,
         timeline: crate::timeline::timeline(&records),
         kept_traces: None,
+        store: stack.and_then(RunningStack::store).map(|s| s.stats()),
     };
     if let (Some(dir), Some(store)) = (&files.keep_traces, stack.and_then(|s| s.store()))
         && !report.passed()

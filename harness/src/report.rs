@@ -5,6 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use verifier::{Format, TextOptions, Verdict};
 
+use tracestore::StoreStats;
+
 use crate::timeline::TimelineSecond;
 
 /// What a job measured and found.
@@ -20,6 +22,11 @@ pub struct JobReport {
     /// The traces written by `--keep-traces` (only when the job failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_traces: Option<crate::keep::KeptTraces>,
+    /// The embedded store's counters after the verification (none with an
+    /// external backend): evicted or rejected spans are traces the verifier
+    /// could not find, and the report names the flag that would keep them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreStats>,
 }
 
 impl JobReport {
@@ -54,7 +61,12 @@ impl JobReport {
             self.load.summary_line()
         };
         let word = if self.passed() { "PASS" } else { "FAIL" };
-        format!("{word}: {verdict}; {load}")
+        let mut line = format!("{word}: {verdict}; {load}");
+        if let Some(lost) = self.store.as_ref().and_then(store_losses) {
+            line.push_str("; ");
+            line.push_str(&lost);
+        }
+        line
     }
 
     /// The one-file HTML report (`harness run --report`, `harness report`):
@@ -137,4 +149,33 @@ impl fmt::Display for JobReport {
         writeln!(f)?;
         writeln!(f, "{}", self.summary_line())
     }
+}
+
+/// What the embedded store dropped, and the flags that would have kept it:
+/// the reason a run of more spans than the store's bounds fails `complete`.
+pub(crate) fn store_losses(stats: &StoreStats) -> Option<String> {
+    let mut parts = Vec::new();
+    if stats.evicted_traces > 0 {
+        let bounds = match stats.max_bytes {
+            Some(bytes) => format!("--max-spans {} and --max-bytes {bytes}", stats.max_spans),
+            None => format!("--max-spans {}", stats.max_spans),
+        };
+        parts.push(format!(
+            "tracestore evicted {} trace(s) ({} spans) to stay within {bounds}",
+            stats.evicted_traces, stats.evicted_spans
+        ));
+    }
+    if stats.rejected_spans > 0 {
+        parts.push(format!(
+            "tracestore rejected {} span(s) (invalid ids, or a trace larger than the bounds)",
+            stats.rejected_spans
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}: the verifier cannot find them; raise --max-spans or --max-bytes",
+        parts.join(", ")
+    ))
 }

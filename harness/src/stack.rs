@@ -38,8 +38,8 @@ pub struct StackConfig {
     pub otlp_endpoint: Option<String>,
     /// TLS of an `https://` `otlp_endpoint` (CA, client certificate).
     pub otlp_tls: secure_http::TlsArgs,
-    /// The embedded store's span bound.
-    pub max_spans: u64,
+    /// The embedded store's bounds (`--max-spans`, `--max-bytes`).
+    pub bounds: tracestore::cli::BoundArgs,
 }
 
 impl Default for StackConfig {
@@ -50,7 +50,7 @@ impl Default for StackConfig {
             tracing: ServiceTracing::default(),
             otlp_endpoint: None,
             otlp_tls: secure_http::TlsArgs::default(),
-            max_spans: TraceStoreConfig::default().max_spans,
+            bounds: tracestore::cli::BoundArgs::default(),
         }
     }
 }
@@ -74,7 +74,7 @@ impl RunningStack {
                     Ports::Ephemeral => TraceStoreConfig::ephemeral(),
                     Ports::Defaults => TraceStoreConfig::default(),
                 };
-                store_config.max_spans = config.max_spans;
+                config.bounds.apply(&mut store_config);
                 let store = TraceStore::start(store_config).await.map_err(|source| {
                     HarnessError::Store {
                         what: "tracestore",

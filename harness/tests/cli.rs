@@ -152,6 +152,27 @@ fn usage_errors_are_one_line_naming_the_flag() {
             &["overhead", "--connections", "0"],
             "harness: invalid value '0' for '--connections <CONNECTIONS>': ",
         ),
+        (
+            &["run", "--rps", "10", "--max-spans", "0"],
+            "harness: invalid value '0' for '--max-spans <N>': ",
+        ),
+        (
+            &["up", "--max-bytes", "lots"],
+            "harness: invalid value 'lots' for '--max-bytes <SIZE>': ",
+        ),
+        // No embedded store to bound when verifying through a Jaeger.
+        (
+            &[
+                "run",
+                "--rps",
+                "10",
+                "--jaeger",
+                "http://127.0.0.1:9",
+                "--max-spans",
+                "10",
+            ],
+            "harness: the argument '--jaeger <URL>' cannot be used with: --max-spans <N> --max-bytes <SIZE>",
+        ),
     ] {
         let out = harness(bad.iter().map(|a| a.to_string()).collect(), true);
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", explain(&out));

@@ -87,6 +87,37 @@ async fn correct_services_pass_with_every_sampled_trace_complete() {
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(json["passed"], true);
     assert_eq!(json["load"]["overall"]["count"], 600);
+    // The store's counters travel with the report; it lost nothing.
+    assert_eq!(json["store"]["evicted_traces"], 0);
+    assert!(!report.summary_line().contains("max-spans"));
+}
+
+/// A run of more spans than the embedded store holds loses its oldest
+/// traces: the verifier fails `complete`, and the report says why and
+/// which flag keeps them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_bigger_than_the_stores_bounds_fails_naming_the_flag() {
+    let mut config = job("", 120);
+    config.stack.bounds.max_spans = 60;
+    let report = run_job(config, std::future::pending()).await.unwrap();
+    assert!(!report.passed(), "{}", explain(&report));
+    let store = report.store.expect("the embedded store's counters");
+    assert!(store.evicted_traces > 0, "{store:?}");
+    assert!(store.spans <= 60, "{store:?}");
+    assert!(
+        report.verdict.failures_of(Rule::MissingTrace).count() > 0,
+        "{}",
+        explain(&report)
+    );
+    let line = report.summary_line();
+    assert!(
+        line.contains(&format!(
+            "tracestore evicted {} trace(s)",
+            store.evicted_traces
+        )) && line.contains("--max-spans 60")
+            && line.ends_with("raise --max-spans or --max-bytes"),
+        "{line}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

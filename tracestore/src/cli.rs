@@ -24,14 +24,9 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:16686")]
     pub query_addr: SocketAddr,
 
-    /// Most spans kept in memory; the oldest traces are evicted beyond it.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_spans: u64,
-
-    /// Most (estimated) memory for spans, e.g. 512MiB or 2GB; the oldest
-    /// traces are evicted beyond it. Unbounded by default.
-    #[arg(long, value_name = "SIZE", value_parser = cli_support::parse_size::<u64>)]
-    pub max_bytes: Option<u64>,
+    /// How much the store holds before it evicts its oldest traces.
+    #[command(flatten)]
+    pub bounds: BoundArgs,
 
     /// Largest shift Jaeger's clock-skew adjuster may apply on read, e.g.
     /// 500ms; 0s (the default) only records a warning on the span.
@@ -57,6 +52,38 @@ pub struct Args {
     pub log_level: Option<String>,
 }
 
+/// `--max-spans` and `--max-bytes`: one definition for `tracestore` and for
+/// every command that embeds the store (`harness run`, `harness up`), so a
+/// soak bigger than the defaults is one flag away wherever the store runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct BoundArgs {
+    /// Most spans kept in memory; the oldest traces are evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = TraceStoreConfig::DEFAULT_MAX_SPANS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_spans: u64,
+
+    /// Most (estimated) memory for spans, e.g. 512MiB or 2GB; the oldest
+    /// traces are evicted beyond it. Unbounded by default.
+    #[arg(long, value_name = "SIZE", value_parser = cli_support::parse_size::<u64>)]
+    pub max_bytes: Option<u64>,
+}
+
+impl Default for BoundArgs {
+    fn default() -> Self {
+        BoundArgs {
+            max_spans: TraceStoreConfig::DEFAULT_MAX_SPANS,
+            max_bytes: None,
+        }
+    }
+}
+
+impl BoundArgs {
+    /// Sets the bounds of a store configuration.
+    pub fn apply(self, config: &mut TraceStoreConfig) {
+        config.max_spans = self.max_spans;
+        config.max_bytes = self.max_bytes;
+    }
+}
+
 impl Args {
     /// The store configuration the flags describe.
     pub fn config(&self) -> TraceStoreConfig {
@@ -64,8 +91,8 @@ impl Args {
             otlp_grpc_addr: self.otlp_grpc_addr,
             otlp_http_addr: self.otlp_http_addr,
             query_addr: self.query_addr,
-            max_spans: self.max_spans,
-            max_bytes: self.max_bytes,
+            max_spans: self.bounds.max_spans,
+            max_bytes: self.bounds.max_bytes,
             max_clock_skew_adjust: self.max_clock_skew_adjust,
             max_grpc_message_bytes: usize::try_from(self.max_grpc_message_size)
                 .unwrap_or(usize::MAX),

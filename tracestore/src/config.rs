@@ -45,7 +45,7 @@ impl Default for TraceStoreConfig {
             otlp_grpc_addr: loopback(4317),
             otlp_http_addr: loopback(4318),
             query_addr: loopback(16686),
-            max_spans: 1_000_000,
+            max_spans: Self::DEFAULT_MAX_SPANS,
             max_bytes: None,
             max_clock_skew_adjust: Duration::ZERO,
             max_grpc_message_bytes: 4 * 1024 * 1024,
@@ -56,6 +56,9 @@ impl Default for TraceStoreConfig {
 }
 
 impl TraceStoreConfig {
+    /// The default span bound: about 600 MB of contract spans.
+    pub const DEFAULT_MAX_SPANS: u64 = 1_000_000;
+
     /// The defaults with all three listeners on `127.0.0.1:0` (ports chosen
     /// by the OS), for tests and in-process use.
     pub fn ephemeral() -> Self {

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub(crate) use index::Operation;
 use index::OperationIndex;
@@ -72,7 +72,7 @@ impl Overflow {
 }
 
 /// Counters describing the store, as served on `/tracestore/stats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreStats {
     /// Spans held now.
     pub spans: u64,
