@@ -6,8 +6,9 @@
 
 use base64::Engine as _;
 
+use super::values::ValueRef;
 use super::{
-    AnyValue, Event, ExportTracePartialSuccess, InstrumentationScope, KeyValue, Link, Resource,
+    Event, ExportTracePartialSuccess, InstrumentationScope, KeyValue, Link, Resource,
     ResourceSpans, ScopeSpans, Span, Status, Value,
 };
 use crate::go::strconv;
@@ -39,13 +40,15 @@ impl<'a> Obj<'a> {
         self.out
     }
 
-    fn string_if(&mut self, name: &str, v: &str) {
+    /// A string field; empty is left out.
+    pub(crate) fn string_if(&mut self, name: &str, v: &str) {
         if !v.is_empty() {
             write_string(v, self.key(name));
         }
     }
 
-    fn u32_if(&mut self, name: &str, v: u32) {
+    /// A `uint32` or `fixed32` field; zero is left out.
+    pub(crate) fn u32_if(&mut self, name: &str, v: u32) {
         if v != 0 {
             write_number(v, self.key(name));
         }
@@ -66,7 +69,8 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn hex_if(&mut self, name: &str, v: &[u8]) {
+    /// An id in lowercase hex; empty is left out.
+    pub(crate) fn hex_if(&mut self, name: &str, v: &[u8]) {
         if !v.is_empty() {
             let out = self.key(name);
             out.push('"');
@@ -103,7 +107,9 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// `{"resourceSpans":[...]}` (a `TracesData`).
+/// `{"resourceSpans":[...]}` (a `TracesData`): the reference the answers
+/// written straight from the store are held to.
+#[cfg(test)]
 pub(crate) fn write_traces_data(resource_spans: &[ResourceSpans], out: &mut String) {
     let mut o = Obj::open(out);
     o.list("resourceSpans", resource_spans, write_resource_spans);
@@ -123,18 +129,33 @@ pub(crate) fn write_export_response(partial: &ExportTracePartialSuccess, out: &m
     o.close();
 }
 
-fn write_resource_spans(rs: &ResourceSpans, out: &mut String) {
+/// One `ResourceSpans`.
+pub(crate) fn write_resource_spans(rs: &ResourceSpans, out: &mut String) {
     let mut o = Obj::open(out);
-    write_resource(rs.resource.as_ref(), o.key("resource"));
+    write_resource(rs.resource.as_ref(), None, o.key("resource"));
     o.list("scopeSpans", &rs.scope_spans, write_scope_spans);
     o.string_if("schemaUrl", &rs.schema_url);
     o.close();
 }
 
-fn write_resource(r: Option<&Resource>, out: &mut String) {
+/// The items of a list in `order` (indices into it), or as they are.
+pub(crate) fn in_order<'a, T>(
+    items: &'a [T],
+    order: Option<&'a [u32]>,
+) -> impl ExactSizeIterator<Item = &'a T> {
+    let len = order.map_or(items.len(), <[u32]>::len);
+    (0..len).map(move |i| &items[order.map_or(i, |o| o[i] as usize)])
+}
+
+/// A `Resource`, its attributes in `order` if given (indices into them).
+pub(crate) fn write_resource(r: Option<&Resource>, order: Option<&[u32]>, out: &mut String) {
     let mut o = Obj::open(out);
     if let Some(r) = r {
-        o.list("attributes", &r.attributes, write_key_value);
+        o.list(
+            "attributes",
+            in_order(&r.attributes, order),
+            write_key_value,
+        );
         o.u32_if("droppedAttributesCount", r.dropped_attributes_count);
         o.list("entityRefs", &r.entity_refs, |e, out| {
             let mut eo = Obj::open(out);
@@ -152,18 +173,27 @@ fn write_resource(r: Option<&Resource>, out: &mut String) {
 
 fn write_scope_spans(ss: &ScopeSpans, out: &mut String) {
     let mut o = Obj::open(out);
-    write_scope(ss.scope.as_ref(), o.key("scope"));
+    write_scope(ss.scope.as_ref(), None, o.key("scope"));
     o.list("spans", &ss.spans, write_span);
     o.string_if("schemaUrl", &ss.schema_url);
     o.close();
 }
 
-fn write_scope(s: Option<&InstrumentationScope>, out: &mut String) {
+/// An `InstrumentationScope`, its attributes in `order` if given.
+pub(crate) fn write_scope(
+    s: Option<&InstrumentationScope>,
+    order: Option<&[u32]>,
+    out: &mut String,
+) {
     let mut o = Obj::open(out);
     if let Some(s) = s {
         o.string_if("name", &s.name);
         o.string_if("version", &s.version);
-        o.list("attributes", &s.attributes, write_key_value);
+        o.list(
+            "attributes",
+            in_order(&s.attributes, order),
+            write_key_value,
+        );
         o.u32_if("droppedAttributesCount", s.dropped_attributes_count);
     }
     o.close();
@@ -191,15 +221,21 @@ fn write_span(s: &Span, out: &mut String) {
 }
 
 fn write_status(st: Option<&Status>, out: &mut String) {
+    write_status_parts(st.map(|st| (st.code, st.message.as_str())), out);
+}
+
+/// A `Status` given as its code and message (`{}` for none).
+pub(crate) fn write_status_parts(st: Option<(i32, &str)>, out: &mut String) {
     let mut o = Obj::open(out);
-    if let Some(st) = st {
-        o.string_if("message", &st.message);
-        o.i32_if("code", st.code);
+    if let Some((code, message)) = st {
+        o.string_if("message", message);
+        o.i32_if("code", code);
     }
     o.close();
 }
 
-fn write_event(e: &Event, out: &mut String) {
+/// One span `Event`.
+pub(crate) fn write_event(e: &Event, out: &mut String) {
     let mut o = Obj::open(out);
     o.u64_if("timeUnixNano", e.time_unix_nano);
     o.string_if("name", &e.name);
@@ -208,7 +244,8 @@ fn write_event(e: &Event, out: &mut String) {
     o.close();
 }
 
-fn write_link(l: &Link, out: &mut String) {
+/// One span `Link`.
+pub(crate) fn write_link(l: &Link, out: &mut String) {
     let mut o = Obj::open(out);
     o.hex_if("traceId", &l.trace_id);
     o.hex_if("spanId", &l.span_id);
@@ -219,50 +256,69 @@ fn write_link(l: &Link, out: &mut String) {
     o.close();
 }
 
-fn write_key_value(kv: &KeyValue, out: &mut String) {
+/// One `KeyValue`.
+pub(crate) fn write_key_value(kv: &KeyValue, out: &mut String) {
     let mut o = Obj::open(out);
     o.string_if("key", &kv.key);
-    write_any_value(kv.value.as_ref(), o.key("value"));
+    write_value(ValueRef::of(kv.value.as_ref()), o.key("value"));
     o.i32_if("keyStrindex", kv.key_strindex);
     o.close();
 }
 
-fn write_any_value(v: Option<&AnyValue>, out: &mut String) {
+/// A `KeyValue` given as its key and borrowed value (no key index).
+pub(crate) fn write_attribute(key: &str, value: ValueRef<'_>, out: &mut String) {
     let mut o = Obj::open(out);
-    match v.and_then(|v| v.value.as_ref()) {
-        None => {}
-        Some(Value::StringValue(s)) => write_string(s, o.key("stringValue")),
-        Some(Value::BoolValue(b)) => o
+    o.string_if("key", key);
+    write_value(value, o.key("value"));
+    o.close();
+}
+
+/// An `AnyValue`.
+fn write_value(v: ValueRef<'_>, out: &mut String) {
+    let mut o = Obj::open(out);
+    write_value_field(v, &mut o);
+    o.close();
+}
+
+fn write_value_field(v: ValueRef<'_>, o: &mut Obj<'_>) {
+    match v {
+        ValueRef::Empty => {}
+        ValueRef::Str(s) => write_string(s, o.key("stringValue")),
+        ValueRef::Bool(b) => o
             .key("boolValue")
-            .push_str(if *b { "true" } else { "false" }),
-        Some(Value::IntValue(i)) => write_quoted_number(*i, o.key("intValue")),
-        Some(Value::DoubleValue(d)) => {
+            .push_str(if b { "true" } else { "false" }),
+        ValueRef::Int(i) => write_quoted_number(i, o.key("intValue")),
+        ValueRef::Double(d) => {
             let out = o.key("doubleValue");
             if d.is_nan() {
                 write_string("NaN", out);
             } else if d.is_infinite() {
-                write_string(if *d > 0.0 { "Infinity" } else { "-Infinity" }, out);
+                write_string(if d > 0.0 { "Infinity" } else { "-Infinity" }, out);
             } else {
-                out.push_str(&strconv::float(*d));
+                out.push_str(&strconv::float(d));
             }
         }
-        Some(Value::ArrayValue(a)) => {
+        ValueRef::Other(Value::ArrayValue(a)) => {
             let mut ao = Obj::open(o.key("arrayValue"));
-            ao.list("values", &a.values, |v, out| write_any_value(Some(v), out));
+            ao.list("values", &a.values, |v, out| {
+                write_value(ValueRef::of(Some(v)), out)
+            });
             ao.close();
         }
-        Some(Value::KvlistValue(kvs)) => {
+        ValueRef::Other(Value::KvlistValue(kvs)) => {
             let mut ko = Obj::open(o.key("kvlistValue"));
             ko.list("values", &kvs.values, write_key_value);
             ko.close();
         }
-        Some(Value::BytesValue(b)) => {
+        ValueRef::Other(Value::BytesValue(b)) => {
             let encoded = base64::engine::general_purpose::STANDARD.encode(b);
             write_string(&encoded, o.key("bytesValue"));
         }
-        Some(Value::StringValueStrindex(i)) => write_number(*i, o.key("stringValueStrindex")),
+        ValueRef::Other(Value::StringValueStrindex(i)) => {
+            write_number(i, o.key("stringValueStrindex"))
+        }
+        ValueRef::Other(scalar) => write_value_field(ValueRef::of_value(scalar), o),
     }
-    o.close();
 }
 
 /// An integer in decimal, written without an intermediate string.
@@ -311,7 +367,7 @@ pub(crate) fn write_escaped(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otlp::{ArrayValue, ScopeSpans};
+    use crate::otlp::{AnyValue, ArrayValue, ScopeSpans};
 
     #[test]
     fn matches_pdata_layout() {

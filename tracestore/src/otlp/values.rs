@@ -16,6 +16,44 @@ pub(crate) fn value_of(kv: &KeyValue) -> Option<&Value> {
     kv.value.as_ref().and_then(|v| v.value.as_ref())
 }
 
+/// An attribute value borrowed from either form a span is held in (OTLP
+/// objects, or the store's compact attributes), so that one JSON writer
+/// serves both.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ValueRef<'a> {
+    /// No value: a missing `AnyValue`, or one without a value.
+    Empty,
+    /// A string.
+    Str(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// A 64-bit integer.
+    Int(i64),
+    /// A double.
+    Double(f64),
+    /// Bytes, an array, a map or a string table index.
+    Other(&'a Value),
+}
+
+impl<'a> ValueRef<'a> {
+    /// The value of an OTLP `AnyValue`.
+    pub(crate) fn of(v: Option<&'a AnyValue>) -> Self {
+        v.and_then(|v| v.value.as_ref())
+            .map_or(ValueRef::Empty, ValueRef::of_value)
+    }
+
+    /// An OTLP value: the scalar kinds by their own variant.
+    pub(crate) fn of_value(v: &'a Value) -> Self {
+        match v {
+            Value::StringValue(s) => ValueRef::Str(s),
+            Value::BoolValue(b) => ValueRef::Bool(*b),
+            Value::IntValue(i) => ValueRef::Int(*i),
+            Value::DoubleValue(d) => ValueRef::Double(*d),
+            other => ValueRef::Other(other),
+        }
+    }
+}
+
 /// A string attribute value.
 pub(crate) fn string_value(s: impl Into<String>) -> Option<AnyValue> {
     Some(AnyValue {

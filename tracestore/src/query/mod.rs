@@ -4,6 +4,7 @@
 mod adjust;
 mod gojson;
 mod param_error;
+mod stored;
 mod summary;
 mod v1;
 mod v1_model;
@@ -21,8 +22,10 @@ use serde_json::Value as Json;
 
 use crate::http_util::{method_not_allowed, not_found, with_type};
 use crate::otlp::ResourceSpans;
-use crate::store::Store;
+use crate::store::{Store, TraceChunk};
 use param_error::JsonMapError;
+use stored::TracesBody;
+use summary::TraceSummary;
 
 /// The memory store's answer to a search depth (limit) below 1, which
 /// Jaeger reports as a 500.
@@ -44,6 +47,26 @@ impl QueryState {
             adjust::adjust(&mut trace, self.max_clock_skew_adjust);
         }
         trace
+    }
+
+    /// Adds a stored trace to a v3 answer as [`QueryState::adjusted`] would
+    /// return it: straight from the store when the adjusters would only
+    /// sort it (or when raw), else through the adjusted copy.
+    fn push_trace(&self, body: &mut TracesBody, trace: &TraceChunk, raw: bool) {
+        if (raw || stored::only_sorting(trace)) && body.push_stored(trace, raw).is_ok() {
+            return;
+        }
+        body.push_owned(&self.adjusted(trace.to_resource_spans(), raw));
+    }
+
+    /// The summary of a stored trace's adjusted form, without copying it
+    /// when the adjusters would only sort it.
+    fn summary(&self, trace: &TraceChunk) -> TraceSummary {
+        if stored::only_sorting(trace) {
+            stored::summary(trace)
+        } else {
+            TraceSummary::of(&self.adjusted(trace.to_resource_spans(), false))
+        }
     }
 }
 

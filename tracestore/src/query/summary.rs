@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::otlp::json_out::Obj;
-use crate::otlp::{ResourceSpans, Span, StatusCode, values};
+use crate::otlp::{Resource, ResourceSpans, StatusCode, values};
 
 /// Per-service span counts of one trace.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -46,47 +46,89 @@ fn go_time(ns: u64) -> i64 {
     ns as i64
 }
 
+/// What a summary reads of one span, from either form a trace is held in
+/// (owned OTLP spans, or the store's).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SpanFacts<'a> {
+    /// Its resource's `service.name` ([`service_name`]).
+    pub(super) service: &'a str,
+    pub(super) span_id: &'a [u8],
+    /// Empty when the span has none.
+    pub(super) parent_span_id: &'a [u8],
+    pub(super) name: &'a str,
+    pub(super) start: u64,
+    pub(super) end: u64,
+    /// Whether its status code is `Error`.
+    pub(super) error: bool,
+}
+
+/// A resource's `service.name` as the summary counts it: empty when absent
+/// or not a string.
+pub(super) fn service_name(resource: Option<&Resource>) -> &str {
+    resource
+        .and_then(|r| values::get(&r.attributes, "service.name"))
+        .and_then(values::value_of)
+        .and_then(|v| match v {
+            crate::otlp::Value::StringValue(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .unwrap_or("")
+}
+
 impl TraceSummary {
-    /// `summarizeTrace`: one pass for the span ids, one for the rest, in
-    /// the trace's span order (which decides ties between roots).
+    /// `summarizeTrace` of an owned (adjusted) trace.
     pub(super) fn of(trace: &[ResourceSpans]) -> Self {
         let spans = || {
             trace.iter().flat_map(|rs| {
-                let service = rs
-                    .resource
-                    .as_ref()
-                    .and_then(|r| values::get(&r.attributes, "service.name"))
-                    .and_then(values::value_of)
-                    .and_then(|v| match v {
-                        crate::otlp::Value::StringValue(s) => Some(s.as_str()),
-                        _ => None,
-                    })
-                    .unwrap_or("");
+                let service = service_name(rs.resource.as_ref());
                 rs.scope_spans
                     .iter()
                     .flat_map(|ss| ss.spans.iter())
-                    .map(move |span| (service, span))
+                    .map(move |span| SpanFacts {
+                        service,
+                        span_id: &span.span_id,
+                        parent_span_id: &span.parent_span_id,
+                        name: &span.name,
+                        start: span.start_time_unix_nano,
+                        end: span.end_time_unix_nano,
+                        error: span
+                            .status
+                            .as_ref()
+                            .is_some_and(|s| s.code == StatusCode::Error as i32),
+                    })
             })
         };
-        let ids: HashSet<&[u8]> = spans().map(|(_, span)| span.span_id.as_slice()).collect();
+        let trace_id = trace
+            .iter()
+            .flat_map(|rs| rs.scope_spans.iter())
+            .flat_map(|ss| ss.spans.first())
+            .next()
+            .map_or(&[][..], |span| span.trace_id.as_slice());
+        Self::of_spans(trace_id, spans)
+    }
+
+    /// `summarizeTrace`: one pass for the span ids, one for the rest, in
+    /// the trace's span order (which decides ties between roots);
+    /// `trace_id` is the first span's.
+    pub(super) fn of_spans<'a, I>(trace_id: &[u8], spans: impl Fn() -> I) -> Self
+    where
+        I: Iterator<Item = SpanFacts<'a>>,
+    {
+        let ids: HashSet<&[u8]> = spans().map(|span| span.span_id).collect();
         let mut summary = TraceSummary::default();
         // `jptrace.GetTraceID`: the first span's; all zeros print as "".
-        if let Some((_, first)) = spans().next()
-            && !is_empty_id(&first.trace_id)
-        {
-            summary.trace_id = crate::ids::hex(&first.trace_id);
+        if !is_empty_id(trace_id) {
+            summary.trace_id = crate::ids::hex(trace_id);
         }
-        for (service, span) in spans() {
-            summary.count(service, span, &ids);
+        for span in spans() {
+            summary.count(&span, &ids);
         }
         summary
     }
 
-    fn count(&mut self, service: &str, span: &Span, ids: &HashSet<&[u8]>) {
-        let error = span
-            .status
-            .as_ref()
-            .is_some_and(|s| s.code == StatusCode::Error as i32);
+    fn count(&mut self, span: &SpanFacts<'_>, ids: &HashSet<&[u8]>) {
+        let service = span.service;
+        let error = span.error;
         let per_service = match self.services.get_mut(service) {
             Some(c) => c,
             None => self.services.entry(service.to_owned()).or_default(),
@@ -95,21 +137,18 @@ impl TraceSummary {
             c.spans += 1;
             c.errors += u64::from(error);
         }
-        let (start, end) = (
-            go_time(span.start_time_unix_nano),
-            go_time(span.end_time_unix_nano),
-        );
+        let (start, end) = (go_time(span.start), go_time(span.end));
         if self.min_start.is_none_or(|min| start < min) {
             self.min_start = Some(start);
         }
         if self.max_end.is_none_or(|max| end > max) {
             self.max_end = Some(end);
         }
-        if is_empty_id(&span.parent_span_id) {
+        if is_empty_id(span.parent_span_id) {
             if self.root.as_ref().is_none_or(|(_, _, at)| start < *at) {
-                self.root = Some((service.to_owned(), span.name.clone(), start));
+                self.root = Some((service.to_owned(), span.name.to_owned(), start));
             }
-        } else if !ids.contains(span.parent_span_id.as_slice()) {
+        } else if !ids.contains(span.parent_span_id) {
             self.orphans += 1;
         }
     }
@@ -167,7 +206,7 @@ fn time(v: Option<i64>) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otlp::{AnyValue, KeyValue, Resource, ScopeSpans, Status, Value};
+    use crate::otlp::{AnyValue, KeyValue, ScopeSpans, Span, Status, Value};
 
     fn span(id: u8, parent: u8, name: &str, start: u64, end: u64, error: bool) -> Span {
         Span {

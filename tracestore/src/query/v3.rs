@@ -12,12 +12,13 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::param_error::ParamError;
+use super::stored::TracesBody;
 use super::summary::{self, TraceSummary};
 use super::{QueryState, SEARCH_DEPTH_ERROR, gojson};
 use crate::go::{strconv, time, url::Query};
 use crate::http_util::{go_error, with_type};
 use crate::ids::TraceId;
-use crate::otlp::{ResourceSpans, json_out, values::write_go_string};
+use crate::otlp::values::write_go_string;
 use crate::store::TraceQuery;
 
 /// Default `query.searchDepth`.
@@ -112,15 +113,16 @@ async fn operations(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `returnTraces`: every trace's resource spans in one `result`, or 404.
-fn traces_response(traces: Vec<Vec<ResourceSpans>>) -> Response {
-    if traces.is_empty() {
-        return error(StatusCode::NOT_FOUND, "No traces found");
+fn traces_response(s: &QueryState, ids: &[TraceId], raw: bool) -> Response {
+    let mut body = TracesBody::new();
+    for id in ids {
+        s.store
+            .with_trace(id, |trace| s.push_trace(&mut body, trace, raw));
     }
-    let all: Vec<ResourceSpans> = traces.into_iter().flatten().collect();
-    let mut out = String::from("{\"result\":");
-    json_out::write_traces_data(&all, &mut out);
-    out.push('}');
-    json(out)
+    match body.finish() {
+        Some(out) => json(out),
+        None => error(StatusCode::NOT_FOUND, "No traces found"),
+    }
 }
 
 fn malformed(name: &str, err: impl std::error::Error + Send + Sync + 'static) -> String {
@@ -155,8 +157,7 @@ async fn get_trace(
             Err(e) => return error(StatusCode::BAD_REQUEST, malformed(name, e)),
         },
     };
-    let found = s.store.get(&id).map(|t| s.adjusted(t, raw_traces));
-    traces_response(found.into_iter().collect())
+    traces_response(&s, &[id], raw_traces)
 }
 
 /// The parsed `GET /api/v3/traces` parameters.
@@ -248,13 +249,7 @@ async fn find_traces(State(s): State<QueryState>, RawQuery(raw): RawQuery) -> Re
         Ok(p) => p,
         Err((status, message)) => return error(status, message),
     };
-    let traces = s
-        .store
-        .find(&params.query)
-        .into_iter()
-        .map(|t| s.adjusted(t, params.raw))
-        .collect();
-    traces_response(traces)
+    traces_response(&s, &s.store.find_ids(&params.query), params.raw)
 }
 
 /// `GET /api/v3/trace-summaries` (Jaeger v2.19.0+): the same parameters
@@ -268,9 +263,9 @@ async fn find_trace_summaries(State(s): State<QueryState>, RawQuery(raw): RawQue
     };
     let summaries: Vec<TraceSummary> = s
         .store
-        .find(&params.query)
-        .into_iter()
-        .map(|t| TraceSummary::of(&s.adjusted(t, false)))
+        .find_ids(&params.query)
+        .iter()
+        .filter_map(|id| s.store.with_trace(id, |trace| s.summary(trace)))
         .collect();
     let mut out = String::new();
     summary::write_response(&summaries, &mut out);

@@ -24,7 +24,7 @@ use index::OperationIndex;
 pub(crate) use intern::ExportStrings;
 use intern::Interner;
 pub(crate) use search::TraceQuery;
-pub(crate) use span::StoredSpan;
+pub(crate) use span::{SpanAttributes, StoredSpan};
 pub(crate) use trace::TraceChunk;
 
 use crate::ids::TraceId;
@@ -373,9 +373,31 @@ impl Store {
         data.by_seq.get(seq).map(TraceChunk::to_resource_spans)
     }
 
+    /// Runs `f` on one stored trace, if held, under its shard's read lock:
+    /// answers are written from the stored form without copying it (ingest
+    /// into that shard waits meanwhile).
+    pub(crate) fn with_trace<R>(
+        &self,
+        id: &TraceId,
+        f: impl FnOnce(&TraceChunk) -> R,
+    ) -> Option<R> {
+        let data = self.shards[Self::shard_of(id)].data.read();
+        let seq = data.seq_of.get(id)?;
+        data.by_seq.get(seq).map(f)
+    }
+
     /// Copies of the newest-created traces matching the query, at most
     /// `query.limit`, newest first.
     pub(crate) fn find(&self, query: &TraceQuery) -> Vec<Vec<ResourceSpans>> {
+        self.find_ids(query)
+            .iter()
+            .filter_map(|id| self.get(id))
+            .collect()
+    }
+
+    /// The ids of the newest-created traces matching the query, at most
+    /// `query.limit`, newest first.
+    pub(crate) fn find_ids(&self, query: &TraceQuery) -> Vec<TraceId> {
         let mut hits: Vec<(u64, TraceId)> = Vec::new();
         for shard in self.shards.iter() {
             let data = shard.data.read();
@@ -390,7 +412,7 @@ impl Store {
         }
         hits.sort_unstable_by_key(|(seq, _)| std::cmp::Reverse(*seq));
         hits.truncate(query.limit);
-        hits.iter().filter_map(|(_, id)| self.get(id)).collect()
+        hits.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Every service, sorted.

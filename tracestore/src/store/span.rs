@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::footprint;
 use super::intern::ExportStrings;
 use crate::ids::TraceId;
+use crate::otlp::values::ValueRef;
 use crate::otlp::wire::{Field, Fields};
 use crate::otlp::{AnyValue, Event, KeyValue, Link, Span, Status, Value, values};
 
@@ -35,7 +36,7 @@ const HAS_STATUS: u8 = 2;
 
 /// One attribute of the common shape: a key and a scalar value.
 #[derive(Debug, Clone)]
-struct Attribute {
+pub(crate) struct Attribute {
     key: Arc<str>,
     value: AttributeValue,
 }
@@ -311,6 +312,55 @@ impl StoredSpan {
             .is_some_and(|a| a.value.renders_as(want))
     }
 
+    /// The span id.
+    pub(crate) fn span_id(&self) -> &[u8; 8] {
+        &self.span_id
+    }
+
+    /// The parent span id, if the span had one (which may be all zeros).
+    pub(crate) fn parent_span_id(&self) -> Option<&[u8; 8]> {
+        (self.shape & HAS_PARENT != 0).then_some(&self.parent_span_id)
+    }
+
+    /// The W3C trace flags field.
+    pub(crate) fn flags(&self) -> u32 {
+        self.flags
+    }
+
+    /// The W3C trace state.
+    pub(crate) fn trace_state(&self) -> &str {
+        self.rare.as_ref().map_or("", |r| &r.trace_state)
+    }
+
+    /// The attributes, in the form they are held.
+    pub(crate) fn attributes(&self) -> SpanAttributes<'_> {
+        match self.rare.as_ref().and_then(|r| r.raw_attributes.as_ref()) {
+            Some(raw) => SpanAttributes::Raw(raw),
+            None => SpanAttributes::Compact(&self.attributes),
+        }
+    }
+
+    /// The dropped attribute, event and link counts.
+    pub(crate) fn dropped_counts(&self) -> [u32; 3] {
+        self.rare.as_ref().map_or([0; 3], |r| {
+            [
+                r.dropped_attributes_count,
+                r.dropped_events_count,
+                r.dropped_links_count,
+            ]
+        })
+    }
+
+    /// The status code and message, if the span had a status.
+    pub(crate) fn status(&self) -> Option<(i32, &str)> {
+        (self.shape & HAS_STATUS != 0).then(|| {
+            (
+                self.status_code,
+                self.rare.as_ref().map_or("", |r| r.status_message.as_str()),
+            )
+        })
+    }
+
     /// The span's events.
     pub(crate) fn events(&self) -> &[Event] {
         self.rare.as_ref().map_or(&[], |r| &r.events)
@@ -320,6 +370,16 @@ impl StoredSpan {
     pub(crate) fn links(&self) -> &[Link] {
         self.rare.as_ref().map_or(&[], |r| &r.links)
     }
+}
+
+/// A stored span's attributes: compact, or as received when one had a key
+/// index.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SpanAttributes<'a> {
+    /// The common form.
+    Compact(&'a [Attribute]),
+    /// As received.
+    Raw(&'a [KeyValue]),
 }
 
 /// What both ways of building a span have read, besides its rare part.
@@ -376,6 +436,23 @@ impl Parts<'_> {
 }
 
 impl Attribute {
+    /// The key.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The value, borrowed.
+    pub(crate) fn value(&self) -> ValueRef<'_> {
+        match &self.value {
+            AttributeValue::Missing | AttributeValue::Empty => ValueRef::Empty,
+            AttributeValue::Str(s) => ValueRef::Str(s),
+            AttributeValue::Bool(b) => ValueRef::Bool(*b),
+            AttributeValue::Int(i) => ValueRef::Int(*i),
+            AttributeValue::Double(d) => ValueRef::Double(*d),
+            AttributeValue::Other(v) => ValueRef::of(Some(v)),
+        }
+    }
+
     fn from_otlp(kv: KeyValue, strings: &mut ExportStrings<'_>, bytes: &mut usize) -> Attribute {
         // The value first, then the key: the order `decode` shares strings in.
         let value = kv.value.map_or(AttributeValue::Missing, |v| {

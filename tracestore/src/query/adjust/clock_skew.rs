@@ -1,6 +1,7 @@
 //! Jaeger's `CorrectClockSkew` (`clockskew.go`): a child that does not fit
 //! in its parent on another host is shifted, within a bound, or warned about.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
@@ -8,29 +9,28 @@ use super::{parent_id, span_id};
 use crate::go::time;
 use crate::otlp::{KeyValue, ResourceSpans, Span, Value, values, warnings::add_warnings};
 
-/// Jaeger's host key: `host.id`, else `host.ip` (string or first element
-/// of a list), else `host.name`.
-fn host_key(rs: &ResourceSpans) -> String {
-    let attrs = rs.resource.as_ref().map_or(&[][..], |r| &r.attributes);
-    let str_of = |kv: &KeyValue| match values::value_of(kv) {
-        Some(Value::StringValue(s)) => s.clone(),
-        _ => String::new(),
-    };
+/// Jaeger's host key of a resource's attributes: `host.id`, else
+/// `host.ip` (string or first element of a list), else `host.name`.
+pub(in crate::query) fn host_key(attrs: &[KeyValue]) -> Cow<'_, str> {
+    fn str_of(kv: &KeyValue) -> &str {
+        match values::value_of(kv) {
+            Some(Value::StringValue(s)) => s,
+            _ => "",
+        }
+    }
     if let Some(kv) = values::get(attrs, "host.id") {
-        return str_of(kv);
+        return Cow::Borrowed(str_of(kv));
     }
     if let Some(kv) = values::get(attrs, "host.ip") {
         match values::value_of(kv) {
-            Some(Value::StringValue(s)) => return s.clone(),
+            Some(Value::StringValue(s)) => return Cow::Borrowed(s),
             Some(Value::ArrayValue(a)) if !a.values.is_empty() => {
-                return values::as_string(a.values[0].value.as_ref());
+                return Cow::Owned(values::as_string(a.values[0].value.as_ref()));
             }
             _ => {}
         }
     }
-    values::get(attrs, "host.name")
-        .map(str_of)
-        .unwrap_or_default()
+    Cow::Borrowed(values::get(attrs, "host.name").map_or("", str_of))
 }
 
 struct Node {
@@ -42,7 +42,10 @@ struct Node {
 
 /// `CorrectClockSkew`.
 pub(super) fn correct_clock_skew(trace: &mut [ResourceSpans], max_delta: i64) {
-    let hosts: Vec<String> = trace.iter().map(host_key).collect();
+    let hosts: Vec<String> = trace
+        .iter()
+        .map(|rs| host_key(rs.resource.as_ref().map_or(&[][..], |r| &r.attributes)).into_owned())
+        .collect();
     let mut nodes: Vec<Node> = Vec::new();
     let mut by_id: HashMap<u64, usize> = HashMap::new();
     for (ri, rs) in trace.iter_mut().enumerate() {
@@ -123,8 +126,12 @@ fn times(span: &Span) -> (i64, i64) {
 
 /// `calculateSkew`: how far to move a child to fit it in its parent.
 fn skew(parent: &Span, child: &Span) -> i64 {
-    let (ps, pe) = times(parent);
-    let (cs, ce) = times(child);
+    skew_of(times(parent), times(child))
+}
+
+/// `calculateSkew` on (start, end) times, ns since the epoch read as Go's
+/// `int64`.
+pub(in crate::query) fn skew_of((ps, pe): (i64, i64), (cs, ce): (i64, i64)) -> i64 {
     let parent_duration = pe.saturating_sub(ps);
     let child_duration = ce.saturating_sub(cs);
     if child_duration > parent_duration {

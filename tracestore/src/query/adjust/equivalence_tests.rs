@@ -11,8 +11,8 @@ use std::time::Duration;
 use prost::Message;
 
 use crate::otlp::{
-    AnyValue, Event, InstrumentationScope, KeyValue, Link, Resource, ResourceSpans, ScopeSpans,
-    Span, Status, Value, json_out,
+    AnyValue, ArrayValue, Event, InstrumentationScope, KeyValue, KeyValueList, Link, Resource,
+    ResourceSpans, ScopeSpans, Span, Status, Value, json_out,
 };
 
 /// The previous `sort_attributes`: sorted into a new vector.
@@ -86,17 +86,19 @@ fn old_write_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Gen(u64);
+/// A small deterministic generator (xorshift), so failures reproduce; it
+/// makes varied traces (repeated span ids and keys, orphans, IP numbers,
+/// SDK attributes, invalid links, two hosts) for every equivalence test.
+pub(in crate::query) struct Gen(pub(in crate::query) u64);
 
 impl Gen {
-    fn next(&mut self) -> u64 {
+    pub(in crate::query) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(in crate::query) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn text(&mut self) -> String {
@@ -105,19 +107,42 @@ impl Gen {
             .map(|_| PARTS[self.below(PARTS.len() as u64) as usize])
             .collect()
     }
-    fn attrs(&mut self) -> Vec<KeyValue> {
+    pub(in crate::query) fn attrs(&mut self) -> Vec<KeyValue> {
         const KEYS: [&str; 6] = ["b", "a", "ip", "peer.ipv4", "telemetry.sdk.name", "z"];
         (0..self.below(5))
             .map(|_| KeyValue {
                 key: KEYS[self.below(KEYS.len() as u64) as usize].to_owned(),
-                value: Some(AnyValue {
-                    value: Some(match self.below(4) {
-                        0 => Value::StringValue(self.text()),
-                        1 => Value::IntValue(self.next() as i64 >> self.below(64)),
-                        2 => Value::DoubleValue(self.below(1000) as f64 / 8.0),
-                        _ => Value::BoolValue(self.below(2) == 1),
+                value: match self.below(16) {
+                    0 => None,
+                    1 => Some(AnyValue { value: None }),
+                    2 => Some(AnyValue {
+                        value: Some(Value::BytesValue(self.text().into_bytes())),
                     }),
-                }),
+                    3 => Some(AnyValue {
+                        value: Some(Value::ArrayValue(ArrayValue {
+                            values: vec![AnyValue {
+                                value: Some(Value::StringValue(self.text())),
+                            }],
+                        })),
+                    }),
+                    4 => Some(AnyValue {
+                        value: Some(Value::KvlistValue(KeyValueList {
+                            values: vec![KeyValue {
+                                key: self.text(),
+                                value: None,
+                                key_strindex: 0,
+                            }],
+                        })),
+                    }),
+                    n => Some(AnyValue {
+                        value: Some(match n % 4 {
+                            0 => Value::StringValue(self.text()),
+                            1 => Value::IntValue(self.next() as i64 >> self.below(64)),
+                            2 => Value::DoubleValue(self.below(1000) as f64 / 8.0),
+                            _ => Value::BoolValue(self.below(2) == 1),
+                        }),
+                    }),
+                },
                 key_strindex: 0,
             })
             .collect()
@@ -156,14 +181,21 @@ impl Gen {
                     ..Default::default()
                 })
                 .collect(),
-            status: Some(Status {
-                message: self.text(),
-                code: self.below(3) as i32,
-            }),
-            ..Default::default()
+            status: match self.below(5) {
+                0 => None,
+                _ => Some(Status {
+                    message: self.text(),
+                    code: self.below(3) as i32,
+                }),
+            },
+            flags: [0, 1, 0x301][self.below(3) as usize],
+            trace_state: self.text(),
+            dropped_attributes_count: self.below(2) as u32,
+            dropped_events_count: self.below(2) as u32,
+            dropped_links_count: self.below(2) as u32,
         }
     }
-    fn trace(&mut self) -> Vec<ResourceSpans> {
+    pub(in crate::query) fn trace(&mut self) -> Vec<ResourceSpans> {
         let ids = 1 + self.below(8);
         (0..1 + self.below(3))
             .map(|r| {

@@ -3,11 +3,14 @@
 
 use crate::otlp::{KeyValue, ResourceSpans, Value, values};
 
+/// The keys whose integer or float values become dotted quads.
+pub(in crate::query) const IP_KEYS: [&str; 2] = ["ip", "peer.ipv4"];
+
 /// `NormalizeIPAttributes` on resource and span attributes.
 pub(super) fn normalize_ip_attributes(trace: &mut [ResourceSpans]) {
     fn normalize(attrs: &mut [KeyValue]) {
         for kv in attrs.iter_mut() {
-            if kv.key != "ip" && kv.key != "peer.ipv4" {
+            if !IP_KEYS.contains(&kv.key.as_str()) {
                 continue;
             }
             let packed = match values::value_of(kv) {

@@ -3,7 +3,8 @@
 
 use crate::otlp::{KeyValue, ResourceSpans, values, warnings::add_warnings};
 
-const LIBRARY_KEYS: [&str; 5] = [
+/// The span attributes Jaeger moves to the resource.
+pub(in crate::query) const LIBRARY_KEYS: [&str; 5] = [
     "telemetry.sdk.language",
     "telemetry.sdk.name",
     "telemetry.sdk.version",

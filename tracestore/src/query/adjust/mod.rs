@@ -24,7 +24,7 @@
 mod clock_skew;
 mod dedupe_spans;
 #[cfg(test)]
-mod equivalence_tests;
+pub(super) mod equivalence_tests;
 mod ip_attribute;
 mod library_attributes;
 mod sort;
@@ -34,6 +34,9 @@ mod standard;
 #[cfg(test)]
 mod tests;
 
+pub(super) use clock_skew::{host_key, skew_of};
+pub(super) use ip_attribute::IP_KEYS;
+pub(super) use library_attributes::LIBRARY_KEYS;
 pub(crate) use standard::adjust;
 
 use crate::otlp::{ResourceSpans, Span};
