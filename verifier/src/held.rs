@@ -9,6 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use crate::model::{Trace, TraceId};
 use crate::thresholds::Measures;
@@ -25,11 +26,12 @@ pub(crate) struct Held {
     /// Worth fetching again by id: missing spans, orphans or no single root.
     pub suspicious: bool,
     /// Passed as read: its scenario and latency.
-    pub passed: Option<(String, u64)>,
+    pub passed: Option<(Arc<str>, u64)>,
     /// What the spec's thresholds measured in it (a few numbers).
     pub measures: Measures,
-    /// The trace, while the verdict may need its spans.
-    pub trace: Option<Trace>,
+    /// The trace, while the verdict may need its spans (boxed: most
+    /// records hold none, and a soak's read holds hundreds of thousands).
+    pub trace: Option<Box<Trace>>,
 }
 
 /// What one read of the window holds.
@@ -42,10 +44,13 @@ pub(crate) struct Collected {
 }
 
 impl Collected {
-    /// An empty read keeping the `keep` slowest passed traces per scenario whole.
-    pub(crate) fn new(keep: usize) -> Self {
+    /// An empty read keeping the `keep` slowest passed traces per scenario
+    /// whole, with room for `expected` traces (the manifest's count: the
+    /// table then never grows, which would hold the old and the new table
+    /// at once).
+    pub(crate) fn new(keep: usize, expected: usize) -> Self {
         Collected {
-            traces: HashMap::new(),
+            traces: HashMap::with_capacity(expected),
             candidates: HashMap::new(),
             keep,
         }
@@ -68,7 +73,7 @@ impl Collected {
                 .passed
                 .as_ref()
                 .is_some_and(|(scenario, latency)| self.candidate(scenario, *latency, id));
-        held.trace = whole.then_some(trace);
+        held.trace = whole.then(|| Box::new(trace));
         self.traces.insert(id, held);
     }
 
@@ -169,7 +174,7 @@ mod tests {
 
     #[test]
     fn passed_traces_are_dropped_to_records_but_the_slowest_and_the_failing() {
-        let mut collected = Collected::new(2);
+        let mut collected = Collected::new(2, 0);
         for (n, latency) in [(1, 10), (2, 50), (3, 20), (4, 5), (5, 40)] {
             let (held, trace) = passed(n, latency);
             collected.hold(held, trace, false);

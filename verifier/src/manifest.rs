@@ -1,7 +1,10 @@
 //! The loadgen's manifest (`--manifest run.jsonl`): one JSON object per request
 //! (format in docs/CONTRACT.md). Several files (one per shard) merge into one.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -59,16 +62,18 @@ pub struct ManifestError {
 }
 
 #[derive(Deserialize)]
-struct RawRecord {
+struct RawRecord<'a> {
     #[serde(default)]
     seq: u64,
-    trace_id: Option<String>,
-    #[serde(default)]
-    span_id: Option<String>,
+    #[serde(borrow)]
+    trace_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    span_id: Option<Cow<'a, str>>,
     sampled: Option<bool>,
     #[serde(default)]
     root_span: bool,
-    scenario: String,
+    #[serde(borrow)]
+    scenario: Cow<'a, str>,
     #[serde(default)]
     intended_start_us: u64,
     #[serde(default)]
@@ -92,8 +97,8 @@ pub struct ManifestEntry {
     pub sampled: Option<bool>,
     /// Whether the loadgen exported its CLIENT span.
     pub root_span: bool,
-    /// Scenario name.
-    pub scenario: String,
+    /// Scenario name, shared by the manifest's entries of that scenario.
+    pub scenario: Arc<str>,
     /// Earliest time the request is about, µs since the epoch.
     pub start_us: u64,
     /// When its answer (or failure) came, µs since the epoch.
@@ -127,9 +132,14 @@ impl ManifestEntry {
 pub struct Manifest {
     entries: Vec<ManifestEntry>,
     by_trace: HashMap<TraceId, usize>,
-    /// Where each entry was read (file, 1-based line), for errors found
-    /// after parsing; empty for [`Manifest::from_entries`].
-    origins: Vec<(Arc<str>, usize)>,
+    /// The files read, which `origins` index.
+    files: Vec<Arc<str>>,
+    /// Where each entry was read (index into `files`, 1-based line), for
+    /// errors found after parsing; empty for [`Manifest::from_entries`].
+    /// Eight bytes an entry: a soak's manifest holds hundreds of thousands.
+    origins: Vec<(u32, u32)>,
+    /// One name per scenario, shared by its entries.
+    scenarios: HashSet<Arc<str>>,
 }
 
 impl Manifest {
@@ -144,27 +154,36 @@ impl Manifest {
         Manifest {
             entries,
             by_trace,
-            origins: Vec::new(),
+            ..Manifest::default()
         }
     }
 
-    /// Reads and merges manifest files. A trace id listed twice with
-    /// different scenarios (in one file or across files) is an error naming
-    /// both places.
+    /// Reads and merges manifest files, a line at a time (a soak's manifest
+    /// is tens of megabytes; only its entries are held). A trace id listed
+    /// twice with different scenarios (in one file or across files) is an
+    /// error naming both places.
     pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Manifest, ManifestError> {
         let mut merged = Manifest::default();
         for path in paths {
             let origin = path.as_ref().display().to_string();
-            let text = std::fs::read_to_string(path.as_ref()).map_err(|e| ManifestError {
+            let cannot_read = |e: std::io::Error| ManifestError {
                 origin: origin.clone(),
                 line: None,
                 message: format!("cannot read: {e}"),
-            })?;
-            let part = Manifest::parse(&text, &origin)?;
-            for (entry, origin) in part.entries.into_iter().zip(part.origins) {
-                merged.push(entry, origin)?;
+            };
+            let mut reader = BufReader::new(File::open(path.as_ref()).map_err(cannot_read)?);
+            let file = merged.file(&origin);
+            let mut line = String::new();
+            for n in 1.. {
+                line.clear();
+                if reader.read_line(&mut line).map_err(cannot_read)? == 0 {
+                    break;
+                }
+                merged.add_line(&line, file, n)?;
             }
         }
+        merged.entries.shrink_to_fit();
+        merged.origins.shrink_to_fit();
         Ok(merged)
     }
 
@@ -172,67 +191,87 @@ impl Manifest {
     /// skipped. Ids must be W3C ids as the loadgen writes them: 32 (trace) or
     /// 16 (span) hex digits, not all zero.
     pub fn parse(text: &str, origin: &str) -> Result<Manifest, ManifestError> {
-        let file: Arc<str> = Arc::from(origin);
         let mut manifest = Manifest::default();
+        let file = manifest.file(origin);
         for (n, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let error = |message: String| ManifestError {
-                origin: origin.to_owned(),
-                line: Some(n + 1),
-                message,
-            };
-            let raw: RawRecord = serde_json::from_str(line).map_err(|e| error(e.to_string()))?;
-            let trace_id = raw
-                .trace_id
-                .as_deref()
-                .map(|text| w3c_id(text, 32, "trace_id").map(TraceId))
-                .transpose()
-                .map_err(|e| error(e.to_string()))?;
-            let span_id = raw
-                .span_id
-                .as_deref()
-                .map(|text| w3c_id(text, 16, "span_id").map(|id| SpanId(id as u64)))
-                .transpose()
-                .map_err(|e| error(e.to_string()))?;
-            let actual = raw.actual_start_us.unwrap_or(raw.intended_start_us);
-            let entry = ManifestEntry {
-                seq: raw.seq,
-                trace_id,
-                span_id,
-                sampled: raw.sampled,
-                root_span: raw.root_span,
-                scenario: raw.scenario,
-                start_us: raw.intended_start_us.min(actual),
-                end_us: raw
-                    .intended_start_us
-                    .saturating_add(raw.latency_us)
-                    .max(actual),
-                status: raw.status,
-            };
-            manifest.push(entry, (file.clone(), n + 1))?;
+            manifest.add_line(line, file, n + 1)?;
         }
         Ok(manifest)
     }
 
+    /// The index of a file entries are read from.
+    fn file(&mut self, origin: &str) -> u32 {
+        self.files.push(Arc::from(origin));
+        u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Parses line `n` of `file` (a blank one is skipped) and adds its entry.
+    fn add_line(&mut self, line: &str, file: u32, n: usize) -> Result<(), ManifestError> {
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        let error = |message: String| ManifestError {
+            origin: self.files.get(file as usize).map_or("", |f| f).to_owned(),
+            line: Some(n),
+            message,
+        };
+        let raw: RawRecord<'_> = serde_json::from_str(line).map_err(|e| error(e.to_string()))?;
+        let trace_id = raw
+            .trace_id
+            .as_deref()
+            .map(|text| w3c_id(text, 32, "trace_id").map(TraceId))
+            .transpose()
+            .map_err(|e| error(e.to_string()))?;
+        let span_id = raw
+            .span_id
+            .as_deref()
+            .map(|text| w3c_id(text, 16, "span_id").map(|id| SpanId(id as u64)))
+            .transpose()
+            .map_err(|e| error(e.to_string()))?;
+        let actual = raw.actual_start_us.unwrap_or(raw.intended_start_us);
+        let entry = ManifestEntry {
+            seq: raw.seq,
+            trace_id,
+            span_id,
+            sampled: raw.sampled,
+            root_span: raw.root_span,
+            scenario: self.scenario(&raw.scenario),
+            start_us: raw.intended_start_us.min(actual),
+            end_us: raw
+                .intended_start_us
+                .saturating_add(raw.latency_us)
+                .max(actual),
+            status: raw.status,
+        };
+        self.push(entry, (file, u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    /// The shared name of a scenario.
+    fn scenario(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.scenarios.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(name);
+        self.scenarios.insert(shared.clone());
+        shared
+    }
+
     /// Adds an entry read at `origin`; the same trace id under another
     /// scenario is contradictory input.
-    fn push(
-        &mut self,
-        entry: ManifestEntry,
-        origin: (Arc<str>, usize),
-    ) -> Result<(), ManifestError> {
+    fn push(&mut self, entry: ManifestEntry, origin: (u32, u32)) -> Result<(), ManifestError> {
         if let Some(id) = entry.trace_id {
             match self.by_trace.get(&id) {
                 Some(&first) if self.entries[first].scenario != entry.scenario => {
-                    let (file, line) = &self.origins[first];
+                    let (file, line) = self.origin(first);
+                    let (here, at) = self.origin_of(origin);
                     return Err(ManifestError {
-                        origin: origin.0.to_string(),
-                        line: Some(origin.1),
+                        origin: here,
+                        line: at,
                         message: format!(
-                            "trace_id {id} is listed as scenario `{}`, but {file} line {line} lists it as `{}`",
-                            entry.scenario, self.entries[first].scenario
+                            "trace_id {id} is listed as scenario `{}`, but {file} line {} lists it as `{}`",
+                            entry.scenario,
+                            line.unwrap_or(0),
+                            self.entries[first].scenario
                         ),
                     });
                 }
@@ -247,6 +286,22 @@ impl Manifest {
         Ok(())
     }
 
+    /// Where entry `i` was read: its file and line, or `entries` for
+    /// [`Manifest::from_entries`].
+    fn origin(&self, i: usize) -> (String, Option<usize>) {
+        match self.origins.get(i) {
+            Some(&origin) => self.origin_of(origin),
+            None => ("entries".to_owned(), None),
+        }
+    }
+
+    fn origin_of(&self, (file, line): (u32, u32)) -> (String, Option<usize>) {
+        (
+            self.files.get(file as usize).map_or("", |f| f).to_owned(),
+            Some(line as usize),
+        )
+    }
+
     /// Refuses entries whose scenario the spec does not define: input that
     /// would otherwise be blamed on the system under test.
     pub fn check_scenarios(&self, spec: &Spec) -> Result<(), ManifestError> {
@@ -258,10 +313,7 @@ impl Manifest {
             return Ok(());
         };
         let known: Vec<&str> = spec.scenarios.iter().map(|s| s.name.as_str()).collect();
-        let (origin, line) = match self.origins.get(i) {
-            Some((file, line)) => (file.to_string(), Some(*line)),
-            None => ("entries".to_owned(), None),
-        };
+        let (origin, line) = self.origin(i);
         Err(ManifestError {
             origin,
             line,

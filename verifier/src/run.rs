@@ -2,6 +2,7 @@
 //! suspicious traces by id, check everything, and build the [`Verdict`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check::{Checker, Finding, Rule, TraceContext, TraceOutcome};
@@ -303,7 +304,7 @@ impl Run<'_> {
         // A tracestore's counters, while the server has them.
         let mut counters = client.store_counters().await;
         loop {
-            let mut traces = Collected::new(config.slowest);
+            let mut traces = Collected::new(config.slowest, plan.expected_starts_ns.len());
             read_window(
                 client,
                 services,
@@ -336,7 +337,16 @@ impl Run<'_> {
                 Ok((traces, settle))
             };
             if done || now >= deadline {
-                let quiet = done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
+                let mut quiet =
+                    done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
+                if !quiet && complete && counters.is_some() {
+                    // The read outlasted --settle (a soak's can): the
+                    // store's counters, unchanged from before it to a poll
+                    // interval after it, prove it settled as they do
+                    // within the settle.
+                    tokio::time::sleep(config.poll_interval).await;
+                    quiet = client.store_counters().await == counters;
+                }
                 return settled(traces, quiet);
             }
             tracing::debug!(polls, traces = traces.len(), "waiting for spans to settle");
@@ -427,7 +437,7 @@ impl Run<'_> {
                         };
                         self.record(
                             trace,
-                            Some(e.scenario.clone()),
+                            Some(e.scenario.to_string()),
                             vec![finding],
                             (&mut verdict.failures, &mut verdict.traces),
                         );
@@ -441,7 +451,7 @@ impl Run<'_> {
                 // Passed as read and not among the slowest: counted only.
                 if let Some((scenario, _)) = &held.passed {
                     thresholds.add(*id, &held.measures, scenario, true);
-                    let counts = summary.scenarios.entry(scenario.clone()).or_default();
+                    let counts = summary.scenarios.entry(scenario.to_string()).or_default();
                     counts.checked += 1;
                     counts.passed += 1;
                     summary.checked += 1;
@@ -453,7 +463,7 @@ impl Run<'_> {
                 continue;
             };
             let scenario = scenario_of(entry, &outcome);
-            let counts = summary.scenarios.entry(scenario.clone()).or_default();
+            let counts = summary.scenarios.entry(scenario.to_string()).or_default();
             counts.checked += 1;
             summary.checked += 1;
             let latency_us = entry.map_or_else(
@@ -465,7 +475,7 @@ impl Run<'_> {
                     trace,
                     &outcome.findings,
                     self.link(trace.trace_id),
-                    Some(scenario.clone()),
+                    Some(scenario.to_string()),
                 );
                 // Without a manifest, the root span's HTTP status.
                 let status = entry.and_then(|e| e.status).or_else(|| {
@@ -485,7 +495,7 @@ impl Run<'_> {
                 summary.failed += 1;
                 self.record(
                     trace,
-                    Some(scenario),
+                    Some(scenario.to_string()),
                     outcome.findings,
                     (&mut verdict.failures, &mut verdict.traces),
                 );
@@ -509,7 +519,7 @@ impl Run<'_> {
                 summary.missing += 1;
                 summary
                     .scenarios
-                    .entry(entry.scenario.clone())
+                    .entry(entry.scenario.to_string())
                     .or_default()
                     .missing += 1;
                 verdict.failures.push(Failure {
@@ -517,7 +527,7 @@ impl Run<'_> {
                     trace_id: Some(id),
                     link: Some(self.link(id)),
                     span_id: None,
-                    scenario: Some(entry.scenario.clone()),
+                    scenario: Some(entry.scenario.to_string()),
                     message: format!(
                         "request {} ({}, HTTP {}) was sampled, but the store has no trace {id}",
                         entry.seq,
@@ -581,9 +591,9 @@ impl Run<'_> {
 
 /// The scenario a checked trace counts under: the manifest's, else its
 /// classification.
-fn scenario_of(entry: Option<&ManifestEntry>, outcome: &TraceOutcome) -> String {
+fn scenario_of(entry: Option<&ManifestEntry>, outcome: &TraceOutcome) -> Arc<str> {
     entry
         .map(|e| e.scenario.clone())
-        .or(outcome.scenario.clone())
-        .unwrap_or_else(|| UNCLASSIFIED.to_owned())
+        .or_else(|| outcome.scenario.as_deref().map(Arc::from))
+        .unwrap_or_else(|| Arc::from(UNCLASSIFIED))
 }

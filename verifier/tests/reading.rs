@@ -251,34 +251,82 @@ async fn a_quiet_tracestore_settles_after_one_read_and_a_changing_one_is_read_ag
 
     // Spans keep arriving (outside the window): the counters move, so the
     // window is read again and settles when two reads agree.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let feeder = tokio::spawn({
-        let (stop, endpoint) = (stop.clone(), store.otlp_http_endpoint());
-        async move {
-            let client = reqwest::Client::new();
-            let mut n = 0u128;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let old = traces::health(BASE + 0x40_0000 + n, traces::seconds_ago(3_600));
-                let body = serde_json::json!({ "resourceSpans": traces::v3_resource_spans(&old) });
-                let sent = client
-                    .post(format!("{endpoint}/v1/traces"))
-                    .header("content-type", "application/json")
-                    .body(body.to_string())
-                    .send()
-                    .await;
-                assert_eq!(sent.map(|r| r.status().as_u16()).ok(), Some(200));
-                n += 1;
-            }
-            n
-        }
-    });
+    let feeder = Feeder::start(store.otlp_http_endpoint(), BASE + 0x40_0000);
     let verdict = verify(&config).await.unwrap();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    assert!(feeder.await.unwrap() > 0);
+    assert!(feeder.stop().await > 0);
     assert!(verdict.passed(), "{:?}", verdict.failures);
     assert_eq!(verdict.summary.checked, 200);
     assert_eq!((verdict.settle.polls, verdict.settle.quiet), (2, true));
     store.shutdown().await;
+}
+
+/// A soak's read can take longer than --settle: against a tracestore whose
+/// counters did not move across the read it is still settled (one read),
+/// and against one whose counters moved it is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_longer_than_the_settle_is_settled_by_the_stores_counters() {
+    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let loaded = traces::mix(BASE + 0x50_0000, 200, traces::seconds_ago(100), 50_000_000);
+    traces::export(&store.otlp_http_endpoint(), &loaded, 100).await;
+    let mut config = common::config(&store.query_url());
+    config.settle = Duration::from_millis(1);
+    config.poll_interval = Duration::from_millis(50);
+    let verdict = verify(&config).await.unwrap();
+    assert!(verdict.passed(), "{:?}", verdict.failures);
+    assert_eq!(verdict.summary.checked, 200);
+    assert_eq!((verdict.settle.polls, verdict.settle.quiet), (1, true));
+
+    // Spans keep arriving (outside the window) across the read: the
+    // counters moved, so the store is not known to be settled.
+    let feeder = Feeder::start(store.otlp_http_endpoint(), BASE + 0x60_0000);
+    let verdict = verify(&config).await.unwrap();
+    assert!(feeder.stop().await > 0);
+    assert_eq!(verdict.summary.checked, 200);
+    assert_eq!((verdict.settle.polls, verdict.settle.quiet), (1, false));
+    store.shutdown().await;
+}
+
+/// Exports one health trace an hour old (outside any test's window) after
+/// another until stopped, so the store's counters keep moving.
+struct Feeder {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<u128>,
+}
+
+impl Feeder {
+    fn start(endpoint: String, first_id: u128) -> Feeder {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let client = reqwest::Client::new();
+                let mut n = 0u128;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let old = traces::health(first_id + n, traces::seconds_ago(3_600));
+                    let body =
+                        serde_json::json!({ "resourceSpans": traces::v3_resource_spans(&old) });
+                    let sent = client
+                        .post(format!("{endpoint}/v1/traces"))
+                        .header("content-type", "application/json")
+                        .body(body.to_string())
+                        .send()
+                        .await;
+                    assert_eq!(sent.map(|r| r.status().as_u16()).ok(), Some(200));
+                    n += 1;
+                }
+                n
+            }
+        });
+        Feeder { stop, task }
+    }
+
+    /// Stops it; how many traces it sent.
+    async fn stop(self) -> u128 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.task.await.unwrap()
+    }
 }
 
 #[tokio::test]
