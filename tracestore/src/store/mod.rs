@@ -8,6 +8,7 @@ mod index;
 mod intern;
 pub(crate) mod search;
 mod span;
+mod time_blocks;
 pub(crate) mod trace;
 
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +26,7 @@ pub(crate) use intern::ExportStrings;
 use intern::Interner;
 pub(crate) use search::TraceQuery;
 pub(crate) use span::{SpanAttributes, StoredSpan};
+use time_blocks::TimeBlocks;
 pub(crate) use trace::TraceChunk;
 
 use crate::ids::TraceId;
@@ -112,6 +114,8 @@ struct ShardData {
     by_seq: BTreeMap<u64, TraceChunk>,
     /// Creation sequence of each trace id.
     seq_of: HashMap<TraceId, u64, BuildHasherDefault<IdHasher>>,
+    /// Span-start bounds of blocks of sequence numbers, for searches.
+    blocks: TimeBlocks,
 }
 
 #[derive(Debug)]
@@ -197,7 +201,8 @@ impl Store {
                 continue;
             }
             let (mut spans, mut bytes, mut new_traces) = (0u64, 0u64, 0u64);
-            let mut data = shard.data.write();
+            let mut guard = shard.data.write();
+            let data = &mut *guard;
             for mut chunk in chunks {
                 let seq = data.seq_of.get(&chunk.id).copied();
                 if seq.is_none() {
@@ -222,13 +227,17 @@ impl Store {
                 }
                 spans += chunk.span_count as u64;
                 bytes += chunk.bytes as u64;
-                match seq.and_then(|seq| data.by_seq.get_mut(&seq)) {
-                    Some(stored) => stored.merge(chunk),
+                match seq.and_then(|seq| data.by_seq.get_mut(&seq).map(|t| (seq, t))) {
+                    Some((seq, stored)) => {
+                        stored.merge(chunk);
+                        data.blocks.note(seq, stored.min_start, stored.max_start);
+                    }
                     None => {
                         // Taken under the shard lock, so sequence numbers grow
                         // within a shard.
                         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
                         data.seq_of.insert(chunk.id, seq);
+                        data.blocks.note(seq, chunk.min_start, chunk.max_start);
                         data.by_seq.insert(seq, chunk);
                         new_traces += 1;
                     }
@@ -236,7 +245,7 @@ impl Store {
             }
             let oldest = data.by_seq.keys().next().copied().unwrap_or(u64::MAX);
             shard.oldest.store(oldest, Ordering::Relaxed);
-            drop(data);
+            drop(guard);
             c.spans.fetch_add(spans, Ordering::Relaxed);
             c.bytes.fetch_add(bytes, Ordering::Relaxed);
             c.traces.fetch_add(new_traces, Ordering::Relaxed);
@@ -317,6 +326,7 @@ impl Store {
                         evicted.push(stored);
                     }
                     let oldest = data.by_seq.keys().next().copied().unwrap_or(u64::MAX);
+                    data.blocks.forget_before(oldest);
                     shard.oldest.store(oldest, Ordering::Relaxed);
                 }
                 traces += evicted.len() as u64;
@@ -402,9 +412,9 @@ impl Store {
         for shard in self.shards.iter() {
             let data = shard.data.read();
             hits.extend(
-                data.by_seq
-                    .iter()
-                    .rev()
+                data.blocks
+                    .ranges(query.start_min, query.start_max)
+                    .flat_map(|range| data.by_seq.range(range).rev())
                     .filter(|(_, t)| query.matches(t))
                     .take(query.limit)
                     .map(|(seq, t)| (*seq, t.id)),
@@ -476,9 +486,13 @@ mod tests {
     /// A trace of `spans` spans charged 100 bytes each (the store adds
     /// [`TRACE_BYTES`] when it holds it).
     fn chunk(id: u8, spans: usize, start: i64) -> TraceChunk {
+        chunk_of(TraceId([id; 16]), spans, start)
+    }
+
+    fn chunk_of(id: TraceId, spans: usize, start: i64) -> TraceChunk {
         let names = Interner::default();
         let mut strings = ExportStrings::new(&names);
-        let mut c = TraceChunk::new(TraceId([id; 16]));
+        let mut c = TraceChunk::new(id);
         c.resources.push(ResourceChunk {
             resource: Arc::new(Resource::default()),
             service: Arc::from("svc"),
@@ -487,7 +501,7 @@ mod tests {
                 spans: (0..spans)
                     .map(|i| {
                         let span = Span {
-                            trace_id: vec![id; 16],
+                            trace_id: id.0.to_vec(),
                             span_id: vec![i as u8 + 1; 8],
                             name: "op".into(),
                             start_time_unix_nano: start as u64,
@@ -510,6 +524,75 @@ mod tests {
             traces: chunks,
             ..Default::default()
         }
+    }
+
+    /// Searches skip the blocks of sequence numbers outside their window
+    /// and find exactly what a walk over every trace finds: the
+    /// newest-created matches, at most the limit; also for traces that
+    /// gained spans far from their first ones, and after evictions.
+    #[test]
+    fn windowed_searches_find_what_a_walk_over_every_trace_finds() {
+        let store = Store::new(Limits {
+            max_spans: 11_000,
+            max_bytes: None,
+        });
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let id = |n: u64| {
+            let mut bytes = [0u8; 16];
+            bytes[8..].copy_from_slice(&(n + 1).to_be_bytes());
+            TraceId(bytes)
+        };
+        // Starts roughly in creation order, with jitter; every tenth trace
+        // later gains a span anywhere in the run.
+        for n in 0..14_000u64 {
+            let start = n as i64 * 1_000 + (next() % 50_000) as i64;
+            store.insert(batch(vec![chunk_of(id(n), 1, start)]));
+            if n % 10 == 0 && n >= 100 {
+                let late = (next() % 14_000_000) as i64;
+                store.insert(batch(vec![chunk_of(id(n - 100), 1, late)]));
+            }
+        }
+        assert!(store.stats().evicted_traces > 0, "some traces evicted");
+        let walk = |q: &TraceQuery| -> Vec<TraceId> {
+            let mut hits: Vec<(u64, TraceId)> = Vec::new();
+            for shard in store.shards.iter() {
+                let data = shard.data.read();
+                hits.extend(
+                    data.by_seq
+                        .iter()
+                        .filter(|(_, t)| q.matches(t))
+                        .map(|(seq, t)| (*seq, t.id)),
+                );
+            }
+            hits.sort_unstable_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+            hits.truncate(q.limit);
+            hits.into_iter().map(|(_, id)| id).collect()
+        };
+        let mut found = 0;
+        for round in 0..300 {
+            let min = (next() % 15_000_000) as i64;
+            let q = TraceQuery {
+                start_min: (round % 7 != 0).then_some(min),
+                start_max: (round % 5 != 0).then_some(min + (next() % 2_000_000) as i64),
+                limit: 1 + (next() % 1_500) as usize,
+                ..Default::default()
+            };
+            let (ids, expected) = (store.find_ids(&q), walk(&q));
+            assert!(
+                ids == expected,
+                "round {round}: {q:?}: found {} traces, a walk finds {}",
+                ids.len(),
+                expected.len()
+            );
+            found += ids.len();
+        }
+        assert!(found > 10_000, "the windows find traces: {found}");
     }
 
     #[test]
