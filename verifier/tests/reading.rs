@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::mock::{Api, Fault, MockJaeger, Summaries};
 use common::scripted::{Script, Scripted};
 use common::traces::{self, TTrace};
-use verifier::{ApiChoice, CheckError, jaeger::ApiVersion, verify};
+use verifier::{ApiChoice, CheckError, VerifyConfig, jaeger::ApiVersion, verify};
 
 const BASE: u128 = 0x00af_7651_916c_d43d_d848_4ad7_a5c0_0000;
 
@@ -235,12 +235,7 @@ async fn tracestore_with_more_traces_than_the_limit_is_read_completely() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quiet_tracestore_settles_after_one_read_and_a_changing_one_is_read_again() {
-    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
-        .await
-        .unwrap();
-    let loaded = traces::mix(BASE + 0x30_0000, 200, traces::seconds_ago(100), 50_000_000);
-    traces::export(&store.otlp_http_endpoint(), &loaded, 100).await;
-    let mut config = common::config(&store.query_url());
+    let (store, mut config) = store_of_200(BASE + 0x30_0000).await;
     config.settle = Duration::from_secs(30);
     // Complete, and the store's counters unchanged a poll interval after
     // the read: settled without a second read.
@@ -265,12 +260,7 @@ async fn a_quiet_tracestore_settles_after_one_read_and_a_changing_one_is_read_ag
 /// and against one whose counters moved it is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_longer_than_the_settle_is_settled_by_the_stores_counters() {
-    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
-        .await
-        .unwrap();
-    let loaded = traces::mix(BASE + 0x50_0000, 200, traces::seconds_ago(100), 50_000_000);
-    traces::export(&store.otlp_http_endpoint(), &loaded, 100).await;
-    let mut config = common::config(&store.query_url());
+    let (store, mut config) = store_of_200(BASE + 0x50_0000).await;
     config.settle = Duration::from_millis(1);
     config.poll_interval = Duration::from_millis(50);
     let verdict = verify(&config).await.unwrap();
@@ -286,6 +276,18 @@ async fn a_read_longer_than_the_settle_is_settled_by_the_stores_counters() {
     assert_eq!(verdict.summary.checked, 200);
     assert_eq!((verdict.settle.polls, verdict.settle.quiet), (1, false));
     store.shutdown().await;
+}
+
+/// A tracestore holding 200 contract traces of ids from `first_id`, and
+/// the verifier's configuration for it.
+async fn store_of_200(first_id: u128) -> (tracestore::RunningTraceStore, VerifyConfig) {
+    let store = tracestore::TraceStore::start(tracestore::TraceStoreConfig::ephemeral())
+        .await
+        .unwrap();
+    let loaded = traces::mix(first_id, 200, traces::seconds_ago(100), 50_000_000);
+    traces::export(&store.otlp_http_endpoint(), &loaded, 100).await;
+    let config = common::config(&store.query_url());
+    (store, config)
 }
 
 /// Exports one health trace an hour old (outside any test's window) after
