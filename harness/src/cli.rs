@@ -77,7 +77,7 @@ pub(crate) struct RunArgs {
     pub(crate) load: LoadArgs,
     /// Verify through this Jaeger query API instead of the embedded store
     /// (the services still run in process, exporting to --otlp-endpoint).
-    #[arg(long, value_name = "URL", conflicts_with = "BoundArgs")]
+    #[arg(long, value_name = "URL", conflicts_with_all = ["max_spans", "max_bytes"])]
     pub(crate) jaeger: Option<String>,
     /// The embedded store's bounds: a run of more spans than they hold
     /// loses its oldest traces (the report says so).
