@@ -336,21 +336,21 @@ impl Run<'_> {
                 };
                 Ok((traces, settle))
             };
-            if done || now >= deadline {
-                let mut quiet =
-                    done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
-                if !quiet && complete && counters.is_some() {
-                    // The read outlasted --settle (a soak's can): the
-                    // store's counters, unchanged from before it to a poll
-                    // interval after it, prove it settled as they do
-                    // within the settle.
-                    tokio::time::sleep(config.poll_interval).await;
-                    quiet = client.store_counters().await == counters;
-                }
+            let quiet = done || (polls >= 2 && now.duration_since(last_change) >= quiet_needed);
+            let out_of_time = now >= deadline;
+            if done || (out_of_time && (quiet || !complete || counters.is_none())) {
                 return settled(traces, quiet);
             }
             tracing::debug!(polls, traces = traces.len(), "waiting for spans to settle");
-            tokio::time::sleep(config.poll_interval.min(deadline - now)).await;
+            // Within --settle the wait ends at the deadline; a complete read
+            // that outlasted it (a soak's can) still gets one poll interval
+            // for the store's counters to prove it settled.
+            let wait = if out_of_time {
+                config.poll_interval
+            } else {
+                config.poll_interval.min(deadline - now)
+            };
+            tokio::time::sleep(wait).await;
             let before = counters;
             counters = match before {
                 Some(_) => client.store_counters().await,
@@ -361,6 +361,9 @@ impl Run<'_> {
             // agree with this one, so it is not made.
             if complete && before.is_some() && counters == before {
                 return settled(traces, true);
+            }
+            if out_of_time {
+                return settled(traces, false);
             }
         }
     }
