@@ -9,11 +9,11 @@
 //! are the same either way. A raw answer (`rawTraces`) is written straight
 //! from any stored trace. `tests` holds the two paths to the same bytes.
 
-use super::adjust::{IP_KEYS, LIBRARY_KEYS, host_key, skew_of};
+use super::adjust::{IP_KEYS, LIBRARY_KEYS, host_key, skew_of, sorts_to_itself};
 use super::summary::{SpanFacts, TraceSummary, service_name};
 use crate::otlp::json_out::{self, Obj, in_order};
 use crate::otlp::values::ValueRef;
-use crate::otlp::{KeyValue, ResourceSpans, StatusCode};
+use crate::otlp::{ResourceSpans, StatusCode};
 use crate::store::trace::ResourceChunk;
 use crate::store::{SpanAttributes, StoredSpan, TraceChunk};
 
@@ -282,14 +282,14 @@ fn write_span(
     let events = span.events();
     if sort
         && !(events.is_sorted_by(|a, b| a.name <= b.name)
-            && events.iter().all(|e| strictly_sorted(&e.attributes)))
+            && events.iter().all(|e| sorts_to_itself(&e.attributes)))
     {
         return Err(NeedsAdjusting);
     }
     o.list("events", events, json_out::write_event);
     o.u32_if("droppedEventsCount", dropped_events);
     let links = span.links();
-    if sort && !links.iter().all(|l| strictly_sorted(&l.attributes)) {
+    if sort && !links.iter().all(|l| sorts_to_itself(&l.attributes)) {
         return Err(NeedsAdjusting);
     }
     o.list("links", links, json_out::write_link);
@@ -297,11 +297,6 @@ fn write_span(
     json_out::write_status_parts(span.status(), o.key("status"));
     o.close();
     Ok(())
-}
-
-/// A list `SortCollections` leaves as it is.
-fn strictly_sorted(attrs: &[KeyValue]) -> bool {
-    attrs.is_sorted_by(|a, b| a.key < b.key)
 }
 
 /// `summarizeTrace` of the stored trace, which is the adjusted trace's when

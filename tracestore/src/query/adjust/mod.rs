@@ -37,6 +37,7 @@ mod tests;
 pub(super) use clock_skew::{host_key, skew_of};
 pub(super) use ip_attribute::IP_KEYS;
 pub(super) use library_attributes::LIBRARY_KEYS;
+pub(super) use sort::sorts_to_itself;
 pub(crate) use standard::adjust;
 
 use crate::otlp::{ResourceSpans, Span};

@@ -3,10 +3,16 @@
 
 use crate::otlp::{KeyValue, ResourceSpans};
 
+/// Whether a list is in the order sorting gives it, with no key repeated:
+/// then [`sort_attributes`] leaves it as it is.
+pub(in crate::query) fn sorts_to_itself(attrs: &[KeyValue]) -> bool {
+    attrs.is_sorted_by(|a, b| a.key < b.key)
+}
+
 /// Sorts attributes by key; a repeated key keeps one entry, in the first
 /// one's place in the sorted order, with the last value.
 fn sort_attributes(attrs: &mut Vec<KeyValue>) {
-    if attrs.is_sorted_by(|a, b| a.key < b.key) {
+    if sorts_to_itself(attrs) {
         return;
     }
     // Stable, so repeated keys stay in arrival order: the kept first one
