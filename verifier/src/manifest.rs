@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::model::{SpanId, TraceId};
+use crate::model::{SpanId, TraceId, hex_value};
 use crate::spec::Spec;
 
 /// A W3C trace context id of exactly `digits` hex digits, not all zero
@@ -22,17 +22,17 @@ fn w3c_id(text: &str, digits: usize, field: &'static str) -> Result<u128, IdErro
         text: text.to_owned(),
         digits,
     };
-    if text.len() != digits || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if text.len() != digits {
         return Err(not_hex());
     }
-    // At most 32 hex digits: the parse cannot overflow a u128.
-    match u128::from_str_radix(text, 16) {
-        Ok(0) => Err(IdError::AllZeros {
+    // At most 32 hex digits: the value cannot overflow a u128.
+    match hex_value(text) {
+        Some(0) => Err(IdError::AllZeros {
             field,
             text: text.to_owned(),
         }),
-        Ok(id) => Ok(id),
-        Err(_) => Err(not_hex()),
+        Some(id) => Ok(id),
+        None => Err(not_hex()),
     }
 }
 

@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use super::ParseError;
 use super::json::{LenientNum, Scalar, u64_lenient};
 use crate::model::{
-    AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId,
+    AttrValue, Attributes, Event, Span, SpanId, SpanKind, StatusCode, Trace, TraceId, hex_value,
 };
 
 // The answer is read in one pass into these types: strings borrowed from the
@@ -342,7 +342,7 @@ pub(crate) fn parse_summaries(body: &[u8]) -> Result<Vec<TraceSummary>, ParseErr
 /// Parses an OTLP JSON id: hex, or the base64 some encoders write.
 fn decode_id(text: &str, bytes: usize) -> Option<u128> {
     if text.len() == bytes * 2
-        && let Some(id) = hex(text.as_bytes())
+        && let Some(id) = hex_value(text)
     {
         return Some(id);
     }
@@ -351,19 +351,6 @@ fn decode_id(text: &str, bytes: usize) -> Option<u128> {
         .decode(text)
         .ok()?;
     (raw.len() == bytes).then(|| raw.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
-}
-
-/// Hex digits (at most 32) as a number.
-fn hex(digits: &[u8]) -> Option<u128> {
-    digits.iter().try_fold(0u128, |acc, b| {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return None,
-        };
-        Some((acc << 4) | u128::from(digit))
-    })
 }
 
 fn parse_trace_id(text: &str) -> Result<TraceId, ParseError> {
