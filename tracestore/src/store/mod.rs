@@ -378,9 +378,7 @@ impl Store {
 
     /// A copy of one trace, if held.
     pub(crate) fn get(&self, id: &TraceId) -> Option<Vec<ResourceSpans>> {
-        let data = self.shards[Self::shard_of(id)].data.read();
-        let seq = data.seq_of.get(id)?;
-        data.by_seq.get(seq).map(TraceChunk::to_resource_spans)
+        self.with_trace(id, TraceChunk::to_resource_spans)
     }
 
     /// Runs `f` on one stored trace, if held, under its shard's read lock:
